@@ -1,0 +1,4 @@
+ROLE_PERMISSIONS = {
+    "auditor": ["audit.view_auditevent"],
+    "supervisor": ["audit.view_auditevent"],
+}

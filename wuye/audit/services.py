@@ -1,0 +1,80 @@
+"""Writing audit rows. Call `audit_record` inside the same transaction as the change."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from . import context
+from .models import AuditEvent
+
+
+def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """A JSON-safe picture of a model instance's concrete fields (encrypted fields omitted)."""
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        if field.get_internal_type() == "TextField" and type(field).__name__.startswith(
+            "Encrypted"
+        ):
+            continue
+        value = field.value_from_object(instance)
+        data[field.name] = _jsonable(value)
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
+    """Only the fields that differ, from two snapshots."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    subject: models.Model | None = None,
+    subject_type: str = "",
+    subject_id: str = "",
+    estate_id: int | None = None,
+    summary: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    ctx = context.current()
+    if subject is not None:
+        subject_type = subject_type or subject._meta.label_lower
+        subject_id = subject_id or str(subject.pk)
+        if estate_id is None:
+            estate_id = getattr(subject, "estate_id", None)
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    return AuditEvent.objects.create(
+        actor=actor_obj,
+        actor_name=getattr(actor, "username", "") or ctx.source,
+        ip=ctx.ip,
+        source=ctx.source,
+        request_id=ctx.request_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_repr=str(subject)[:255] if subject is not None else "",
+        estate_id=estate_id,
+        summary=summary[:255],
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+    )

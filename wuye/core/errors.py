@@ -1,0 +1,22 @@
+"""Domain errors: what went wrong, said so that staff can act on it."""
+
+
+class DomainError(Exception):
+    """A business rule refused the request. `field` names the input at fault, if one is."""
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class PermissionDenied(DomainError):
+    """The actor may not do this (role or estate)."""
+
+    def __init__(self, message: str = "not permitted", **kwargs):
+        kwargs.setdefault("code", "permission_denied")
+        super().__init__(message, **kwargs)

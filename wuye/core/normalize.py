@@ -1,0 +1,28 @@
+"""Normalising what people type or paste: full-width digits, stray spaces, phone formats."""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# Landlines such as 0755-12345678 or 021-1234567(-ext), and hotlines such as 400-123-4567.
+LANDLINE = re.compile(r"^(0\d{2,3}-?\d{7,8}(-\d{1,5})?|[48]00-?\d{3}-?\d{4})$")
+
+
+def clean_text(value: object) -> str:
+    """NFKC (full-width digits and letters to half-width), trimmed, inner runs of space to one."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_phone(value: object) -> str:
+    """Digits and dashes only; a +86/0086 prefix on a mobile is dropped."""
+    text = clean_text(value).replace(" ", "").replace("(", "").replace(")", "")
+    text = re.sub(r"^(\+86|0086)-?", "", text)
+    return text
+
+
+def is_valid_phone(phone: str) -> bool:
+    return bool(MOBILE.match(phone) or LANDLINE.match(phone))

@@ -1,0 +1,3 @@
+"""REST endpoints of the registry under /api/v1/ (placeholder until the API work lands)."""
+
+urlpatterns: list = []

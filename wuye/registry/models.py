@@ -1,0 +1,300 @@
+"""The estate registry: estates, buildings, units, parties, who owns or rents what, contracts.
+
+Decision: a Party belongs to one estate. Property offices keep their customer files per
+estate (項目), access is scoped per estate, and an owner with flats in two estates is two
+files. This keeps every scoped query a single indexed filter on `estate_id`.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from wuye.core.crypto import EncryptedTextField
+
+
+class Estate(models.Model):
+    """A managed estate (項目/小區): the unit of access, billing and accounting."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    hotline = models.CharField(_("service hotline"), max_length=30, blank=True)
+    company_name = models.CharField(_("management company"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("estate")
+        verbose_name_plural = _("estates")
+        ordering = ["code"]
+        permissions = [("access_all_estates", "Can access every estate")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Building(models.Model):
+    """A building (樓棟) of an estate, e.g. code `1`, name `1栋`."""
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="buildings")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=50)
+    floors = models.PositiveSmallIntegerField(_("floors"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["estate_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "code"], name="building_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """A billable unit (房號) such as `1-2-301`: building 1, entrance 2, room 301."""
+
+    class Type(models.TextChoices):
+        RESIDENTIAL = "residential", _("Residential")
+        COMMERCIAL = "commercial", _("Commercial")
+        PARKING = "parking", _("Parking")
+        STORAGE = "storage", _("Storage")
+
+    class Occupancy(models.TextChoices):
+        VACANT = "vacant", _("Vacant")
+        OCCUPIED = "occupied", _("Occupied")
+        RENOVATING = "renovating", _("Renovating")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="units")
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units")
+    number = models.CharField(_("unit number"), max_length=30)
+    entrance = models.CharField(_("entrance"), max_length=10, blank=True)
+    floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
+    gross_area = models.DecimalField(
+        _("gross area (m²)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    unit_type = models.CharField(
+        _("type"), max_length=16, choices=Type.choices, default=Type.RESIDENTIAL
+    )
+    handover_date = models.DateField(_("handover date"), null=True, blank=True)
+    fee_start_date = models.DateField(_("fee start date"), null=True, blank=True)
+    occupancy = models.CharField(
+        _("occupancy"), max_length=16, choices=Occupancy.choices, default=Occupancy.OCCUPIED
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["estate_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "number"], name="unit_number_unique"),
+            models.CheckConstraint(
+                condition=Q(gross_area__isnull=True) | Q(gross_area__gt=0),
+                name="unit_area_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+def new_payment_ref() -> str:
+    """A stable reference printed on notices for bank transfers: letters that are not confused
+    with digits, 10 characters, e.g. `WY7K3M9Q2P`."""
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    return "WY" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Party(models.Model):
+    """An owner, tenant or payer (業主/住戶/繳費人) known to one estate."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        COMPANY = "company", _("Company")
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        WECHAT = "wechat", _("WeChat")
+        APP = "app", _("App")
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Letter")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="parties")
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    phone_alt = models.CharField(_("other phone"), max_length=20, blank=True)
+    # The last 4 digits of both phones, space-separated, indexed for the window's phone search.
+    phone_tails = models.CharField(max_length=9, blank=True, db_index=True, editable=False)
+    email = models.EmailField(_("email"), blank=True)
+    id_number = EncryptedTextField(_("ID number"), blank=True)
+    mailing_address = models.CharField(_("mailing address"), max_length=255, blank=True)
+    wechat_openid = models.CharField(_("WeChat openid"), max_length=64, blank=True)
+    # Ordered channels the party prefers, e.g. ["wechat", "sms", "letter"].
+    preferred_channels = models.JSONField(_("preferred channels"), default=list, blank=True)
+    # Consent per channel, e.g. {"sms": true, "wechat": false}; missing means not asked.
+    consents = models.JSONField(_("channel consent"), default=dict, blank=True)
+    payment_ref = models.CharField(
+        _("payment reference"),
+        max_length=12,
+        unique=True,
+        default=new_payment_ref,
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        ordering = ["estate_id", "name", "id"]
+        permissions = [
+            ("view_pii", "Can see full phone and ID numbers"),
+            ("import_registry", "Can import buildings, units and owners"),
+            ("export_registry", "Can export buildings, units and owners"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.phone_tails = " ".join(p[-4:] for p in (self.mobile, self.phone_alt) if p)
+        super().save(*args, **kwargs)
+
+
+class UnitParty(models.Model):
+    """Ownership or tenancy of a unit over a span of dates, and who pays (designated payer).
+
+    Charges belong to the party that owned the unit, or was its designated payer, in the billed
+    period; a new owner never inherits earlier charges (DESIGN.md §4)."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        TENANT = "tenant", _("Tenant")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="relations")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="relations")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.OWNER)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True)
+    is_payer = models.BooleanField(_("designated payer"), default=False)
+
+    class Meta:
+        verbose_name = _("ownership or tenancy")
+        verbose_name_plural = _("ownerships and tenancies")
+        ordering = ["unit_id", "start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="unitparty_dates_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "role", "start_date"], name="unitparty_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.get_role_display()} {self.party}"
+
+
+class ServiceContract(models.Model):
+    """The property service contract (物業服務合同) of an estate, with its late-fee clause."""
+
+    class PricingMode(models.TextChoices):
+        LUMP_SUM = "lump_sum", _("Lump-sum (包干制)")
+        COMMISSION = "commission", _("Commission (酬金制)")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="contracts")
+    number = models.CharField(_("contract number"), max_length=50)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"), null=True, blank=True)
+    pricing_mode = models.CharField(
+        _("pricing mode"),
+        max_length=16,
+        choices=PricingMode.choices,
+        default=PricingMode.LUMP_SUM,
+    )
+    commission_rate = models.DecimalField(
+        _("commission rate"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    has_late_fee_clause = models.BooleanField(_("late-fee clause"), default=False)
+    # e.g. 0.000300 = 萬分之三 per day of the unpaid principal
+    late_fee_daily_rate = models.DecimalField(
+        _("late fee per day"), max_digits=8, decimal_places=6, null=True, blank=True
+    )
+    late_fee_grace_days = models.PositiveSmallIntegerField(_("grace days"), default=0)
+    # Cap as a share of the unpaid principal; 1.0000 means never above the principal.
+    late_fee_cap_ratio = models.DecimalField(
+        _("late fee cap (share of principal)"), max_digits=5, decimal_places=4, default=1
+    )
+    document = models.FileField(_("document"), upload_to="contracts/", blank=True)
+
+    class Meta:
+        verbose_name = _("service contract")
+        verbose_name_plural = _("service contracts")
+        ordering = ["estate_id", "-start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "number"], name="contract_number_unique"),
+            models.CheckConstraint(
+                condition=Q(has_late_fee_clause=False) | Q(late_fee_daily_rate__gt=0),
+                name="contract_late_fee_rate_set",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OwnerNote(models.Model):
+    """What customer service, engineering or security learned about an owner, shared with the
+    collection team (SEED: 團隊協作, 信息共享). Visible only to the roles listed."""
+
+    class Category(models.TextChoices):
+        HARDSHIP = "hardship", _("Hardship")
+        HOUSE_QUALITY = "house_quality", _("House quality issue")
+        AWAY = "away", _("Away long-term")
+        SENSITIVE = "sensitive", _("Sensitive")
+        OTHER = "other", _("Other")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="notes")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    text = models.TextField(_("text"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(_("author's department"), max_length=32, blank=True)
+    # Group names that may read the note; empty means every role with access to the estate.
+    visible_to = models.JSONField(_("visible to"), default=list, blank=True)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("owner note")
+        verbose_name_plural = _("owner notes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.text[:30]}"
+
+
+class StaffProfile(models.Model):
+    """Which estates a staff member works for. Users with `access_all_estates` see every one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    estates = models.ManyToManyField(Estate, blank=True, related_name="staff")
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wuye import views as core_views
+
+# Each app owns its `urls.py` (staff UI) and `api.py` `urlpatterns` (REST under /api/v1/).
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("wuye.registry.api")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("wuye.accounts.urls")),
+    path("registry/", include("wuye.registry.urls")),
+    path("audit/", include("wuye.accounts.urls_audit")),
+    path("api/v1/", include((api_v1, "api"))),
+    path("django-admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
