@@ -46,6 +46,11 @@ INSTALLED_APPS = [
     "wuye.audit",
     "wuye.accounts",
     "wuye.registry",
+    "wuye.ledger",
+    "wuye.fees",
+    "wuye.billing",
+    "wuye.notifications",
+    "wuye.demo",
 ]
 
 MIDDLEWARE = [

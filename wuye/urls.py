@@ -11,6 +11,10 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("wuye.registry.api")),
+    path("", include("wuye.ledger.api")),
+    path("", include("wuye.fees.api")),
+    path("", include("wuye.billing.api")),
+    path("", include("wuye.notifications.api")),
 ]
 
 urlpatterns = [
@@ -19,6 +23,10 @@ urlpatterns = [
     path("accounts/", include("wuye.accounts.urls")),
     path("registry/", include("wuye.registry.urls")),
     path("audit/", include("wuye.accounts.urls_audit")),
+    path("ledger/", include("wuye.ledger.urls")),
+    path("fees/", include("wuye.fees.urls")),
+    path("billing/", include("wuye.billing.urls")),
+    path("notifications/", include("wuye.notifications.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]

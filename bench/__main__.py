@@ -1,0 +1,71 @@
+"""python -m bench WORKLOAD [--units N] [--database-url URL] [...]
+
+Each workload is a module `bench/<name>.py` with `add_arguments(parser)` and `run(args) -> dict`.
+The database is prepared before `run` (default: a fresh SQLite file under var/bench/); the
+result is printed as one JSON object on the last line (DESIGN.md §6)."""
+
+import argparse
+import importlib
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+WORKLOADS = {
+    "W1": "bench.w1_bill_run",
+    "import": "bench.import_units",
+}
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def prepare_database(url: str | None) -> str:
+    if not url:
+        folder = Path(__file__).resolve().parent.parent / "var" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"bench-{os.getpid()}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # a clean schema each time: the workload builds its own data
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    call_command("migrate", verbosity=0, interactive=False)
+    return url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("workload", choices=sorted(WORKLOADS))
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--units", type=int, default=None)
+    known, rest = parser.parse_known_args(argv)
+    module = importlib.import_module(WORKLOADS[known.workload])
+    sub = argparse.ArgumentParser(prog=f"python -m bench {known.workload}")
+    module.add_arguments(sub)
+    args = sub.parse_args(rest, namespace=known)
+    url = prepare_database(known.database_url)
+    started = time.perf_counter()
+    result = module.run(args)
+    result.setdefault("workload", known.workload)
+    result.setdefault("seconds", round(time.perf_counter() - started, 3))
+    result["peak_rss_mb"] = peak_rss_mb()
+    result["database"] = url.split(":", 1)[0]
+    print(json.dumps(result, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

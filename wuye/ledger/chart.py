@@ -1,0 +1,43 @@
+"""The chart of accounts every estate's books use (codes after the PRC enterprise chart, so a
+voucher export imports into Kingdee or Yonyou with little mapping).
+
+Revenue per fee item is a sub-account of REVENUE (`6001.<item code>`), created when the item is.
+Postings carry the estate, so every account is kept per estate without per-estate codes."""
+
+CASH = "1001"  # 库存现金 cash box at the window
+BANK = "1002"  # 银行存款
+CLEARING_WECHAT = "1012.01"  # 其他货币资金-微信 (until the channel settles to the bank)
+CLEARING_ALIPAY = "1012.02"  # 其他货币资金-支付宝
+CLEARING_POS = "1012.03"  # 其他货币资金-POS
+CLEARING_AUTODEBIT = "1012.04"  # 其他货币资金-银行代扣
+RECEIVABLE = "1122"  # 应收账款 (control account of the receivables subledger)
+PREPAYMENTS = "2203"  # 预收账款 (owners' prepayment balances)
+DEPOSITS = "2241.01"  # 其他应付款-押金 (renovation and other deposits held)
+PASS_THROUGH = "2241.02"  # 其他应付款-代收款 (money collected for utilities, not revenue)
+REVENUE = "6001"  # 主营业务收入-物业服务 (parent of per-item revenue)
+LATE_FEE_INCOME = "6051"  # 其他业务收入-滞纳金
+WAIVERS = "6601.01"  # 销售费用-减免 (waivers and small-change round-offs granted)
+REFUNDS_PAYABLE = "2241.03"  # 其他应付款-待退款
+
+# code -> (name, kind); kind is asset / liability / income / expense (normal balance side).
+ACCOUNTS = {
+    CASH: ("库存现金", "asset"),
+    BANK: ("银行存款", "asset"),
+    CLEARING_WECHAT: ("其他货币资金-微信支付", "asset"),
+    CLEARING_ALIPAY: ("其他货币资金-支付宝", "asset"),
+    CLEARING_POS: ("其他货币资金-POS", "asset"),
+    CLEARING_AUTODEBIT: ("其他货币资金-银行代扣", "asset"),
+    RECEIVABLE: ("应收账款", "asset"),
+    PREPAYMENTS: ("预收账款", "liability"),
+    DEPOSITS: ("其他应付款-押金", "liability"),
+    PASS_THROUGH: ("其他应付款-代收款", "liability"),
+    REFUNDS_PAYABLE: ("其他应付款-待退款", "liability"),
+    REVENUE: ("主营业务收入-物业服务", "income"),
+    LATE_FEE_INCOME: ("其他业务收入-滞纳金", "income"),
+    WAIVERS: ("销售费用-减免", "expense"),
+}
+
+
+def revenue_account(item_code: str) -> str:
+    """The revenue sub-account of a fee item, e.g. `6001.PROPERTY`."""
+    return f"{REVENUE}.{item_code}"
