@@ -11,29 +11,9 @@ import logging
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
+from wuye.core.roles import ROLE_LABELS, ROLES  # noqa: F401  (re-exported)
+
 log = logging.getLogger(__name__)
-
-ROLES = [
-    "cashier",
-    "collector",
-    "customer_service",
-    "engineering",
-    "security",
-    "finance",
-    "supervisor",
-    "auditor",
-]
-
-ROLE_LABELS = {
-    "cashier": "收费员",
-    "collector": "催收员",
-    "customer_service": "客服",
-    "engineering": "工程",
-    "security": "安保",
-    "finance": "财务",
-    "supervisor": "主管",
-    "auditor": "审计",
-}
 
 
 def role_permissions() -> dict[str, set[str]]:

@@ -127,6 +127,26 @@ def payer_on(unit: Unit, on) -> Party | None:
     return None
 
 
+def payers_for_units(unit_ids: list[int], on=None) -> dict[int, Party]:
+    """Today's payer of each unit in one query (for list pages)."""
+    from django.utils import timezone
+
+    on = on or timezone.localdate()
+    rels = (
+        UnitParty.objects.filter(unit_id__in=unit_ids, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+        .select_related("party")
+        .order_by("unit_id", "-is_payer", "role", "id")
+    )
+    payers: dict[int, Party] = {}
+    for rel in rels:
+        if rel.unit_id in payers:
+            continue
+        if rel.is_payer or rel.role == UnitParty.Role.OWNER:
+            payers[rel.unit_id] = rel.party
+    return payers
+
+
 def notes_visible_to(user, party: Party) -> QuerySet[OwnerNote]:
     """Owner notes of `party` that the user's roles may read."""
     qs = scope(OwnerNote.objects.filter(party=party).select_related("author"), user)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("units/<int:pk>/edit/", views.unit_edit, name="unit_edit"),
+    path("units/<int:pk>/parties/", views.unit_party_add, name="unit_party_add"),
     path("parties/", views.party_list, name="party_list"),
     path("parties/new/", views.party_create, name="party_create"),
     path("parties/<int:pk>/", views.party_detail, name="party_detail"),

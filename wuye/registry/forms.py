@@ -1,0 +1,140 @@
+"""Staff forms of the registry. They parse input; the services decide."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Estate, OwnerNote, Party, ServiceContract, Unit, UnitParty
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class UnitFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("Unit number, owner name or last 4 phone digits"),
+                "autofocus": True,
+            }
+        ),
+    )
+    estate = forms.TypedChoiceField(label=_("Estate"), required=False, coerce=int, empty_value=None)
+    unit_type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type")), *Unit.Type.choices]
+    )
+    occupancy = forms.ChoiceField(
+        label=_("Occupancy"),
+        required=False,
+        choices=[("", _("Any occupancy")), *Unit.Occupancy.choices],
+    )
+
+    def __init__(self, *args, estates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["estate"].choices = [("", _("All my estates"))] + [
+            (e.pk, e.name) for e in estates
+        ]
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = [
+            "building",
+            "number",
+            "entrance",
+            "floor",
+            "gross_area",
+            "unit_type",
+            "handover_date",
+            "fee_start_date",
+            "occupancy",
+        ]
+        widgets = {"handover_date": DATE, "fee_start_date": DATE}
+
+    def __init__(self, *args, buildings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"].queryset = buildings
+
+
+class PartyForm(forms.ModelForm):
+    preferred_channels = forms.MultipleChoiceField(
+        label=_("Preferred channels"),
+        required=False,
+        choices=Party.Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Party
+        fields = [
+            "name",
+            "kind",
+            "mobile",
+            "phone_alt",
+            "email",
+            "id_number",
+            "mailing_address",
+            "wechat_openid",
+            "preferred_channels",
+        ]
+        widgets = {"id_number": forms.TextInput()}
+
+
+class PartyCreateForm(PartyForm):
+    estate = forms.ModelChoiceField(label=_("Estate"), queryset=Estate.objects.none())
+
+    field_order = ["estate"]
+
+    def __init__(self, *args, estates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["estate"].queryset = estates
+
+
+class UnitPartyForm(forms.ModelForm):
+    class Meta:
+        model = UnitParty
+        fields = ["party", "role", "start_date", "is_payer"]
+        widgets = {"start_date": DATE}
+
+    def __init__(self, *args, parties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties
+
+
+class OwnerNoteForm(forms.ModelForm):
+    visible_to = forms.MultipleChoiceField(
+        label=_("Visible to"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty for every role."),
+    )
+
+    class Meta:
+        model = OwnerNote
+        fields = ["category", "text", "visible_to"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        from wuye.core.roles import ROLE_LABELS, ROLES
+
+        super().__init__(*args, **kwargs)
+        self.fields["visible_to"].choices = [(r, ROLE_LABELS[r]) for r in ROLES]
+
+
+class ContractForm(forms.ModelForm):
+    class Meta:
+        model = ServiceContract
+        fields = [
+            "number",
+            "signed_on",
+            "start_date",
+            "end_date",
+            "pricing_mode",
+            "commission_rate",
+            "has_late_fee_clause",
+            "late_fee_daily_rate",
+            "late_fee_grace_days",
+            "late_fee_cap_ratio",
+        ]
+        widgets = {"signed_on": DATE, "start_date": DATE, "end_date": DATE}
