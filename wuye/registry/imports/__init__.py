@@ -1,0 +1,232 @@
+"""Importing buildings, units and owners from .xlsx or .csv files (CLI and staff UI).
+
+`import_check` reads and validates a whole file and reports every error with its row, column
+and reason, writing nothing. `import_apply` does the same and, only when the file is clean,
+writes everything in one transaction with bulk inserts and one audit row of action "import".
+
+Decisions (docs: the module docstrings and README):
+- A units row naming a building that neither exists nor can be resolved (`3栋` -> `3`) is an
+  error unless the importer allows creating buildings (`--create-buildings`, a checkbox).
+- A unit, building or ownership that already exists is an error ("already exists") unless
+  updates are allowed (`--update`); then the non-blank cells overwrite, blank cells keep.
+- A units row may carry the owner (业主姓名, 手机, 证件号): the owner is recorded from the
+  handover date (else the fee start date, else the import day) as the designated payer.
+- Owners are matched by name among the unit's current owners, then by name and mobile in
+  the estate; otherwise a new party is made (one per name+mobile or name+ID in the file).
+- Ownership follows `unit_party_add`: a new owner ends other open ownerships of the unit the
+  day before its start date, which must be later; several rows for one unit are co-owners.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+
+from wuye.audit.models import AuditEvent
+from wuye.audit.services import audit_record
+from wuye.core.errors import DomainError, PermissionDenied
+
+from ..models import Estate
+from ..selectors import visible_estate_ids
+from . import plan as planning
+from .plan import Checked, RowError
+from .reading import FileUnreadable, Sheet, Workbook, open_table
+from .write import apply
+
+KINDS = ("buildings", "units", "owners")
+KIND_NOUNS = {"buildings": "buildings", "units": "units", "owners": "ownerships"}
+SHEET_NAMES = {
+    "buildings": {"楼栋", "楼栋表", "buildings", "building"},
+    "units": {"房屋", "房间", "房号", "房屋清单", "units", "unit"},
+    "owners": {"业主", "业主表", "owners", "owner", "parties"},
+}
+
+
+@dataclass
+class ImportReport:
+    """The outcome of checking (and perhaps applying) one file."""
+
+    kind: str
+    estate: Estate
+    filename: str
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    sha256: str = ""
+    written: bool = False
+    checked: Checked | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def imported(self) -> int:
+        """How many of the kind's records were created or updated."""
+        key = {"buildings": "buildings", "units": "units", "owners": "ownerships"}[self.kind]
+        if self.kind == "owners":
+            return self.counts.get("ownerships_created", 0) + self.counts.get("parties_updated", 0)
+        return self.counts.get(f"{key}_created", 0) + self.counts.get(f"{key}_updated", 0)
+
+    def error_lines(self) -> list[str]:
+        return [error.format(self.filename) for error in self.errors]
+
+
+class ImportRejected(DomainError):
+    """The file has errors; nothing was written. `report.errors` lists every one."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(
+            f"{len(report.errors)} errors in {report.filename}; nothing was imported",
+            code="import_rejected",
+        )
+        self.report = report
+
+
+def _authorise(actor, estate: Estate) -> None:
+    """Checked once per import: the import permission and the estate. `actor=None` is the
+    server's operator on the command line (as for every service)."""
+    if actor is None:
+        return
+    if not actor.has_perm("registry.import_registry"):
+        raise PermissionDenied("your role may not import the registry")
+    ids = visible_estate_ids(actor)
+    if ids is not None and estate.pk not in ids:
+        raise PermissionDenied("this estate is not one of yours", field="estate")
+
+
+def _pick_sheet(book: Workbook, kind: str) -> Sheet:
+    if len(book.sheets) == 1:
+        return book.sheets[0]
+    names = SHEET_NAMES[kind]
+    for sheet in book.sheets:
+        if sheet.name.strip().lower() in names:
+            return sheet
+    return book.sheets[0]
+
+
+def _sha256(file: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def import_check(
+    *,
+    actor,
+    estate: Estate,
+    kind: str,
+    file: IO[bytes],
+    filename: str,
+    update: bool = False,
+    create_buildings: bool = False,
+) -> ImportReport:
+    """Read and validate the whole file; write nothing. Every error is in `report.errors`."""
+    if kind not in KINDS:
+        raise DomainError(f"unknown import kind {kind!r}: use {', '.join(KINDS)}", field="kind")
+    _authorise(actor, estate)
+    report = ImportReport(kind=kind, estate=estate, filename=filename, sha256=_sha256(file))
+    checked = Checked()
+    try:
+        book = open_table(file, filename)
+    except FileUnreadable as exc:
+        report.errors = [RowError(1, "", str(exc))]
+        return report
+    try:
+        sheet = _pick_sheet(book, kind)
+        if kind == "buildings":
+            planning.check_buildings(sheet, estate=estate, update=update, checked=checked)
+        elif kind == "units":
+            planning.check_units(
+                sheet,
+                estate=estate,
+                update=update,
+                create_buildings=create_buildings,
+                checked=checked,
+            )
+        else:
+            planning.check_owners(sheet, estate=estate, update=update, checked=checked)
+    finally:
+        book.close()
+    if not checked.errors and checked.rows == 0:
+        checked.errors.append(RowError(2, "", "the file has no rows to import"))
+    checked.errors.sort(key=lambda e: e.row)
+    report.rows = checked.rows
+    report.errors = checked.errors
+    report.columns = [shown for shown, _ in checked.columns]
+    report.ignored_columns = checked.ignored_columns
+    report.preview = checked.preview
+    report.counts = checked.plan.counts()
+    report.checked = checked
+    return report
+
+
+def import_apply(
+    *,
+    actor,
+    estate: Estate,
+    kind: str,
+    file: IO[bytes],
+    filename: str,
+    update: bool = False,
+    create_buildings: bool = False,
+) -> ImportReport:
+    """Validate the whole file and, if it has no error at all, write it in one transaction
+    with one audit row. Raises `ImportRejected` (nothing written) otherwise."""
+    report = import_check(
+        actor=actor,
+        estate=estate,
+        kind=kind,
+        file=file,
+        filename=filename,
+        update=update,
+        create_buildings=create_buildings,
+    )
+    if not report.ok:
+        raise ImportRejected(report)
+    try:
+        with transaction.atomic():
+            apply(report.checked.plan, estate_id=estate.pk)
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.IMPORT,
+                subject=estate,
+                estate_id=estate.pk,
+                summary=(
+                    f"imported {report.imported} {KIND_NOUNS[kind]} from {filename} "
+                    f"({report.rows} rows)"
+                ),
+                after={
+                    "kind": kind,
+                    "file": filename,
+                    "sha256": report.sha256,
+                    "rows": report.rows,
+                    "update": update,
+                    "create_buildings": create_buildings,
+                    **report.counts,
+                },
+            )
+    except IntegrityError as exc:
+        raise DomainError(
+            f"the registry changed while importing ({exc}); nothing was written, run it again"
+        ) from exc
+    report.written = True
+    report.checked = None  # free the plan's objects
+    return report
+
+
+__all__ = [
+    "KINDS",
+    "ImportRejected",
+    "ImportReport",
+    "RowError",
+    "import_apply",
+    "import_check",
+]
