@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "wuye.fees",
     "wuye.billing",
     "wuye.notifications",
+    "wuye.payments",
     "wuye.demo",
 ]
 

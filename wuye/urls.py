@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("wuye.fees.api")),
     path("", include("wuye.billing.api")),
     path("", include("wuye.notifications.api")),
+    path("", include("wuye.payments.api")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("fees/", include("wuye.fees.urls")),
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
+    path("payments/", include("wuye.payments.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]
