@@ -315,9 +315,6 @@ class Meter(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.UNIT)
     # Units a master meter is shared by; empty = every active unit of the estate.
     shared_units = models.ManyToManyField(Unit, blank=True, related_name="shared_meters")
-    initial_value = models.DecimalField(
-        _("initial reading"), max_digits=14, decimal_places=3, default=0
-    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -339,8 +336,9 @@ class Meter(models.Model):
 
 class MeterReading(models.Model):
     """One reading of a meter. `consumption` is this value minus the previous accepted one
-    (null for a meter's first reading). A suspicious reading is `flagged` with the reason and is
-    not billable until approved; billing sets `billed` when it charges the consumption."""
+    (null for a meter's first reading, which is the baseline). A suspicious reading is
+    `flagged` with the reason and is not billable until approved; billing sets `billed` when it
+    charges the consumption."""
 
     class Status(models.TextChoices):
         OK = "ok", _("OK")

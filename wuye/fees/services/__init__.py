@@ -1,0 +1,55 @@
+"""Every write of the fees app. Each function is one transaction and writes its audit row."""
+
+from .meters import (
+    ImportResult,
+    ReadingImportError,
+    RowError,
+    apportionment_approve,
+    apportionment_create,
+    apportionment_reject,
+    consumption_mark_billed,
+    meter_create,
+    reading_approve,
+    reading_record,
+    reading_reject,
+    readings_import,
+)
+from .standards import (
+    fee_item_create,
+    fee_item_update,
+    standard_approve,
+    standard_create,
+    standard_publish,
+    standard_update,
+    standard_withdraw,
+    standards_in_force_on,
+)
+from .vacancy import vacancy_apply, vacancy_approve, vacancy_end, vacancy_inspect, vacancy_reject
+
+__all__ = [
+    "ImportResult",
+    "ReadingImportError",
+    "RowError",
+    "apportionment_approve",
+    "apportionment_create",
+    "apportionment_reject",
+    "consumption_mark_billed",
+    "fee_item_create",
+    "fee_item_update",
+    "meter_create",
+    "reading_approve",
+    "reading_record",
+    "reading_reject",
+    "readings_import",
+    "standard_approve",
+    "standard_create",
+    "standard_publish",
+    "standard_update",
+    "standard_withdraw",
+    "standards_in_force_on",
+    "vacancy_apply",
+    "vacancy_approve",
+    "vacancy_end",
+    "vacancy_inspect",
+    "vacancy_reject",
+]
