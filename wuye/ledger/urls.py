@@ -1,2 +1,12 @@
+from django.urls import path
+
+from . import views
+
 app_name = "ledger"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("trial-balance/", views.trial_balance, name="trial_balance"),
+    path("journal/", views.journal, name="journal"),
+    path("journal/<int:pk>/", views.entry_detail, name="entry_detail"),
+    path("export/", views.voucher_export, name="export"),
+]

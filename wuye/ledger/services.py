@@ -1,0 +1,405 @@
+"""Every write to the general ledger.
+
+Other apps post through `entry_post` (and correct through `entry_reverse`) inside their own
+transaction; the calling service has already checked that its actor may do the business action
+(a cashier taking a payment needs no ledger permission), so these functions check the books,
+not the actor. Voucher exports are reads with an audit row, so they live here too.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, connection, transaction
+
+from wuye.audit.models import AuditEvent
+from wuye.audit.services import audit_record
+from wuye.core.errors import DomainError
+from wuye.core.money import FEN, ZERO
+
+from . import chart
+from .models import Account, JournalEntry, Posting, VoucherCounter
+
+MAX_AMOUNT = Decimal("999999999999.99")  # numeric(14,2)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an entry to post: `account` is a code of the chart (`chart.RECEIVABLE`),
+    exactly one of `debit` / `credit` is a positive amount with at most 2 places."""
+
+    account: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    party_id: int | None = None
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def _parent_of(code: str) -> str:
+    return code.rsplit(".", 1)[0] if "." in code else ""
+
+
+@transaction.atomic
+def account_ensure(*, code: str, name: str, kind: str) -> Account:
+    """The account `code`, created if missing (e.g. `6001.PROPERTY` when a fee item is made).
+    An existing account keeps its name; a different kind is refused."""
+    code = (code or "").strip()
+    if not code:
+        raise DomainError("an account needs a code", field="code")
+    if kind not in Account.Kind.values:
+        raise DomainError(f"unknown account kind {kind!r}", field="kind")
+    Account.objects.bulk_create(
+        [Account(code=code, name=name, kind=kind, parent=_parent_of(code))],
+        ignore_conflicts=True,
+    )
+    account = Account.objects.get(code=code)
+    if account.kind != kind:
+        raise DomainError(
+            f"account {code} exists as {account.kind}, not {kind}", field="kind", code="conflict"
+        )
+    return account
+
+
+def accounts_sync_chart(*, using: str = "default") -> int:
+    """Create the accounts of `chart.ACCOUNTS` that do not exist yet; returns how many."""
+    existing = set(Account.objects.using(using).values_list("code", flat=True))
+    missing = [
+        Account(code=code, name=name, kind=kind, parent=_parent_of(code))
+        for code, (name, kind) in chart.ACCOUNTS.items()
+        if code not in existing
+    ]
+    Account.objects.using(using).bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
+def _accounts_by_code(codes: set[str]) -> dict[str, Account]:
+    found = {a.code: a for a in Account.objects.filter(code__in=codes)}
+    if len(found) < len(codes) and any(c in chart.ACCOUNTS for c in codes - found.keys()):
+        accounts_sync_chart()  # a chart account added after the last migrate
+        found = {a.code: a for a in Account.objects.filter(code__in=codes)}
+    return found
+
+
+# --- validating lines -----------------------------------------------------------------------
+
+
+def _amount(value, row: int, side: str) -> Decimal:
+    where = f"line {row} {side}"
+    if isinstance(value, float):
+        raise DomainError(f"{where}: money is never a float; pass a Decimal", field="lines")
+    try:
+        amount = Decimal(value if value is not None else 0)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise DomainError(f"{where}: {value!r} is not an amount", field="lines") from exc
+    if not amount.is_finite():
+        raise DomainError(f"{where}: {value!r} is not an amount", field="lines")
+    if amount != amount.quantize(FEN):
+        raise DomainError(f"{where}: {amount} has more than 2 decimal places", field="lines")
+    if amount < 0:
+        raise DomainError(f"{where}: {amount} is negative", field="lines")
+    if amount > MAX_AMOUNT:
+        raise DomainError(f"{where}: {amount} is too large", field="lines")
+    return amount.quantize(FEN)
+
+
+def _clean_lines(lines: Sequence[Line]) -> list[Line]:
+    """Lines with 2-place Decimal amounts, or a DomainError naming the line at fault."""
+    if not lines:
+        raise DomainError("an entry needs lines", field="lines")
+    clean = []
+    for row, line in enumerate(lines, start=1):
+        debit = _amount(line.debit, row, "debit")
+        credit = _amount(line.credit, row, "credit")
+        if debit and credit:
+            raise DomainError(f"line {row}: both debit and credit are set", field="lines")
+        if not debit and not credit:
+            raise DomainError(f"line {row}: the amount is zero", field="lines")
+        if line.party_id is not None and not isinstance(line.party_id, int):
+            raise DomainError(f"line {row}: party_id must be a number", field="lines")
+        clean.append(Line(str(line.account).strip(), debit, credit, line.party_id))
+    if len(clean) < 2:
+        raise DomainError("an entry needs at least two lines", field="lines")
+    debits = sum((line.debit for line in clean), ZERO)
+    credits = sum((line.credit for line in clean), ZERO)
+    if debits != credits:
+        raise DomainError(
+            f"the entry does not balance: debits {debits} <> credits {credits}", field="lines"
+        )
+    return clean
+
+
+def _signature(
+    *, estate_id, date, memo, source_type, source_id, reverses_id, lines: Iterable[Line]
+) -> tuple:
+    """What makes two postings of the same key the same entry (the actor does not count)."""
+    return (
+        estate_id,
+        date,
+        memo,
+        source_type,
+        str(source_id),
+        reverses_id,
+        sorted(
+            (line.account, line.debit, line.credit, -1 if line.party_id is None else line.party_id)
+            for line in lines
+        ),
+    )
+
+
+def _existing(key: str, signature: tuple) -> JournalEntry | None:
+    """The entry already posted under `key` (same content), or None; DomainError if it differs."""
+    entry = JournalEntry.objects.filter(idempotency_key=key).first()
+    if entry is None:
+        return None
+    lines = [
+        Line(p.account.code, p.debit, p.credit, p.party_id)
+        for p in entry.postings.select_related("account")
+    ]
+    if signature != _signature(
+        estate_id=entry.estate_id,
+        date=entry.date,
+        memo=entry.memo,
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        reverses_id=entry.reverses_id,
+        lines=lines,
+    ):
+        raise DomainError(
+            f"idempotency key {key!r} was already used for voucher {entry.voucher} "
+            "with different content",
+            field="idempotency_key",
+            code="conflict",
+        )
+    return entry
+
+
+def _next_voucher_no(estate_id: int, year: int) -> int:
+    """The next voucher number of (estate, year). The counter row stays locked until the
+    caller's transaction ends, which makes numbers gapless and serialises posting per estate:
+    callers post to the ledger as the last step of their transaction."""
+    table = connection.ops.quote_name(VoucherCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE estate_id = %s AND year = %s RETURNING last"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [estate_id, year])
+        row = cursor.fetchone()
+        if row is None:
+            VoucherCounter.objects.bulk_create(
+                [VoucherCounter(estate_id=estate_id, year=year, last=0)], ignore_conflicts=True
+            )
+            cursor.execute(sql, [estate_id, year])
+            row = cursor.fetchone()
+    return row[0]
+
+
+# --- posting --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def entry_post(
+    *,
+    estate,
+    date: Date,
+    memo: str,
+    lines: Sequence[Line],
+    idempotency_key: str,
+    source_type: str = "",
+    source_id: str | int = "",
+    actor=None,
+    reverses: JournalEntry | None = None,
+) -> JournalEntry:
+    """Post one balanced journal entry; the same `idempotency_key` again returns the entry
+    already posted (DomainError if its content differs).
+
+    Refused with a DomainError: no or one line, a line with both or neither side, negative
+    amounts, more than 2 decimal places, floats, unknown or inactive accounts, debits <>
+    credits. A handful of queries: key lookup, accounts, counter, entry, postings, audit."""
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise DomainError("an entry needs an idempotency key", field="idempotency_key")
+    if not isinstance(date, Date):
+        raise DomainError("the entry needs a business date", field="date")
+    clean = _clean_lines(lines)
+    memo = (memo or "").strip()[:200]
+    estate_id = estate.pk if hasattr(estate, "pk") else int(estate)
+    reverses_id = reverses.pk if reverses is not None else None
+    signature = _signature(
+        estate_id=estate_id,
+        date=date,
+        memo=memo,
+        source_type=source_type,
+        source_id=source_id,
+        reverses_id=reverses_id,
+        lines=clean,
+    )
+    # Fast path for a retry; the UNIQUE constraint below is what guarantees one entry per key.
+    if (entry := _existing(key, signature)) is not None:
+        return entry
+
+    codes = {line.account for line in clean}
+    accounts = _accounts_by_code(codes)
+    for row, line in enumerate(clean, start=1):
+        account = accounts.get(line.account)
+        if account is None:
+            raise DomainError(f"line {row}: unknown account {line.account}", field="lines")
+        if not account.is_active:
+            raise DomainError(f"line {row}: account {account} is closed", field="lines")
+
+    entry = JournalEntry(
+        estate_id=estate_id,
+        date=date,
+        voucher_year=date.year,
+        memo=memo,
+        source_type=source_type,
+        source_id=str(source_id),
+        idempotency_key=key,
+        reverses_id=reverses_id,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    try:
+        with transaction.atomic():
+            entry.voucher_no = _next_voucher_no(estate_id, date.year)
+            entry.save(force_insert=True)
+    except IntegrityError as exc:
+        if (existing := _existing(key, signature)) is not None:
+            return existing  # a concurrent retry won the race
+        if reverses_id and JournalEntry.objects.filter(reverses_id=reverses_id).exists():
+            raise DomainError(
+                f"voucher {reverses.voucher} is already reversed", field="entry", code="conflict"
+            ) from exc
+        raise
+    Posting.objects.bulk_create(
+        [
+            Posting(
+                entry=entry,
+                account=accounts[line.account],
+                estate_id=estate_id,
+                date=date,
+                party_id=line.party_id,
+                debit=line.debit,
+                credit=line.credit,
+            )
+            for line in clean
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.REVERSE if reverses_id else AuditEvent.Action.POST,
+        subject=entry,
+        estate_id=estate_id,
+        summary=f"voucher {entry.voucher} {memo}",
+    )
+    return entry
+
+
+@transaction.atomic
+def entry_reverse(
+    *,
+    entry: JournalEntry,
+    date: Date,
+    memo: str = "",
+    actor=None,
+    idempotency_key: str,
+) -> JournalEntry:
+    """Post the mirror of `entry` (debits and credits swapped) that cancels it. An entry is
+    reversed at most once; a reversal itself is not reversed (post a new entry instead)."""
+    if entry.reverses_id is not None:
+        raise DomainError(
+            f"voucher {entry.voucher} is itself a reversal; post a new entry instead",
+            field="entry",
+        )
+    if date < entry.date:
+        raise DomainError(
+            f"a reversal cannot be dated before the entry it reverses ({entry.date})",
+            field="date",
+        )
+    lines = [
+        Line(p.account.code, debit=p.credit, credit=p.debit, party_id=p.party_id)
+        for p in entry.postings.select_related("account").order_by("id")
+    ]
+    return entry_post(
+        estate=entry.estate_id,
+        date=date,
+        memo=memo or f"冲销 {entry.voucher} {entry.memo}",
+        lines=lines,
+        idempotency_key=idempotency_key,
+        source_type=entry.source_type,
+        source_id=entry.source_id,
+        actor=actor,
+        reverses=entry,
+    )
+
+
+# --- voucher export -------------------------------------------------------------------------
+
+# Fixed headers, in Chinese whatever the UI language: Kingdee and Yonyou map these on import.
+EXPORT_HEADERS = ["日期", "凭证号", "摘要", "科目代码", "科目名称", "借方金额", "贷方金额"]
+
+
+@transaction.atomic
+def vouchers_export(
+    *, actor, estate, date_from: Date, date_to: Date, fmt: str = "xlsx"
+) -> tuple[bytes, int]:
+    """The estate's vouchers dated `date_from`..`date_to`, one row per posting, as .xlsx or
+    .csv (UTF-8 with BOM, for Excel); returns (content, rows). Audited as an export."""
+    from .selectors import voucher_rows
+
+    if fmt not in ("xlsx", "csv"):
+        raise DomainError("export as xlsx or csv", field="format")
+    if date_from > date_to:
+        raise DomainError("the period starts after it ends", field="date_from")
+    rows = voucher_rows(estate_id=estate.pk, date_from=date_from, date_to=date_to)
+    content, count = (_as_xlsx if fmt == "xlsx" else _as_csv)(rows)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        subject_type="ledger.journalentry",
+        estate_id=estate.pk,
+        summary=f"vouchers {estate.code} {date_from}..{date_to} ({fmt}, {count} rows)",
+    )
+    return content, count
+
+
+def _as_xlsx(rows: Iterable[tuple]) -> tuple[bytes, int]:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("凭证")
+    sheet.append(EXPORT_HEADERS)
+    count = 0
+    for day, voucher_no, memo, code, name, debit, credit in rows:
+        cells = []
+        for value, number_format in (
+            (day, "yyyy-mm-dd"),
+            (voucher_no, "0"),
+            (memo, None),
+            (code, "@"),
+            (name, None),
+            (debit, "0.00"),
+            (credit, "0.00"),
+        ):
+            cell = WriteOnlyCell(sheet, value=value)
+            if number_format:
+                cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), count
+
+
+def _as_csv(rows: Iterable[tuple]) -> tuple[bytes, int]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADERS)
+    count = 0
+    for day, voucher_no, memo, code, name, debit, credit in rows:
+        writer.writerow([day.isoformat(), voucher_no, memo, code, name, f"{debit}", f"{credit}"])
+        count += 1
+    return out.getvalue().encode("utf-8-sig"), count

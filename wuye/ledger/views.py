@@ -1,0 +1,141 @@
+"""Staff pages of the ledger: trial balance, journal, one entry, voucher export. Thin: parse the
+filter, scope to the user's estates, call a selector or service, render."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from wuye.core.errors import DomainError
+from wuye.registry.models import Estate
+from wuye.registry.selectors import estates_for, get_scoped, visible_estate_ids
+
+from . import selectors, services
+
+
+@dataclass
+class LedgerFilter:
+    estate: Estate | None
+    estate_ids: set[int] | None
+    date_from: date | None
+    date_to: date | None
+    errors: list[str]
+
+    def query(self) -> str:
+        parts = []
+        if self.estate:
+            parts.append(f"estate={self.estate.pk}")
+        if self.date_from:
+            parts.append(f"from={self.date_from.isoformat()}")
+        if self.date_to:
+            parts.append(f"to={self.date_to.isoformat()}")
+        return "&".join(parts)
+
+
+def _date(request, name: str, default: date | None, errors: list[str]) -> date | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = parse_date(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        errors.append(_("%(value)s is not a date (YYYY-MM-DD)") % {"value": raw})
+        return default
+    return value
+
+
+def _filter(request, *, default_from: date | None) -> LedgerFilter:
+    """The estate (404 unless it is one of the user's) and the period from the query string."""
+    errors: list[str] = []
+    estate = None
+    raw = request.GET.get("estate", "").strip()
+    if raw:
+        if not raw.isdigit():
+            raise Http404("estate")
+        estate = get_scoped(Estate.objects.all(), request.user, "id", pk=int(raw))
+        estate_ids: set[int] | None = {estate.pk}
+    else:
+        estate_ids = visible_estate_ids(request.user)
+    date_from = _date(request, "from", default_from, errors)
+    date_to = _date(request, "to", timezone.localdate(), errors)
+    if date_from and date_to and date_from > date_to:
+        errors.append(_("The period starts after it ends."))
+    return LedgerFilter(estate, estate_ids, date_from, date_to, errors)
+
+
+def _year_start() -> date:
+    return timezone.localdate().replace(month=1, day=1)
+
+
+@login_required
+@permission_required("ledger.view_journalentry", raise_exception=True)
+def trial_balance(request):
+    flt = _filter(request, default_from=_year_start())
+    report = selectors.trial_balance(flt.estate_ids, flt.date_from, flt.date_to)
+    return render(
+        request,
+        "ledger/trial_balance.html",
+        {"flt": flt, "report": report, "estates": estates_for(request.user)},
+    )
+
+
+@login_required
+@permission_required("ledger.view_journalentry", raise_exception=True)
+def journal(request):
+    today = timezone.localdate()
+    flt = _filter(request, default_from=today.replace(day=1))
+    q = request.GET.get("q", "").strip()
+    entries = selectors.journal(flt.estate_ids, flt.date_from, flt.date_to, q=q)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/journal.html",
+        {"flt": flt, "page": page, "q": q, "estates": estates_for(request.user)},
+    )
+
+
+@login_required
+@permission_required("ledger.view_journalentry", raise_exception=True)
+def entry_detail(request, pk: int):
+    entry = get_scoped(selectors.journal(None), request.user, pk=pk)
+    return render(request, "ledger/entry_detail.html", {"entry": entry})
+
+
+@login_required
+@permission_required("ledger.export_vouchers", raise_exception=True)
+def voucher_export(request):
+    """Download the vouchers of one estate and period (.xlsx or .csv); audited."""
+    today = timezone.localdate()
+    flt = _filter(request, default_from=today.replace(day=1))
+    fmt = request.GET.get("format", "xlsx")
+    if flt.estate is None:
+        return HttpResponse(_("Choose an estate to export."), status=400)
+    if flt.errors:
+        return HttpResponse(" ".join(flt.errors), status=400)
+    try:
+        content, _rows = services.vouchers_export(
+            actor=request.user,
+            estate=flt.estate,
+            date_from=flt.date_from,
+            date_to=flt.date_to,
+            fmt=fmt,
+        )
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=400)
+    content_type = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"vouchers-{flt.estate.code}-{flt.date_from:%Y%m%d}-{flt.date_to:%Y%m%d}.{fmt}"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
