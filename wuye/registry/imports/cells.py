@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from wuye.core.normalize import clean_phone, clean_text, is_valid_phone
+from wuye.core.normalize import MOBILE, clean_phone, clean_text, is_valid_phone
 
 
 class CellError(ValueError):
@@ -213,6 +213,8 @@ def phone(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a mobile typed into a number cell
     number = clean_phone(value)
+    if MOBILE.match(number.replace("-", "")):
+        number = number.replace("-", "")  # 139-0000-2222 is a mobile written in groups
     if not is_valid_phone(number):
         raise CellError(f"not a valid phone number: {text(value)}")
     return number
