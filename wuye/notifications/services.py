@@ -1,0 +1,800 @@
+"""Every write of notifications. Each public function is one transaction.
+
+Outbox: `message_queue` writes the message in the caller's transaction (the business event's)
+and sending starts after that transaction commits (`transaction.on_commit` enqueues the task
+`send_message`). The worker calls `message_send`, which checks the contact policy, talks to the
+provider outside any transaction, and records the outcome: sent (or delivered), a retry with
+exponential backoff, or failure and a fallback message on the party's next preferred channel.
+
+Audit: staff actions (templates, opt-outs, resends, campaigns, letters) write an audit row;
+messages queued by a business event do not (the event itself is audited, and the outbox row is
+its own record)."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from wuye.audit.models import AuditEvent
+from wuye.audit.services import audit_record, snapshot
+from wuye.core.errors import DomainError
+from wuye.registry.models import Party
+from wuye.registry.services import require_estate, require_perm
+
+from .channels import ChannelError, PermanentError, backend_for
+from .conf import notify_settings
+from .models import (
+    CONTACT_CHANNELS,
+    Campaign,
+    Channel,
+    ChannelOptOut,
+    ContactMark,
+    DeliveryReceipt,
+    LetterBatch,
+    Message,
+    MessageTemplate,
+    Purpose,
+)
+from .policy import ContactDecision, contact_check, policy_for
+from .rendering import check_placeholders, render
+
+log = logging.getLogger(__name__)
+
+__all__ = ["contact_check", "ContactDecision"]  # re-exported: collection imports them here
+
+DEFAULT_ORDER = ["wechat", "app", "sms", "email"]
+
+
+# --- addresses, values, templates ------------------------------------------------------------
+def address_for(party: Party, channel: str, values: dict[str, Any] | None = None) -> str:
+    """Where a message on `channel` goes for `party`; empty when the party has none."""
+    if channel == Channel.SMS:
+        return party.mobile
+    if channel == Channel.WECHAT:
+        return party.wechat_openid
+    if channel == Channel.APP:
+        # the app gateway knows its users by payment reference; consent means "registered"
+        return party.payment_ref if (party.consents or {}).get("app") else ""
+    if channel == Channel.EMAIL:
+        return party.email
+    if channel == Channel.LETTER:
+        if party.mailing_address:
+            return party.mailing_address
+        unit = (values or {}).get("unit")
+        if unit and party.estate.address:
+            return f"{party.estate.address} {unit}"
+    return ""
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def message_values(party: Party, context: dict[str, Any] | None, language: str) -> dict[str, str]:
+    """The named values a template may use: the party's and estate's, then the caller's."""
+    estate = party.estate
+    values: dict[str, Any] = {
+        "owner": party.name,
+        "estate": estate.name,
+        "hotline": estate.hotline,
+        "payment_ref": party.payment_ref,
+    }
+    if "unit" not in (context or {}):
+        units = sorted(
+            party.relations.filter(end_date__isnull=True).values_list("unit__number", flat=True)
+        )
+        if units:
+            values["unit"] = "、".join(units)
+    values.update({k: v for k, v in (context or {}).items() if v is not None})
+    if "channels" not in values:
+        how = notify_settings()["payment_channels"].get(language, "")
+        values["channels"] = how.replace("{payment_ref}", party.payment_ref)
+    return {k: _format_value(v) for k, v in values.items()}
+
+
+def template_resolve(*, code: str, channel: str, language: str) -> MessageTemplate:
+    """The newest active template of `code` for `channel` (else any channel) and `language`
+    (else simplified Chinese)."""
+    qs = MessageTemplate.objects.filter(code=code, is_active=True)
+    for lang in dict.fromkeys([language, "zh-hans"]):
+        for ch in (channel, ""):
+            found = qs.filter(channel=ch, language=lang).order_by("-version").first()
+            if found:
+                return found
+    raise DomainError(f"no active template {code!r} for {channel} in {language}", field="template")
+
+
+# --- channels --------------------------------------------------------------------------------
+def channel_plan(
+    party: Party, purpose: str, *, values: dict | None = None, at: datetime | None = None
+) -> list[str]:
+    """The channels that can reach `party` for `purpose`, best first: the party's preferred
+    order (else WeChat, app, SMS, e-mail), keeping those with consent and an address; a letter
+    last for anything but one-time codes."""
+    policy = policy_for(party.estate_id)
+    order = [c for c in (party.preferred_channels or []) if c in Channel.values]
+    order += [c for c in DEFAULT_ORDER if c not in order]
+    if purpose != Purpose.ONE_TIME_CODE and Channel.LETTER not in order:
+        order.append(Channel.LETTER)
+    plan = []
+    for channel in order:
+        if channel == Channel.LETTER and purpose == Purpose.ONE_TIME_CODE:
+            continue
+        if not address_for(party, channel, values):
+            continue
+        decision = contact_check(
+            party=party, channel=channel, at=at, purpose=purpose, policy=policy
+        )
+        if decision.permanent:
+            continue
+        plan.append(channel)
+    return plan
+
+
+def _tried_channels(message: Message) -> set[str]:
+    tried = set()
+    current: Message | None = message
+    while current is not None:
+        tried.add(current.channel)
+        current = current.fallback_of
+    return tried
+
+
+def _enqueue_send(message_id: int, run_after: datetime | None = None) -> None:
+    """Enqueue the send task (deferred when the backend can; else the dispatcher picks it up)."""
+    from .tasks import send_message
+
+    if run_after is not None and run_after > timezone.now():
+        if not send_message.get_backend().supports_defer:
+            return  # `wuye notify_dispatch` (or the dispatch task) sends it when due
+        send_message.using(run_after=run_after).enqueue(message_id)
+        return
+    send_message.enqueue(message_id)
+
+
+# --- the outbox ------------------------------------------------------------------------------
+@transaction.atomic
+def message_queue(
+    *,
+    party: Party,
+    purpose: str,
+    context: dict[str, Any] | None = None,
+    template_code: str | None = None,
+    channel: str | None = None,
+    language: str | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    campaign: Campaign | None = None,
+    fallback_of: Message | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Write a message to the outbox, in the caller's transaction; it is sent after commit.
+
+    `dedupe_key` makes a retried business event queue nothing new (UNIQUE). Without `channel`
+    the party's best reachable channel is used; with none, a suppressed `no_channel` row records
+    that nobody could be told. A message the contact policy refuses now is kept as suppressed
+    with its reason and, when waiting helps, `not_before` at the next allowed time."""
+    if purpose not in Purpose.values:
+        raise DomainError(f"unknown purpose {purpose!r}", field="purpose")
+    if dedupe_key:
+        existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    now = now or timezone.now()
+    at = max(not_before, now) if not_before else now
+    policy = policy_for(party.estate_id)
+    language = language or policy.default_language
+    code = template_code or purpose
+    probe_values = {**(context or {})}
+    reason = ""
+    if channel is None:
+        plan = channel_plan(party, purpose, values=probe_values, at=at)
+        channel = plan[0] if plan else Channel.LETTER
+        if not plan:
+            reason = "no_channel"
+    elif channel not in Channel.values:
+        raise DomainError(f"unknown channel {channel!r}", field="channel")
+    template = template_resolve(code=code, channel=channel, language=language)
+    values = message_values(party, context, language)
+    message = Message(
+        estate_id=party.estate_id,
+        party=party,
+        channel=channel,
+        purpose=purpose,
+        template=template,
+        template_code=template.code,
+        template_version=template.version,
+        language=template.language,
+        subject=render(template.subject, values, field="subject") if template.subject else "",
+        text=render(template.body, values),
+        params=values,
+        address=address_for(party, channel, values),
+        dedupe_key=dedupe_key or None,
+        not_before=not_before,
+        campaign=campaign,
+        fallback_of=fallback_of,
+    )
+    if not reason and not message.address:
+        reason = "no_address"
+    decision = (
+        ContactDecision(False, reason)
+        if reason
+        else contact_check(party=party, channel=channel, at=at, purpose=purpose, policy=policy)
+    )
+    if not decision.allowed:
+        message.status = Message.Status.SUPPRESSED
+        message.suppressed_reason = decision.reason
+        message.not_before = decision.next_allowed_at
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        if dedupe_key:
+            return Message.objects.get(dedupe_key=dedupe_key)
+        raise
+    if message.status == Message.Status.QUEUED or message.not_before:
+        run_after = message.not_before
+        transaction.on_commit(lambda: _enqueue_send(message.pk, run_after))
+    return message
+
+
+@dataclass
+class _Claim:
+    message: Message
+    proceed: bool
+
+
+def _claim(message_id: int, now: datetime) -> _Claim:
+    """Lock the message (then its party: lock order message -> party), check the policy and
+    move it to `sending`, or record why not."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        due = message.status == Message.Status.QUEUED or (
+            message.status == Message.Status.SUPPRESSED and message.not_before is not None
+        )
+        if not due or (message.not_before and message.not_before > now):
+            return _Claim(message, False)
+        party = Party.objects.select_for_update().select_related("estate").get(pk=message.party_id)
+        decision = contact_check(
+            party=party, channel=message.channel, at=now, purpose=message.purpose
+        )
+        if not decision.allowed:
+            message.status = Message.Status.SUPPRESSED
+            message.suppressed_reason = decision.reason
+            message.not_before = decision.next_allowed_at
+            message.save(update_fields=["status", "suppressed_reason", "not_before"])
+            if decision.permanent:
+                _fallback(message, now)
+            else:
+                run_after = message.not_before
+                transaction.on_commit(lambda: _enqueue_send(message.pk, run_after))
+            return _Claim(message, False)
+        message.status = Message.Status.SENDING
+        message.suppressed_reason = ""
+        message.attempts += 1
+        message.contacted_at = now
+        message.save(update_fields=["status", "suppressed_reason", "attempts", "contacted_at"])
+        message.party = party
+        return _Claim(message, True)
+
+
+def _backoff(attempts: int) -> timedelta:
+    conf = notify_settings()
+    seconds = conf["retry_base_seconds"] * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(seconds, conf["retry_max_seconds"]))
+
+
+def message_send(*, message_id: int, now: datetime | None = None) -> Message:
+    """Send one due message (the worker's job). Never holds a lock while the provider is
+    called. Idempotent: a message that is not due is left as it is."""
+    now = now or timezone.now()
+    claim = _claim(message_id, now)
+    if not claim.proceed:
+        return claim.message
+    message = claim.message
+    provider, provider_id, error = "", "", None
+    try:
+        backend = backend_for(message.channel)
+        provider = backend.name
+        provider_id = backend.send(message)
+    except ChannelError as exc:
+        error = exc
+    except Exception as exc:  # a bug in an adapter must not leave the message "sending"
+        log.exception("channel %s crashed on message %s", message.channel, message.pk)
+        error = PermanentError(f"{type(exc).__name__}: {exc}")
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        message.provider = provider
+        if error is None:
+            message.provider_id = provider_id
+            message.sent_at = now
+            message.last_error = ""
+            if backend.confirms_delivery:
+                message.status = Message.Status.DELIVERED
+                message.delivered_at = now
+            else:
+                message.status = Message.Status.SENT
+            message.save()
+            return message
+        message.last_error = str(error)[:2000]
+        message.contacted_at = None  # it did not reach the party
+        max_attempts = int(notify_settings()["max_attempts"])
+        if error.retryable and message.attempts < max_attempts:
+            message.status = Message.Status.QUEUED
+            message.not_before = now + _backoff(message.attempts)
+            message.save()
+            run_after = message.not_before
+            transaction.on_commit(lambda: _enqueue_send(message_id, run_after))
+            return message
+        message.status = Message.Status.FAILED
+        message.save()
+        _fallback(message, now)
+        return message
+
+
+def _fallback(message: Message, now: datetime) -> Message | None:
+    """After `message` failed (or can never go) on its channel: the same content on the
+    party's next reachable channel not yet tried, linked to the failed one."""
+    party = Party.objects.select_related("estate").get(pk=message.party_id)
+    tried = _tried_channels(message)
+    plan = [c for c in channel_plan(party, message.purpose, values=message.params, at=now)]
+    remaining = [c for c in plan if c not in tried]
+    if not remaining:
+        return None
+    channel = remaining[0]
+    key = f"{message.dedupe_key}>{channel}"[:150] if message.dedupe_key else None
+    try:
+        return message_queue(
+            party=party,
+            purpose=message.purpose,
+            context=message.params,
+            template_code=message.template_code,
+            channel=channel,
+            language=message.language,
+            dedupe_key=key,
+            campaign=message.campaign,
+            fallback_of=message,
+            now=now,
+        )
+    except DomainError as exc:  # e.g. no template for that channel: the failure stays visible
+        Message.objects.filter(pk=message.pk).update(
+            last_error=f"{message.last_error}\nfallback to {channel}: {exc}"[:2000]
+        )
+        return None
+
+
+def message_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Send every message whose time has come (queued, or suppressed until a time that has
+    passed). Run by `wuye notify_dispatch` and the `dispatch_due` task; safe to run often."""
+    now = now or timezone.now()
+    from django.db.models import Q
+
+    ids = list(
+        Message.objects.filter(
+            Q(status=Message.Status.QUEUED)
+            | Q(status=Message.Status.SUPPRESSED, not_before__isnull=False)
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .order_by("not_before", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    for message_id in ids:
+        message_send(message_id=message_id, now=now)
+    return len(ids)
+
+
+@transaction.atomic
+def message_resend(*, actor, message: Message, channel: str | None = None) -> Message:
+    """Staff resend: a new message with the same content (on `channel` or the same one)."""
+    require_perm(actor, "notifications.resend_message")
+    require_estate(actor, message.estate_id)
+    if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
+        raise DomainError("the message is still on its way", field="status")
+    party = Party.objects.select_related("estate").get(pk=message.party_id)
+    new = message_queue(
+        party=party,
+        purpose=message.purpose,
+        context=message.params,
+        template_code=message.template_code,
+        channel=channel or message.channel,
+        language=message.language,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        subject=new,
+        summary=f"resend of message {message.pk}",
+        after=snapshot(new, ["channel", "status", "suppressed_reason"]),
+    )
+    return new
+
+
+# --- delivery receipts -----------------------------------------------------------------------
+@transaction.atomic
+def message_receipt(
+    *,
+    provider: str,
+    provider_id: str,
+    delivered: bool,
+    event_id: str = "",
+    detail: dict | None = None,
+    at: datetime | None = None,
+) -> Message | None:
+    """Record a provider's delivery report; UNIQUE (provider, event) makes a repeat a no-op."""
+    at = at or timezone.now()
+    event_id = event_id or f"{provider_id}:{'ok' if delivered else 'fail'}"
+    message = (
+        Message.objects.select_for_update()
+        .filter(provider=provider, provider_id=provider_id)
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            DeliveryReceipt.objects.create(
+                provider=provider,
+                event_id=event_id[:150],
+                message=message,
+                delivered=delivered,
+                detail=detail or {},
+            )
+    except IntegrityError:
+        return message
+    if message is None or message.status != Message.Status.SENT:
+        return message
+    if delivered:
+        message.status = Message.Status.DELIVERED
+        message.delivered_at = at
+        message.save(update_fields=["status", "delivered_at"])
+    else:
+        message.status = Message.Status.FAILED
+        message.last_error = str((detail or {}).get("error", "not delivered"))[:2000]
+        message.contacted_at = None
+        message.save(update_fields=["status", "last_error", "contacted_at"])
+        _fallback(message, at)
+    return message
+
+
+# --- letters ---------------------------------------------------------------------------------
+@transaction.atomic
+def letter_batch_create(*, actor, estate_id: int) -> LetterBatch | None:
+    """Print every letter of the estate waiting in the print queue as one PDF (one page per
+    letter: the address block, then the text). None when nothing waits."""
+    from .letters import letters_pdf
+
+    require_perm(actor, "notifications.add_letterbatch")
+    require_estate(actor, estate_id)
+    letters = list(
+        Message.objects.select_for_update()
+        .filter(
+            estate_id=estate_id,
+            channel=Channel.LETTER,
+            status=Message.Status.SENT,
+            letter_batch__isnull=True,
+        )
+        .select_related("party", "estate")
+        .order_by("id")
+    )
+    if not letters:
+        return None
+    batch = LetterBatch(estate_id=estate_id, letters=len(letters), created_by=actor)
+    batch.file.save(
+        f"letters-{estate_id}-{timezone.localtime():%Y%m%d-%H%M%S}.pdf",
+        ContentFile(letters_pdf(letters)),
+        save=False,
+    )
+    batch.save()
+    Message.objects.filter(pk__in=[m.pk for m in letters]).update(letter_batch=batch)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        subject=batch,
+        summary=f"{len(letters)} letters printed",
+    )
+    return batch
+
+
+@transaction.atomic
+def letter_tracking_record(
+    *, actor, message: Message, tracking_number: str = "", delivered: bool = False
+) -> Message:
+    """Record a letter's registered-mail number, and (when signed for) its delivery."""
+    require_perm(actor, "notifications.change_message")
+    require_estate(actor, message.estate_id)
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if message.channel != Channel.LETTER:
+        raise DomainError("only letters have a registered-mail number", field="tracking_number")
+    before = snapshot(message, ["tracking_number", "status"])
+    if tracking_number:
+        message.tracking_number = tracking_number.strip()[:40]
+    if delivered:
+        if not message.can_become(Message.Status.DELIVERED):
+            raise DomainError(f"a {message.status} letter cannot be delivered", field="status")
+        message.status = Message.Status.DELIVERED
+        message.delivered_at = timezone.now()
+    message.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=message,
+        before=before,
+        after=snapshot(message, ["tracking_number", "status"]),
+    )
+    return message
+
+
+# --- consent, opt-outs and contacts outside the outbox ---------------------------------------
+@transaction.atomic
+def channel_opt_out(
+    *, actor, party: Party, channel: str, source: str, note: str = "", at: datetime | None = None
+) -> ChannelOptOut:
+    """Record that `party` refuses `channel` (from `source`: sms_reply, hotline, letter...).
+    Idempotent: an open opt-out is returned as it is."""
+    if channel not in CONTACT_CHANNELS:
+        raise DomainError(f"unknown channel {channel!r}", field="channel")
+    if not source:
+        raise DomainError("say where the opt-out came from", field="source")
+    if actor is not None:
+        require_estate(actor, party.estate_id)
+    try:
+        with transaction.atomic():
+            opt_out = ChannelOptOut.objects.create(
+                estate_id=party.estate_id,
+                party=party,
+                channel=channel,
+                at=at or timezone.now(),
+                source=source[:50],
+                note=note[:255],
+            )
+    except IntegrityError:
+        return ChannelOptOut.objects.get(party=party, channel=channel, revoked_at__isnull=True)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, subject=opt_out, after=snapshot(opt_out)
+    )
+    return opt_out
+
+
+@transaction.atomic
+def channel_opt_in(*, actor, party: Party, channel: str, at: datetime | None = None) -> int:
+    """Revoke the party's open opt-out of `channel`; returns how many were revoked (0 or 1)."""
+    if actor is not None:
+        require_estate(actor, party.estate_id)
+    opt_outs = list(
+        ChannelOptOut.objects.select_for_update().filter(
+            party=party, channel=channel, revoked_at__isnull=True
+        )
+    )
+    for opt_out in opt_outs:
+        opt_out.revoked_at = at or timezone.now()
+        opt_out.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            subject=opt_out,
+            after={"revoked_at": opt_out.revoked_at},
+        )
+    return len(opt_outs)
+
+
+@transaction.atomic
+def contact_mark(*, party: Party, channel: str, at: datetime, source: str) -> ContactMark:
+    """Count a contact made outside the outbox (a call, a visit) against the weekly cap.
+    `source` identifies it (e.g. `collection.contactlog:42`); a repeat changes nothing."""
+    if channel not in CONTACT_CHANNELS:
+        raise DomainError(f"unknown channel {channel!r}", field="channel")
+    try:
+        with transaction.atomic():
+            return ContactMark.objects.create(
+                estate_id=party.estate_id, party=party, channel=channel, at=at, source=source
+            )
+    except IntegrityError:
+        return ContactMark.objects.get(source=source)
+
+
+# --- templates -------------------------------------------------------------------------------
+def _check_template_text(subject: str, body: str) -> None:
+    if not (body or "").strip():
+        raise DomainError("write the text of the message", field="body")
+    check_placeholders(subject or "", field="subject")
+    check_placeholders(body)
+
+
+@transaction.atomic
+def template_create(
+    *,
+    actor,
+    code: str,
+    purpose: str,
+    language: str,
+    body: str,
+    subject: str = "",
+    channel: str = "",
+    name: str = "",
+) -> MessageTemplate:
+    """A new template (version 1, or the next version of an existing code/channel/language)."""
+    require_perm(actor, "notifications.add_messagetemplate")
+    code = (code or "").strip()
+    if not code:
+        raise DomainError("give the template a code", field="code")
+    if purpose not in Purpose.values:
+        raise DomainError(f"unknown purpose {purpose!r}", field="purpose")
+    _check_template_text(subject, body)
+    latest = (
+        MessageTemplate.objects.select_for_update()
+        .filter(code=code, channel=channel, language=language)
+        .aggregate(v=Max("version"))["v"]
+    )
+    MessageTemplate.objects.filter(code=code, channel=channel, language=language).update(
+        is_active=False
+    )
+    template = MessageTemplate.objects.create(
+        code=code,
+        purpose=purpose,
+        channel=channel,
+        language=language,
+        version=(latest or 0) + 1,
+        name=name,
+        subject=subject,
+        body=body,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, subject=template, after=snapshot(template)
+    )
+    return template
+
+
+@transaction.atomic
+def template_revise(
+    *, actor, template: MessageTemplate, body: str, subject: str = "", name: str | None = None
+) -> MessageTemplate:
+    """Change a template's wording. A version that was never used is edited; a used one is
+    kept as it is and the change becomes the next version (older messages keep theirs)."""
+    require_perm(actor, "notifications.change_messagetemplate")
+    _check_template_text(subject, body)
+    template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+    if template.messages.exists():
+        return template_create(
+            actor=actor,
+            code=template.code,
+            purpose=template.purpose,
+            language=template.language,
+            channel=template.channel,
+            name=template.name if name is None else name,
+            subject=subject,
+            body=body,
+        )
+    before = snapshot(template, ["subject", "body", "name"])
+    template.subject, template.body = subject, body
+    if name is not None:
+        template.name = name
+    template.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=template,
+        before=before,
+        after=snapshot(template, ["subject", "body", "name"]),
+    )
+    return template
+
+
+def template_preview(
+    *, template: MessageTemplate, party: Party, context: dict[str, Any] | None = None
+) -> dict[str, str]:
+    """The template rendered with real data of `party` (nothing written)."""
+    values = message_values(party, context, template.language)
+    return {
+        "subject": render(template.subject, values, field="subject") if template.subject else "",
+        "text": render(template.body, values),
+        "address": address_for(party, template.channel or Channel.SMS, values),
+    }
+
+
+# --- campaigns -------------------------------------------------------------------------------
+@transaction.atomic
+def campaign_start(
+    *,
+    actor,
+    estate_id: int,
+    period: str,
+    template_code: str = "bill_notice",
+    purpose: str = Purpose.BILL_NOTICE,
+) -> Campaign:
+    """Start sending a period's notices to every party of the estate (a background task).
+    Idempotent: (estate, period, purpose) is UNIQUE; starting again returns the campaign (and
+    resumes it if it failed)."""
+    from wuye.billing.periods import Period
+
+    from .selectors import campaign_targets
+
+    require_perm(actor, "notifications.send_campaign")
+    require_estate(actor, estate_id)
+    period = str(Period.parse(period))
+    try:
+        with transaction.atomic():
+            campaign = Campaign.objects.create(
+                estate_id=estate_id,
+                period=period,
+                purpose=purpose,
+                template_code=template_code,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                total=len(campaign_targets(estate_id=estate_id, period=period)),
+            )
+    except IntegrityError:
+        campaign = Campaign.objects.select_for_update().get(
+            estate_id=estate_id, period=period, purpose=purpose
+        )
+        if campaign.status != Campaign.Status.FAILED:
+            return campaign
+        campaign.status = Campaign.Status.PENDING
+        campaign.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        subject=campaign,
+        summary=f"notices {period}",
+        after=snapshot(campaign, ["period", "purpose", "template_code", "total"]),
+    )
+    from .tasks import run_campaign
+
+    transaction.on_commit(lambda: run_campaign.enqueue(campaign.pk))
+    return campaign
+
+
+def campaign_run(*, campaign_id: int, chunk: int = 200) -> Campaign:
+    """Queue the campaign's messages, party by party, recording progress after each chunk.
+    Re-running is safe: each message has a dedupe key (campaign, party)."""
+    from .selectors import campaign_targets
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if campaign.status == Campaign.Status.DONE:
+        return campaign
+    Campaign.objects.filter(pk=campaign_id).update(status=Campaign.Status.RUNNING)
+    targets = campaign_targets(estate_id=campaign.estate_id, period=campaign.period)
+    parties = {
+        p.pk: p
+        for p in Party.objects.filter(pk__in=[t.party_id for t in targets]).select_related("estate")
+    }
+    counts: dict[str, dict[str, int]] = {}
+    done = 0
+    try:
+        for start in range(0, len(targets), chunk):
+            with transaction.atomic():
+                for target in targets[start : start + chunk]:
+                    party = parties[target.party_id]
+                    message = message_queue(
+                        party=party,
+                        purpose=campaign.purpose,
+                        template_code=campaign.template_code,
+                        context=target.context(),
+                        dedupe_key=f"campaign:{campaign.pk}:party:{party.pk}",
+                        campaign=campaign,
+                    )
+                    key = "none" if message.suppressed_reason == "no_channel" else message.channel
+                    state = message.status
+                    bucket = counts.setdefault(key, {})
+                    bucket[state] = bucket.get(state, 0) + 1
+                    done += 1
+                Campaign.objects.filter(pk=campaign_id).update(
+                    processed=done, counts=counts, total=len(targets)
+                )
+    except Exception as exc:
+        Campaign.objects.filter(pk=campaign_id).update(
+            status=Campaign.Status.FAILED, last_error=str(exc)[:2000]
+        )
+        raise
+    Campaign.objects.filter(pk=campaign_id).update(
+        status=Campaign.Status.DONE, finished_at=timezone.now(), processed=done, counts=counts
+    )
+    campaign.refresh_from_db()
+    return campaign
