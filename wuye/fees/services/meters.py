@@ -373,6 +373,7 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
     lists each error with its row and column. Re-importing the same file changes nothing."""
     require_perm(actor, "fees.add_meterreading")
     require_estate(actor, estate.pk)
+    today = today or timezone.localdate()
     rows = _read_sheet(file)
     header_at, columns = None, {}
     for number, row in rows[:10]:
@@ -422,6 +423,11 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
                 read_on = _parse_date(cells["read_on"])
             except ValueError as exc:
                 row_errors.append(RowError(number, COLUMN_LABELS["read_on"], str(exc)))
+            else:
+                if read_on > today:
+                    row_errors.append(
+                        RowError(number, COLUMN_LABELS["read_on"], f"{read_on} is in the future")
+                    )
         value = None
         if cells["value"] is None or clean_text(cells["value"]) == "":
             row_errors.append(RowError(number, COLUMN_LABELS["value"], "the reading is empty"))
