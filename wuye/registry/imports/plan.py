@@ -294,10 +294,12 @@ def check_units(
             )
         parts = unit_number.split("-")
         building_value = row.get("building") or (parts[0] if len(parts) > 1 else "")
-        if "entrance" not in row and len(parts) == 3:
+        # entrance and floor are read from the number only when the file has no such column
+        # (a blank cell in a present column stays blank, so an export imports back unchanged)
+        if "entrance" not in headers and len(parts) == 3:
             row["entrance"] = parts[1][:10]
         if (
-            "floor" not in row
+            "floor" not in headers
             and len(parts) > 1
             and parts[-1].isdigit()
             and 3 <= len(parts[-1]) <= 4
