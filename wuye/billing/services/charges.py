@@ -1,0 +1,508 @@
+"""Single charges and their corrections: ad hoc charges and deposits, the cached outstanding
+balance, waivers (減免), credit and debit notes, deposit refunds and forfeits.
+
+Every function is one transaction, writes its audit row, and posts its journal entry:
+
+| document             | general ledger                                      |
+|----------------------|-----------------------------------------------------|
+| ad hoc charge        | Dr RECEIVABLE, Cr item.gl_account() (revenue, DEPOSITS or PASS_THROUGH) |
+| waiver (approved)    | Dr WAIVERS, Cr RECEIVABLE                           |
+| credit note          | Dr item.gl_account(), Cr RECEIVABLE                 |
+| debit note           | a new charge: Dr RECEIVABLE, Cr item.gl_account()   |
+| deposit refund       | Dr DEPOSITS, Cr REFUNDS_PAYABLE                     |
+| deposit forfeit      | Dr DEPOSITS, Cr the item's revenue account          |
+
+A pass-through item (代收費, e.g. water collected for the utility) is credited to the
+PASS_THROUGH liability and never reaches revenue.
+"""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from wuye.core.money import FEN
+from wuye.fees.models import FeeItem
+from wuye.registry.models import Party, Unit
+from wuye.registry.selectors import payer_on
+
+from .. import outstanding as settlements
+from ..models import Charge, CreditNote, DepositRelease, Waiver
+from ..periods import Period
+from ._common import (
+    ZERO,
+    AuditEvent,
+    DomainError,
+    PermissionDenied,
+    audit_record,
+    chart,
+    ensure_item_account,
+    gl_post,
+    lock_charge,
+    require_estate,
+    require_perm,
+    snapshot,
+)
+
+
+def _money_in(value, field: str = "amount") -> Decimal:
+    """A positive amount with at most 2 places, or a DomainError naming the field."""
+    if isinstance(value, float):
+        raise DomainError("money is never a float", field=field)
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(f"{value!r} is not an amount", field=field) from exc
+    if not amount.is_finite() or amount <= 0:
+        raise DomainError("the amount must be more than 0", field=field)
+    if amount != amount.quantize(FEN):
+        raise DomainError("an amount has at most 2 decimal places (fen)", field=field)
+    return amount.quantize(FEN)
+
+
+def _user(actor):
+    return actor if getattr(actor, "pk", None) else None
+
+
+# --- the cached outstanding balance -------------------------------------------------
+
+
+def charge_outstanding_recompute(charge: Charge) -> Decimal:
+    """What is still owed on `charge`, derived from its sources: the amount, less approved
+    waivers, credit notes and what the payments app has settled; 0 once cancelled. The cached
+    `Charge.outstanding` must always equal this (tests compare them)."""
+    if charge.status == Charge.Status.CANCELLED:
+        return ZERO
+    waived = Waiver.objects.filter(charge=charge, status=Waiver.Status.APPROVED).aggregate(
+        s=Coalesce(Sum("amount"), ZERO)
+    )["s"]
+    credited = CreditNote.objects.filter(charge=charge).aggregate(s=Coalesce(Sum("amount"), ZERO))[
+        "s"
+    ]
+    settled = settlements.settled([charge.pk]).get(charge.pk, ZERO)
+    return (charge.amount - waived - credited - settled).quantize(FEN)
+
+
+def _status_for(charge: Charge, outstanding: Decimal) -> str:
+    if charge.status == Charge.Status.CANCELLED:
+        return charge.status
+    if outstanding > 0:
+        return Charge.Status.OPEN
+    settled = settlements.settled([charge.pk]).get(charge.pk, ZERO)
+    return Charge.Status.PAID if settled > 0 else Charge.Status.WAIVED
+
+
+@transaction.atomic
+def charge_refresh(*, charge: Charge) -> Charge:
+    """Recompute `outstanding` and `status` from the sources, with the charge locked. The
+    payments app calls this after it records or reverses an allocation."""
+    charge = lock_charge(charge)
+    value = charge_outstanding_recompute(charge)
+    if value < 0:
+        raise DomainError(f"charge {charge.pk} would be overpaid by {-value}", field="amount")
+    status = _status_for(charge, value)
+    if (value, status) != (charge.outstanding, charge.status):
+        charge.outstanding, charge.status = value, status
+        charge.save(update_fields=["outstanding", "status"])
+    return charge
+
+
+# --- ad hoc charges and deposits ----------------------------------------------------
+
+
+@transaction.atomic
+def charge_adhoc_create(
+    *,
+    actor,
+    unit: Unit,
+    fee_item: FeeItem,
+    amount,
+    description: str,
+    bill_date: date | None = None,
+    due_date: date | None = None,
+    party: Party | None = None,
+    idempotency_key: str | None = None,
+) -> Charge:
+    """A one-off charge (repair, access card, pass-through, deposit) to the unit's payer.
+
+    Deposits (item treatment `deposit`) are kind `deposit` and credit DEPOSITS; pass-through
+    items credit PASS_THROUGH; others credit the item's revenue. Retrying with the same
+    `idempotency_key` returns the charge already raised."""
+    require_perm(actor, "billing.add_adhoc_charge")
+    require_estate(actor, unit.estate_id)
+    if idempotency_key:
+        existing = Charge.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    if fee_item.estate_id != unit.estate_id:
+        raise DomainError("the fee item belongs to another estate", field="fee_item")
+    amount = _money_in(amount)
+    description = (description or "").strip()
+    if not description:
+        raise DomainError("say what the charge is for", field="description")
+    bill_date = bill_date or timezone.localdate()
+    due_date = due_date or bill_date
+    if due_date < bill_date:
+        raise DomainError("the due date is before the bill date", field="due_date")
+    party = party or payer_on(unit, bill_date)
+    if party is None:
+        raise DomainError(f"{unit} has no owner or payer on {bill_date}", field="party")
+    if party.estate_id != unit.estate_id:
+        raise DomainError("the party belongs to another estate", field="party")
+    kind = (
+        Charge.Kind.DEPOSIT
+        if fee_item.treatment == FeeItem.Treatment.DEPOSIT
+        else Charge.Kind.ADHOC
+    )
+    charge = Charge(
+        estate_id=unit.estate_id,
+        unit=unit,
+        party=party,
+        fee_item=fee_item,
+        kind=kind,
+        period=str(Period.of(bill_date)),
+        period_start=bill_date,
+        period_end=bill_date,
+        amount=amount,
+        outstanding=amount,
+        bill_date=bill_date,
+        due_date=due_date,
+        description=description[:200],
+        idempotency_key=idempotency_key or None,
+        created_by=_user(actor),
+    )
+    try:
+        with transaction.atomic():
+            charge.save()
+    except IntegrityError:
+        if idempotency_key:
+            return Charge.objects.get(idempotency_key=idempotency_key)
+        raise
+    _post_charge(charge, actor)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, subject=charge, after=snapshot(charge)
+    )
+    return charge
+
+
+def _post_charge(charge: Charge, actor, *, source_type: str = "charge") -> None:
+    """Dr RECEIVABLE, Cr the item's account for one charge; records the entry on it."""
+    entry = gl_post(
+        estate_id=charge.estate_id,
+        day=charge.bill_date,
+        memo=f"{charge.label} {charge.unit.number}"[:200],
+        debit=chart.RECEIVABLE,
+        credit=ensure_item_account(charge.fee_item),
+        amount=charge.amount,
+        key=f"billing-charge:{charge.pk}",
+        source_type=source_type,
+        source_id=charge.pk,
+        actor=actor,
+        party_id=charge.party_id,
+    )
+    Charge.objects.filter(pk=charge.pk).update(entry_id=entry.pk)
+    charge.entry_id = entry.pk
+
+
+# --- waivers ------------------------------------------------------------
+
+
+@transaction.atomic
+def waiver_request(*, actor, charge: Charge, amount, reason: str) -> Waiver:
+    """Ask to waive part or all of an open charge; a supervisor decides."""
+    require_perm(actor, "billing.add_waiver")
+    require_estate(actor, charge.estate_id)
+    charge = lock_charge(charge)
+    amount = _money_in(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("say why the charge should be waived", field="reason")
+    if charge.status != Charge.Status.OPEN:
+        raise DomainError(f"the charge is {charge.get_status_display().lower()}", field="charge")
+    pending = Waiver.objects.filter(charge=charge, status=Waiver.Status.REQUESTED).aggregate(
+        s=Coalesce(Sum("amount"), ZERO)
+    )["s"]
+    if amount + pending > charge.outstanding:
+        raise DomainError(
+            f"at most {charge.outstanding - pending} can still be waived", field="amount"
+        )
+    waiver = Waiver.objects.create(
+        estate_id=charge.estate_id,
+        charge=charge,
+        amount=amount,
+        reason=reason[:255],
+        requested_by=_user(actor),
+    )
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, subject=waiver, after=snapshot(waiver)
+    )
+    return waiver
+
+
+def _decide(actor, waiver: Waiver) -> Waiver:
+    require_perm(actor, "billing.approve_waiver")
+    require_estate(actor, waiver.estate_id)
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if waiver.status != Waiver.Status.REQUESTED:
+        raise DomainError(f"the waiver is already {waiver.get_status_display().lower()}")
+    if waiver.requested_by_id and waiver.requested_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied("a waiver is decided by someone other than who asked for it")
+    return waiver
+
+
+@transaction.atomic
+def waiver_approve(*, actor, waiver: Waiver, note: str = "") -> Waiver:
+    """Approve a waiver (supervisor): lowers the charge's outstanding and posts Dr WAIVERS,
+    Cr RECEIVABLE."""
+    waiver = _decide(actor, waiver)
+    charge = lock_charge(waiver.charge)
+    if waiver.amount > charge.outstanding:
+        raise DomainError(f"only {charge.outstanding} is still owed on the charge", field="amount")
+    waiver.status = Waiver.Status.APPROVED
+    waiver.decided_by = _user(actor)
+    waiver.decided_at = timezone.now()
+    waiver.decision_note = (note or "").strip()[:255]
+    entry = gl_post(
+        estate_id=charge.estate_id,
+        day=timezone.localdate(),
+        memo=f"减免 {charge.label} {waiver.reason}"[:200],
+        debit=chart.WAIVERS,
+        credit=chart.RECEIVABLE,
+        amount=waiver.amount,
+        key=f"billing-waiver:{waiver.pk}",
+        source_type="waiver",
+        source_id=waiver.pk,
+        actor=actor,
+        party_id=charge.party_id,
+    )
+    waiver.entry_id = entry.pk
+    waiver.save()
+    charge_refresh(charge=charge)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.APPROVE, subject=waiver, after=snapshot(waiver)
+    )
+    return waiver
+
+
+@transaction.atomic
+def waiver_reject(*, actor, waiver: Waiver, note: str) -> Waiver:
+    waiver = _decide(actor, waiver)
+    if not (note or "").strip():
+        raise DomainError("say why the waiver is rejected", field="note")
+    waiver.status = Waiver.Status.REJECTED
+    waiver.decided_by = _user(actor)
+    waiver.decided_at = timezone.now()
+    waiver.decision_note = note.strip()[:255]
+    waiver.save()
+    audit_record(
+        actor=actor, action=AuditEvent.Action.UPDATE, subject=waiver, after=snapshot(waiver)
+    )
+    return waiver
+
+
+# --- credit and debit notes ---------------------------------------------------------
+
+
+@transaction.atomic
+def charge_credit_note(
+    *, actor, charge: Charge, amount, reason: str, idempotency_key: str
+) -> CreditNote:
+    """Lower a charge that was raised too high: Dr the item's account, Cr RECEIVABLE."""
+    require_perm(actor, "billing.add_creditnote")
+    require_estate(actor, charge.estate_id)
+    existing = CreditNote.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    charge = lock_charge(charge)
+    amount = _money_in(amount)
+    if not (reason or "").strip():
+        raise DomainError("say why the charge is corrected", field="reason")
+    if amount > charge.outstanding:
+        raise DomainError(f"only {charge.outstanding} is still owed", field="amount")
+    note = CreditNote.objects.create(
+        estate_id=charge.estate_id,
+        charge=charge,
+        amount=amount,
+        reason=reason.strip()[:255],
+        created_by=_user(actor),
+        idempotency_key=idempotency_key,
+    )
+    entry = gl_post(
+        estate_id=charge.estate_id,
+        day=timezone.localdate(),
+        memo=f"红字冲减 {charge.label}"[:200],
+        debit=ensure_item_account(charge.fee_item),
+        credit=chart.RECEIVABLE,
+        amount=amount,
+        key=f"billing-credit:{note.pk}",
+        source_type="credit_note",
+        source_id=note.pk,
+        actor=actor,
+        party_id=charge.party_id,
+    )
+    CreditNote.objects.filter(pk=note.pk).update(entry_id=entry.pk)
+    charge_refresh(charge=charge)
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=note, after=snapshot(note))
+    return note
+
+
+@transaction.atomic
+def charge_debit_note(
+    *, actor, charge: Charge, amount, reason: str, idempotency_key: str
+) -> Charge:
+    """Raise more on a charge that was too low: a new charge of kind `debit_note` pointing at
+    the original, to the same party and period."""
+    require_perm(actor, "billing.add_creditnote")
+    require_estate(actor, charge.estate_id)
+    existing = Charge.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    amount = _money_in(amount)
+    if not (reason or "").strip():
+        raise DomainError("say why the charge is corrected", field="reason")
+    today = timezone.localdate()
+    note = Charge.objects.create(
+        estate_id=charge.estate_id,
+        unit_id=charge.unit_id,
+        party_id=charge.party_id,
+        fee_item_id=charge.fee_item_id,
+        kind=Charge.Kind.DEBIT_NOTE,
+        period=charge.period,
+        period_start=charge.period_start,
+        period_end=charge.period_end,
+        amount=amount,
+        outstanding=amount,
+        bill_date=today,
+        due_date=max(today, charge.due_date),
+        source=charge,
+        description=f"补收 {charge.label}: {reason.strip()}"[:200],
+        idempotency_key=idempotency_key,
+        created_by=_user(actor),
+    )
+    _post_charge(note, actor, source_type="debit_note")
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=note, after=snapshot(note))
+    return note
+
+
+# --- deposits ------------------------------------------------------------
+
+
+def _held(charge: Charge) -> Decimal:
+    """How much of a deposit is held: what was paid, less what was already released."""
+    paid = settlements.settled([charge.pk]).get(charge.pk, ZERO)
+    released = DepositRelease.objects.filter(
+        charge=charge, status=DepositRelease.Status.APPROVED
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    return paid - released
+
+
+@transaction.atomic
+def deposit_release_request(
+    *, actor, charge: Charge, action: str, amount, reason: str
+) -> DepositRelease:
+    """Ask to refund or forfeit (part of) a paid deposit; a supervisor decides."""
+    require_perm(actor, "billing.add_depositrelease")
+    require_estate(actor, charge.estate_id)
+    charge = lock_charge(charge)
+    if charge.kind != Charge.Kind.DEPOSIT:
+        raise DomainError("only a deposit can be refunded or forfeited", field="charge")
+    if action not in DepositRelease.Action.values:
+        raise DomainError(f"unknown action {action!r}", field="action")
+    amount = _money_in(amount)
+    if not (reason or "").strip():
+        raise DomainError("say why", field="reason")
+    pending = DepositRelease.objects.filter(
+        charge=charge, status=DepositRelease.Status.REQUESTED
+    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    if amount + pending > _held(charge):
+        raise DomainError(
+            f"only {_held(charge) - pending} of this deposit is held (paid and not released)",
+            field="amount",
+        )
+    release = DepositRelease.objects.create(
+        estate_id=charge.estate_id,
+        charge=charge,
+        action=action,
+        amount=amount,
+        reason=reason.strip()[:255],
+        requested_by=_user(actor),
+    )
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=release)
+    return release
+
+
+@transaction.atomic
+def deposit_release_approve(*, actor, release: DepositRelease) -> DepositRelease:
+    """Approve a refund (Dr DEPOSITS, Cr REFUNDS_PAYABLE) or a forfeit (Dr DEPOSITS, Cr the
+    item's revenue) of a deposit (supervisor)."""
+    require_perm(actor, "billing.approve_depositrelease")
+    require_estate(actor, release.estate_id)
+    release = DepositRelease.objects.select_for_update().get(pk=release.pk)
+    if release.status != DepositRelease.Status.REQUESTED:
+        raise DomainError(f"already {release.get_status_display().lower()}")
+    if release.requested_by_id and release.requested_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied("a release is decided by someone other than who asked for it")
+    charge = lock_charge(release.charge)
+    if release.amount > _held(charge):
+        raise DomainError(f"only {_held(charge)} of this deposit is held", field="amount")
+    if release.action == DepositRelease.Action.REFUND:
+        credit = chart.REFUNDS_PAYABLE
+    else:
+        credit = chart.revenue_account(charge.fee_item.code)
+        from wuye.ledger.services import account_ensure
+
+        account_ensure(code=credit, name=f"主营业务收入-{charge.fee_item.name}", kind="income")
+    entry = gl_post(
+        estate_id=charge.estate_id,
+        day=timezone.localdate(),
+        memo=f"押金{'退还' if release.action == 'refund' else '没收'} {charge.label}"[:200],
+        debit=chart.DEPOSITS,
+        credit=credit,
+        amount=release.amount,
+        key=f"billing-deposit:{release.pk}",
+        source_type="deposit_release",
+        source_id=release.pk,
+        actor=actor,
+        party_id=charge.party_id,
+    )
+    release.status = DepositRelease.Status.APPROVED
+    release.decided_by = _user(actor)
+    release.decided_at = timezone.now()
+    release.entry_id = entry.pk
+    release.save()
+    audit_record(actor=actor, action=AuditEvent.Action.APPROVE, subject=release)
+    return release
+
+
+@transaction.atomic
+def deposit_release_reject(*, actor, release: DepositRelease) -> DepositRelease:
+    require_perm(actor, "billing.approve_depositrelease")
+    require_estate(actor, release.estate_id)
+    release = DepositRelease.objects.select_for_update().get(pk=release.pk)
+    if release.status != DepositRelease.Status.REQUESTED:
+        raise DomainError(f"already {release.get_status_display().lower()}")
+    release.status = DepositRelease.Status.REJECTED
+    release.decided_by = _user(actor)
+    release.decided_at = timezone.now()
+    release.save()
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=release)
+    return release
+
+
+def deposit_refund(*, requested_by, approved_by, charge: Charge, amount, reason: str):
+    """Request and approve a refund in one go (two people)."""
+    release = deposit_release_request(
+        actor=requested_by, charge=charge, action="refund", amount=amount, reason=reason
+    )
+    return deposit_release_approve(actor=approved_by, release=release)
+
+
+def deposit_forfeit(*, requested_by, approved_by, charge: Charge, amount, reason: str):
+    """Request and approve a forfeit in one go (two people): the deposit becomes revenue."""
+    release = deposit_release_request(
+        actor=requested_by, charge=charge, action="forfeit", amount=amount, reason=reason
+    )
+    return deposit_release_approve(actor=approved_by, release=release)
