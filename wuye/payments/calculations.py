@@ -1,0 +1,95 @@
+"""Pure money arithmetic of the window: allocation order, small-change rounding, offers.
+
+No database, no clock. The services feed these plain values and write what they return.
+
+Allocation (沖銷順序, DESIGN.md §4, PRC Civil Code art. 560-561): what the payer designates is
+paid in the order given; otherwise the oldest due first, and within one period the late fee
+(and other costs) before the principal it was charged on. A charge never receives more than its
+open balance, and the payment is never spread beyond its amount; what is left over is the
+remainder (which the service turns into prepayment, or refuses).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+
+from wuye.core.money import ZERO, money
+
+
+@dataclass(frozen=True)
+class OpenCharge:
+    """What allocation needs to know of a charge. `rank_due` is the due date that places it in
+    line: its own, or for a late fee the due date of the principal it was charged on."""
+
+    id: int
+    outstanding: Decimal
+    rank_due: date
+    period: str
+    is_late_fee: bool = False
+
+
+def allocation_order(charges: Sequence[OpenCharge]) -> list[OpenCharge]:
+    """Oldest due first; within the same due date and period, late fees before principal."""
+    return sorted(charges, key=lambda c: (c.rank_due, c.period, not c.is_late_fee, c.id))
+
+
+def allocate(
+    amount: Decimal,
+    charges: Sequence[OpenCharge],
+    *,
+    designated: Sequence[int] | None = None,
+) -> tuple[list[tuple[int, Decimal]], Decimal]:
+    """Spread `amount` over `charges`: the `designated` ids in that order when given (and only
+    those), else in `allocation_order`. Returns ([(charge id, amount), ...], remainder)."""
+    if amount < 0:
+        raise ValueError("a payment is never negative")
+    by_id = {c.id: c for c in charges}
+    if designated:
+        ordered = [by_id[i] for i in dict.fromkeys(designated) if i in by_id]
+    else:
+        ordered = allocation_order(charges)
+    left = money(amount)
+    result: list[tuple[int, Decimal]] = []
+    for charge in ordered:
+        if left <= 0:
+            break
+        if charge.outstanding <= 0:
+            continue
+        part = min(left, charge.outstanding)
+        result.append((charge.id, part))
+        left -= part
+    return result, left
+
+
+def round_off(amount: Decimal, unit: str) -> tuple[Decimal, Decimal]:
+    """Small change the window may drop (抹零): (amount to collect, amount dropped). `unit` is
+    `jiao` (drop the fen) or `yuan` (drop jiao and fen); always rounds down, never up."""
+    step = {"jiao": Decimal("0.1"), "yuan": Decimal("1")}[unit]
+    collect = money(Decimal(amount).quantize(step, rounding=ROUND_FLOOR))
+    return collect, money(Decimal(amount) - collect)
+
+
+def spread(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split `total` over `weights` in proportion, to the fen, summing exactly to `total` (the
+    last share takes the rounding). Used to spread a dropped small change or a discount."""
+    if not weights:
+        return []
+    whole = sum(weights, ZERO)
+    if whole <= 0:
+        return [ZERO for _ in weights]
+    shares = [money(total * w / whole) for w in weights[:-1]]
+    shares.append(money(total - sum(shares, ZERO)))
+    return shares
+
+
+def offer_discount(monthly_amounts: Sequence[Decimal], rate: Decimal) -> list[Decimal]:
+    """The discount on each paid month: `rate` x amount, to the fen (half up)."""
+    return [money(Decimal(a) * Decimal(rate)) for a in monthly_amounts]
+
+
+def cap_allows(*, balance_after: Decimal, monthly_fee: Decimal, cap_months: int | None) -> bool:
+    """Whether a prepayment balance stays within the estate's cap of `cap_months` of fees."""
+    if cap_months is None:
+        return True
+    return balance_after <= money(monthly_fee * cap_months)

@@ -1,0 +1,50 @@
+"""What each role may do at the cashier window (see wuye.accounts.roles)."""
+
+_READ = [
+    "payments.view_payment",
+    "payments.view_receipt",
+    "payments.view_allocation",
+    "payments.view_cashiershift",
+    "payments.view_paymentreversal",
+    "payments.view_invoicerequest",
+    "payments.view_dayclose",
+    "payments.view_cashiersettings",
+    "payments.view_prepaymentoffer",
+]
+_WINDOW = [
+    "payments.take_payment",
+    "payments.add_payment",
+    "payments.add_cashiershift",
+    "payments.add_paymentreversal",
+    "payments.add_invoicerequest",
+]
+_SETTINGS = [
+    "payments.change_cashiersettings",
+    "payments.add_prepaymentoffer",
+    "payments.change_prepaymentoffer",
+]
+
+ROLE_PERMISSIONS = {
+    "cashier": [*_READ, *_WINDOW],
+    "collector": ["payments.view_payment", "payments.view_receipt"],
+    "customer_service": ["payments.view_payment", "payments.view_receipt"],
+    "finance": [
+        *_READ,
+        *_WINDOW,
+        *_SETTINGS,
+        "payments.review_day",
+        "payments.issue_invoice",
+        "payments.change_invoicerequest",
+        "payments.close_any_shift",
+    ],
+    "supervisor": [
+        *_READ,
+        *_WINDOW,
+        *_SETTINGS,
+        "payments.approve_reversal",
+        "payments.review_day",
+        "payments.close_any_shift",
+        "payments.issue_invoice",
+    ],
+    "auditor": _READ,
+}

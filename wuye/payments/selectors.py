@@ -1,0 +1,185 @@
+"""Reads of the window: a unit's account, payments and shifts lists, the daily business report
+(營業日報), whether a unit is settled. Staff reads are scoped to the user's estates."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from wuye.billing.models import Charge, PrepaymentMovement, Waiver
+from wuye.core.money import ZERO
+from wuye.registry.models import Party, Unit
+from wuye.registry.selectors import payer_on, scope, unit_search
+
+from .models import (
+    Allocation,
+    CashierShift,
+    InvoiceRequest,
+    Payment,
+    PaymentReversal,
+    Receipt,
+)
+
+
+def window_search(user, q: str, limit: int = 20) -> list[Unit]:
+    """Units matching a unit number, an owner's name or a phone tail (indexed lookups)."""
+    if not (q or "").strip():
+        return []
+    return list(unit_search(user, q=q).order_by("number")[:limit])
+
+
+def unit_account(unit: Unit, on: date) -> dict:
+    """What the window shows for a unit: its payer, open charges (oldest due first) and the
+    payer's prepayment balances (general and per earmarked item)."""
+    party = payer_on(unit, on)
+    charges = list(
+        Charge.objects.filter(unit=unit, status=Charge.Status.OPEN)
+        .select_related("fee_item", "party")
+        .order_by("due_date", "period", "id")
+    )
+    balances = prepayment_balances(party.pk) if party else []
+    return {
+        "unit": unit,
+        "party": party,
+        "charges": charges,
+        "arrears": sum((c.outstanding for c in charges if c.due_date < on), ZERO),
+        "open_total": sum((c.outstanding for c in charges), ZERO),
+        "prepayments": balances,
+        "prepayment_total": sum((b["amount"] for b in balances), ZERO),
+    }
+
+
+def prepayment_balances(party_id: int) -> list[dict]:
+    """[{"fee_item": name or "", "fee_item_id": id or None, "amount": Decimal}, ...]."""
+    rows = (
+        PrepaymentMovement.objects.filter(party_id=party_id)
+        .order_by()
+        .values("fee_item_id", "fee_item__name")
+        .annotate(s=Coalesce(Sum("amount"), ZERO))
+    )
+    return [
+        {"fee_item_id": r["fee_item_id"], "fee_item": r["fee_item__name"] or "", "amount": r["s"]}
+        for r in rows
+        if r["s"]
+    ]
+
+
+def unit_arrears(unit: Unit, on: date) -> list[Charge]:
+    """Open charges of the unit already due on `on` (what blocks a settled certificate)."""
+    return list(
+        Charge.objects.filter(unit=unit, status=Charge.Status.OPEN, due_date__lte=on)
+        .select_related("fee_item")
+        .order_by("due_date", "id")
+    )
+
+
+def payments_for(user, *, estate_id=None, business_date=None, party_id=None) -> QuerySet:
+    qs = scope(
+        Payment.objects.select_related("party", "unit", "receipt", "created_by", "estate"), user
+    )
+    if estate_id:
+        qs = qs.filter(estate_id=estate_id)
+    if business_date:
+        qs = qs.filter(business_date=business_date)
+    if party_id:
+        qs = qs.filter(party_id=party_id)
+    return qs.order_by("-received_at", "-id")
+
+
+def shifts_for(user, *, estate_id=None) -> QuerySet:
+    qs = scope(CashierShift.objects.select_related("cashier", "estate"), user)
+    if estate_id:
+        qs = qs.filter(estate_id=estate_id)
+    return qs.order_by("-opened_at", "-id")
+
+
+def reversals_pending(user) -> QuerySet:
+    return scope(
+        PaymentReversal.objects.filter(status=PaymentReversal.Status.REQUESTED).select_related(
+            "payment__party", "payment__receipt", "requested_by"
+        ),
+        user,
+    ).order_by("requested_at", "id")
+
+
+def invoice_queue(user) -> QuerySet:
+    return scope(
+        InvoiceRequest.objects.filter(status=InvoiceRequest.Status.REQUESTED).select_related(
+            "payment__party", "payment__receipt"
+        ),
+        user,
+    ).order_by("requested_at", "id")
+
+
+def receipt_by_token(token: str) -> Receipt | None:
+    return Receipt.objects.select_related("payment__party", "estate").filter(token=token).first()
+
+
+def _d(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def daily_report(*, estate_id: int, business_date: date) -> dict:
+    """The daily business report (營業日報) of one estate and day, JSON-safe: received per fee
+    item and method, per cashier, voids and refunds, waivers and small-change round-offs."""
+    payments = Payment.objects.filter(estate_id=estate_id, business_date=business_date)
+    by_method: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    by_cashier: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    count = 0
+    rounded = ZERO
+    for channel, who, amount, off in payments.exclude(channel="prepayment").values_list(
+        "channel", "created_by__username", "amount", "rounded_off"
+    ):
+        by_method[channel] += amount
+        by_cashier[who or "-"] += amount
+        rounded += off
+        count += 1
+    item_method: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for item, channel, amount in Allocation.objects.filter(
+        payment__estate_id=estate_id, payment__business_date=business_date, reverses__isnull=True
+    ).values_list("charge__fee_item__name", "payment__channel", "amount"):
+        item_method[(item, channel)] += amount
+    for channel, prepaid in payments.filter(prepaid__gt=0).values_list("channel", "prepaid"):
+        item_method[("预存款", channel)] += prepaid
+    reversals = PaymentReversal.objects.filter(
+        estate_id=estate_id, business_date=business_date, status=PaymentReversal.Status.APPROVED
+    )
+    waivers = Waiver.objects.filter(
+        estate_id=estate_id, status=Waiver.Status.APPROVED, decided_at__date=business_date
+    )
+    waived = waivers.aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    shifts = CashierShift.objects.filter(estate_id=estate_id, business_date=business_date)
+    return {
+        "business_date": business_date.isoformat(),
+        "payments": count,
+        "total": _d(sum(by_method.values(), ZERO)),
+        "by_method": {k: _d(v) for k, v in sorted(by_method.items())},
+        "by_cashier": {k: _d(v) for k, v in sorted(by_cashier.items())},
+        "by_item_and_method": [
+            {"item": item, "method": channel, "amount": _d(v)}
+            for (item, channel), v in sorted(item_method.items())
+        ],
+        "voids": _d(reversals.filter(kind="void").aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]),
+        "refunds": _d(
+            reversals.filter(kind="refund").aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+        ),
+        "waivers": _d(waived),
+        "small_change_rounded_off": _d(rounded),
+        "shifts": [
+            {
+                "cashier": s.cashier.username,
+                "status": s.status,
+                "cash_variance": _d(s.cash_variance) if s.cash_variance is not None else None,
+                "pos_variance": _d(s.pos_variance) if s.pos_variance is not None else None,
+            }
+            for s in shifts.select_related("cashier").order_by("opened_at")
+        ],
+    }
+
+
+def party_units(party: Party) -> QuerySet:
+    return Unit.objects.filter(
+        Q(relations__party=party) & Q(relations__end_date__isnull=True)
+    ).distinct()

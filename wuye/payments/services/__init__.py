@@ -1,0 +1,36 @@
+"""Every write of the payments app. Each function is one transaction and writes its audit row."""
+
+from .closing import day_sign_off
+from .invoices import invoice_issue, invoice_request
+from .payments import PayAhead, payment_take, prepayment_apply, prepayment_balance
+from .reversals import (
+    payment_refund,
+    payment_void,
+    reversal_approve,
+    reversal_reject,
+    reversal_request,
+)
+from .settings import cashier_settings_update, prepayment_offer_create
+from .shifts import open_shift_of, shift_close, shift_expected, shift_hand_over, shift_open
+
+__all__ = [
+    "PayAhead",
+    "cashier_settings_update",
+    "day_sign_off",
+    "invoice_issue",
+    "invoice_request",
+    "open_shift_of",
+    "payment_refund",
+    "payment_take",
+    "payment_void",
+    "prepayment_apply",
+    "prepayment_balance",
+    "prepayment_offer_create",
+    "reversal_approve",
+    "reversal_reject",
+    "reversal_request",
+    "shift_close",
+    "shift_expected",
+    "shift_hand_over",
+    "shift_open",
+]

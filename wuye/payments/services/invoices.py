@@ -1,0 +1,73 @@
+"""Invoice requests (開票申請): asked for at the window or later, issued by finance, who records
+the invoice number and file (the tax e-invoice platform comes later)."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wuye.audit.models import AuditEvent
+from wuye.audit.services import audit_record, snapshot
+from wuye.core.errors import DomainError
+from wuye.registry.services import require_estate, require_perm
+
+from ..models import InvoiceProfile, InvoiceRequest, Payment
+from ._common import user_or_none
+
+
+@transaction.atomic
+def invoice_request(
+    *, actor, payment: Payment, title: str = "", tax_number: str = "", email: str = ""
+) -> InvoiceRequest:
+    """Queue an invoice for `payment`; the title and tax number default to (and update) the
+    party's invoice profile."""
+    require_perm(actor, "payments.add_invoicerequest")
+    require_estate(actor, payment.estate_id)
+    if payment.is_voided:
+        raise DomainError("the payment is void", field="payment")
+    if payment.channel == Payment.Channel.PREPAYMENT:
+        raise DomainError("the invoice goes with the payment that brought the money", "payment")
+    profile = InvoiceProfile.objects.filter(party_id=payment.party_id).first()
+    title = (title or "").strip() or (profile.title if profile else payment.party.name)
+    tax_number = (tax_number or "").strip().upper() or (profile.tax_number if profile else "")
+    email = (email or "").strip() or (profile.email if profile else "")
+    if tax_number and not (15 <= len(tax_number) <= 20 and tax_number.isalnum()):
+        raise DomainError("a tax number has 15 to 20 letters and digits", field="tax_number")
+    InvoiceProfile.objects.update_or_create(
+        party_id=payment.party_id,
+        defaults={"title": title[:100], "tax_number": tax_number, "email": email},
+    )
+    try:
+        with transaction.atomic():
+            req = InvoiceRequest.objects.create(
+                estate_id=payment.estate_id,
+                payment=payment,
+                title=title[:100],
+                tax_number=tax_number,
+                email=email,
+                requested_by=user_or_none(actor),
+            )
+    except IntegrityError as exc:
+        raise DomainError("an invoice is already requested for this payment", "payment") from exc
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=req, after=snapshot(req))
+    return req
+
+
+@transaction.atomic
+def invoice_issue(*, actor, request: InvoiceRequest, invoice_number: str, file=None):
+    """Finance records the issued invoice's number (and file)."""
+    require_perm(actor, "payments.issue_invoice")
+    require_estate(actor, request.estate_id)
+    request = InvoiceRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != InvoiceRequest.Status.REQUESTED:
+        raise DomainError(f"the request is {request.get_status_display().lower()}", "request")
+    number = (invoice_number or "").strip()
+    if not number:
+        raise DomainError("enter the invoice number", field="invoice_number")
+    request.invoice_number = number[:40]
+    if file is not None:
+        request.invoice_file = file
+    request.status = InvoiceRequest.Status.ISSUED
+    request.issued_by = user_or_none(actor)
+    request.issued_at = timezone.now()
+    request.save()
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=request, summary=number)
+    return request

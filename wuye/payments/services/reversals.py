@@ -1,0 +1,293 @@
+"""Voids (作廢) and refunds (退款): requested with a reason, approved by a supervisor, posted
+as a mirror through the ledger. A payment is never edited; its money fields never change.
+
+A void reverses the whole payment's journal entry, writes negative allocations (the charges
+reopen) and takes back its prepayment top-up; the receipt keeps its number and is marked void.
+A refund gives back part: prepayment money (Dr PREPAYMENTS) and/or what the payment paid on
+charges (Dr RECEIVABLE, the charges reopen), Cr the channel's account. Both are dated the day
+they are approved; if the original's business day is signed off, that is a later day and the
+reversal references the original payment.
+"""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from wuye.audit.models import AuditEvent
+from wuye.audit.services import audit_record, snapshot
+from wuye.billing.models import Charge, PrepaymentMovement
+from wuye.billing.services import charge_refresh
+from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.money import ZERO
+from wuye.ledger import chart
+from wuye.ledger.models import JournalEntry
+from wuye.ledger.services import Line, entry_post, entry_reverse
+from wuye.registry.services import require_estate, require_perm
+
+from ..models import Allocation, CashierShift, Payment, PaymentReversal, Receipt
+from ._common import CHANNEL_ACCOUNTS, business_today, money_in, require_day_open, user_or_none
+from .payments import prepayment_balance
+from .shifts import open_shift_of
+
+
+def _live_allocations(payment: Payment) -> dict[int, Decimal]:
+    """{charge id: what the payment still has on it} (originals less their reversals)."""
+    totals: dict[int, Decimal] = {}
+    for charge_id, amount in payment.allocations.values_list("charge_id", "amount"):
+        totals[charge_id] = totals.get(charge_id, ZERO) + amount
+    return {cid: amt for cid, amt in totals.items() if amt > 0}
+
+
+def _prepaid_left(payment: Payment) -> Decimal:
+    """What is left of the payment's prepayment top-up after earlier refunds."""
+    refunded = PaymentReversal.objects.filter(
+        payment=payment, status=PaymentReversal.Status.APPROVED
+    ).aggregate(s=Coalesce(Sum("from_prepayment"), ZERO))["s"]
+    return payment.prepaid - refunded
+
+
+@transaction.atomic
+def reversal_request(
+    *,
+    actor,
+    payment: Payment,
+    kind: str,
+    reason: str,
+    amount=None,
+    from_prepayment="0",
+    charges: dict[int, str] | None = None,
+    refund_channel: str = "",
+) -> PaymentReversal:
+    """Ask to void a payment (whole) or refund part of it; a supervisor decides."""
+    require_perm(actor, "payments.take_payment")
+    require_estate(actor, payment.estate_id)
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("say why", field="reason")
+    if payment.is_voided:
+        raise DomainError("the payment is already void", field="payment")
+    if payment.channel == Payment.Channel.PREPAYMENT:
+        raise DomainError("a use of prepayment is not voided or refunded", field="payment")
+    if kind == PaymentReversal.Kind.VOID:
+        if payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
+            raise DomainError("part of the payment was refunded; refund the rest", field="kind")
+        total, prepay, by_charge = payment.amount, payment.prepaid, _live_allocations(payment)
+        channel = payment.channel
+    elif kind == PaymentReversal.Kind.REFUND:
+        prepay = money_in(from_prepayment or "0", "from_prepayment", allow_zero=True)
+        by_charge = {int(k): money_in(v, "charges") for k, v in (charges or {}).items()}
+        live = _live_allocations(payment)
+        for cid, part in by_charge.items():
+            if part > live.get(cid, ZERO):
+                raise DomainError(
+                    f"the payment has only {live.get(cid, ZERO)} on charge {cid}", field="charges"
+                )
+        if prepay > _prepaid_left(payment):
+            raise DomainError(
+                f"only {_prepaid_left(payment)} of this payment's prepayment is left",
+                field="from_prepayment",
+            )
+        total = prepay + sum(by_charge.values(), ZERO)
+        if amount is not None and money_in(amount) != total:
+            raise DomainError(f"the parts add up to {total}", field="amount")
+        if total <= 0:
+            raise DomainError("say what to refund", field="amount")
+        channel = refund_channel or payment.channel
+        if channel not in CHANNEL_ACCOUNTS or channel == Payment.Channel.PREPAYMENT:
+            raise DomainError(f"cannot pay back by {channel!r}", field="refund_channel")
+    else:
+        raise DomainError(f"unknown kind {kind!r}", field="kind")
+    reversal = PaymentReversal(
+        estate_id=payment.estate_id,
+        payment=payment,
+        kind=kind,
+        amount=total,
+        from_prepayment=prepay,
+        charges={str(k): str(v) for k, v in by_charge.items()},
+        refund_channel=channel,
+        reason=reason[:255],
+        requested_by=user_or_none(actor),
+    )
+    try:
+        with transaction.atomic():
+            reversal.save()
+    except IntegrityError as exc:
+        raise DomainError("a void of this payment is already requested", field="kind") from exc
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, subject=reversal, after=snapshot(reversal)
+    )
+    return reversal
+
+
+@transaction.atomic
+def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=None):
+    """Approve and post a void or refund (permission `payments.approve_reversal`, someone other
+    than who asked)."""
+    require_perm(actor, "payments.approve_reversal")
+    require_estate(actor, reversal.estate_id)
+    reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
+    if reversal.status != PaymentReversal.Status.REQUESTED:
+        raise DomainError(f"already {reversal.get_status_display().lower()}", field="reversal")
+    if reversal.requested_by_id and reversal.requested_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied("a void or refund is approved by someone other than who asked")
+    day = business_today(today)
+    require_day_open(reversal.estate_id, day)
+    charges = {int(k): money_in(v) for k, v in reversal.charges.items()}
+    locked = {
+        c.pk: c
+        for c in Charge.objects.select_for_update().filter(pk__in=list(charges)).order_by("pk")
+    }
+    payment = Payment.objects.select_for_update().get(pk=reversal.payment_id)
+    if payment.is_voided:
+        raise DomainError("the payment is already void", field="payment")
+    live = _live_allocations(payment)
+    for cid, part in charges.items():
+        if part > live.get(cid, ZERO):
+            raise DomainError(f"the payment has only {live.get(cid, ZERO)} on charge {cid}")
+    if reversal.from_prepayment > 0:
+        pool = prepayment_balance(payment.party_id, payment.earmark_id, exact=True)
+        if reversal.from_prepayment > pool:
+            raise DomainError(
+                f"only {pool} of the prepayment is still unused; the rest has paid charges",
+                field="from_prepayment",
+            )
+    # The cash goes back out of the box of the shift open now: the payment's, else the
+    # approver's or the requester's open shift.
+    shift = None
+    if reversal.refund_channel in Payment.WINDOW_CHANNELS:
+        if payment.shift_id and payment.shift.is_open:
+            shift = payment.shift
+        else:
+            shift = open_shift_of(actor, payment.estate_id) or (
+                open_shift_of(reversal.requested_by, payment.estate_id)
+                if reversal.requested_by_id
+                else None
+            )
+        if shift is not None:
+            shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
+    originals = {
+        a.charge_id: a
+        for a in payment.allocations.filter(reverses__isnull=True, charge_id__in=list(charges))
+    }
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                estate_id=payment.estate_id,
+                payment=payment,
+                charge_id=cid,
+                amount=-part,
+                reverses=originals[cid],
+            )
+            for cid, part in charges.items()
+        ]
+    )
+    for cid in charges:
+        charge_refresh(charge=locked[cid])
+    label = "作废" if reversal.kind == PaymentReversal.Kind.VOID else "退款"
+    receipt = Receipt.objects.filter(payment=payment).first()
+    memo = f"{label} {receipt.code if receipt else payment.pk} {reversal.reason}"[:200]
+    key = f"payment-reversal:{reversal.pk}"
+    if reversal.kind == PaymentReversal.Kind.VOID and payment.entry_id:
+        entry = entry_reverse(
+            entry=JournalEntry.objects.get(pk=payment.entry_id),
+            date=day,
+            memo=memo,
+            actor=actor,
+            idempotency_key=key,
+        )
+    else:
+        lines = [
+            Line(
+                CHANNEL_ACCOUNTS[reversal.refund_channel],
+                credit=reversal.amount,
+                party_id=payment.party_id,
+            )
+        ]
+        on_charges = sum(charges.values(), ZERO)
+        if on_charges:
+            lines.append(Line(chart.RECEIVABLE, debit=on_charges))
+        if reversal.from_prepayment:
+            lines.append(
+                Line(chart.PREPAYMENTS, debit=reversal.from_prepayment, party_id=payment.party_id)
+            )
+        entry = entry_post(
+            estate=payment.estate_id,
+            date=day,
+            memo=memo,
+            lines=lines,
+            idempotency_key=key,
+            source_type="payment_reversal",
+            source_id=reversal.pk,
+            actor=actor,
+        )
+    if reversal.from_prepayment:
+        PrepaymentMovement.objects.create(
+            estate_id=payment.estate_id,
+            party_id=payment.party_id,
+            fee_item_id=payment.earmark_id,
+            kind=PrepaymentMovement.Kind.REFUND,
+            amount=-reversal.from_prepayment,
+            date=day,
+            memo=memo,
+            source_type="payment_reversal",
+            source_id=str(reversal.pk),
+            entry_id=entry.pk,
+            idempotency_key=f"payment-reversal:{reversal.pk}",
+        )
+    now = timezone.now()
+    reversal.status = PaymentReversal.Status.APPROVED
+    reversal.decided_by = user_or_none(actor)
+    reversal.decided_at = now
+    reversal.decision_note = (note or "").strip()[:255]
+    reversal.business_date = day
+    reversal.shift = shift
+    reversal.entry_id = entry.pk
+    reversal.save()
+    if reversal.kind == PaymentReversal.Kind.VOID:
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED)
+        Receipt.objects.filter(payment=payment).update(
+            status=Receipt.Status.VOID, voided_at=now, void_reason=reversal.reason
+        )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.APPROVE,
+        subject=reversal,
+        summary=f"{label} {reversal.amount} of payment {payment.pk}",
+    )
+    return reversal
+
+
+@transaction.atomic
+def reversal_reject(*, actor, reversal: PaymentReversal, note: str) -> PaymentReversal:
+    require_perm(actor, "payments.approve_reversal")
+    require_estate(actor, reversal.estate_id)
+    reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
+    if reversal.status != PaymentReversal.Status.REQUESTED:
+        raise DomainError(f"already {reversal.get_status_display().lower()}", field="reversal")
+    if not (note or "").strip():
+        raise DomainError("say why it is rejected", field="note")
+    reversal.status = PaymentReversal.Status.REJECTED
+    reversal.decided_by = user_or_none(actor)
+    reversal.decided_at = timezone.now()
+    reversal.decision_note = note.strip()[:255]
+    reversal.save()
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=reversal, summary="rejected")
+    return reversal
+
+
+def payment_void(*, requested_by, approved_by, payment: Payment, reason: str, today=None):
+    """Request and approve a void in one go (two people)."""
+    reversal = reversal_request(actor=requested_by, payment=payment, kind="void", reason=reason)
+    return reversal_approve(actor=approved_by, reversal=reversal, today=today)
+
+
+def payment_refund(*, requested_by, approved_by, payment: Payment, reason: str, today=None, **kw):
+    """Request and approve a refund in one go (two people)."""
+    reversal = reversal_request(
+        actor=requested_by, payment=payment, kind="refund", reason=reason, **kw
+    )
+    return reversal_approve(actor=approved_by, reversal=reversal, today=today)

@@ -1,0 +1,132 @@
+"""Cashier shifts (班次): open with a float, close with the counted cash and POS totals, hand
+over. A closed shift is locked: nothing more is taken in it."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from wuye.audit.models import AuditEvent
+from wuye.audit.services import audit_record, snapshot
+from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.money import ZERO
+from wuye.registry.models import Estate
+from wuye.registry.services import require_estate, require_perm
+
+from ..models import CashierShift, Payment, PaymentReversal
+from ._common import business_today, money_in, require_day_open
+
+
+def open_shift_of(actor, estate_id: int) -> CashierShift | None:
+    return CashierShift.objects.filter(
+        estate_id=estate_id, cashier=actor, status=CashierShift.Status.OPEN
+    ).first()
+
+
+@transaction.atomic
+def shift_open(*, actor, estate: Estate, float_amount="0", today=None) -> CashierShift:
+    """Open the actor's shift at `estate` with a cash float. One open shift per cashier."""
+    require_perm(actor, "payments.take_payment")
+    require_estate(actor, estate.pk)
+    day = business_today(today)
+    require_day_open(estate.pk, day)
+    amount = money_in(float_amount, "float_amount", allow_zero=True)
+    shift = CashierShift(estate=estate, cashier=actor, business_date=day, float_amount=amount)
+    try:
+        with transaction.atomic():
+            shift.save()
+    except IntegrityError as exc:
+        raise DomainError(
+            "you already have an open shift at this estate; close it first",
+            field="shift",
+            code="conflict",
+        ) from exc
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=shift, after=snapshot(shift))
+    return shift
+
+
+def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
+    """What the cash box and the POS terminal should hold: the float plus cash taken, less
+    cash paid back (voids and refunds) in the shift; POS likewise without a float."""
+    taken = dict(
+        Payment.objects.filter(shift=shift)
+        .order_by()
+        .values("channel")
+        .annotate(s=Coalesce(Sum("amount"), ZERO))
+        .values_list("channel", "s")
+    )
+    back = dict(
+        PaymentReversal.objects.filter(shift=shift, status=PaymentReversal.Status.APPROVED)
+        .order_by()
+        .values("refund_channel")
+        .annotate(s=Coalesce(Sum("amount"), ZERO))
+        .values_list("refund_channel", "s")
+    )
+    by_channel = {
+        channel: taken.get(channel, ZERO) - back.get(channel, ZERO)
+        for channel in set(taken) | set(back)
+    }
+    return {
+        "cash": shift.float_amount + by_channel.get(Payment.Channel.CASH, ZERO),
+        "pos": by_channel.get(Payment.Channel.POS, ZERO),
+        "by_channel": by_channel,
+    }
+
+
+@transaction.atomic
+def shift_close(
+    *, actor, shift: CashierShift, counted_cash, counted_pos="0", note: str = ""
+) -> CashierShift:
+    """Close a shift with what was counted; records expected amounts and the variances
+    (counted - expected). The cashier closes their own; `close_any_shift` closes any."""
+    require_estate(actor, shift.estate_id)
+    shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
+    if shift.cashier_id != getattr(actor, "pk", None) and not actor.has_perm(
+        "payments.close_any_shift"
+    ):
+        raise PermissionDenied("only the cashier or a supervisor closes this shift")
+    if shift.status != CashierShift.Status.OPEN:
+        raise DomainError("the shift is already closed", field="shift", code="closed")
+    cash = money_in(counted_cash, "counted_cash", allow_zero=True)
+    pos = money_in(counted_pos or "0", "counted_pos", allow_zero=True)
+    expected = shift_expected(shift)
+    before = snapshot(shift)
+    shift.status = CashierShift.Status.CLOSED
+    shift.closed_at = timezone.now()
+    shift.counted_cash, shift.expected_cash = cash, expected["cash"]
+    shift.counted_pos, shift.expected_pos = pos, expected["pos"]
+    shift.cash_variance = cash - expected["cash"]
+    shift.pos_variance = pos - expected["pos"]
+    shift.close_note = (note or "").strip()[:255]
+    if (shift.cash_variance or shift.pos_variance) and not shift.close_note:
+        shift.close_note = "variance"
+    shift.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=shift,
+        summary=f"shift closed, cash variance {shift.cash_variance}, POS {shift.pos_variance}",
+        before=before,
+        after=snapshot(shift),
+    )
+    return shift
+
+
+@transaction.atomic
+def shift_hand_over(*, actor, shift: CashierShift) -> CashierShift:
+    """The next cashier or finance receives a closed shift's cash box."""
+    require_estate(actor, shift.estate_id)
+    shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
+    if shift.status != CashierShift.Status.CLOSED:
+        raise DomainError("only a closed shift is handed over", field="shift")
+    if shift.cashier_id == getattr(actor, "pk", None):
+        raise DomainError("the shift is handed over to someone else", field="shift")
+    require_perm(actor, "payments.take_payment")
+    shift.status = CashierShift.Status.HANDED_OVER
+    shift.handed_to = actor
+    shift.handed_at = timezone.now()
+    shift.save()
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=shift, summary="handed over")
+    return shift

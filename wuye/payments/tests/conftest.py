@@ -1,0 +1,147 @@
+"""Fixtures of the payments tests: the estate's property fee with a published standard, staff,
+an open shift, and charges posted to the ledger as a bill run would."""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+TODAY = date(2026, 3, 10)
+_keys = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def finance(make_staff, estate):
+    return make_staff("finance", estates=[estate])
+
+
+@pytest.fixture
+def supervisor(make_staff, estate):
+    return make_staff("supervisor", estates=[estate])
+
+
+@pytest.fixture
+def cashier(make_staff, estate):
+    return make_staff("cashier", estates=[estate])
+
+
+@pytest.fixture
+def property_item(finance, supervisor, estate):
+    """物业服务费 at 2.80 per m² per month, published from 2026-01-01."""
+    from wuye.fees import services
+
+    item = services.fee_item_create(
+        actor=finance,
+        estate=estate,
+        code="PROPERTY",
+        name="物业服务费",
+        kind="property",
+        basis="per_area_month",
+    )
+    std = services.standard_create(
+        actor=finance, fee_item=item, rate=Decimal("2.80"), effective_from=date(2026, 1, 1)
+    )
+    services.standard_approve(actor=supervisor, standard=std)
+    services.standard_publish(actor=finance, standard=std, today=date(2025, 12, 1))
+    return item
+
+
+@pytest.fixture
+def parking_item(finance, estate):
+    from wuye.fees import services
+
+    return services.fee_item_create(
+        actor=finance,
+        estate=estate,
+        code="PARKING",
+        name="停车费",
+        kind="parking",
+        basis="per_unit_month",
+    )
+
+
+@pytest.fixture
+def shift(cashier, estate):
+    from wuye.payments.services import shift_open
+
+    return shift_open(actor=cashier, estate=estate, float_amount="200.00", today=TODAY)
+
+
+@pytest.fixture
+def make_charge(owner, unit):
+    """make_charge(item, "2026-01", "250.60", kind="regular", source=None) -> an open charge,
+    posted Dr RECEIVABLE Cr revenue as billing posts it."""
+    from wuye.billing.models import Charge
+    from wuye.billing.periods import Period
+    from wuye.ledger import chart
+    from wuye.ledger.services import Line, account_ensure, entry_post
+
+    def make(item, period, amount, *, kind="regular", source=None, party=None, due=None):
+        p = Period.parse(period)
+        amount = Decimal(amount)
+        charge = Charge.objects.create(
+            estate_id=unit.estate_id,
+            unit=unit,
+            party=party or owner,
+            fee_item=item,
+            kind=kind,
+            period=str(p),
+            period_start=p.start,
+            period_end=p.end,
+            amount=amount,
+            outstanding=amount,
+            bill_date=p.start,
+            due_date=due or p.start.replace(day=28),
+            source=source,
+            description=f"{p} {item.name}" + (" 滞纳金" if kind == "late_fee" else ""),
+        )
+        account = item.gl_account()
+        account_ensure(code=account, name=item.name, kind="income")
+        entry_post(
+            estate=unit.estate_id,
+            date=p.start,
+            memo=charge.description,
+            lines=[Line(chart.RECEIVABLE, debit=amount), Line(account, credit=amount)],
+            idempotency_key=f"test-charge-{next(_keys)}",
+            source_type="charge",
+            source_id=charge.pk,
+        )
+        return charge
+
+    return make
+
+
+def books(estate):
+    """(RECEIVABLE balance, sum of open charges, PREPAYMENTS balance, sum of movements,
+    total debits, total credits) of the estate."""
+    from django.db.models import Sum
+
+    from wuye.billing.models import Charge, PrepaymentMovement
+    from wuye.ledger import chart
+    from wuye.ledger.models import Posting
+
+    def bal(code):
+        r = Posting.objects.filter(estate=estate, account__code=code).aggregate(
+            d=Sum("debit"), c=Sum("credit")
+        )
+        return (r["d"] or 0) - (r["c"] or 0)
+
+    totals = Posting.objects.filter(estate=estate).aggregate(d=Sum("debit"), c=Sum("credit"))
+    return {
+        "receivable": bal(chart.RECEIVABLE),
+        "open_charges": Charge.objects.filter(estate=estate).aggregate(s=Sum("outstanding"))["s"]
+        or 0,
+        "prepayments": -bal(chart.PREPAYMENTS),
+        "movements": PrepaymentMovement.objects.filter(estate=estate).aggregate(s=Sum("amount"))[
+            "s"
+        ]
+        or 0,
+        "debits": totals["d"] or 0,
+        "credits": totals["c"] or 0,
+    }
