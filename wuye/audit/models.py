@@ -75,3 +75,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events are append-only")
+
+
+from .idempotency import IdempotencyRecord  # noqa: E402, F401  (registers the model)
