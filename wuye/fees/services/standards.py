@@ -1,6 +1,5 @@
 """Fee items and the lifecycle of fee standards: draft -> approved -> published -> withdrawn."""
 
-import logging
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -12,6 +11,7 @@ from django.utils import timezone
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
 from wuye.ledger import chart
+from wuye.ledger.services import account_ensure
 from wuye.registry.models import Estate, ServiceContract
 
 from .. import calculations
@@ -27,8 +27,6 @@ from ._common import (
     validated_save,
 )
 
-log = logging.getLogger(__name__)
-
 # Fields of an item that may not change once it has standards: they give the rates meaning
 # (code also names the item's revenue account).
 _FROZEN_ONCE_PRICED = ("code", "basis", "meter_unit", "treatment")
@@ -41,13 +39,6 @@ def _label(item: FeeItem) -> str:
 def _ensure_revenue_account(item: FeeItem) -> None:
     """A revenue item gets its own revenue sub-account (6001.<code>) in the ledger."""
     if item.treatment != FeeItem.Treatment.REVENUE:
-        return
-    try:
-        from wuye.ledger.services import account_ensure
-    except ImportError:
-        # TODO(ledger): wuye.ledger.services.account_ensure is not there yet; the account is
-        # created when the ledger app lands (it can also ensure accounts of existing items).
-        log.warning("ledger.account_ensure missing: account %s not ensured", item.gl_account())
         return
     account_ensure(
         code=chart.revenue_account(item.code),

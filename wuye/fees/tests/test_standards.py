@@ -44,6 +44,12 @@ def test_a_fee_item_knows_its_cycle_and_ledger_account(property_item, water_item
     assert deposit.gl_account() == chart.DEPOSITS
     assert property_item.months == 1 and deposit.months == 12
     assert AuditEvent.objects.filter(subject_type="fees.feeitem", action="create").count() == 3
+    # and the revenue item has its own revenue account in the ledger, the others none
+    from wuye.ledger.models import Account
+
+    account = Account.objects.get(code="6001.PROPERTY")
+    assert account.kind == "income" and "物业服务费" in account.name
+    assert not Account.objects.filter(code__in=["6001.WATER", "6001.RENO_DEPOSIT"]).exists()
 
 
 def test_two_items_of_an_estate_cannot_share_a_code(property_item, finance, estate):
