@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Max, Min
+from django.test import override_settings
 
 from wuye.accounts.roles import ROLES
 from wuye.audit.models import AuditEvent
@@ -33,12 +34,14 @@ from wuye.registry.models import (
     UnitParty,
 )
 
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 MODELS = [Estate, Building, Unit, Party, UnitParty, ServiceContract, OwnerNote, StaffProfile]
 
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
+    fast_hashing = override_settings(PASSWORD_HASHERS=[FAST_HASHER])  # as wuye.testing does
+    with django_db_blocker.unblock(), fast_hashing, transaction.atomic():
         audit_before = AuditEvent.objects.count()
         report = seed.seed_all()
         audit_rows = AuditEvent.objects.count() - audit_before
@@ -237,9 +240,7 @@ def test_the_demo_password_passes_the_password_policy():
     validate_password(plan.DEMO_PASSWORD)
 
 
-def test_a_demo_login_works_through_the_login_page(seeded, db, client, settings):
-    # the seed hashed with the default hasher; the suite's fast hasher cannot read it
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+def test_a_demo_login_works_through_the_login_page(seeded, db, client):
     # when
     response = client.post(
         "/accounts/login/", {"username": "finance", "password": plan.DEMO_PASSWORD}

@@ -37,9 +37,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write("Demo logins (one per role; the password is shared unless changed):")
         for i, row in enumerate(rows):
-            self.stdout.write(
-                "  " + "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True))
-            )
+            cells = "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True))
+            self.stdout.write(f"  {cells}".rstrip())
             if i == 0:
                 self.stdout.write("  " + "  ".join("-" * w for w in widths))
         self.stdout.write("")
