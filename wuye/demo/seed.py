@@ -13,12 +13,14 @@ An area adds itself by appending `(name, function)` to `STEPS`. Each function:
 
 - is one transaction and returns what it created, as `{"units": 2896, ...}`;
 - is idempotent: it looks up what exists by natural key (estate code, building code, unit
-  number, party (estate, name, mobile), username, contract number, ...) and creates only what
-  is missing, so a second run creates nothing and writes no audit row;
+  number, party (estate, name, mobile) or payment reference, username, contract number, ...)
+  and creates only what is missing, so a second run creates nothing and writes no audit row,
+  even after staff have edited the demo data;
 - writes in bulk (`bulk_create`) and one audit row summarising what it created (action
   `import`, subject `demo.seed`), not one per row;
-- takes its data from `wuye.demo.plan` (deterministic, fixed seed), never from the clock, so
-  every machine gets the same company.
+- takes its data from `wuye.demo.plan` (deterministic, fixed seed), so every machine gets the
+  same company. An area whose data depends on the date (billing of past months) should anchor
+  on fixed demo dates or take `today` explicitly, and stay idempotent on a later day.
 
 The seed is a bulk loader like an import: it writes with the ORM directly rather than through
 the per-row registry services, which would write thousands of audit rows.
@@ -225,17 +227,25 @@ def seed_owners() -> Created:
         estate = _estate(ep.code)
         people = plan.people(ep.code)
 
-        have = set(Party.objects.filter(estate=estate).values_list("name", "mobile"))
-        parties = [_party(estate, p) for p in people.parties if p.key not in have]
+        # A party is known by (name, mobile) or by its payment reference, which never changes:
+        # an owner whose phone staff corrected since the last run is not seeded again.
+        existing = Party.objects.filter(estate=estate).order_by("-id")
+        by_key = {(n, m): pk for pk, n, m in existing.values_list("id", "name", "mobile")}
+        by_ref = dict(existing.values_list("payment_ref", "id"))
+        parties = [
+            _party(estate, p)
+            for p in people.parties
+            if p.key not in by_key and p.payment_ref not in by_ref
+        ]
         Party.objects.bulk_create(parties, batch_size=BATCH)
         created["parties"] += len(parties)
 
-        party_ids = {
-            (name, mobile): pk
-            for pk, name, mobile in Party.objects.filter(estate=estate)
-            .order_by("id")
-            .values_list("id", "name", "mobile")
-        }
+        by_ref.update(
+            Party.objects.filter(payment_ref__in=[p.payment_ref for p in parties]).values_list(
+                "payment_ref", "id"
+            )
+        )
+        party_ids = {p.key: by_ref.get(p.payment_ref) or by_key[p.key] for p in people.parties}
         unit_ids = dict(Unit.objects.filter(estate=estate).values_list("number", "id"))
         have = set(
             UnitParty.objects.filter(estate=estate).values_list(

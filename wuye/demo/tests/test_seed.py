@@ -267,6 +267,18 @@ def test_a_second_run_changes_no_counts_and_adds_no_audit_rows(seeded, db):
     assert all(not any(created.values()) for created in report.values())
 
 
+def test_a_rerun_after_staff_corrected_an_owners_phone_adds_no_duplicate(seeded, db):
+    # given staff corrected a demo owner's mobile (so name and mobile no longer match the plan)
+    party = Party.objects.filter(estate__code="CH").order_by("id").first()
+    party.mobile = "13900000000"
+    party.save()
+    before = counts()
+    # when
+    seed.seed_all()
+    # then
+    assert counts() == before
+
+
 def test_the_command_prints_the_logins_and_where_to_open_the_demo(seeded, db):
     out = io.StringIO()
     call_command("seed-demo", stdout=out)
