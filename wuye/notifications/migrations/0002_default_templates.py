@@ -10,7 +10,7 @@ TEMPLATES = [
         "bill_notice",
         "zh-hans",
         "{estate}{period}物业费缴费通知",
-        "尊敬的{owner}业主:您好!您名下{unit}{period}物业费共计{amount}元,请于{due_date}前缴纳。"
+        "尊敬的{owner}业主:您好!您名下{unit}的{period}物业费共计{amount}元,请于{due_date}前缴纳。"
         "缴费方式:{channels}。如有疑问请致电{hotline}。{estate}物业服务中心",
     ),
     (
@@ -18,7 +18,7 @@ TEMPLATES = [
         "bill_notice",
         "zh-hant",
         "{estate}{period}物業費繳費通知",
-        "尊敬的{owner}業主:您好!您名下{unit}{period}物業費共計{amount}元,請於{due_date}前繳納。"
+        "尊敬的{owner}業主:您好!您名下{unit}的{period}物業費共計{amount}元,請於{due_date}前繳納。"
         "繳費方式:{channels}。如有疑問請致電{hotline}。{estate}物業服務中心",
     ),
     (
@@ -34,7 +34,7 @@ TEMPLATES = [
         "reminder",
         "zh-hans",
         "温馨提示",
-        "亲爱的{owner}业主,温馨提醒您{unit}{period}物业费{amount}元已逾期,请您抽空缴纳,"
+        "亲爱的{owner}业主,温馨提醒您名下{unit}的{period}物业费{amount}元已逾期,请您抽空缴纳,"
         "感谢您的支持!缴费方式:{channels}。咨询电话{hotline}。",
     ),
     (
@@ -42,7 +42,7 @@ TEMPLATES = [
         "reminder",
         "zh-hant",
         "溫馨提示",
-        "親愛的{owner}業主,溫馨提醒您{unit}{period}物業費{amount}元已逾期,請您抽空繳納,"
+        "親愛的{owner}業主,溫馨提醒您名下{unit}的{period}物業費{amount}元已逾期,請您抽空繳納,"
         "感謝您的支持!繳費方式:{channels}。諮詢電話{hotline}。",
     ),
     (
@@ -59,7 +59,7 @@ TEMPLATES = [
         "reminder",
         "zh-hans",
         "物业费逾期提醒",
-        "{owner}业主:您{unit}{period}物业费{amount}元已超过缴费期限({due_date}),至今未缴。"
+        "{owner}业主:您名下{unit}的{period}物业费{amount}元已超过缴费期限({due_date}),至今未缴。"
         "请尽快缴纳;如对服务有异议或缴费确有困难,请致电{hotline}与我们沟通。{estate}物业服务中心",
     ),
     (
@@ -67,7 +67,7 @@ TEMPLATES = [
         "reminder",
         "zh-hant",
         "物業費逾期提醒",
-        "{owner}業主:您{unit}{period}物業費{amount}元已超過繳費期限({due_date}),至今未繳。"
+        "{owner}業主:您名下{unit}的{period}物業費{amount}元已超過繳費期限({due_date}),至今未繳。"
         "請盡快繳納;如對服務有異議或繳費確有困難,請致電{hotline}與我們溝通。{estate}物業服務中心",
     ),
     (
