@@ -90,7 +90,14 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("unit")
         verbose_name_plural = _("units")
-        ordering = ["estate_id", "number"]
+        # Building, entrance, floor, then number: 1-1-101 before 1-1-1001, as staff walk it.
+        ordering = ["estate_id", "building_id", "entrance", "floor", "number"]
+        indexes = [
+            models.Index(
+                fields=["estate", "building", "entrance", "floor", "number"],
+                name="unit_walk_order_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["estate", "number"], name="unit_number_unique"),
             models.CheckConstraint(
