@@ -32,8 +32,9 @@ sysdeps:
 demo: install
 	-@$(MAKE) --no-print-directory sysdeps
 	$(BIN)/wuye migrate --no-input
-	$(BIN)/wuye seed-demo
+	$(BIN)/wuye seed-demo --url http://$(HOST):$(PORT)/
 	@echo "starting the background worker and the web server on http://$(HOST):$(PORT)/"
+	@mkdir -p var
 	@$(BIN)/wuye db_worker --queue-name '*' > var/worker.log 2>&1 & echo $$! > var/worker.pid
 	@trap 'kill $$(cat var/worker.pid) 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(BIN)/wuye runserver $(HOST):$(PORT) --noreload
