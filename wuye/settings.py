@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "wuye.billing",
     "wuye.notifications",
     "wuye.payments",
+    "wuye.online",
+    "wuye.portal",
     "wuye.demo",
 ]
 

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("wuye.billing.api")),
     path("", include("wuye.notifications.api")),
     path("", include("wuye.payments.api")),
+    path("", include("wuye.online.api")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,10 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
+    # Provider callbacks (/pay/notify/wechat, /pay/notify/alipay) and the sandbox gateway.
+    path("pay/", include("wuye.online.urls")),
+    # The owners' portal (mobile H5).
+    path("owner/", include("wuye.portal.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("django-admin/", admin.site.urls),
 ]

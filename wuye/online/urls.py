@@ -1,0 +1,2 @@
+app_name = "online"
+urlpatterns: list = []
