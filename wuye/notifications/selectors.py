@@ -92,7 +92,9 @@ def charge_rows(*, estate_id: int, period: str) -> list[dict[str, Any]]:
     from wuye.billing.models import Charge
 
     return list(
-        Charge.objects.filter(estate_id=estate_id, period=period, outstanding__gt=0)
+        Charge.objects.filter(
+            estate_id=estate_id, period=period, status=Charge.Status.OPEN, outstanding__gt=0
+        )
         .order_by("party_id", "id")
         .values("party_id", "unit__number", "outstanding", "due_date")
     )
