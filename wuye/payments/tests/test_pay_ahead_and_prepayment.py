@@ -1,0 +1,206 @@
+"""Paying ahead with offers, earmarked prepayment, the estate's prepayment cap."""
+
+from decimal import Decimal
+
+import pytest
+
+from wuye.billing.models import Charge, Waiver
+from wuye.core.errors import DomainError
+from wuye.payments.models import PrepaymentOffer
+from wuye.payments.services import (
+    PayAhead,
+    cashier_settings_update,
+    payment_take,
+    prepayment_apply,
+    prepayment_balance,
+)
+
+from .conftest import TODAY, books
+
+
+def test_paying_12_months_ahead_with_a_12_plus_1_offer(
+    cashier, owner, unit, shift, property_item, estate
+):
+    # given a 12+1 offer on the property fee (250.60 a month for this unit)
+    PrepaymentOffer.objects.create(
+        estate=estate, fee_item=property_item, name="交12送1", min_months=12, free_months=1
+    )
+    # when the owner pays 12 months ahead
+    payment = payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="3007.20",
+        channel="cash",
+        pay_ahead=PayAhead(fee_item=property_item, months=12),
+        today=TODAY,
+    )
+    # then 13 consecutive months are charged from the current month, none skipped
+    charges = list(Charge.objects.filter(unit=unit).order_by("period"))
+    assert [c.period for c in charges] == [f"2026-{m:02d}" for m in range(3, 13)] + [
+        "2027-01",
+        "2027-02",
+        "2027-03",
+    ]
+    # and 12 are paid, the 13th waived by the offer (it shows as a waiver on the statement)
+    assert all(c.outstanding == 0 for c in charges)
+    assert [c.status for c in charges].count(Charge.Status.PAID) == 12
+    free = charges[-1]
+    assert free.status == Charge.Status.WAIVED
+    assert Waiver.objects.get(charge=free).reason == "预交优惠 交12送1 赠送"
+    assert payment.allocated == Decimal("3007.20") and payment.prepaid == 0
+    # and the receipt shows the periods covered
+    periods = [line["period"] for line in payment.receipt.lines if line["kind"] == "charge"]
+    assert periods[0] == "2026-03" and periods[-1] == "2027-02"
+    b = books(estate)
+    assert b["receivable"] == b["open_charges"] == 0
+
+
+def test_a_discount_offer_is_refused_while_in_arrears(
+    cashier, owner, unit, shift, property_item, estate, make_charge
+):
+    PrepaymentOffer.objects.create(
+        estate=estate,
+        fee_item=property_item,
+        name="预交一年95折",
+        min_months=12,
+        discount_rate=Decimal("0.05"),
+    )
+    old = make_charge(property_item, "2026-01", "250.60")  # due 2026-01-28, unpaid
+    # when the owner in arrears pays 12 months ahead
+    payment = payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="3007.20",
+        channel="cash",
+        pay_ahead=PayAhead(fee_item=property_item, months=12),
+        today=TODAY,
+    )
+    # then no discount is granted: the full 12 x 250.60 pays February 2026 to January 2027
+    assert not Waiver.objects.exists()
+    assert payment.allocated == Decimal("3007.20")
+    paid = [c.period for c in Charge.objects.filter(unit=unit, status="paid").order_by("period")]
+    assert paid[0] == "2026-02" and paid[-1] == "2027-01" and len(paid) == 12
+    # and the arrears stay open (the owner designated the months ahead)
+    old.refresh_from_db()
+    assert old.outstanding == Decimal("250.60")
+
+
+def test_paying_ahead_up_to_a_date_never_skips_a_month(
+    cashier, owner, unit, shift, property_item, make_charge
+):
+    make_charge(property_item, "2026-03", "250.60")
+    payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="751.80",
+        channel="cash",
+        charge_ids=None,
+        pay_ahead=PayAhead(fee_item=property_item, until=TODAY.replace(month=6, day=30)),
+        today=TODAY,
+    )
+    assert list(
+        Charge.objects.filter(unit=unit).order_by("period").values_list("period", flat=True)
+    ) == [
+        "2026-03",
+        "2026-04",
+        "2026-05",
+        "2026-06",
+    ]
+    # the open March charge stays open: only the months paid ahead were paid
+    assert Charge.objects.get(period="2026-03").outstanding == Decimal("250.60")
+
+
+def test_the_estate_caps_paying_ahead(cashier, owner, unit, shift, property_item, estate, finance):
+    cashier_settings_update(actor=finance, estate=estate, prepayment_cap_months=6)
+    with pytest.raises(DomainError) as err:
+        payment_take(
+            actor=cashier,
+            party=owner,
+            unit=unit,
+            amount="3007.20",
+            channel="cash",
+            pay_ahead=PayAhead(fee_item=property_item, months=12),
+            today=TODAY,
+        )
+    assert err.value.code == "cap"
+    assert not Charge.objects.exists()
+
+
+def test_the_estate_caps_prepayment_balances(
+    cashier, owner, unit, shift, property_item, estate, finance
+):
+    cashier_settings_update(actor=finance, estate=estate, prepayment_cap_months=2)
+    # 2 months of 250.60 = 501.20 at most
+    payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="500.00",
+        channel="cash",
+        keep_change_as_prepayment=True,
+        today=TODAY,
+    )
+    with pytest.raises(DomainError) as err:
+        payment_take(
+            actor=cashier,
+            party=owner,
+            unit=unit,
+            amount="5.00",
+            channel="cash",
+            keep_change_as_prepayment=True,
+            today=TODAY,
+        )
+    assert err.value.code == "cap" and "1.20" in err.value.message
+
+
+def test_an_earmarked_prepayment_is_not_offset_against_another_item(
+    cashier, owner, unit, shift, property_item, parking_item, make_charge, estate
+):
+    # given 300.00 prepaid for parking only, and an open property charge
+    payment_take(
+        actor=cashier,
+        party=owner,
+        amount="300.00",
+        channel="cash",
+        keep_change_as_prepayment=True,
+        earmark=parking_item,
+        today=TODAY,
+    )
+    prop = make_charge(property_item, "2026-03", "250.60")
+    # when the prepayment is applied to the owner's charges
+    assert prepayment_apply(actor=cashier, party=owner, today=TODAY) is None
+    # then the property charge is untouched and the parking money is still there
+    prop.refresh_from_db()
+    assert prop.outstanding == Decimal("250.60")
+    assert prepayment_balance(owner.pk, parking_item.pk, exact=True) == Decimal("300.00")
+    # but a parking charge is paid from it
+    park = make_charge(parking_item, "2026-03", "150.00")
+    used = prepayment_apply(actor=cashier, party=owner, today=TODAY)
+    assert [(a.charge_id, a.amount) for a in used.allocations.all()] == [
+        (park.pk, Decimal("150.00"))
+    ]
+    assert prepayment_balance(owner.pk, parking_item.pk, exact=True) == Decimal("150.00")
+    b = books(estate)
+    assert b["receivable"] == b["open_charges"]
+    assert b["prepayments"] == b["movements"] == Decimal("150.00")
+
+
+def test_general_prepayment_pays_any_item(
+    cashier, owner, shift, property_item, make_charge, estate
+):
+    payment_take(
+        actor=cashier,
+        party=owner,
+        amount="100.00",
+        channel="cash",
+        keep_change_as_prepayment=True,
+        today=TODAY,
+    )
+    prop = make_charge(property_item, "2026-03", "250.60")
+    used = prepayment_apply(actor=cashier, party=owner, today=TODAY)
+    assert used.amount == Decimal("100.00")
+    prop.refresh_from_db()
+    assert prop.outstanding == Decimal("150.60")
