@@ -1,6 +1,7 @@
 """Every write of the payments app. Each function is one transaction and writes its audit row."""
 
 from .closing import day_sign_off
+from .documents import receipt_print, settled_certificate
 from .invoices import invoice_issue, invoice_request
 from .payments import PayAhead, payment_take, prepayment_apply, prepayment_balance
 from .reversals import (
@@ -26,9 +27,11 @@ __all__ = [
     "prepayment_apply",
     "prepayment_balance",
     "prepayment_offer_create",
+    "receipt_print",
     "reversal_approve",
     "reversal_reject",
     "reversal_request",
+    "settled_certificate",
     "shift_close",
     "shift_expected",
     "shift_hand_over",
