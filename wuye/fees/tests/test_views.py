@@ -181,3 +181,35 @@ def test_the_import_page_lists_each_error_and_writes_nothing(client, finance, me
     good.name = "readings.xlsx"
     response = client.post(reverse("fees:reading_import"), {"estate": estate.pk, "file": good})
     assert "1 readings imported" in response.content.decode()
+
+
+def test_a_shared_meter_is_apportioned_and_approved_on_the_pages(
+    client, finance, supervisor, estate, building, water_item
+):
+    from wuye.fees.models import SharedApportionment
+    from wuye.registry.models import Unit
+
+    units = [
+        Unit.objects.create(estate=estate, building=building, number=f"3-{n}", gross_area=area)
+        for n, area in ((1, Decimal("50")), (2, Decimal("150")))
+    ]
+    master = services.meter_create(
+        actor=finance, estate=estate, serial="M-3", fee_item=water_item, shared_units=units
+    )
+    services.reading_record(actor=finance, meter=master, read_on=date(2026, 1, 31), value="0")
+    reading = services.reading_record(
+        actor=finance, meter=master, read_on=date(2026, 2, 28), value="40"
+    )
+    client.force_login(finance)
+    listing = client.get(reverse("fees:reading_list"), {"status": "ok"}).content.decode()
+    assert reverse("fees:reading_action", args=[reading.pk, "apportion"]) in listing
+    client.post(
+        reverse("fees:reading_action", args=[reading.pk, "apportion"]), {"method": "by_area"}
+    )
+    share = SharedApportionment.objects.get()
+    client.force_login(supervisor)
+    page = client.get(reverse("fees:apportionment_list")).content.decode()
+    assert "3-2" in page and "30.000" in page
+    client.post(reverse("fees:apportionment_action", args=[share.pk, "approve"]))
+    share.refresh_from_db()
+    assert share.status == "approved"
