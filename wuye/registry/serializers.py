@@ -9,6 +9,7 @@ user's estates only, so another estate's building or party reads as "does not ex
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wuye.core.normalize import clean_text
@@ -162,11 +163,23 @@ class UnitInput(serializers.Serializer):
 
 
 # --- parties ---------------------------------------------------------------------------------
+@extend_schema_field(
+    {"type": "string", "enum": list(Party.Kind.values), "description": "person or company"},
+    component_name="PartyKindEnum",
+)
+class PartyKindField(serializers.ChoiceField):
+    """`kind` of a party, named apart in the schema from other apps' `kind` enums."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Party.Kind.choices, **kwargs)
+
+
 class PartyOutput(serializers.ModelSerializer):
     """A party with phones and ID number as the reader may see them (masked by default).
 
     The view passes `contacts` in the context: {party id: party_contact_view(...) result}."""
 
+    kind = PartyKindField(read_only=True)
     mobile = serializers.SerializerMethodField()
     phone_alt = serializers.SerializerMethodField()
     id_number = serializers.SerializerMethodField()
@@ -208,7 +221,7 @@ class PartyInput(serializers.Serializer):
 
     estate = _estate_field()
     name = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(choices=Party.Kind.choices, required=False)
+    kind = PartyKindField(required=False)
     mobile = serializers.CharField(max_length=30, required=False, allow_blank=True)
     phone_alt = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
