@@ -1,0 +1,37 @@
+"""What each role may do with online payments (see wuye.accounts.roles).
+
+Cashiers take payment codes and show QR codes at the window (payments.take_payment) and read
+orders; finance manages merchant accounts, the exception queue and auto-debit; supervisors
+too; collectors and customer service read orders and failed debits; auditors read all."""
+
+_READ = [
+    "online.view_paymentorder",
+    "online.view_paymentexception",
+    "online.view_inboxnotification",
+    "online.view_merchantaccount",
+    "online.view_debitmandate",
+    "online.view_debitbatch",
+    "online.view_debititem",
+    "online.view_bankfilelayout",
+]
+_MANAGE = [
+    *_READ,
+    "online.manage_online",
+    "online.add_merchantaccount",
+    "online.change_merchantaccount",
+    "online.add_debitmandate",
+    "online.change_debitmandate",
+    "online.add_debitbatch",
+    "online.change_debitbatch",
+    "online.add_bankfilelayout",
+    "online.change_bankfilelayout",
+]
+
+ROLE_PERMISSIONS = {
+    "cashier": ["online.view_paymentorder", "online.view_debitmandate", "online.add_debitmandate"],
+    "collector": ["online.view_paymentorder", "online.view_debititem", "online.view_debitmandate"],
+    "customer_service": ["online.view_paymentorder", "online.view_debitmandate"],
+    "finance": _MANAGE,
+    "supervisor": _MANAGE,
+    "auditor": _READ,
+}

@@ -1,0 +1,46 @@
+"""Reads of online payments for staff, scoped to the user's estates."""
+
+from django.db.models import QuerySet
+
+from wuye.billing.models import Charge
+from wuye.registry.models import Party
+from wuye.registry.selectors import scope
+
+from .models import DebitBatch, InboxNotification, PaymentException, PaymentOrder
+
+
+def orders_for(user, *, status: str = "", q: str = "") -> QuerySet[PaymentOrder]:
+    qs = scope(PaymentOrder.objects.select_related("party", "estate", "merchant", "payment"), user)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(out_trade_no__icontains=q.strip()) | qs.filter(transaction_id=q.strip())
+    return qs.order_by("-created_at", "-id")
+
+
+def exceptions_for(user, *, status: str = "open") -> QuerySet[PaymentException]:
+    """The exception queue; items of unknown orders (no estate) only for all-estate users."""
+    qs = scope(PaymentException.objects.select_related("order__party", "estate"), user)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def inbox_for_order(order: PaymentOrder) -> QuerySet[InboxNotification]:
+    return InboxNotification.objects.filter(out_trade_no=order.out_trade_no).order_by(
+        "received_at", "id"
+    )
+
+
+def batches_for(user) -> QuerySet[DebitBatch]:
+    return scope(DebitBatch.objects.select_related("bank", "estate"), user).order_by(
+        "-created_at", "-id"
+    )
+
+
+def open_charges_of(party: Party) -> list[Charge]:
+    return list(
+        Charge.objects.filter(party=party, status=Charge.Status.OPEN)
+        .select_related("fee_item", "unit")
+        .order_by("due_date", "period", "pk")
+    )

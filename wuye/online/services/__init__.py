@@ -1,0 +1,56 @@
+"""Every write of online payments. Each public function is one transaction (or, where it
+talks to a provider, commits before the call and records the answer after it)."""
+
+from ._common import BANK, ONLINE, SystemActor
+from .autodebit import (
+    debit_batch_create,
+    debit_batch_file,
+    debit_failures,
+    debit_return_import,
+    mandate_cancel,
+    mandate_create,
+)
+from .bank import bank_transfer_post, party_by_reference
+from .exceptions import exception_credit, exception_dismiss, exception_refund
+from .merchants import merchant_account_create, merchant_for, merchant_route_set
+from .notify import notification_receive
+from .orders import (
+    order_close,
+    order_create,
+    order_finish,
+    window_check,
+    window_payment_code,
+    window_qr,
+)
+from .settle import transaction_settle
+from .sweep import order_query, orders_sweep
+
+__all__ = [
+    "BANK",
+    "ONLINE",
+    "SystemActor",
+    "bank_transfer_post",
+    "debit_batch_create",
+    "debit_batch_file",
+    "debit_failures",
+    "debit_return_import",
+    "exception_credit",
+    "exception_dismiss",
+    "exception_refund",
+    "mandate_cancel",
+    "mandate_create",
+    "merchant_account_create",
+    "merchant_for",
+    "merchant_route_set",
+    "notification_receive",
+    "order_close",
+    "order_create",
+    "order_finish",
+    "order_query",
+    "orders_sweep",
+    "party_by_reference",
+    "transaction_settle",
+    "window_check",
+    "window_payment_code",
+    "window_qr",
+]

@@ -1,0 +1,142 @@
+"""The notify endpoints' work: verify, store in the inbox, then act.
+
+1. Verify exactly as the provider specifies (providers/wechat.py, providers/alipay.py) with
+   the keys of the merchant account the notification names (WeChat: Wechatpay-Serial; Alipay:
+   app_id). Anything that fails is stored as rejected, logged, and answered with the
+   provider's error body and a 4xx; it never posts money.
+2. Store the raw notification (body, headers) with its verdict, committed before acting. A
+   verified event is stored once per (provider, event id); a resend counts a delivery.
+3. Act: `settle.transaction_settle` under the order's row lock; reply success when the money
+   is posted, was already posted, or is queued as an exception, so the provider stops
+   resending; refuse (4xx) an unknown order, a wrong amount or a wrong merchant."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import InboxNotification, MerchantAccount, Provider
+from ..providers import NotifyRejected, ProviderError, client_for
+from ..providers.alipay import AlipayClient
+from ..providers.wechat import WechatClient
+from .settle import transaction_settle
+
+log = logging.getLogger(__name__)
+Outcome = InboxNotification.Outcome
+REPLIES = {Provider.WECHAT: WechatClient, Provider.ALIPAY: AlipayClient}
+MAX_BODY = 64 * 1024
+KEPT_HEADERS = ("content-type", "content-length", "user-agent", "request-id")
+
+
+def _headers_to_keep(headers) -> dict[str, str]:
+    return {
+        k: str(v)[:500]
+        for k, v in headers.items()
+        if k.lower().startswith("wechatpay-") or k.lower() in KEPT_HEADERS
+    }
+
+
+def _candidates(provider: str, headers, body: bytes) -> list:
+    """The clients of the active merchant accounts that could have been sent this."""
+    clients = []
+    seen = set()
+    for account in MerchantAccount.objects.filter(provider=provider, is_active=True).order_by("pk"):
+        try:
+            client = client_for(account)
+        except ProviderError:
+            continue
+        if id(client) in seen:
+            continue
+        seen.add(id(client))
+        clients.append(client)
+    if provider == Provider.WECHAT:
+        serial = {k.lower(): v for k, v in headers.items()}.get("wechatpay-serial", "")
+        if not serial:
+            raise NotifyRejected("missing_headers", "Wechatpay-Serial is missing")
+        return [c for c in clients if c.knows_serial(serial)]
+    app_id = AlipayClient.parse(body).get("app_id", "")
+    return [c for c in clients if c.app_id == app_id]
+
+
+def _verify(provider: str, headers, body: bytes):
+    if len(body) > MAX_BODY:
+        raise NotifyRejected("malformed", "body too large")
+    if not body:
+        raise NotifyRejected("malformed", "empty body")
+    clients = _candidates(provider, headers, body)
+    if not clients:
+        raise NotifyRejected("unknown_key", "no merchant account knows this key or app")
+    last: NotifyRejected | None = None
+    for client in clients:
+        try:
+            return client.verify_notification(headers, body)
+        except NotifyRejected as exc:
+            last = exc
+    raise last  # type: ignore[misc]
+
+
+def _store(
+    provider: str, headers, body: bytes, remote_addr: str, *, tx=None, rejected=None
+) -> tuple[InboxNotification, bool]:
+    """Save the raw notification (autocommit: stored before acting). Returns (row, resend)."""
+    row = InboxNotification(
+        provider=provider,
+        headers=_headers_to_keep(headers),
+        body=body[:MAX_BODY].decode("utf-8", errors="replace"),
+        remote_addr=(remote_addr or "")[:45],
+    )
+    if rejected is not None:
+        row.verdict = InboxNotification.Verdict.REJECTED
+        row.reason = rejected.reason
+        row.detail = rejected.detail[:255]
+        row.claimed_event_id = rejected.event_id[:64]
+        row.outcome = Outcome.REFUSED
+        row.save()
+        return row, False
+    row.verdict = InboxNotification.Verdict.VERIFIED
+    row.event_id = tx.event_id[:64]
+    row.out_trade_no = tx.out_trade_no[:64]
+    row.transaction_id = tx.transaction_id[:64]
+    try:
+        with transaction.atomic():
+            row.save()
+        return row, False
+    except IntegrityError:
+        InboxNotification.objects.filter(provider=provider, event_id=row.event_id).update(
+            deliveries=F("deliveries") + 1, last_received_at=timezone.now()
+        )
+        return InboxNotification.objects.get(provider=provider, event_id=row.event_id), True
+
+
+def notification_receive(
+    *, provider: str, headers, body: bytes, remote_addr: str = ""
+) -> tuple[int, str, str]:
+    """Handle one notification; returns (HTTP status, content type, body) for the provider."""
+    replies = REPLIES[provider]
+    try:
+        tx = _verify(provider, headers, body)
+    except NotifyRejected as exc:
+        _store(provider, headers, body, remote_addr, rejected=exc)
+        log.warning("%s notification rejected (%s): %s", provider, exc.reason, exc.detail)
+        return replies.reply_fail(exc.reason)
+    row, resend = _store(provider, headers, body, remote_addr, tx=tx)
+    if resend and row.outcome in (Outcome.POSTED, Outcome.DUPLICATE, Outcome.NOT_PAID):
+        return replies.reply_ok()
+    if resend and row.outcome == Outcome.REFUSED:
+        return replies.reply_fail("refused")
+    try:
+        outcome = transaction_settle(tx=tx, inbox_id=row.pk)
+    except Exception:
+        log.exception("%s notification %s could not be settled", provider, tx.event_id)
+        InboxNotification.objects.filter(pk=row.pk, outcome=Outcome.PENDING).update(
+            outcome=Outcome.ERROR
+        )
+        status, ctype, text = replies.reply_fail("try again")
+        return 500, ctype, text
+    if outcome == Outcome.REFUSED:
+        log.warning(
+            "%s notification %s refused for order %s", provider, tx.event_id, tx.out_trade_no
+        )
+        return replies.reply_fail("refused")
+    return replies.reply_ok()
