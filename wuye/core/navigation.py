@@ -1,5 +1,6 @@
-"""The staff navigation. Apps add their entries here; each entry names the permission that
-shows it, so the menu follows the user's role."""
+"""The staff navigation, in sections as the office works: registry, fees, billing, the window,
+messages, finance, administration. Each entry names the permission that shows it, so the menu
+follows the user's role; an entry whose page is not installed is skipped."""
 
 from dataclasses import dataclass
 
@@ -11,14 +12,76 @@ class NavItem:
     label: str
     url_name: str
     perm: str | None = None
-    section: str = ""
 
 
-NAVIGATION: list[NavItem] = [
-    NavItem(_("Dashboard"), "home", None, "overview"),
-    NavItem(_("Units"), "registry:unit_list", "registry.view_unit", "registry"),
-    NavItem(_("Owners"), "registry:party_list", "registry.view_party", "registry"),
-    NavItem(_("Estates"), "registry:estate_list", "registry.view_estate", "registry"),
-    NavItem(_("Import"), "registry:import", "registry.import_registry", "registry"),
-    NavItem(_("Audit log"), "audit:list", "audit.view_auditevent", "admin"),
+SECTIONS: list[tuple[str, list[NavItem]]] = [
+    (
+        _("Registry"),
+        [
+            NavItem(_("Units"), "registry:unit_list", "registry.view_unit"),
+            NavItem(_("Owners"), "registry:party_list", "registry.view_party"),
+            NavItem(_("Estates"), "registry:estate_list", "registry.view_estate"),
+            NavItem(_("Import"), "registry:import", "registry.import_registry"),
+        ],
+    ),
+    (
+        _("Fees"),
+        [
+            NavItem(_("Fee items"), "fees:item_list", "fees.view_feeitem"),
+            NavItem(_("Fee standards"), "fees:standard_list", "fees.view_feestandard"),
+            NavItem(_("Vacancy discounts"), "fees:vacancy_list", "fees.view_vacancydiscount"),
+            NavItem(_("Meter readings"), "fees:reading_list", "fees.view_meterreading"),
+            NavItem(_("Enter a reading"), "fees:reading_entry", "fees.add_meterreading"),
+            NavItem(_("Shared meters"), "fees:apportionment_list", "fees.view_sharedapportionment"),
+        ],
+    ),
+    (
+        _("Billing"),
+        [
+            NavItem(_("Billing runs"), "billing:run_list", "billing.view_billingrun"),
+            NavItem(_("Charges"), "billing:charge_list", "billing.view_charge"),
+            NavItem(_("Waivers"), "billing:waiver_list", "billing.view_waiver"),
+            NavItem(_("Late fees"), "billing:late_fees", "billing.view_charge"),
+            NavItem(_("Opening balances"), "billing:opening_import", "billing.add_charge"),
+        ],
+    ),
+    (
+        _("Cashier"),
+        [
+            NavItem(_("Cashier window"), "payments:window", "payments.take_payment"),
+            NavItem(_("Payments"), "payments:payment_list", "payments.view_payment"),
+            NavItem(_("Shifts"), "payments:shift_list", "payments.view_cashiershift"),
+            NavItem(_("Daily report"), "payments:day_report", "payments.view_payment"),
+            NavItem(_("Approvals"), "payments:reversal_queue", "payments.approve_reversal"),
+            NavItem(
+                _("Invoice requests"), "payments:invoice_queue", "payments.view_invoicerequest"
+            ),
+        ],
+    ),
+    (
+        _("Messages"),
+        [
+            NavItem(_("Outbox"), "notifications:outbox", "notifications.view_message"),
+            NavItem(
+                _("Templates"), "notifications:template_list", "notifications.view_messagetemplate"
+            ),
+            NavItem(
+                _("Bill notice campaigns"), "notifications:campaigns", "notifications.view_campaign"
+            ),
+            NavItem(_("Letters"), "notifications:letters", "notifications.view_message"),
+        ],
+    ),
+    (
+        _("Finance"),
+        [
+            NavItem(_("Trial balance"), "ledger:trial_balance", "ledger.view_journalentry"),
+            NavItem(_("Journal"), "ledger:journal", "ledger.view_journalentry"),
+        ],
+    ),
+    (
+        _("Administration"),
+        [
+            NavItem(_("Audit log"), "audit:list", "audit.view_auditevent"),
+        ],
+    ),
 ]
