@@ -164,13 +164,30 @@ class Charge(models.Model):
         WAIVED = "waived", _("Waived")
         CANCELLED = "cancelled", _("Cancelled")
 
-    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+", db_index=False)
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="charges", db_index=False)
+    # No database-level FOREIGN KEY on the columns a bill run fills set-wise: PostgreSQL
+    # checks each one per inserted row (a deferred trigger), which costs more than the insert
+    # itself at a million charges. The run takes the ids from joins over the very tables they
+    # point to, and PROTECT still stops the ORM from deleting a unit, party or item with
+    # charges.
+    estate = models.ForeignKey(
+        Estate, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="charges", db_index=False, db_constraint=False
+    )
     party = models.ForeignKey(
-        Party, on_delete=models.PROTECT, related_name="charges", db_index=False
+        Party,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        db_index=False,
+        db_constraint=False,
     )
     fee_item = models.ForeignKey(
-        FeeItem, on_delete=models.PROTECT, related_name="charges", db_index=False
+        FeeItem,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.REGULAR)
     period = models.CharField(_("period"), max_length=PERIOD_LENGTH)
@@ -196,6 +213,7 @@ class Charge(models.Model):
         on_delete=models.PROTECT,
         related_name="charges",
         db_index=False,
+        db_constraint=False,
     )
     source = models.ForeignKey(
         "self",

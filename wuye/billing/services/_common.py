@@ -12,7 +12,8 @@ from wuye.core.money import ZERO
 from wuye.fees.models import FeeItem
 from wuye.ledger import chart
 from wuye.ledger.services import Line, account_ensure, entry_post
-from wuye.registry.services import require_estate, require_perm
+from wuye.registry.services import require_estate as _require_estate
+from wuye.registry.services import require_perm
 
 from ..models import Charge
 
@@ -35,6 +36,12 @@ __all__ = [
 # Counter-account of balances moved in from the old system (期初余额过渡). Not in the shared
 # chart yet: created on first use. Asked the ledger owner to add it to chart.py.
 OPENING_BALANCES = getattr(chart, "OPENING_BALANCES", "4199")
+
+
+def require_estate(actor, estate_id: int) -> None:
+    """The actor works for the estate; None is the system (CLI, scheduled tasks)."""
+    if actor is not None:
+        _require_estate(actor, estate_id)
 
 
 def ensure_item_account(item: FeeItem) -> str:

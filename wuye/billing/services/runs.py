@@ -144,6 +144,21 @@ def _fen_to_money_sql(expr: str) -> str:
     return f"CAST(({expr}) AS REAL) / 100"
 
 
+# Who pays each unit on a day, set-wise: the one designated payer, else the one owner. Units
+# with two designated payers or co-owners (and no payer) are "ambiguous" and billed in Python
+# (`calculations.payer_segments` picks the earliest), like any other non-plain unit.
+_CANDIDATES = """
+    SELECT unit_id,
+      COUNT(CASE WHEN is_payer THEN 1 END) AS np,
+      MIN(CASE WHEN is_payer THEN party_id END) AS pp,
+      COUNT(CASE WHEN role = 'owner' THEN 1 END) AS no,
+      MIN(CASE WHEN role = 'owner' THEN party_id END) AS op
+    FROM registry_unitparty
+    WHERE estate_id = %s AND start_date <= %s AND (end_date IS NULL OR end_date >= %s)
+      AND (is_payer OR role = 'owner')
+    GROUP BY unit_id"""
+
+
 def _plain_select(
     plan: ItemPlan, std: FeeStandard, unit_types: list[str], *, only_new: bool
 ) -> tuple[str, list]:
@@ -164,7 +179,7 @@ def _plain_select(
     else:
         raw = f"CAST({rate_millis * 100 * item.months} AS BIGINT)"
         area_cond = ""
-        quantity = "NULL"
+        quantity = "CAST(NULL AS DECIMAL(12, 2))"
     fen = _round_sql(raw, item)
     placeholders = ", ".join(["%s"] * len(unit_types))
     vacancy_cond = ""
@@ -182,12 +197,9 @@ def _plain_select(
     sql = f"""
         SELECT unit_id, party_id, quantity, {fen} AS fen FROM (
           SELECT u.id AS unit_id, {quantity} AS quantity, u.gross_area AS gross_area,
-            (SELECT up.party_id FROM registry_unitparty up
-              WHERE up.unit_id = u.id AND up.start_date <= %s
-                AND (up.end_date IS NULL OR up.end_date >= %s)
-                AND (up.is_payer OR up.role = 'owner')
-              ORDER BY up.is_payer DESC, up.start_date, up.id LIMIT 1) AS party_id
+            CASE WHEN c.np = 1 THEN c.pp WHEN c.np = 0 AND c.no = 1 THEN c.op END AS party_id
           FROM registry_unit u
+          JOIN ({_CANDIDATES}) c ON c.unit_id = u.id
           WHERE u.estate_id = %s AND u.is_active AND u.unit_type IN ({placeholders})
             {area_cond}
             AND (COALESCE(u.fee_start_date, u.handover_date) IS NULL
@@ -204,13 +216,21 @@ def _plain_select(
             {new_cond}
         ) plain
         WHERE party_id IS NOT NULL"""  # noqa: S608 - only numbers and fixed names are formatted
-    params = [start, start, plan.estate.pk, *unit_types, start]
+    params = [plan.estate.pk, start, start, plan.estate.pk, *unit_types, start]
     params += [start, end, start, end, item.pk, start, item.pk, end]
     if std.vacancy_rate is not None:
         params += [end, start]
     if only_new:
         params += [item.pk, str(plan.cycle)]
     return sql, params
+
+
+def _tune(cursor) -> None:
+    """PostgreSQL: no JIT for the big statements (compiling costs seconds and wins nothing
+    here) and room to hash a million rows. Local to the transaction."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def _insert_plain(run: BillingRun, plan: ItemPlan, std: FeeStandard, unit_types: list[str]):
@@ -228,6 +248,7 @@ def _insert_plain(run: BillingRun, plan: ItemPlan, std: FeeStandard, unit_types:
     head = [plan.estate.pk, plan.item.pk, str(plan.cycle), plan.cycle.start, plan.cycle_end]
     head += [std.rate, plan.bill_date, plan.due_date, run.pk, now]
     with connection.cursor() as cursor:
+        _tune(cursor)
         cursor.execute(sql, [*head, *params])
 
 
@@ -252,6 +273,19 @@ def _exceptional_unit_ids(plan: ItemPlan, std: FeeStandard, unit_types: list[str
             "unit_id", flat=True
         )
     )
+    covering = UnitParty.objects.filter(payer, estate=plan.estate, start_date__lte=start).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start)
+    )
+    ambiguous = (
+        covering.values("unit_id")
+        .annotate(
+            np=Count("id", filter=Q(is_payer=True)),
+            no=Count("id", filter=Q(role=UnitParty.Role.OWNER)),
+        )
+        .filter(Q(np__gt=1) | Q(np=0, no__gt=1))
+        .values_list("unit_id", flat=True)
+    )
+    ids |= set(ambiguous)
     if std.vacancy_rate is not None:
         ids |= set(
             VacancyDiscount.objects.filter(
@@ -492,7 +526,8 @@ def _preview_item(plan: ItemPlan) -> dict:
     skips: dict[str, list[str]] = defaultdict(list)
     for std, unit_types in plan.groups.values():
         select, params = _plain_select(plan, std, unit_types, only_new=True)
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _tune(cursor)
             cursor.execute(f"SELECT COUNT(*), SUM(fen) FROM ({select}) s WHERE fen > 0", params)  # noqa: S608
             n, fen = cursor.fetchone()
         count += n or 0

@@ -1,0 +1,144 @@
+"""W1 bill run: N units (default 1,000,000) with one owner each and one published monthly
+per-m² standard; bill one period, bill it again, check the books (DESIGN.md §6).
+
+    python -m bench W1 --units 1000000 --database-url postgres://postgres@127.0.0.1:5432/wuye_w1
+
+The data is generated set-wise (INSERT ... SELECT over a series), so setup takes seconds.
+Timed: the bill run alone (`billing_run_post`), not the setup. Reported: charges created,
+seconds, charges/s, what the re-run added (0 expected) and whether RECEIVABLE equals the open
+charges."""
+
+import time
+from datetime import date
+from decimal import Decimal
+
+PERIOD = "2026-12"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--period", default=PERIOD)
+
+
+def _series(n: int) -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"SELECT generate_series(1, {int(n)}) AS g"
+    return f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {int(n)}) SELECT g FROM s"  # noqa: E501
+
+
+def _build(n: int):
+    """An estate, one building, n units of 60-150 m², one owner each, one published
+    standard of 2.80 per m² per month. Set-wise SQL; returns (estate, item)."""
+    from django.db import connection, transaction
+
+    from wuye.fees.models import FeeItem, FeeStandard
+    from wuye.ledger.services import accounts_sync_chart
+    from wuye.registry.models import Building, Estate
+
+    pg = connection.vendor == "postgresql"
+
+    def concat(*parts: str) -> str:
+        return " || ".join(parts)
+
+    with transaction.atomic():
+        accounts_sync_chart()
+        estate = Estate.objects.create(code="W1", name="W1 基准小区")
+        building = Building.objects.create(estate=estate, code="1", name="1栋")
+        series = _series(n)
+        area = (
+            "CAST(60 + (g %% 9001) / 100.0 AS NUMERIC(10, 2))"
+            if pg
+            else "ROUND(60 + (g %% 9001) / 100.0, 2)"
+        )
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""INSERT INTO registry_unit (estate_id, building_id, number, entrance, floor,
+                    gross_area, unit_type, handover_date, fee_start_date, occupancy, is_active)
+                SELECT %s, %s, {concat("'U'", "CAST(g AS TEXT)")}, '', 1, {area},
+                    'residential', %s, %s, 'occupied', TRUE
+                FROM ({series}) s""",  # noqa: S608
+                [estate.pk, building.pk, date(2020, 1, 1), date(2020, 1, 1)],
+            )
+            cur.execute(
+                f"""INSERT INTO registry_party (estate_id, name, kind, mobile, phone_alt,
+                    phone_tails, email, id_number, mailing_address, wechat_openid,
+                    preferred_channels, consents, payment_ref, created_at)
+                SELECT %s, {concat("'业主'", "CAST(g AS TEXT)")}, 'person', '', '', '', '', '',
+                    '', '', '[]', '{{}}', {concat("'W1'", "CAST(g AS TEXT)")}, %s
+                FROM ({series}) s""",  # noqa: S608
+                [estate.pk, date(2020, 1, 1)],
+            )
+            cur.execute("SELECT MIN(id) FROM registry_unit WHERE estate_id = %s", [estate.pk])
+            umin = cur.fetchone()[0]
+            cur.execute("SELECT MIN(id) FROM registry_party WHERE estate_id = %s", [estate.pk])
+            pmin = cur.fetchone()[0]
+            cur.execute(
+                f"""INSERT INTO registry_unitparty (estate_id, unit_id, party_id, role,
+                    start_date, end_date, is_payer)
+                SELECT %s, %s + g - 1, %s + g - 1, 'owner', %s, NULL, TRUE
+                FROM ({series}) s""",  # noqa: S608
+                [estate.pk, umin, pmin, date(2020, 1, 1)],
+            )
+        item = FeeItem.objects.create(
+            estate=estate,
+            code="PROPERTY",
+            name="物业服务费",
+            kind="property",
+            basis="per_area_month",
+            cycle="monthly",
+            timing="advance",
+            due_days=30,
+        )
+        FeeStandard.objects.create(
+            estate=estate,
+            fee_item=item,
+            version=1,
+            rate=Decimal("2.80"),
+            effective_from=date(2020, 1, 1),
+            status=FeeStandard.Status.PUBLISHED,
+        )
+    if pg:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE registry_unit; ANALYZE registry_unitparty; ANALYZE registry_party")
+    return estate, item
+
+
+def run(args) -> dict:
+    from django.db.models import Sum
+
+    from wuye.billing import services
+    from wuye.billing.models import Charge
+    from wuye.ledger import chart
+    from wuye.ledger.selectors import account_balance
+
+    n = args.units or 1_000_000
+    t0 = time.perf_counter()
+    estate, _item = _build(n)
+    setup = time.perf_counter() - t0
+    as_of = date(2026, 12, 31)
+
+    first = services.billing_run_create(actor=None, estate=estate, period=args.period, as_of=as_of)
+    t1 = time.perf_counter()
+    first = services.billing_run_post(run=first, actor=None)
+    seconds = time.perf_counter() - t1
+
+    again = services.billing_run_create(actor=None, estate=estate, period=args.period, as_of=as_of)
+    t2 = time.perf_counter()
+    again = services.billing_run_post(run=again, actor=None)
+    rerun_seconds = time.perf_counter() - t2
+
+    control = account_balance(estate, chart.RECEIVABLE)
+    subledger = Charge.objects.filter(estate=estate).aggregate(s=Sum("outstanding"))["s"]
+    return {
+        "workload": "W1",
+        "units": n,
+        "n": first.charges_created,
+        "seconds": round(seconds, 3),
+        "rate": round(first.charges_created / seconds, 1) if seconds else None,
+        "rerun_added": again.charges_created,
+        "rerun_seconds": round(rerun_seconds, 3),
+        "ledger_balanced": control == subledger,
+        "receivable": str(control),
+        "setup_seconds": round(setup, 3),
+    }
