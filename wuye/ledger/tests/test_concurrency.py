@@ -105,3 +105,46 @@ def test_postgresql_refuses_at_commit_an_unbalanced_entry_inserted_around_the_se
         )
     # then nothing of it remains
     assert not JournalEntry.objects.exists() and not Posting.objects.exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_eight_retries_of_one_payment_at_once_post_it_once_and_waste_no_number():
+    # given
+    estate = Estate.objects.create(code="HY", name="华苑小区")
+    results: list = []
+    start = threading.Barrier(THREADS)
+
+    def retry() -> None:
+        try:
+            start.wait()
+            entry = entry_post(
+                estate=estate,
+                date=date(2026, 3, 1),
+                memo="payment 1",
+                lines=billing_lines("10.00", party_id=1),
+                idempotency_key="payment:wechat:4200001",
+            )
+            results.append(entry.pk)
+        except BaseException as exc:  # noqa: BLE001
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(THREADS)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert len(set(results)) == 1 and isinstance(results[0], int)
+    assert JournalEntry.objects.count() == 1
+    after = entry_post(
+        estate=estate,
+        date=date(2026, 3, 1),
+        memo="payment 2",
+        lines=billing_lines("10.00", party_id=1),
+        idempotency_key="payment:wechat:4200002",
+    )
+    assert after.voucher_no == 2
