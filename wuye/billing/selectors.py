@@ -1,0 +1,179 @@
+"""Reads of billing: staff lists (estate-scoped), the statement of account (對賬單), the
+payment notice figures, and the books check (control account = subledger)."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+
+from wuye.core.money import ZERO
+from wuye.ledger import chart
+from wuye.ledger.selectors import account_balance
+from wuye.registry.models import Estate, Party
+from wuye.registry.selectors import scope
+
+from . import outstanding as settlements
+from .models import BillingRun, Charge, CreditNote, Waiver
+
+
+def runs_for(user) -> QuerySet[BillingRun]:
+    qs = BillingRun.objects.select_related("estate", "created_by")
+    ids = scope(Estate.objects.all(), user, "id").values_list("id", flat=True)
+    if user.has_perm("registry.access_all_estates"):
+        return qs
+    return qs.filter(estate_id__in=list(ids))
+
+
+def charges_for(
+    user,
+    *,
+    estate_id: int | None = None,
+    unit_id: int | None = None,
+    party_id: int | None = None,
+    period: str = "",
+    status: str = "",
+    kind: str = "",
+    run_id: int | None = None,
+) -> QuerySet[Charge]:
+    qs = scope(Charge.objects.select_related("unit", "party", "fee_item"), user)
+    filters = {
+        "estate_id": estate_id,
+        "unit_id": unit_id,
+        "party_id": party_id,
+        "period": period,
+        "status": status,
+        "kind": kind,
+        "run_id": run_id,
+    }
+    return qs.filter(**{k: v for k, v in filters.items() if v})
+
+
+def waivers_for(user, *, status: str = "") -> QuerySet[Waiver]:
+    qs = scope(Waiver.objects.select_related("charge", "charge__unit", "charge__fee_item"), user)
+    return qs.filter(status=status) if status else qs
+
+
+# --- statement of account -----------------------------------------------------------------
+
+
+@dataclass
+class StatementLine:
+    date: date
+    kind: str
+    text: str
+    debit: Decimal
+    credit: Decimal
+    balance: Decimal = ZERO
+
+
+@dataclass
+class Statement:
+    party: Party
+    lines: list[StatementLine]
+    opening: Decimal
+    closing: Decimal
+    open_charges: Decimal  # the sum of `outstanding`: always equals `closing`
+
+
+def party_statement(
+    party: Party, *, start: date | None = None, end: date | None = None
+) -> Statement:
+    """Every charge, late fee, waiver, credit note, cancellation and (from the payments app)
+    payment of the party, in date order with a running balance. Lines before `start` make up
+    the opening balance."""
+    raw: list[StatementLine] = []
+    charges = Charge.objects.filter(party=party).select_related("fee_item", "unit")
+    for c in charges:
+        raw.append(StatementLine(c.bill_date, c.kind, f"{c.unit.number} {c.label}", c.amount, ZERO))
+        if c.status == Charge.Status.CANCELLED:
+            day = c.cancelled_at.date() if c.cancelled_at else c.bill_date
+            raw.append(StatementLine(day, "cancelled", f"撤销 {c.label}", ZERO, c.amount))
+    for w in Waiver.objects.filter(
+        charge__party=party, status=Waiver.Status.APPROVED
+    ).select_related("charge", "charge__fee_item"):
+        day = w.decided_at.date() if w.decided_at else w.requested_at.date()
+        raw.append(
+            StatementLine(day, "waiver", f"减免 {w.charge.label}: {w.reason}", ZERO, w.amount)
+        )
+    for n in CreditNote.objects.filter(charge__party=party).select_related(
+        "charge", "charge__fee_item"
+    ):
+        raw.append(
+            StatementLine(
+                n.created_at.date(), "credit_note", f"红字 {n.charge.label}", ZERO, n.amount
+            )
+        )
+    for extra in settlements.statement_lines(party):
+        raw.append(
+            StatementLine(
+                extra["date"],
+                extra.get("kind", "payment"),
+                extra.get("text", ""),
+                Decimal(extra.get("debit", 0)),
+                Decimal(extra.get("credit", 0)),
+            )
+        )
+    order = {"opening": 0, "regular": 1, "adhoc": 1, "deposit": 1, "debit_note": 2, "late_fee": 3}
+    raw.sort(key=lambda line: (line.date, order.get(line.kind, 5)))
+    balance, opening, lines = ZERO, ZERO, []
+    for line in raw:
+        balance += line.debit - line.credit
+        line.balance = balance
+        if start and line.date < start:
+            opening = balance
+            continue
+        if end and line.date > end:
+            continue
+        lines.append(line)
+    open_charges = charges.aggregate(s=Sum("outstanding"))["s"] or ZERO
+    closing = lines[-1].balance if lines else opening
+    return Statement(party, lines, opening, closing, open_charges)
+
+
+def notice_charges(party: Party, period: str) -> list[Charge]:
+    """What a payment notice for `period` lists: the party's open charges of that period and
+    any earlier arrears."""
+    return list(
+        Charge.objects.filter(party=party, status=Charge.Status.OPEN)
+        .filter(Q(period__lte=period))
+        .select_related("fee_item", "unit")
+        .order_by("period_start", "id")
+    )
+
+
+# --- the books check -------------------------------------------------------------------------
+
+
+@dataclass
+class BooksCheck:
+    estate: str
+    control: Decimal  # RECEIVABLE in the general ledger
+    subledger: Decimal  # sum of outstanding of the estate's charges
+
+    @property
+    def difference(self) -> Decimal:
+        return self.control - self.subledger
+
+    @property
+    def ok(self) -> bool:
+        return self.difference == 0
+
+
+def books_check(estate_code: str = "") -> list[BooksCheck]:
+    """For every estate: does the RECEIVABLE control account equal the open charges?"""
+    estates = Estate.objects.order_by("code")
+    if estate_code:
+        estates = estates.filter(code=estate_code)
+    sums = dict(
+        Charge.objects.values("estate_id")
+        .annotate(s=Sum("outstanding"))
+        .order_by()
+        .values_list("estate_id", "s")
+    )
+    out = []
+    for estate in estates:
+        control = Decimal(account_balance(estate, chart.RECEIVABLE)).quantize(Decimal("0.01"))
+        sub = Decimal(sums.get(estate.pk) or 0).quantize(Decimal("0.01"))
+        out.append(BooksCheck(estate.code, control, sub))
+    return out
