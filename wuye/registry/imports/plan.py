@@ -36,13 +36,15 @@ class RowError:
 class Plan:
     buildings_new: list[Building] = field(default_factory=list)
     buildings_changed: list[Building] = field(default_factory=list)
-    units_new: list[Unit] = field(default_factory=list)
+    # new rows are plain dicts (model instances cost more than the rest of a row's work)
+    units_new: list[dict[str, Any]] = field(default_factory=list)
     units_changed: list[Unit] = field(default_factory=list)
     unit_fields: set[str] = field(default_factory=set)
     building_fields: set[str] = field(default_factory=set)
-    parties_new: list[Party] = field(default_factory=list)
+    parties_new: list[dict[str, Any]] = field(default_factory=list)
     parties_changed: dict[int, dict[str, Any]] = field(default_factory=dict)
-    relations_new: list[UnitParty] = field(default_factory=list)
+    # {"unit": number, "party": id or a parties_new dict, "start_date", "is_payer"}
+    relations_new: list[dict[str, Any]] = field(default_factory=list)
     relations_ended: dict[int, date] = field(default_factory=dict)
     relations_payer: dict[int, bool] = field(default_factory=dict)
 
@@ -354,8 +356,9 @@ def check_units(
             continue
         values = {k: row[k] for k in UNIT_FIELDS if k in row}
         if current is None:
-            unit = Unit(estate=estate, building=building, number=unit_number, **values)
-            plan.units_new.append(unit)
+            values["number"] = unit_number
+            values["building"] = building
+            plan.units_new.append(values)
         else:
             unit = current
             if building is not None and building.pk != unit.building_id:
@@ -373,8 +376,8 @@ def check_units(
             owners.add(
                 number=number,
                 headers=headers,
-                unit=unit,
-                unit_is_new=current is None,
+                unit_number=unit_number,
+                unit_id=None if current is None else current.pk,
                 start_date=start or today,
                 is_payer=True,
                 fields={
@@ -459,8 +462,8 @@ class _Ownerships:
         *,
         number: int,
         headers: dict[str, str],
-        unit: Unit,
-        unit_is_new: bool,
+        unit_number: str,
+        unit_id: int | None,
         start_date: date,
         is_payer: bool,
         fields: dict[str, str],
@@ -470,7 +473,7 @@ class _Ownerships:
         self._load()
         errors, plan = self.checked.errors, self.checked.plan
         name, mobile = fields["name"], fields.get("mobile", "")
-        open_rels = [] if unit_is_new else self.open_by_unit.get(unit.pk, [])
+        open_rels = [] if unit_id is None else self.open_by_unit.get(unit_id, [])
         # who is this? the same name already owning the unit, else the estate's party of that
         # name and mobile, else a new party (one per name+mobile, or name+ID, in the file)
         party_id = None
@@ -494,29 +497,29 @@ class _Ownerships:
             identity = ("r", name, party_id or number)
         if party_id is not None:
             identity = ("p", party_id)
-        pair = (unit.number, identity)
+        pair = (unit_number, identity)
         if pair in self.pairs:
             errors.append(
                 RowError(
                     number,
                     headers.get(name_key, name_key),
-                    f"{name} is listed twice for unit {unit.number} (row {self.pairs[pair]})",
+                    f"{name} is listed twice for unit {unit_number} (row {self.pairs[pair]})",
                 )
             )
             return
         self.pairs[pair] = number
         if is_payer:
-            if unit.number in self.payer_rows:
+            if unit_number in self.payer_rows:
                 errors.append(
                     RowError(
                         number,
                         headers.get("is_payer", name_key),
-                        f"unit {unit.number} has one designated payer; row "
-                        f"{self.payer_rows[unit.number]} is already marked",
+                        f"unit {unit_number} has one designated payer; row "
+                        f"{self.payer_rows[unit_number]} is already marked",
                     )
                 )
                 return
-            self.payer_rows[unit.number] = number
+            self.payer_rows[unit_number] = number
         updates = {k: v for k, v in fields.items() if k != "name" and v}
         if same is not None:
             if not self.update:
@@ -524,7 +527,7 @@ class _Ownerships:
                     RowError(
                         number,
                         headers.get(name_key, name_key),
-                        f"{name} is already recorded as owner of {unit.number} "
+                        f"{name} is already recorded as owner of {unit_number} "
                         "(allow updates to change their details)",
                     )
                 )
@@ -547,7 +550,7 @@ class _Ownerships:
                     RowError(
                         number,
                         headers.get(start_key, start_key),
-                        f"{rel['party__name']} holds {unit.number} from "
+                        f"{rel['party__name']} holds {unit_number} from "
                         f"{rel['start_date']:%Y-%m-%d}; the new start date "
                         f"{start_date:%Y-%m-%d} must be later",
                     )
@@ -559,28 +562,21 @@ class _Ownerships:
             else:
                 plan.relations_payer[rel["id"]] = False
         if party_id is not None:
-            party: Party | int = party_id
+            party: dict | int = party_id
             if updates and self.update:
                 plan.parties_changed.setdefault(party_id, {}).update(updates)
         else:
             party = self.new_parties.get(identity)
             if party is None:
-                party = Party(estate=self.estate, name=name, **updates)
-                party.phone_tails = " ".join(p[-4:] for p in (party.mobile, party.phone_alt) if p)
+                party = {"name": name, **updates}
+                party["phone_tails"] = " ".join(
+                    p[-4:] for p in (updates.get("mobile"), updates.get("phone_alt")) if p
+                )
                 self.new_parties[identity] = party
                 plan.parties_new.append(party)
-        relation = UnitParty(
-            estate=self.estate,
-            unit=unit,
-            role=UnitParty.Role.OWNER,
-            start_date=start_date,
-            is_payer=is_payer,
+        plan.relations_new.append(
+            {"unit": unit_number, "party": party, "start_date": start_date, "is_payer": is_payer}
         )
-        if isinstance(party, Party):
-            relation.party = party
-        else:
-            relation.party_id = party
-        plan.relations_new.append(relation)
 
 
 def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked) -> None:
@@ -619,8 +615,8 @@ def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked
         owners.add(
             number=number,
             headers=headers,
-            unit=unit,
-            unit_is_new=False,
+            unit_number=unit.number,
+            unit_id=unit.pk,
             start_date=start,
             is_payer=row.get("is_payer", False),
             fields={"name": row["name"], **{k: row[k] for k in PARTY_FIELDS if k in row}},
