@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET  # noqa: S405 (WeChat's small XML event, not 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -143,6 +145,7 @@ class _Staff(APIView):
 class MessageList(_Staff):
     perm = "notifications.view_message"
 
+    @extend_schema(responses=MessageOut(many=True), operation_id="notifications_messages_list")
     def get(self, request: Request) -> Response:
         q = request.query_params
         qs = selectors.message_search(
@@ -166,11 +169,13 @@ class MessageList(_Staff):
 class MessageDetail(_Staff):
     perm = "notifications.view_message"
 
+    @extend_schema(responses=MessageOut)
     def get(self, request: Request, pk: int) -> Response:
         return Response(MessageOut(get_scoped(Message.objects.all(), request.user, pk=pk)).data)
 
 
 class MessageResend(_Staff):
+    @extend_schema(request=ResendIn, responses={201: MessageOut})
     def post(self, request: Request, pk: int) -> Response:
         message = get_scoped(Message.objects.all(), request.user, pk=pk)
         data = _valid(ResendIn, request)
@@ -183,6 +188,7 @@ class MessageResend(_Staff):
 class TemplateList(_Staff):
     perm = "notifications.view_messagetemplate"
 
+    @extend_schema(responses=TemplateOut(many=True), operation_id="notifications_templates_list")
     def get(self, request: Request) -> Response:
         qs = selectors.template_list(
             code=request.query_params.get("code", ""),
@@ -191,6 +197,7 @@ class TemplateList(_Staff):
         )
         return Response(TemplateOut(qs, many=True).data)
 
+    @extend_schema(request=TemplateIn, responses={201: TemplateOut})
     def post(self, request: Request) -> Response:
         template = services.template_create(actor=request.user, **_valid(TemplateIn, request))
         return Response(TemplateOut(template).data, status=status.HTTP_201_CREATED)
@@ -199,11 +206,13 @@ class TemplateList(_Staff):
 class TemplateDetail(_Staff):
     perm = "notifications.view_messagetemplate"
 
+    @extend_schema(responses=TemplateOut)
     def get(self, request: Request, pk: int) -> Response:
         return Response(TemplateOut(get_object_or_404(MessageTemplate, pk=pk)).data)
 
 
 class TemplateRevise(_Staff):
+    @extend_schema(request=RevisionIn, responses={201: TemplateOut})
     def post(self, request: Request, pk: int) -> Response:
         template = get_object_or_404(MessageTemplate, pk=pk)
         new = services.template_revise(
@@ -215,6 +224,7 @@ class TemplateRevise(_Staff):
 class TemplatePreview(_Staff):
     perm = "notifications.view_messagetemplate"
 
+    @extend_schema(request=PreviewIn, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         template = get_object_or_404(MessageTemplate, pk=pk)
         data = _valid(PreviewIn, request)
@@ -225,6 +235,7 @@ class TemplatePreview(_Staff):
 
 
 class CampaignStart(_Staff):
+    @extend_schema(request=CampaignIn, responses={202: CampaignOut})
     def post(self, request: Request) -> Response:
         data = _valid(CampaignIn, request)
         campaign = services.campaign_start(
@@ -239,6 +250,7 @@ class CampaignStart(_Staff):
 class CampaignDetail(_Staff):
     perm = "notifications.view_campaign"
 
+    @extend_schema(responses=CampaignOut)
     def get(self, request: Request, pk: int) -> Response:
         campaign = get_scoped(Campaign.objects.all(), request.user, pk=pk)
         body = CampaignOut(campaign).data
@@ -261,6 +273,7 @@ class _Receipt(APIView):
 class AliyunReceipt(_Receipt):
     """Aliyun SmsReport push: a JSON list of {biz_id, success, err_code, err_msg, ...}."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         self.check_token(request)
         for report in request.data if isinstance(request.data, list) else [request.data]:
@@ -277,6 +290,7 @@ class AliyunReceipt(_Receipt):
 class TencentReceipt(_Receipt):
     """Tencent SMS status callback: a JSON list of {sid, report_status, errmsg, ...}."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         self.check_token(request)
         for report in request.data if isinstance(request.data, list) else [request.data]:
@@ -293,6 +307,7 @@ class TencentReceipt(_Receipt):
 class PushReceipt(_Receipt):
     """The app gateway's receipt: {"id": provider id, "delivered": bool, "error": "..."}."""
 
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         self.check_token(request)
         services.message_receipt(
@@ -314,6 +329,7 @@ class WeChatEvent(_Receipt):
     """The official account's server URL: echo for verification (GET), and the
     TEMPLATESENDJOBFINISH event (POST XML) with Status success / failed:user block / ..."""
 
+    @extend_schema(responses=OpenApiTypes.STR)
     def get(self, request: Request):
         q = request.query_params
         ok = wechat_signature_ok(
@@ -324,6 +340,7 @@ class WeChatEvent(_Receipt):
         )
         return HttpResponse(q.get("echostr", "") if ok else "", status=200 if ok else 403)
 
+    @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.STR)
     def post(self, request: Request):
         q = request.query_params
         if not wechat_signature_ok(

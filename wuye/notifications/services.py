@@ -766,27 +766,40 @@ def campaign_run(*, campaign_id: int, chunk: int = 200) -> Campaign:
         for p in Party.objects.filter(pk__in=[t.party_id for t in targets]).select_related("estate")
     }
     counts: dict[str, dict[str, int]] = {}
+    errors: list[str] = []
     done = 0
     try:
         for start in range(0, len(targets), chunk):
             with transaction.atomic():
                 for target in targets[start : start + chunk]:
                     party = parties[target.party_id]
-                    message = message_queue(
-                        party=party,
-                        purpose=campaign.purpose,
-                        template_code=campaign.template_code,
-                        context=target.context(),
-                        dedupe_key=f"campaign:{campaign.pk}:party:{party.pk}",
-                        campaign=campaign,
-                    )
-                    key = "none" if message.suppressed_reason == "no_channel" else message.channel
-                    state = message.status
+                    try:
+                        message = message_queue(
+                            party=party,
+                            purpose=campaign.purpose,
+                            template_code=campaign.template_code,
+                            context=target.context(),
+                            dedupe_key=f"campaign:{campaign.pk}:party:{party.pk}",
+                            campaign=campaign,
+                        )
+                    except DomainError as exc:
+                        # one party's bad data (e.g. no hotline on the estate) must not stop
+                        # the others: counted as an error, the first message kept
+                        key, state = "error", "failed"
+                        errors.append(f"{party} ({party.payment_ref}): {exc}")
+                    else:
+                        key = (
+                            "none" if message.suppressed_reason == "no_channel" else message.channel
+                        )
+                        state = message.status
                     bucket = counts.setdefault(key, {})
                     bucket[state] = bucket.get(state, 0) + 1
                     done += 1
                 Campaign.objects.filter(pk=campaign_id).update(
-                    processed=done, counts=counts, total=len(targets)
+                    processed=done,
+                    counts=counts,
+                    total=len(targets),
+                    last_error="\n".join(errors[:20]),
                 )
     except Exception as exc:
         Campaign.objects.filter(pk=campaign_id).update(

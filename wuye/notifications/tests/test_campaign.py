@@ -137,3 +137,20 @@ def test_a_bad_period_is_refused_by_name(billed_estate, make_staff):
             period="202611",
         )
     assert exc.value.field == "period"
+
+
+def test_one_partys_missing_value_does_not_stop_the_campaign(
+    billed_estate, make_staff, django_capture_on_commit_callbacks
+):
+    # given the estate has no hotline, which the bill notice prints: every notice is refused
+    # (rather than printed with a blank), counted as an error, and the run still finishes
+    billed_estate.hotline = ""
+    billed_estate.save()
+    staff = make_staff("finance", estates=[billed_estate])
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = campaign_start(actor=staff, estate_id=billed_estate.pk, period="2026-11")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.counts == {"error": {"failed": 3}}
+    assert "{hotline}" in campaign.last_error
+    assert not Message.objects.filter(campaign=campaign).exists()
