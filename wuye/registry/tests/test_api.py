@@ -288,3 +288,60 @@ def test_a_late_fee_clause_without_a_rate_is_refused(make_staff, estate):
     changed = finance.patch(url, {"late_fee_grace_days": 30}, format="json")
     assert changed.status_code == 200 and changed.data["late_fee_grace_days"] == 30
     assert changed.data["late_fee_daily_rate"] == "0.000300"
+
+
+# --- estates and buildings -------------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_supervisor_renames_an_estate_and_a_clerk_may_not(make_staff, estate):
+    url = reverse("api:estate-detail", args=[estate.pk])
+    clerk = api_as(make_staff("customer_service", estates=[estate]))
+    assert clerk.patch(url, {"hotline": "0755-1"}, format="json").status_code == 403
+    supervisor = api_as(make_staff("supervisor", estates=[estate]))
+    response = supervisor.patch(url, {"hotline": "0755-86009999"}, format="json")
+    assert response.status_code == 200 and response.data["hotline"] == "0755-86009999"
+    assert response.data["code"] == "HY"  # untouched
+    event = AuditEvent.objects.get(action="update", subject_type="registry.estate")
+    assert event.after == {"hotline": "0755-86009999"}
+
+
+@pytest.mark.django_db
+def test_an_estate_code_in_use_is_refused_naming_the_code(make_staff, estate, other_estate):
+    supervisor = api_as(make_staff("supervisor", estates=[estate]))
+    created = supervisor.post(
+        reverse("api:estate-list"), {"code": "LJ", "name": "又一个"}, format="json"
+    )
+    assert created.status_code == 400 and "code" in created.data
+
+
+@pytest.mark.django_db
+def test_a_building_is_created_in_ones_own_estate_only(clerk, estate, other_estate):
+    url = reverse("api:building-list")
+    created = api_as(clerk).post(url, {"estate": estate.pk, "code": "2"}, format="json")
+    assert created.status_code == 201 and created.data["name"] == "2栋"
+    again = api_as(clerk).post(url, {"estate": estate.pk, "code": "2"}, format="json")
+    assert again.status_code == 400 and "code" in again.data
+    foreign = api_as(clerk).post(url, {"estate": other_estate.pk, "code": "3"}, format="json")
+    assert foreign.status_code == 400 and "estate" in foreign.data
+    assert Building.objects.filter(estate=other_estate).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_page_of_units_costs_the_same_queries_for_5_or_50_units(
+    clerk, building, owner, django_assert_max_num_queries
+):
+    client = api_as(clerk)
+    url = reverse("api:unit-list")
+    Unit.objects.bulk_create(
+        Unit(estate=building.estate, building=building, number=f"2-1-{n:03d}") for n in range(4)
+    )
+    with django_assert_max_num_queries(12) as few:
+        assert len(client.get(url).data["results"]) == 5
+    Unit.objects.bulk_create(
+        Unit(estate=building.estate, building=building, number=f"3-1-{n:03d}") for n in range(45)
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(url).data["results"]) == 50
+    parties = [Party(estate=building.estate, name=f"业主{n}") for n in range(60)]
+    Party.objects.bulk_create(parties)
+    with django_assert_max_num_queries(12):
+        assert len(client.get(reverse("api:party-list")).data["results"]) == 50

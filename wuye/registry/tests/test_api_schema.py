@@ -40,7 +40,7 @@ def test_the_schema_endpoint_serves_the_registry_paths():
 
 
 @pytest.mark.django_db
-def test_the_docs_page_loads(make_staff):
+def test_the_docs_page_loads(db):
     response = APIClient().get(reverse("api:docs"))
     assert response.status_code == 200
 
