@@ -271,7 +271,7 @@ def wechat_api(method: str, path: str, headers, body: bytes) -> Response:
             return _wechat_reply(400, {"code": "PARAM_ERROR", "message": "付款码无效"})
         if auth_code.endswith("0000"):
             return _wechat_reply(202, {"code": "USERPAYING", "message": "需要用户输入支付密码"})
-        mark_paid(trade)
+        trade = mark_paid(trade)
         return _wechat_reply(200, _wechat_transaction(trade))
     if route.startswith("/v3/pay/transactions/out-trade-no/"):
         number = route.removeprefix("/v3/pay/transactions/out-trade-no/")
@@ -400,7 +400,7 @@ def alipay_api(params: dict) -> tuple[int, str, str]:
             return _alipay_reply(
                 response_type, {"code": "10003", "msg": "order success pay inprocess"}
             )
-        mark_paid(trade)
+        trade = mark_paid(trade)
         return _alipay_reply(response_type, _alipay_trade(trade))
     if trade is None:
         return _alipay_reply(response_type, not_exist)

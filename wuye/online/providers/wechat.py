@@ -156,6 +156,7 @@ class WechatClient:
         notify_url: str,
         openid: str = "",
         client_ip: str = "",
+        **_,
     ) -> PayStart:
         """Place the order: `native` answers a code_url to show as a QR code, `jsapi` a
         prepay_id and the signed parameters for WeixinJSBridge (the payer's openid needed)."""
