@@ -39,7 +39,6 @@ def test_the_schema_endpoint_serves_the_registry_paths():
     assert "reveal" in {p["name"] for p in party_detail["get"]["parameters"]}
 
 
-@pytest.mark.django_db
 def test_the_docs_page_loads(db):
     response = APIClient().get(reverse("api:docs"))
     assert response.status_code == 200
