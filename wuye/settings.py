@@ -200,6 +200,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models name a choice field `kind` or `channel`; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "FeeItemKindEnum": "wuye.fees.models.FeeItem.Kind",
+        "MeterKindEnum": "wuye.fees.models.Meter.Kind",
+        "AccountKindEnum": "wuye.ledger.models.Account.Kind",
+        "MessageChannelEnum": "wuye.notifications.models.Channel",
+        "PaymentChannelEnum": "wuye.payments.models.Payment.Channel",
+        "PartyChannelEnum": "wuye.registry.models.Party.Channel",
+    },
 }
 
 # --- The business --------------------------------------------------------------------------

@@ -30,6 +30,8 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
+    # The public receipt check behind each receipt's QR code (/r/<token>/).
+    path("", include("wuye.payments.urls_public")),
     # Provider callbacks (/pay/notify/wechat, /pay/notify/alipay) and the sandbox gateway.
     path("pay/", include("wuye.online.urls")),
     # The owners' portal (mobile H5).

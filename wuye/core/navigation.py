@@ -51,10 +51,10 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
             NavItem(_("Cashier window"), "payments:window", "payments.take_payment"),
             NavItem(_("Payments"), "payments:payment_list", "payments.view_payment"),
             NavItem(_("Shifts"), "payments:shift_list", "payments.view_cashiershift"),
-            NavItem(_("Daily report"), "payments:day_report", "payments.view_payment"),
+            NavItem(_("Daily report"), "payments:day_report", "payments.view_dayclose"),
             NavItem(_("Approvals"), "payments:reversal_queue", "payments.approve_reversal"),
             NavItem(
-                _("Invoice requests"), "payments:invoice_queue", "payments.view_invoicerequest"
+                _("Invoice requests"), "payments:invoice_queue", "payments.issue_invoice"
             ),
         ],
     ),

@@ -21,6 +21,9 @@ def clean_phone(value: object) -> str:
     """Digits and dashes only; a +86/0086 prefix on a mobile is dropped."""
     text = clean_text(value).replace(" ", "").replace("(", "").replace(")", "")
     text = re.sub(r"^(\+86|0086)-?", "", text)
+    digits = text.replace("-", "")
+    if MOBILE.match(digits):
+        return digits  # 139-0000-3333 is a mobile typed with dashes
     return text
 
 

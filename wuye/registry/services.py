@@ -38,6 +38,18 @@ def require_perm(actor, perm: str) -> None:
         raise PermissionDenied(f"missing permission {perm}")
 
 
+# UNIQUE constraints of the registry and the input field each one is about.
+# PostgreSQL names the constraint, SQLite the columns.
+_CONSTRAINT_FIELDS = {
+    "unit_number_unique": "number",
+    "registry_unit.number": "number",
+    "building_code_unique": "code",
+    "registry_building.code": "code",
+    "contract_number_unique": "number",
+    "registry_servicecontract.number": "number",
+}
+
+
 def _validated_save(instance: Model) -> None:
     """Run model validation and turn its errors into one DomainError naming the field."""
     try:
@@ -46,9 +58,11 @@ def _validated_save(instance: Model) -> None:
         field, messages = next(iter(exc.message_dict.items()))
         raise DomainError("; ".join(messages), field=None if field == "__all__" else field) from exc
     try:
-        instance.save()
+        with transaction.atomic():
+            instance.save()
     except IntegrityError as exc:
-        raise DomainError(f"conflicts with an existing record: {exc}") from exc
+        field = next((f for name, f in _CONSTRAINT_FIELDS.items() if name in str(exc)), None)
+        raise DomainError(f"conflicts with an existing record: {exc}", field=field) from exc
 
 
 def _create(actor, instance: Model, perm: str) -> Model:
