@@ -35,6 +35,7 @@ from .models import (
     Channel,
     ChannelOptOut,
     ContactMark,
+    ContactPolicy,
     DeliveryReceipt,
     LetterBatch,
     Message,
@@ -116,12 +117,17 @@ def template_resolve(*, code: str, channel: str, language: str) -> MessageTempla
 
 # --- channels --------------------------------------------------------------------------------
 def channel_plan(
-    party: Party, purpose: str, *, values: dict | None = None, at: datetime | None = None
+    party: Party,
+    purpose: str,
+    *,
+    values: dict | None = None,
+    at: datetime | None = None,
+    policy: ContactPolicy | None = None,
 ) -> list[str]:
     """The channels that can reach `party` for `purpose`, best first: the party's preferred
     order (else WeChat, app, SMS, e-mail), keeping those with consent and an address; a letter
     last for anything but one-time codes."""
-    policy = policy_for(party.estate_id)
+    policy = policy or policy_for(party.estate_id)
     order = [c for c in (party.preferred_channels or []) if c in Channel.values]
     order += [c for c in DEFAULT_ORDER if c not in order]
     if purpose != Purpose.ONE_TIME_CODE and Channel.LETTER not in order:
@@ -198,7 +204,7 @@ def message_queue(
     probe_values = {**(context or {})}
     reason = ""
     if channel is None:
-        plan = channel_plan(party, purpose, values=probe_values, at=at)
+        plan = channel_plan(party, purpose, values=probe_values, at=at, policy=policy)
         channel = plan[0] if plan else Channel.LETTER
         if not plan:
             reason = "no_channel"
