@@ -175,21 +175,20 @@ class WechatClient:
         if kind == "native":
             return PayStart(kind=kind, code_url=data["code_url"])
         prepay_id = data["prepay_id"]
+        return PayStart(kind=kind, prepay_id=prepay_id, jsapi=self.jsapi_params(prepay_id))
+
+    def jsapi_params(self, prepay_id: str) -> dict[str, str]:
+        """What WeixinJSBridge.invoke("getBrandWCPayRequest", ...) takes, signed by the SDK."""
         timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
         package = f"prepay_id={prepay_id}"
-        sign = self.sdk.sign([self.appid, timestamp, nonce, package])
-        return PayStart(
-            kind=kind,
-            prepay_id=prepay_id,
-            jsapi={
-                "appId": self.appid,
-                "timeStamp": timestamp,
-                "nonceStr": nonce,
-                "package": package,
-                "signType": "RSA",
-                "paySign": sign,
-            },
-        )
+        return {
+            "appId": self.appid,
+            "timeStamp": timestamp,
+            "nonceStr": nonce,
+            "package": package,
+            "signType": "RSA",
+            "paySign": self.sdk.sign([self.appid, timestamp, nonce, package]),
+        }
 
     def micropay(
         self, *, out_trade_no: str, description: str, amount: Decimal, auth_code: str, store: str

@@ -15,6 +15,7 @@ from .exceptions import exception_credit, exception_dismiss, exception_refund
 from .merchants import merchant_account_create, merchant_for, merchant_route_set
 from .notify import notification_receive
 from .orders import (
+    jsapi_params,
     order_close,
     order_create,
     order_finish,
@@ -37,6 +38,7 @@ __all__ = [
     "exception_credit",
     "exception_dismiss",
     "exception_refund",
+    "jsapi_params",
     "mandate_cancel",
     "mandate_create",
     "merchant_account_create",

@@ -329,3 +329,10 @@ def window_check(*, actor, order: PaymentOrder) -> PaymentOrder:
     require_perm(actor, "payments.take_payment")
     require_estate(actor, order.estate_id)
     return order_query(order=order)
+
+
+def jsapi_params(order: PaymentOrder) -> dict[str, str]:
+    """Fresh signed parameters for paying an open JSAPI order inside WeChat."""
+    if order.kind != "jsapi" or not order.prepay_id or not order.is_open:
+        return {}
+    return client_for(order.merchant).jsapi_params(order.prepay_id)
