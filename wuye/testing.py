@@ -13,9 +13,13 @@ DEMO_PASSWORD = "wuye-test-2026"
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = True
+    # Tests assert the source (English) strings unless they ask for a language: a request
+    # without Accept-Language gets English here, zh-hans in production. Browser tests send
+    # zh-CN like the staff's browsers do.
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture

@@ -154,3 +154,15 @@ def test_login_is_locked_after_five_failures(client, make_staff, estate):
     response = client.post(reverse("login"), {"username": user.username, "password": DEMO_PASSWORD})
     assert response.status_code == 429
     assert AuditEvent.objects.filter(action="login_failed").count() >= 5
+
+
+def test_the_interface_speaks_the_staffs_language(client, make_staff, estate, settings):
+    # given production's default language and a browser that asks for nothing in particular
+    settings.LANGUAGE_CODE = "zh-hans"
+    client.force_login(make_staff("cashier", estates=[estate]))
+    assert "房屋" in client.get(reverse("registry:unit_list")).content.decode()
+    # when the clerk picks 繁體中文
+    client.post(reverse("set_language"), {"language": "zh-hant", "next": "/"})
+    # then the pages are in traditional characters
+    assert "房屋" in client.get(reverse("registry:unit_list")).content.decode()
+    assert "業主" in client.get(reverse("registry:party_list")).content.decode()
