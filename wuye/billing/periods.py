@@ -24,7 +24,8 @@ class Period:
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12 or not 1900 <= self.year <= 9999:
             raise DomainError(
-                f"not a period: {self.year}-{self.month:02d} (month 01-12)", field="period"
+                f"not a period: {self.year}-{self.month:02d}; write YYYY-MM with a month 01-12",
+                field="period",
             )
 
     @classmethod
