@@ -120,7 +120,7 @@ def _xlsx_rows(ws) -> Iterator[tuple[int, tuple]]:
                         value = "".join(parts)
                 else:
                     raw = cell.findtext(value_tag)
-                    if raw is None:
+                    if not raw:
                         value = None
                     elif kind == "s":
                         value = shared[int(raw)]

@@ -397,3 +397,38 @@ def test_an_old_xls_or_a_binary_file_is_refused_with_a_hint():
         open_table(io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"), "old.xls")
     with pytest.raises(FileUnreadable, match="neither UTF-8 nor GBK"):
         open_table(io.BytesIO(b"abc\x81\xff\x80"), "x.csv")
+
+
+def test_the_lean_xlsx_reader_reads_what_openpyxl_reads():
+    # given: a sheet with text, numbers, dates, booleans, blanks and a gap row
+    from openpyxl import load_workbook
+
+    from wuye.registry.imports.reading import open_table
+
+    rows = [
+        ["房号", "建筑面积", "交付日期", "是否", "空"],
+        ["1-1-101", 89.5, datetime(2025, 6, 1), True, None],
+        [None, None, None, None, None],
+        ["１－２－３０１", 120, date(2026, 1, 5), False, "x"],
+        ["=not a formula", -1.25e-3, "2026年1月5日", None, None],
+    ]
+    data = xlsx_bytes(rows)
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    expected = [
+        (n, tuple(v for v in row))
+        for n, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)
+        if any(v is not None for v in row)
+    ]
+    # when
+    table = open_table(io.BytesIO(data), "x.xlsx")
+    got = [(n, row) for n, row in table.sheets[0].rows if row]
+    table.close()
+
+    # then: the same values in the same rows (trailing blanks trimmed)
+    def trim(row):
+        row = list(row)
+        while row and row[-1] is None:
+            row.pop()
+        return tuple(row)
+
+    assert [(n, trim(r)) for n, r in got] == [(n, trim(r)) for n, r in expected]
