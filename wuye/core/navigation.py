@@ -68,7 +68,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
             NavItem(
                 _("Bill notice campaigns"), "notifications:campaigns", "notifications.view_campaign"
             ),
-            NavItem(_("Letters"), "notifications:letters", "notifications.view_message"),
+            NavItem(_("Letters"), "notifications:letters", "notifications.view_letterbatch"),
         ],
     ),
     (
