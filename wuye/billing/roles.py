@@ -21,6 +21,7 @@ _FINANCE = [
     "billing.add_creditnote",
     "billing.add_depositrelease",
     "billing.import_opening",
+    "billing.add_charge",
     "billing.stop_fee",
 ]
 

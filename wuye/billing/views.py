@@ -1,6 +1,8 @@
 """Staff pages of billing: runs (new -> preview -> post -> progress -> done), charges, the
 waiver queue, statements with their PDF, payment notices. Thin: parse, call, render."""
 
+from datetime import date
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -229,3 +231,66 @@ def notice_pdf(request, party_pk: int, period: str):
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="notice-{party.payment_ref}-{period}.pdf"'
     return response
+
+
+@_perm("billing.view_charge")
+def late_fees(request):
+    """Late fees raised, and (finance) assessing them for an estate on a day."""
+    if request.method == "POST":
+        if not request.user.has_perm("billing.add_billingrun"):
+            return HttpResponse(status=403)
+        estate = get_scoped(
+            estates_for(request.user), request.user, "id", pk=request.POST.get("estate")
+        )
+        try:
+            day = date.fromisoformat(request.POST.get("as_of", ""))
+        except ValueError:
+            messages.error(request, _("Give the day as YYYY-MM-DD."))
+            return redirect("billing:late_fees")
+        result = services.late_fee_assess(estate=estate, as_of=day, actor=request.user)
+        if result.skipped:
+            messages.warning(request, result.skipped)
+        else:
+            messages.success(
+                request,
+                _("%(n)s late fees, %(amount)s") % {"n": result.charges, "amount": result.amount},
+            )
+        return redirect("billing:late_fees")
+    charges = selectors.charges_for(request.user, kind=Charge.Kind.LATE_FEE).order_by(
+        "-bill_date", "-id"
+    )
+    return render(
+        request,
+        "billing/late_fees.html",
+        {"page": _page(request, charges), "estates": estates_for(request.user)},
+    )
+
+
+@_perm("billing.import_opening")
+def opening_import(request):
+    """Upload the old system's balances: checked first; written only when every row is fine
+    and the user confirms (the same file posted again with `confirm`)."""
+    result = None
+    if request.method == "POST" and request.FILES.get("file"):
+        estate = get_scoped(
+            estates_for(request.user), request.user, "id", pk=request.POST.get("estate")
+        )
+        content = request.FILES["file"].read()
+        try:
+            result = services.opening_balances_import(
+                actor=request.user,
+                estate=estate,
+                content=content,
+                dry_run=not request.POST.get("confirm"),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            if result.ok and not result.dry_run:
+                messages.success(request, _("Opening balances imported."))
+                return redirect("billing:charge_list")
+    return render(
+        request,
+        "billing/opening_import.html",
+        {"result": result, "estates": estates_for(request.user)},
+    )

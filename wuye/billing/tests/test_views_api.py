@@ -125,3 +125,30 @@ def test_the_api_refuses_a_bad_period_naming_the_field(client, finance, owner):
         content_type="application/json",
     )
     assert response.status_code == 400 and response.json()["field"] == "period"
+
+
+def test_finance_assesses_late_fees_from_the_page(client, finance, owner, property_fee, bill):
+    bill("2026-12")
+    client.force_login(finance)
+    response = client.post(
+        "/billing/late-fees/", {"estate": owner.estate.pk, "as_of": "2027-02-10"}, follow=True
+    )
+    assert "1.95" in response.content.decode()
+
+
+def test_the_opening_import_page_checks_before_it_writes(client, finance, owner, property_fee):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from wuye.billing.tests.test_opening import xlsx
+
+    client.force_login(finance)
+    content = xlsx([("1-1-301", "PROPERTY", "2026-10", "arrears", "99.00", None)])
+
+    def upload(**extra):
+        f = SimpleUploadedFile("old.xlsx", content)
+        return client.post("/billing/opening/", {"estate": owner.estate.pk, "file": f, **extra})
+
+    assert 'id="opening-summary"' in upload().content.decode()
+    assert not Charge.objects.exists()
+    upload(confirm="on")
+    assert Charge.objects.get().amount == Decimal("99.00")
