@@ -18,6 +18,7 @@ REVENUE = "6001"  # 主营业务收入-物业服务 (parent of per-item revenue)
 LATE_FEE_INCOME = "6051"  # 其他业务收入-滞纳金
 WAIVERS = "6601.01"  # 销售费用-减免 (waivers and small-change round-offs granted)
 REFUNDS_PAYABLE = "2241.03"  # 其他应付款-待退款
+OPENING_BALANCES = "4199"  # 期初余额过渡: counter-account of balances moved in from an old system
 
 # code -> (name, kind); kind is asset / liability / income / expense (normal balance side).
 ACCOUNTS = {
@@ -32,6 +33,7 @@ ACCOUNTS = {
     DEPOSITS: ("其他应付款-押金", "liability"),
     PASS_THROUGH: ("其他应付款-代收款", "liability"),
     REFUNDS_PAYABLE: ("其他应付款-待退款", "liability"),
+    OPENING_BALANCES: ("期初余额过渡", "liability"),
     REVENUE: ("主营业务收入-物业服务", "income"),
     LATE_FEE_INCOME: ("其他业务收入-滞纳金", "income"),
     WAIVERS: ("销售费用-减免", "expense"),

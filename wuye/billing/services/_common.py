@@ -33,9 +33,7 @@ __all__ = [
     "snapshot",
 ]
 
-# Counter-account of balances moved in from the old system (期初余额过渡). Not in the shared
-# chart yet: created on first use. Asked the ledger owner to add it to chart.py.
-OPENING_BALANCES = getattr(chart, "OPENING_BALANCES", "4199")
+OPENING_BALANCES = chart.OPENING_BALANCES
 
 
 def require_estate(actor, estate_id: int) -> None:
