@@ -15,6 +15,7 @@ from pathlib import Path
 
 WORKLOADS = {
     "W1": "bench.w1_bill_run",
+    "W2": "bench.w2_notify",
     "import": "bench.import_units",
 }
 

@@ -31,11 +31,26 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_file_cache: dict[tuple[str, float], dict[str, Any]] = {}
+
+
 def _from_file() -> dict[str, Any]:
+    """The JSON file named by WUYE_PAY_FILE, read again only when it changes."""
     name = os.environ.get("WUYE_PAY_FILE", "")
     if not name:
         return {}
-    return json.loads(Path(name).read_text(encoding="utf-8"))
+    key = (name, Path(name).stat().st_mtime)
+    if key not in _file_cache:
+        _file_cache.clear()
+        _file_cache[key] = json.loads(Path(name).read_text(encoding="utf-8"))
+    return _file_cache[key]
+
+
+def generation() -> tuple:
+    """Changes whenever the settings or the file may have: what caches of clients key on."""
+    name = os.environ.get("WUYE_PAY_FILE", "")
+    mtime = Path(name).stat().st_mtime if name else 0
+    return (id(getattr(settings, "WUYE_PAY", None)), name, mtime, settings.DEBUG)
 
 
 def pay_settings() -> dict[str, Any]:

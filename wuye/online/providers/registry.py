@@ -43,7 +43,23 @@ def _client(provider: str, config_json: str, sandbox: bool, tolerance: int, time
     return CLIENTS[provider](config, transport=transport, tolerance=tolerance)
 
 
+_by_account: dict[tuple, object] = {}
+
+
 def client_for(account):
+    """The (cached) client of a merchant account."""
+    from ..conf import generation
+
+    key = (account.provider, account.code, account.mode, generation())
+    found = _by_account.get(key)
+    if found is None:
+        if len(_by_account) > 256:
+            _by_account.clear()
+        found = _by_account[key] = _client_for(account)
+    return found
+
+
+def _client_for(account):
     config = merchant_config(account)
     conf = pay_settings()
     blob = json.dumps(config, sort_keys=True, default=str)

@@ -1,0 +1,333 @@
+"""W2 payment posting: signed WeChat Pay v3 notifications over HTTP to the real server
+(gunicorn, several workers), 8 concurrent clients, 10% duplicates; every notification is
+verified, decrypted, allocated, receipted and posted to the ledger (DESIGN.md §6).
+
+    python -m bench W2 --database-url postgres://postgres@127.0.0.1:5432/wuye_bench_w2
+
+Setup (not timed): E estates with a WeChat merchant account each (test keys made here, given
+to the server through WUYE_PAY_FILE), one owner, unit and open charge per order, N orders.
+Timed: sending N notifications plus 10% duplicates (exact resends, shuffled in, so copies of
+one event may race) from 8 client threads with keep-alive. Reported: notifications/s, p50 and
+p99 latency, non-2xx answers, and double_postings (charges paid more than once plus
+transactions posted more than once; must be 0)."""
+
+import json
+import os
+import queue
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--notifications", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duplicates", type=float, default=0.10)
+    parser.add_argument("--estates", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: 2 x cores)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _build(n: int, estates: int, merchant: dict) -> tuple[list, dict]:
+    """Orders ready to be paid; returns (orders, WUYE_PAY configuration)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from wuye.billing.models import Charge
+    from wuye.fees.models import FeeItem
+    from wuye.ledger import chart
+    from wuye.ledger.services import Line, account_ensure, accounts_sync_chart, entry_post
+    from wuye.online.models import MerchantAccount, PaymentOrder, PaymentOrderCharge
+    from wuye.registry.models import Building, Estate, Party, Unit
+
+    config = {"sandbox": False, "merchants": {}}
+    public = {k: v for k, v in merchant.items() if not k.startswith("_")}
+    orders = []
+    with transaction.atomic():
+        accounts_sync_chart()
+        per = -(-n // estates)
+        for e in range(estates):
+            estate = Estate.objects.create(code=f"W2E{e}", name=f"W2 基准小区{e}")
+            building = Building.objects.create(estate=estate, code="1", name="1栋")
+            item = FeeItem.objects.create(
+                estate=estate,
+                code="PROPERTY",
+                name="物业服务费",
+                kind="property",
+                basis="per_area_month",
+            )
+            code = f"w2-wechat-{e}"
+            config["merchants"][code] = public
+            account = MerchantAccount.objects.create(
+                estate=estate, provider="wechat", code=code, name=code, is_default=True
+            )
+            count = min(per, n - e * per)
+            if count <= 0:
+                break
+            units = Unit.objects.bulk_create(
+                [
+                    Unit(
+                        estate=estate,
+                        building=building,
+                        number=f"1-{i:06d}",
+                        floor=1,
+                        gross_area=Decimal("89.50"),
+                    )
+                    for i in range(count)
+                ]
+            )
+            parties = Party.objects.bulk_create(
+                [Party(estate=estate, name=f"业主{i}", mobile="") for i in range(count)]
+            )
+            amount = Decimal("250.60")
+            charges = Charge.objects.bulk_create(
+                [
+                    Charge(
+                        estate=estate,
+                        unit=u,
+                        party=p,
+                        fee_item=item,
+                        period="2026-12",
+                        period_start=date(2026, 12, 1),
+                        period_end=date(2026, 12, 31),
+                        amount=amount,
+                        outstanding=amount,
+                        bill_date=date(2026, 12, 1),
+                        due_date=date(2026, 12, 31),
+                        description="2026-12 物业服务费",
+                    )
+                    for u, p in zip(units, parties, strict=True)
+                ]
+            )
+            account_ensure(code=item.gl_account(), name=item.name, kind="income")
+            total = amount * count
+            entry_post(
+                estate=estate.pk,
+                date=date(2026, 12, 1),
+                memo="W2 bill run",
+                lines=[Line(chart.RECEIVABLE, debit=total), Line(item.gl_account(), credit=total)],
+                idempotency_key=f"w2-bill-{estate.pk}",
+                source_type="billing_run",
+                source_id=estate.pk,
+            )
+            expires = timezone.now() + timedelta(hours=2)
+            batch = PaymentOrder.objects.bulk_create(
+                [
+                    PaymentOrder(
+                        out_trade_no=f"W2{e:02d}{i:08d}",
+                        estate=estate,
+                        party=p,
+                        merchant=account,
+                        provider="wechat",
+                        kind="native",
+                        amount=amount,
+                        description="W2 物业服务费",
+                        expires_at=expires,
+                    )
+                    for i, p in enumerate(parties)
+                ]
+            )
+            PaymentOrderCharge.objects.bulk_create(
+                [
+                    PaymentOrderCharge(order=o, charge=c, amount=amount)
+                    for o, c in zip(batch, charges, strict=True)
+                ]
+            )
+            orders.extend(batch)
+    return orders, config
+
+
+def _payloads(orders, merchant: dict, duplicates: float) -> list[tuple[dict, bytes]]:
+    from wuye.online.sandbox import build_wechat_notification
+
+    sends = []
+    for i, order in enumerate(orders):
+        tx = {
+            "appid": merchant["appid"],
+            "mchid": merchant["mchid"],
+            "out_trade_no": order.out_trade_no,
+            "transaction_id": f"42000{i:015d}",
+            "trade_type": "NATIVE",
+            "trade_state": "SUCCESS",
+            "trade_state_desc": "支付成功",
+            "bank_type": "OTHERS",
+            "success_time": "2026-12-10T10:00:00+08:00",
+            "payer": {"openid": "oBench"},
+            "amount": {
+                "total": int(order.amount * 100),
+                "payer_total": int(order.amount * 100),
+                "currency": "CNY",
+                "payer_currency": "CNY",
+            },
+        }
+        sends.append(build_wechat_notification(merchant, tx, event_id=f"EV-W2-{i:010d}"))
+    rng = random.Random(2)
+    extra = [sends[rng.randrange(len(sends))] for _ in range(int(len(sends) * duplicates))]
+    everything = sends + extra
+    rng.shuffle(everything)
+    return everything
+
+
+def _serve(port: int, workers: int, threads: int, pay_file: str) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        WUYE_PAY_FILE=pay_file,
+        DEBUG="false",
+        LOG_LEVEL="ERROR",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    proc = subprocess.Popen(
+        [
+            gunicorn,
+            "wuye.wsgi",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "error",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    import requests
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/owner/login/", timeout=2).status_code == 200:
+                return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("gunicorn did not start within 60 s")
+
+
+def _send(port: int, sends, clients: int) -> tuple[list[float], dict[int, int], float]:
+    import requests
+
+    work: queue.Queue = queue.Queue()
+    for item in sends:
+        work.put(item)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    url = f"http://127.0.0.1:{port}/pay/notify/wechat"
+
+    def client():
+        session = requests.Session()
+        mine, codes = [], {}
+        while True:
+            try:
+                headers, body = work.get_nowait()
+            except queue.Empty:
+                break
+            start = time.perf_counter()
+            try:
+                status = session.post(url, data=body, headers=headers, timeout=30).status_code
+            except requests.RequestException:
+                status = 0
+            mine.append((time.perf_counter() - start) * 1000)
+            codes[status] = codes.get(status, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for k, v in codes.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - started
+
+
+def _double_postings() -> int:
+    from django.db.models import Count, F, Sum
+
+    from wuye.billing.models import Charge
+    from wuye.payments.models import Payment
+
+    overpaid = (
+        Charge.objects.annotate(paid=Sum("allocations__amount"))
+        .filter(paid__gt=F("amount"))
+        .count()
+    )
+    twice = (
+        Payment.objects.filter(channel="wechat")
+        .values("external_ref")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return overpaid + twice
+
+
+def run(args) -> dict:
+    from wuye.online import keys
+    from wuye.online.models import PaymentOrder
+    from wuye.payments.models import Payment, Receipt
+
+    n = args.notifications
+    merchant = keys.wechat_merchant(mchid="1900009999", appid="wxbench000000001")
+    orders, config = _build(n, args.estates, merchant)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(config, f)
+        pay_file = f.name
+    workers = args.workers or 2 * (os.cpu_count() or 1)
+    port = _free_port()
+    server = _serve(port, workers, args.threads, pay_file)
+    try:
+        sends = _payloads(orders, merchant, args.duplicates)
+        latencies, statuses, seconds = _send(port, sends, args.clients)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        Path(pay_file).unlink(missing_ok=True)
+    latencies.sort()
+    paid = PaymentOrder.objects.filter(status="paid").count()
+    return {
+        "workload": "W2",
+        "n": len(sends),
+        "unique": n,
+        "seconds": round(seconds, 3),
+        "rate": round(len(sends) / seconds, 1),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+        "double_postings": _double_postings(),
+        "paid_orders": paid,
+        "payments": Payment.objects.filter(channel="wechat").count(),
+        "receipts": Receipt.objects.count(),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "clients": args.clients,
+        "server_workers": workers,
+        "server_threads": args.threads,
+        "estates": args.estates,
+    }
