@@ -1,5 +1,6 @@
 """wuye settings. What a deployment changes comes from the environment (README, Settings)."""
 
+import json
 import os
 from pathlib import Path
 
@@ -216,6 +217,11 @@ WUYE = {
     "COMPANY_NAME": os.environ.get("WUYE_COMPANY_NAME", "物业服务有限公司"),
     "BUSINESS_TIME_ZONE": TIME_ZONE,
 }
+
+# Message channels (SMS, WeChat, app push, e-mail, letters) and their credentials, as JSON in
+# the environment; every key is described in wuye/notifications/README.md. Default: the demo
+# backend that records messages in the outbox without sending.
+WUYE_NOTIFY = json.loads(os.environ.get("WUYE_NOTIFY", "{}"))
 
 LOGGING = {
     "version": 1,
