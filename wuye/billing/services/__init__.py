@@ -1,10 +1,12 @@
 """Every write of the billing app. Each function is one transaction and writes its audit row."""
 
 from .charges import (
+    WAIVER_POLICIES,
     charge_adhoc_create,
     charge_credit_note,
     charge_debit_note,
     charge_outstanding_recompute,
+    charge_period_create,
     charge_refresh,
     deposit_forfeit,
     deposit_refund,
@@ -12,6 +14,7 @@ from .charges import (
     deposit_release_reject,
     deposit_release_request,
     waiver_approve,
+    waiver_grant,
     waiver_reject,
     waiver_request,
 )
@@ -30,6 +33,7 @@ from .runs import (
 __all__ = [
     "OpeningResult",
     "RowError",
+    "WAIVER_POLICIES",
     "billing_period_close",
     "billing_run_cancel",
     "billing_run_create",
@@ -39,6 +43,7 @@ __all__ = [
     "charge_credit_note",
     "charge_debit_note",
     "charge_outstanding_recompute",
+    "charge_period_create",
     "charge_refresh",
     "deposit_forfeit",
     "deposit_refund",
@@ -51,6 +56,7 @@ __all__ = [
     "plan_estate",
     "unit_fee_stop",
     "waiver_approve",
+    "waiver_grant",
     "waiver_reject",
     "waiver_request",
 ]

@@ -7,6 +7,8 @@ Every function is one transaction, writes its audit row, and posts its journal e
 |----------------------|-----------------------------------------------------|
 | ad hoc charge        | Dr RECEIVABLE, Cr item.gl_account() (revenue, DEPOSITS or PASS_THROUGH) |
 | waiver (approved)    | Dr WAIVERS, Cr RECEIVABLE                           |
+| waiver (by policy)   | Dr WAIVERS, Cr RECEIVABLE                           |
+| charge of one period | Dr RECEIVABLE, Cr item.gl_account()                 |
 | credit note          | Dr item.gl_account(), Cr RECEIVABLE                 |
 | debit note           | a new charge: Dr RECEIVABLE, Cr item.gl_account()   |
 | deposit refund       | Dr DEPOSITS, Cr REFUNDS_PAYABLE                     |
@@ -16,6 +18,8 @@ A pass-through item (代收費, e.g. water collected for the utility) is credite
 PASS_THROUGH liability and never reaches revenue.
 """
 
+from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +30,7 @@ from django.utils import timezone
 
 from wuye.core.money import FEN
 from wuye.fees.models import FeeItem
+from wuye.ledger.models import JournalEntry
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import payer_on
 
@@ -46,6 +51,7 @@ from ._common import (
     require_perm,
     snapshot,
 )
+from .runs import _check_period_open, _compute_units, _insert_units, plan_estate
 
 
 def _money_in(value, field: str = "amount") -> Decimal:
@@ -207,6 +213,84 @@ def _post_charge(charge: Charge, actor, *, source_type: str = "charge") -> None:
     charge.entry_id = entry.pk
 
 
+# --- one unit's regular charge of one period ---------------------------------------
+
+
+def _regular_charges(unit: Unit, fee_item: FeeItem, period: Period) -> list[Charge]:
+    return list(
+        Charge.objects.filter(
+            unit=unit, fee_item=fee_item, period=str(period), kind=Charge.Kind.REGULAR
+        )
+        .exclude(status=Charge.Status.CANCELLED)
+        .order_by("part")
+    )
+
+
+@transaction.atomic
+def charge_period_create(
+    *, actor, unit: Unit, fee_item: FeeItem, period: Period | str, today: date
+) -> list[Charge]:
+    """The unit's regular charge(s) of `fee_item` for the billing cycle starting in `period`,
+    ahead of the bill run (paying ahead at the window).
+
+    Priced and split exactly as a bill run would (its plan, its standard in force on the
+    cycle's first day, its per-unit calculation: fee start, payer changes by days, vacancy,
+    paid-up-to, fee stop), owed by who pays the unit in that period, in the same UNIQUE slot
+    (unit, item, period, part) -- so a later run adds nothing for the unit and item, and a
+    charge already raised (by a run or earlier) is returned as is. Raised `today`: bill date
+    today, due on the run's due date or today if that has passed. Each new charge is posted
+    Dr RECEIVABLE, Cr the item's account, so the ledger equals the subledger. One charge per
+    payer part, usually one. Whether the caller may raise it is the caller's check."""
+    require_estate(actor, unit.estate_id)
+    if fee_item.estate_id != unit.estate_id:
+        raise DomainError("the fee item belongs to another estate", field="fee_item")
+    p = period if isinstance(period, Period) else Period.parse(period)
+    # Lock order: unit -> charge. Two requests for the same unit wait for each other.
+    unit = Unit.objects.select_for_update().select_related("estate").get(pk=unit.pk)
+    if existing := _regular_charges(unit, fee_item, p):
+        return existing
+    if not unit.is_active:
+        raise DomainError(f"{unit} is not active", field="unit")
+    _check_period_open(unit.estate, p)
+    plan = next((x for x in plan_estate(unit.estate, p, today) if x.item.pk == fee_item.pk), None)
+    if plan is None:
+        raise DomainError(
+            f"{fee_item.name} is not a recurring fee billed in {p} "
+            f"(every {fee_item.months} month(s))",
+            field="period",
+        )
+    std = next((s for s, types in plan.groups.values() if unit.unit_type in types), None)
+    if std is None:
+        raise DomainError(
+            plan.no_standard.get(unit.unit_type) or f"no standard of {fee_item.name} in force",
+            field="fee_standard",
+        )
+    skips: dict[str, list[str]] = defaultdict(list)
+    rows = _compute_units(plan, std, [unit.pk], skips)
+    if not rows:
+        if existing := _regular_charges(unit, fee_item, p):
+            return existing  # a bill run got there first
+        why = f": {next(iter(skips))}" if skips else ""
+        raise DomainError(f"{unit} pays no {fee_item.name} in {p}{why}", field="period")
+    plan = replace(plan, bill_date=today, due_date=max(today, plan.due_date))
+    _insert_units(None, plan, std, rows)
+    charges = _regular_charges(unit, fee_item, p)
+    new = [c for c in charges if c.run_id is None and c.entry_id is None]
+    if new:
+        Charge.objects.filter(pk__in=[c.pk for c in new]).update(created_by=_user(actor))
+    for charge in new:
+        charge.created_by = _user(actor)
+        _post_charge(charge, actor)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            subject=charge,
+            after=snapshot(charge),
+            summary=f"{p} {fee_item.name} ahead of the bill run",
+        )
+    return charges
+
+
 # --- waivers ------------------------------------------------------------
 
 
@@ -253,6 +337,25 @@ def _decide(actor, waiver: Waiver) -> Waiver:
     return waiver
 
 
+def _post_waiver(waiver: Waiver, charge: Charge, actor, *, day: date, key: str) -> None:
+    """Dr WAIVERS, Cr RECEIVABLE for an approved waiver; records the entry on it."""
+    entry = gl_post(
+        estate_id=charge.estate_id,
+        day=day,
+        memo=f"减免 {charge.label} {waiver.reason}"[:200],
+        debit=chart.WAIVERS,
+        credit=chart.RECEIVABLE,
+        amount=waiver.amount,
+        key=key,
+        source_type="waiver",
+        source_id=waiver.pk,
+        actor=actor,
+        party_id=charge.party_id,
+    )
+    Waiver.objects.filter(pk=waiver.pk).update(entry_id=entry.pk)
+    waiver.entry_id = entry.pk
+
+
 @transaction.atomic
 def waiver_approve(*, actor, waiver: Waiver, note: str = "") -> Waiver:
     """Approve a waiver (supervisor): lowers the charge's outstanding and posts Dr WAIVERS,
@@ -265,21 +368,85 @@ def waiver_approve(*, actor, waiver: Waiver, note: str = "") -> Waiver:
     waiver.decided_by = _user(actor)
     waiver.decided_at = timezone.now()
     waiver.decision_note = (note or "").strip()[:255]
-    entry = gl_post(
-        estate_id=charge.estate_id,
-        day=timezone.localdate(),
-        memo=f"减免 {charge.label} {waiver.reason}"[:200],
-        debit=chart.WAIVERS,
-        credit=chart.RECEIVABLE,
-        amount=waiver.amount,
-        key=f"billing-waiver:{waiver.pk}",
-        source_type="waiver",
-        source_id=waiver.pk,
-        actor=actor,
-        party_id=charge.party_id,
-    )
-    waiver.entry_id = entry.pk
+    _post_waiver(waiver, charge, actor, day=timezone.localdate(), key=f"billing-waiver:{waiver.pk}")
     waiver.save()
+    charge_refresh(charge=charge)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.APPROVE, subject=waiver, after=snapshot(waiver)
+    )
+    return waiver
+
+
+# Estate policies that waive without a second person: small change dropped at the window
+# (抹零) and prepayment offers (预交优惠). Anything else goes through request and approval.
+WAIVER_POLICIES = ("small_change", "prepayment_offer")
+
+
+@transaction.atomic
+def waiver_grant(
+    *,
+    actor,
+    charge: Charge,
+    amount,
+    reason: str,
+    idempotency_key: str,
+    day: date,
+    policy: str,
+) -> Waiver:
+    """A waiver granted by a named estate `policy` (one of `WAIVER_POLICIES`) rather than by a
+    supervisor: recorded as approved, the policy as the decision note, posted Dr WAIVERS, Cr
+    RECEIVABLE on `day` like an approved waiver, the charge refreshed. At most the charge's
+    outstanding. The same `idempotency_key` again returns the waiver already granted (its
+    journal entry's UNIQUE key is the guarantee). Whether the policy applies is the caller's
+    decision (e.g. the cashier window, with its own permission)."""
+    require_estate(actor, charge.estate_id)
+    if policy not in WAIVER_POLICIES:
+        raise DomainError(
+            f"{policy!r} is not a waiver policy ({', '.join(WAIVER_POLICIES)}); ask for "
+            "approval instead",
+            field="policy",
+        )
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise DomainError("a granted waiver needs an idempotency key", field="idempotency_key")
+    ledger_key = f"billing-waiver-grant:{key}"
+    if len(ledger_key) > 128:
+        raise DomainError("the idempotency key is too long (100 characters at most)", field="key")
+    amount = _money_in(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("say why the charge is waived", field="reason")
+    charge = lock_charge(charge)
+    found = (
+        JournalEntry.objects.filter(idempotency_key=ledger_key)
+        .values_list("source_id", flat=True)
+        .first()
+    )
+    if found is not None:
+        waiver = Waiver.objects.get(pk=int(found))
+        if (waiver.charge_id, waiver.amount) != (charge.pk, amount):
+            raise DomainError(
+                f"this key already granted {waiver.amount} on charge {waiver.charge_id}",
+                field="idempotency_key",
+                code="conflict",
+            )
+        return waiver
+    if charge.status != Charge.Status.OPEN:
+        raise DomainError(f"the charge is {charge.get_status_display().lower()}", field="charge")
+    if amount > charge.outstanding:
+        raise DomainError(f"only {charge.outstanding} is still owed on the charge", field="amount")
+    waiver = Waiver.objects.create(
+        estate_id=charge.estate_id,
+        charge=charge,
+        amount=amount,
+        reason=reason[:255],
+        status=Waiver.Status.APPROVED,
+        requested_by=_user(actor),
+        decided_by=_user(actor),
+        decided_at=timezone.now(),
+        decision_note=f"estate policy: {policy}",
+    )
+    _post_waiver(waiver, charge, actor, day=day, key=ledger_key)
     charge_refresh(charge=charge)
     audit_record(
         actor=actor, action=AuditEvent.Action.APPROVE, subject=waiver, after=snapshot(waiver)

@@ -19,22 +19,20 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.billing import calculations as billing_calc
-from wuye.billing.models import Charge, PrepaymentMovement, Waiver
+from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
-from wuye.billing.services import charge_refresh
+from wuye.billing.services import charge_period_create, charge_refresh, waiver_grant
 from wuye.core.errors import DomainError
 from wuye.core.money import ZERO, money
 from wuye.fees.models import FeeItem
 from wuye.fees.selectors import standard_in_force
 from wuye.ledger import chart
-from wuye.ledger.services import Line, account_ensure, entry_post
+from wuye.ledger.services import Line, entry_post
 from wuye.registry.models import Party, Unit
-from wuye.registry.selectors import payer_on
 from wuye.registry.services import require_estate, require_perm
 
 from .. import calculations
@@ -118,50 +116,6 @@ def _check_designated(party: Party, ids: list[int]) -> None:
             )
 
 
-# --- policy waivers (抹零, offers) ------------------------------------------------------------
-
-
-def _grant_waiver(
-    *, actor, charge: Charge, amount: Decimal, reason: str, key: str, day: date
-) -> Waiver:
-    """A waiver the estate's policy grants at the window (small change, a prepayment offer):
-    approved on creation, posted Dr WAIVERS Cr RECEIVABLE, charge refreshed.
-
-    Billing has no service for a policy-granted waiver yet (its waivers need a second person),
-    so this writes billing's Waiver the way `waiver_approve` does; to be replaced by billing's
-    service when it has one."""
-    now = timezone.now()
-    waiver = Waiver.objects.create(
-        estate_id=charge.estate_id,
-        charge=charge,
-        amount=amount,
-        reason=reason[:255],
-        status=Waiver.Status.APPROVED,
-        requested_by=user_or_none(actor),
-        decided_by=user_or_none(actor),
-        decided_at=now,
-        decision_note="granted by the estate's window policy",
-    )
-    entry = entry_post(
-        estate=charge.estate_id,
-        date=day,
-        memo=f"减免 {charge.label} {reason}"[:200],
-        lines=[
-            Line(chart.WAIVERS, debit=amount, party_id=charge.party_id),
-            Line(chart.RECEIVABLE, credit=amount),
-        ],
-        idempotency_key=f"payments-waiver:{key}",
-        source_type="waiver",
-        source_id=waiver.pk,
-        actor=actor,
-    )
-    Waiver.objects.filter(pk=waiver.pk).update(entry_id=entry.pk)
-    charge_refresh(charge=charge)
-    charge.refresh_from_db()
-    audit_record(actor=actor, action=AuditEvent.Action.APPROVE, subject=waiver, summary=reason)
-    return waiver
-
-
 # --- paying ahead ---------------------------------------------------------------------------
 
 
@@ -191,88 +145,6 @@ def _next_unbilled(unit: Unit, item: FeeItem, today: date) -> Period:
         while not current.is_cycle_start(item.months):
             current = current.plus(-1)
     return current
-
-
-def _future_charge(*, actor, unit: Unit, item: FeeItem, cycle: Period, today: date) -> Charge:
-    """Create (or find) the unit's regular charge of `item` for the cycle starting `cycle`,
-    priced from the published standard as a bill run would, and post it (Dr RECEIVABLE, Cr
-    the item's account).
-
-    Billing has no service yet for one unit's charge of one period; this follows its run's
-    calculation and its ad hoc charge's posting. To be replaced by billing's service."""
-    existing = (
-        Charge.objects.filter(unit=unit, fee_item=item, period=str(cycle), kind="regular")
-        .exclude(status=Charge.Status.CANCELLED)
-        .first()
-    )
-    if existing is not None:
-        return existing
-    std = standard_in_force(
-        estate_id=unit.estate_id, fee_item=item, unit_type=unit.unit_type, on=cycle.start
-    )
-    start = max(d for d in (cycle.start, unit.fee_start_date or unit.handover_date) if d)
-    end = cycle.cycle_end(item.months)
-    if start > end:
-        raise DomainError(f"{unit} pays no {item.name} in {cycle}", field="pay_ahead")
-    base = billing_calc.monthly_base(basis=item.basis, rate=std.rate, area=unit.gross_area)
-    amount = billing_calc.recurring_amount(
-        base=base,
-        cycle_start=cycle,
-        months=item.months,
-        billable=[(start, end)],
-        rounding_unit=item.rounding_unit,
-        rounding_mode=item.rounding_mode,
-    )
-    party = payer_on(unit, max(start, today)) or payer_on(unit, today)
-    if party is None:
-        raise DomainError(f"{unit} has no owner or payer", field="unit")
-    area = unit.gross_area if item.basis == FeeItem.Basis.PER_AREA_MONTH else None
-    what = f"{area}㎡×{std.rate.normalize():f}" if area is not None else ""
-    bill_date = today
-    due = max(today, cycle.start)
-    charge = Charge(
-        estate_id=unit.estate_id,
-        unit=unit,
-        party=party,
-        fee_item=item,
-        kind=Charge.Kind.REGULAR,
-        period=str(cycle),
-        period_start=start,
-        period_end=end,
-        amount=amount,
-        outstanding=amount,
-        quantity=area,
-        rate=std.rate,
-        bill_date=bill_date,
-        due_date=due,
-        description=" ".join(f"{cycle} {item.name} {what} 预交".split())[:200],
-        created_by=user_or_none(actor),
-    )
-    try:
-        with transaction.atomic():
-            charge.save()
-    except IntegrityError:
-        return (
-            Charge.objects.filter(unit=unit, fee_item=item, period=str(cycle), kind="regular")
-            .exclude(status=Charge.Status.CANCELLED)
-            .get()
-        )
-    credit = item.gl_account()
-    if credit.startswith(f"{chart.REVENUE}."):
-        account_ensure(code=credit, name=f"主营业务收入-{item.name}", kind="income")
-    entry = entry_post(
-        estate=unit.estate_id,
-        date=bill_date,
-        memo=f"{charge.label} {unit.number}"[:200],
-        lines=[Line(chart.RECEIVABLE, debit=amount), Line(credit, credit=amount, party_id=None)],
-        idempotency_key=f"billing-charge:{charge.pk}",
-        source_type="charge",
-        source_id=charge.pk,
-        actor=actor,
-    )
-    Charge.objects.filter(pk=charge.pk).update(entry_id=entry.pk)
-    audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=charge, summary="预交")
-    return charge
 
 
 def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bool):
@@ -332,12 +204,15 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
             field="months",
             code="cap",
         )
-    charges: list[Charge] = []
+    cycles: list[list[Charge]] = []
     cycle = first
     for _ in range((months + free) // step):
-        charges.append(_future_charge(actor=actor, unit=unit, item=item, cycle=cycle, today=today))
+        cycles.append(
+            charge_period_create(actor=actor, unit=unit, fee_item=item, period=cycle, today=today)
+        )
         cycle = cycle.plus(step)
-    paid, gifted = charges[: months // step], charges[months // step :]
+    paid = [c for charges in cycles[: months // step] for c in charges]
+    gifted = [c for charges in cycles[months // step :] for c in charges]
     if offer is not None:
         if offer.discount_rate:
             discounts = calculations.offer_discount(
@@ -345,24 +220,28 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
             )
             for charge, discount in zip(paid, discounts, strict=True):
                 if discount > 0:
-                    _grant_waiver(
+                    waiver_grant(
                         actor=actor,
                         charge=charge,
                         amount=discount,
                         reason=f"预交优惠 {offer.name}",
-                        key=f"offer:{offer.pk}:{charge.pk}",
+                        idempotency_key=f"payments:offer:{offer.pk}:{charge.pk}",
                         day=today,
+                        policy="prepayment_offer",
                     )
+                    charge.refresh_from_db()
         for charge in gifted:
             if charge.outstanding > 0:
-                _grant_waiver(
+                waiver_grant(
                     actor=actor,
                     charge=charge,
                     amount=charge.outstanding,
                     reason=f"预交优惠 {offer.name} 赠送",
-                    key=f"offer:{offer.pk}:{charge.pk}",
+                    idempotency_key=f"payments:offer:{offer.pk}:{charge.pk}",
                     day=today,
+                    policy="prepayment_offer",
                 )
+                charge.refresh_from_db()
     due = sum((c.outstanding for c in paid), ZERO)
     leftover = money(plan.amount - due) if plan.amount is not None else ZERO
     return paid + gifted, due, months, offer, max(leftover, ZERO)
@@ -615,13 +494,14 @@ def _payment_take(
                 if left <= 0:
                     break
                 part = min(left, charge.outstanding)
-                _grant_waiver(
+                waiver_grant(
                     actor=actor,
                     charge=charge,
                     amount=part,
                     reason="抹零",
-                    key=f"round:{receipt_no[0]}-{receipt_no[1]}:{charge.pk}",
+                    idempotency_key=f"payments:round:{receipt_no[0]}-{receipt_no[1]}:{charge.pk}",
                     day=day,
+                    policy="small_change",
                 )
                 left -= part
             charges = [c for c in _open_charges(party, [c.pk for c in charges])]
