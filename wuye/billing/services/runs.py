@@ -616,6 +616,7 @@ def billing_run_preview(*, run: BillingRun, actor=None) -> dict:
             items.append(row)
             if plan.refused:
                 refused.append(plan.refused)
+        items.extend(metered.preview_item(p) for p in metered.plans_of(estate, period, run.as_of))
     preview = {
         "period": run.period,
         "items": items,
@@ -695,6 +696,8 @@ def billing_run_post(
         if refused:
             raise DomainError("; ".join(refused), field="fee_standard", code="no_standard")
         plans = [p for p in plans if not p.waiting and p.groups]
+        for estate in estates:
+            plans.extend(metered.plans_of(estate, period, run.as_of))
         active = dict(
             Unit.objects.filter(estate__in=estates, is_active=True)
             .values("estate_id")
@@ -717,7 +720,10 @@ def billing_run_post(
         )
     try:
         for plan in plans:
-            _bill_item(run, plan, actor)
+            if plan.item.basis == FeeItem.Basis.METERED:
+                metered.bill_item(run, plan, actor)
+            else:
+                _bill_item(run, plan, actor)
             totals = Charge.objects.filter(run=run).aggregate(
                 n=Count("id"), s=Coalesce(Sum("amount"), ZERO)
             )
@@ -843,3 +849,6 @@ def unit_fee_stop(*, actor, unit: Unit, fee_item: FeeItem, from_date: date, reas
 
 def item_rounding_step(item: FeeItem) -> Decimal:
     return ROUNDING_UNITS[item.rounding_unit]
+
+
+from . import metered  # noqa: E402 - metered builds on the plans and posting above
