@@ -4,10 +4,16 @@
 2. `seed_staff()` — one login per role (wuye.accounts.roles.ROLES), assigned to the estates.
 3. `seed_owners()` — owners, tenants and payers, who owns or rents what (with the 2026
    transfers), and the notes staff wrote about owners (needs the staff of step 2).
-4. (to come) `seed_fees()` — fee items and filed standards per estate.
-5. (to come) `seed_billing()` — billing runs for past months, a few waivers and late fees.
-6. (to come) `seed_payments()` — payments at the window and online, receipts, so the arrears
-   are realistic: most paid, some late, a few long overdue.
+4. `seed_fees()` — fee items and filed, approved, published standards (with their notice
+   PDFs) per estate, and two approved vacancy discounts.
+5. `seed_billing()` — bill runs for the six months up to the current one, two waivers.
+6. `seed_payments()` — collection at the cashier window (shifts, cash/POS/transfer, receipts):
+   most paid, some ahead, a few partial, the rest 1-6 months in arrears; one prepayment.
+7. `seed_late_fees()` — late fees on what is still unpaid, where the contract has a clause.
+8. `seed_messages()` — the current month's bill-notice campaign of one estate (outbox rows).
+
+Steps 1-3 are bulk loads (below). Steps 4-8 (`wuye.demo.cycle`) go through the apps' own
+services instead, so that the ledger, receipts and audit trail are real; see that module.
 
 An area adds itself by appending `(name, function)` to `STEPS`. Each function:
 
@@ -51,7 +57,7 @@ from wuye.registry.models import (
     UnitParty,
 )
 
-from . import plan
+from . import cycle, plan
 
 BATCH = 500
 Created = dict[str, int]
@@ -304,6 +310,16 @@ STEPS: list[tuple[str, Callable[[], Created]]] = [
     ("company", seed_company),
     ("staff", seed_staff),
     ("owners", seed_owners),
+    ("fees", cycle.seed_fees),
+    # Not yet registered: `cycle.seed_billing` fails on SQLite (billing's `_post_delta` sums
+    # REAL amounts into a figure with more than 2 places) and `cycle.seed_payments` takes
+    # minutes through `payment_take` (one call per party); see the report in cycle.py.
+]
+CYCLE_STEPS: list[tuple[str, Callable[[], Created]]] = [
+    ("billing", cycle.seed_billing),
+    ("payments", cycle.seed_payments),
+    ("late fees", cycle.seed_late_fees),
+    ("messages", cycle.seed_messages),
 ]
 
 
