@@ -22,7 +22,9 @@ def _open_item(actor, item: PaymentException) -> PaymentException:
     if item.estate_id:
         require_estate(actor, item.estate_id)
     locked = (
-        PaymentException.objects.select_for_update().select_related("order__party").get(pk=item.pk)
+        PaymentException.objects.select_for_update(of=("self",))
+        .select_related("order__party")
+        .get(pk=item.pk)
     )
     if locked.status != PaymentException.Status.OPEN:
         raise DomainError(f"already {locked.get_status_display().lower()}", field="status")

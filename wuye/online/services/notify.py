@@ -29,9 +29,14 @@ MAX_BODY = 64 * 1024
 KEPT_HEADERS = ("content-type", "content-length", "user-agent", "request-id")
 
 
+def _text(value) -> str:
+    """Text PostgreSQL can store (no NUL), whatever was sent."""
+    return str(value).replace("\x00", "\\x00")
+
+
 def _headers_to_keep(headers) -> dict[str, str]:
     return {
-        k: str(v)[:500]
+        _text(k): _text(v)[:500]
         for k, v in headers.items()
         if k.lower().startswith("wechatpay-") or k.lower() in KEPT_HEADERS
     }
@@ -83,14 +88,14 @@ def _store(
     row = InboxNotification(
         provider=provider,
         headers=_headers_to_keep(headers),
-        body=body[:MAX_BODY].decode("utf-8", errors="replace"),
+        body=_text(body[:MAX_BODY].decode("utf-8", errors="replace")),
         remote_addr=(remote_addr or "")[:45],
     )
     if rejected is not None:
         row.verdict = InboxNotification.Verdict.REJECTED
         row.reason = rejected.reason
-        row.detail = rejected.detail[:255]
-        row.claimed_event_id = rejected.event_id[:64]
+        row.detail = _text(rejected.detail)[:255]
+        row.claimed_event_id = _text(rejected.event_id)[:64]
         row.outcome = Outcome.REFUSED
         row.save()
         return row, False
