@@ -64,13 +64,11 @@ def _ids_match(order: PaymentOrder, tx: Transaction) -> str:
 
 def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
     """Post the order's payment to the charges still open (the rest kept as prepayment), as
-    the window's cashier for window orders (it lands in the shift), else as the system."""
-    lines = list(order.lines.values_list("charge_id", flat=True))
-    still_open = list(
-        Charge.objects.filter(pk__in=lines, status=Charge.Status.OPEN)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    the window's cashier for window orders (it lands in the shift), else as the system.
+    `payment_take` is atomic: a refusal rolls back to its savepoint, and the money goes to
+    the exception queue."""
+    lines = list(order.lines.order_by("pk").values_list("charge_id", "charge__status"))
+    still_open = [cid for cid, status in lines if status == Charge.Status.OPEN]
     if not still_open:
         _exception(
             tx, Reason.CHARGES_SETTLED, order=order, detail="every chosen charge was settled"
@@ -78,19 +76,18 @@ def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
         return None
     window = order.source == PaymentOrder.Source.WINDOW and order.cashier_id
     try:
-        with transaction.atomic():
-            return payment_take(
-                actor=order.cashier if window else ONLINE,
-                party=order.party,
-                amount=order.amount,
-                channel=order.provider,
-                external_ref=tx.transaction_id,
-                charge_ids=[cid for cid in lines if cid in still_open],
-                keep_change_as_prepayment=True,
-                idempotency_key=f"online:{order.out_trade_no}",
-                source=Payment.Source.WINDOW if window else Payment.Source.ONLINE,
-                note=f"{order.get_provider_display()} {order.out_trade_no}",
-            )
+        return payment_take(
+            actor=order.cashier if window else ONLINE,
+            party=order.party,
+            amount=order.amount,
+            channel=order.provider,
+            external_ref=tx.transaction_id,
+            charge_ids=still_open,
+            keep_change_as_prepayment=True,
+            idempotency_key=f"online:{order.out_trade_no}",
+            source=Payment.Source.WINDOW if window else Payment.Source.ONLINE,
+            note=f"{order.get_provider_display()} {order.out_trade_no}",
+        )
     except DomainError as exc:
         _exception(tx, Reason.POSTING_FAILED, order=order, detail=str(exc))
         return None
@@ -151,14 +148,11 @@ def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> 
         )
         _exception(tx, reason, order=order)
         return Outcome.EXCEPTION
+    payment = _post(order, tx)
     order.status = PaymentOrder.Status.PAID
     order.transaction_id = tx.transaction_id[:64]
     order.paid_amount = tx.amount
     order.paid_at = timezone.now()
-    order.save(update_fields=["status", "transaction_id", "paid_amount", "paid_at"])
-    payment = _post(order, tx)
-    if payment is None:
-        return Outcome.EXCEPTION
-    PaymentOrder.objects.filter(pk=order.pk).update(payment=payment)
     order.payment = payment
-    return Outcome.POSTED
+    order.save(update_fields=["status", "transaction_id", "paid_amount", "paid_at", "payment"])
+    return Outcome.POSTED if payment is not None else Outcome.EXCEPTION
