@@ -204,3 +204,32 @@ def test_general_prepayment_pays_any_item(
     assert used.amount == Decimal("100.00")
     prop.refresh_from_db()
     assert prop.outstanding == Decimal("150.60")
+
+
+def test_months_paid_ahead_are_not_billed_again_by_the_bill_run(
+    cashier, owner, unit, shift, property_item, estate, finance
+):
+    from datetime import date
+
+    from wuye.billing.services import billing_run_create, billing_run_post
+
+    # given April to June paid ahead at the window in March
+    payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="751.80",
+        channel="cash",
+        pay_ahead=PayAhead(fee_item=property_item, months=3),
+        today=TODAY,
+        charge_ids=None,
+    )
+    assert Charge.objects.filter(unit=unit).count() == 3
+    # when April's bill run comes
+    run = billing_run_create(actor=finance, estate=estate, period="2026-04", as_of=date(2026, 4, 1))
+    run = billing_run_post(run=run, actor=finance)
+    # then it bills nothing more for the unit, and the ledger still equals the subledger
+    assert run.charges_created == 0
+    assert Charge.objects.filter(unit=unit, period="2026-04").count() == 1
+    b = books(estate)
+    assert b["receivable"] == b["open_charges"] == 0
