@@ -1,17 +1,16 @@
-"""Every permission the online and portal roles name exists, and cashiers may not work the
+"""Every permission the online roles name exists, and cashiers may not work the
 exception queue while finance may."""
 
 import pytest
 from django.contrib.auth.models import Permission
 
 from wuye.online.roles import ROLE_PERMISSIONS as ONLINE
-from wuye.portal.roles import ROLE_PERMISSIONS as PORTAL
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_named_permission_exists():
-    named = {p for perms in [*ONLINE.values(), *PORTAL.values()] for p in perms}
+    named = {p for perms in ONLINE.values() for p in perms}
     for perm in sorted(named):
         app_label, codename = perm.split(".")
         assert Permission.objects.filter(
