@@ -186,3 +186,48 @@ def test_a_reading_with_no_payer_waits(unit, meter, finance, bill):
     # then nothing is charged and the reading stays billable
     assert run.charges_created == 0
     assert not MeterReading.objects.get(read_on=date(2026, 12, 31)).billed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_the_same_period_at_once_bill_each_unit_and_reading_once(
+    owner, meter, property_fee, finance, books_balance
+):
+    from threading import Barrier, Thread
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between two connections: PostgreSQL only")
+    # given a reading to bill and two runs of December created at the same moment
+    read(finance, meter, date(2026, 11, 30), "100")
+    read(finance, meter, date(2026, 12, 31), "110")
+    runs = [
+        services.billing_run_create(
+            actor=finance, estate=owner.estate, period="2026-12", as_of=TODAY
+        )
+        for _ in range(2)
+    ]
+    barrier, errors = Barrier(2), []
+
+    def post(run):
+        try:
+            barrier.wait()
+            services.billing_run_post(run=run, actor=finance)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # when both are posted at once
+    threads = [Thread(target=post, args=(r,)) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then the property fee and the water are billed once, and the books agree
+    assert not errors
+    assert sorted(Charge.objects.values_list("fee_item__code", flat=True)) == [
+        "PROPERTY",
+        "WATER",
+    ]
+    assert books_balance(owner.estate) == (D("292.60"), D("292.60"))
