@@ -578,11 +578,20 @@ def build_alipay_notification(
     material: dict, params: dict, *, forge: bool = False
 ) -> tuple[dict[str, str], bytes]:
     """Sign `params` as Alipay signs an asynchronous notification (RSA2 over the sorted
-    parameters without sign and sign_type) and form-encode them."""
+    parameters without sign and sign_type), with the Alipay SDK's own signer holding
+    Alipay's key, and form-encode them."""
     from urllib.parse import urlencode
 
+    from alipay import AliPay
+
+    signer = AliPay(
+        appid=params.get("app_id", ""),
+        app_private_key_string=material["_alipay_private_key"],
+        alipay_public_key_string=material["alipay_public_key"],
+        sign_type="RSA2",
+    )
     unsigned = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-    sign = rsa_sign(load_private_key(material["_alipay_private_key"]), unsigned)
+    sign = signer._sign(unsigned)
     if forge:
         sign = sign[:-8] + "AAAAAAA="
     body = urlencode({**params, "sign_type": "RSA2", "sign": sign}).encode()

@@ -12,7 +12,12 @@ from .autodebit import (
 )
 from .bank import bank_transfer_post, party_by_reference
 from .exceptions import exception_credit, exception_dismiss, exception_refund
-from .merchants import merchant_account_create, merchant_for, merchant_route_set
+from .merchants import (
+    merchant_account_create,
+    merchant_for,
+    merchant_route_set,
+    sandbox_merchants_ensure,
+)
 from .notify import notification_receive
 from .orders import (
     jsapi_params,
@@ -51,6 +56,7 @@ __all__ = [
     "order_query",
     "orders_sweep",
     "party_by_reference",
+    "sandbox_merchants_ensure",
     "transaction_settle",
     "window_check",
     "window_payment_code",

@@ -72,3 +72,27 @@ def merchant_for(fee_item_id: int, estate_id: int, provider: str) -> MerchantAcc
     return MerchantAccount.objects.filter(
         estate_id=estate_id, provider=provider, is_default=True, is_active=True
     ).first()
+
+
+@transaction.atomic
+def sandbox_merchants_ensure(*, estate: Estate) -> list[MerchantAccount]:
+    """The demo's merchant accounts: a sandbox WeChat Pay and Alipay account for `estate`,
+    default for their provider unless the estate has a default already. Idempotent."""
+    accounts = []
+    for provider in Provider.values:
+        account, created = MerchantAccount.objects.get_or_create(
+            code=f"sandbox-{estate.code.lower()}-{provider}",
+            defaults={
+                "estate": estate,
+                "provider": provider,
+                "name": f"{estate.name} {Provider(provider).label} (sandbox)",
+                "mode": MerchantAccount.Mode.SANDBOX,
+                "is_default": not MerchantAccount.objects.filter(
+                    estate=estate, provider=provider, is_default=True
+                ).exists(),
+            },
+        )
+        if created:
+            audit_record(actor=None, action=AuditEvent.Action.CREATE, subject=account)
+        accounts.append(account)
+    return accounts

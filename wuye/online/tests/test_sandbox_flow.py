@@ -295,3 +295,13 @@ def test_the_sdk_talks_to_the_sandbox_over_http_too(owner, charges, sandbox_wech
     )
     assert "/pay/sandbox/pay/" in start.code_url
     assert wx.query(out_trade_no="HYHTTP0001").state == "NOTPAY"
+
+
+def test_the_demo_gets_sandbox_accounts_once(estate):
+    first = services.sandbox_merchants_ensure(estate=estate)
+    again = services.sandbox_merchants_ensure(estate=estate)
+    assert [a.pk for a in first] == [a.pk for a in again]
+    assert {(a.provider, a.mode, a.is_default) for a in first} == {
+        ("wechat", "sandbox", True),
+        ("alipay", "sandbox", True),
+    }
