@@ -26,6 +26,24 @@ def money(value: Decimal | int | str, *, unit: str = "fen", mode: str = "half_up
     return rounded.quantize(FEN)
 
 
+class MoneySum(models.Sum):
+    """The sum of a money column: exactly 2 places on every database, 0.00 when nothing matches.
+
+    SQLite adds DECIMAL columns as floats and Django turns an aggregate back with 15
+    significant digits (359829.64 comes back as 359829.639999997), so the result is quantized
+    here, once, for every caller."""
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, output_field=MoneyField(), **extra)
+
+    def get_db_converters(self, connection):
+        return [*super().get_db_converters(connection), _to_money]
+
+
+def _to_money(value, expression, connection):
+    return ZERO if value is None else Decimal(value).quantize(FEN)
+
+
 class MoneyField(models.DecimalField):
     """numeric(14,2): up to 999,999,999,999.99 yuan."""
 
