@@ -53,9 +53,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
             NavItem(_("Shifts"), "payments:shift_list", "payments.view_cashiershift"),
             NavItem(_("Daily report"), "payments:day_report", "payments.view_dayclose"),
             NavItem(_("Approvals"), "payments:reversal_queue", "payments.approve_reversal"),
-            NavItem(
-                _("Invoice requests"), "payments:invoice_queue", "payments.issue_invoice"
-            ),
+            NavItem(_("Invoice requests"), "payments:invoice_queue", "payments.issue_invoice"),
         ],
     ),
     (

@@ -7,10 +7,9 @@ from datetime import date as Date
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
 
 from wuye.core.errors import DomainError
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, MoneySum
 
 from . import chart
 from .models import Account, JournalEntry, Posting
@@ -21,7 +20,7 @@ def _estate_id(estate) -> int:
 
 
 def _sums(qs: QuerySet) -> tuple[Decimal, Decimal]:
-    totals = qs.aggregate(debit=Coalesce(Sum("debit"), ZERO), credit=Coalesce(Sum("credit"), ZERO))
+    totals = qs.aggregate(debit=MoneySum("debit"), credit=MoneySum("credit"))
     return totals["debit"], totals["credit"]
 
 
@@ -141,16 +140,16 @@ def trial_balance(
     if date_to is not None:
         qs = qs.filter(date__lte=date_to)
     sums: dict = {
-        "debits": Coalesce(Sum("debit"), ZERO),
-        "credits": Coalesce(Sum("credit"), ZERO),
+        "debits": MoneySum("debit"),
+        "credits": MoneySum("credit"),
     }
     if date_from is not None:
         before, during = Q(date__lt=date_from), Q(date__gte=date_from)
         sums = {
-            "opening_dr": Coalesce(Sum("debit", filter=before), ZERO),
-            "opening_cr": Coalesce(Sum("credit", filter=before), ZERO),
-            "debits": Coalesce(Sum("debit", filter=during), ZERO),
-            "credits": Coalesce(Sum("credit", filter=during), ZERO),
+            "opening_dr": MoneySum("debit", filter=before),
+            "opening_cr": MoneySum("credit", filter=before),
+            "debits": MoneySum("debit", filter=during),
+            "credits": MoneySum("credit", filter=during),
         }
     rows_by_account = qs.values("account_id").annotate(**sums).order_by()
     by_account = {row["account_id"]: row for row in rows_by_account}

@@ -5,11 +5,10 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from wuye.billing.models import Charge, PrepaymentMovement, Waiver
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import payer_on, scope, unit_search
 
@@ -57,7 +56,7 @@ def prepayment_balances(party_id: int) -> list[dict]:
         PrepaymentMovement.objects.filter(party_id=party_id)
         .order_by()
         .values("fee_item_id", "fee_item__name")
-        .annotate(s=Coalesce(Sum("amount"), ZERO))
+        .annotate(s=MoneySum("amount"))
     )
     return [
         {"fee_item_id": r["fee_item_id"], "fee_item": r["fee_item__name"] or "", "amount": r["s"]}
@@ -149,7 +148,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
     waivers = Waiver.objects.filter(
         estate_id=estate_id, status=Waiver.Status.APPROVED, decided_at__date=business_date
     )
-    waived = waivers.aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    waived = waivers.aggregate(s=MoneySum("amount"))["s"]
     shifts = CashierShift.objects.filter(estate_id=estate_id, business_date=business_date)
     return {
         "business_date": business_date.isoformat(),
@@ -161,10 +160,8 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
             {"item": item, "method": channel, "amount": _d(v)}
             for (item, channel), v in sorted(item_method.items())
         ],
-        "voids": _d(reversals.filter(kind="void").aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]),
-        "refunds": _d(
-            reversals.filter(kind="refund").aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
-        ),
+        "voids": _d(reversals.filter(kind="void").aggregate(s=MoneySum("amount"))["s"]),
+        "refunds": _d(reversals.filter(kind="refund").aggregate(s=MoneySum("amount"))["s"]),
         "waivers": _d(waived),
         "small_change_rounded_off": _d(rounded),
         "shifts": [

@@ -24,11 +24,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from wuye.core.money import FEN
+from wuye.core.money import FEN, MoneySum
 from wuye.fees.models import FeeItem
 from wuye.ledger.models import JournalEntry
 from wuye.registry.models import Party, Unit
@@ -83,11 +81,9 @@ def charge_outstanding_recompute(charge: Charge) -> Decimal:
     if charge.status == Charge.Status.CANCELLED:
         return ZERO
     waived = Waiver.objects.filter(charge=charge, status=Waiver.Status.APPROVED).aggregate(
-        s=Coalesce(Sum("amount"), ZERO)
+        s=MoneySum("amount")
     )["s"]
-    credited = CreditNote.objects.filter(charge=charge).aggregate(s=Coalesce(Sum("amount"), ZERO))[
-        "s"
-    ]
+    credited = CreditNote.objects.filter(charge=charge).aggregate(s=MoneySum("amount"))["s"]
     settled = settlements.settled([charge.pk]).get(charge.pk, ZERO)
     return (charge.amount - waived - credited - settled).quantize(FEN)
 
@@ -307,7 +303,7 @@ def waiver_request(*, actor, charge: Charge, amount, reason: str) -> Waiver:
     if charge.status != Charge.Status.OPEN:
         raise DomainError(f"the charge is {charge.get_status_display().lower()}", field="charge")
     pending = Waiver.objects.filter(charge=charge, status=Waiver.Status.REQUESTED).aggregate(
-        s=Coalesce(Sum("amount"), ZERO)
+        s=MoneySum("amount")
     )["s"]
     if amount + pending > charge.outstanding:
         raise DomainError(
@@ -562,7 +558,7 @@ def _held(charge: Charge) -> Decimal:
     paid = settlements.settled([charge.pk]).get(charge.pk, ZERO)
     released = DepositRelease.objects.filter(
         charge=charge, status=DepositRelease.Status.APPROVED
-    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    ).aggregate(s=MoneySum("amount"))["s"]
     return paid - released
 
 
@@ -583,7 +579,7 @@ def deposit_release_request(
         raise DomainError("say why", field="reason")
     pending = DepositRelease.objects.filter(
         charge=charge, status=DepositRelease.Status.REQUESTED
-    ).aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    ).aggregate(s=MoneySum("amount"))["s"]
     if amount + pending > _held(charge):
         raise DomainError(
             f"only {_held(charge) - pending} of this deposit is held (paid and not released)",

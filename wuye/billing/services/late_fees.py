@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 
+from wuye.core.money import MoneySum
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, ServiceContract
 
@@ -76,7 +76,7 @@ def late_fee_assess(*, estate: Estate, as_of: date, actor=None) -> LateFeeResult
         already = (
             Charge.objects.filter(source=principal, kind=Charge.Kind.LATE_FEE)
             .exclude(status=Charge.Status.CANCELLED)
-            .aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+            .aggregate(s=MoneySum("amount"))["s"]
         )
         days = calculations.overdue_days(due_date=principal.due_date, as_of=as_of, grace_days=grace)
         amount = calculations.late_fee_due(

@@ -32,7 +32,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from wuye.core.money import ROUNDING_UNITS, ZERO
+from wuye.core.money import ROUNDING_UNITS, ZERO, MoneySum
 from wuye.fees.models import FeeItem, FeeStandard, VacancyDiscount
 from wuye.fees.selectors import recurring_items, standard_in_force, vacancy_spans
 from wuye.ledger.models import JournalEntry
@@ -463,10 +463,10 @@ def _insert_units(run: BillingRun, plan: ItemPlan, std: FeeStandard, rows: list[
 def _post_delta(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
     """Post what the run created for (estate, item) and has not posted yet; (count, amount)."""
     made = Charge.objects.filter(run=run, fee_item=plan.item, estate=plan.estate).aggregate(
-        n=Count("id"), s=Coalesce(Sum("amount"), ZERO)
+        n=Count("id"), s=MoneySum("amount")
     )
     done = RunPosting.objects.filter(run=run, fee_item=plan.item, estate=plan.estate).aggregate(
-        n=Coalesce(Sum("charges"), 0), s=Coalesce(Sum("amount"), ZERO)
+        n=Coalesce(Sum("charges"), 0), s=MoneySum("amount")
     )
     count, amount = made["n"] - done["n"], made["s"] - done["s"]
     if amount <= 0:
@@ -728,9 +728,7 @@ def billing_run_post(
                 metered.bill_item(run, plan, actor)
             else:
                 _bill_item(run, plan, actor)
-            totals = Charge.objects.filter(run=run).aggregate(
-                n=Count("id"), s=Coalesce(Sum("amount"), ZERO)
-            )
+            totals = Charge.objects.filter(run=run).aggregate(n=Count("id"), s=MoneySum("amount"))
             _progress(
                 run,
                 units_done=run.units_done + active.get(plan.estate.pk, 0),

@@ -17,8 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Max
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -27,7 +26,7 @@ from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
 from wuye.billing.services import charge_period_create, charge_refresh, waiver_grant
 from wuye.core.errors import DomainError
-from wuye.core.money import ZERO, money
+from wuye.core.money import ZERO, MoneySum, money
 from wuye.fees.models import FeeItem
 from wuye.fees.selectors import standard_in_force
 from wuye.ledger import chart
@@ -71,7 +70,7 @@ def prepayment_balance(party_id: int, fee_item_id: int | None = None, *, exact: 
         qs = qs.filter(fee_item_id=fee_item_id)
     else:
         qs = qs.filter(fee_item_id__in=[fee_item_id]) | qs.filter(fee_item__isnull=True)
-    return qs.aggregate(s=Coalesce(Sum("amount"), ZERO))["s"]
+    return qs.aggregate(s=MoneySum("amount"))["s"]
 
 
 def _open_charges(party: Party, ids: list[int] | None = None) -> list[Charge]:
@@ -652,7 +651,7 @@ def prepayment_apply(
         PrepaymentMovement.objects.filter(party=party)
         .order_by()
         .values("fee_item_id")
-        .annotate(s=Coalesce(Sum("amount"), ZERO))
+        .annotate(s=MoneySum("amount"))
         .values_list("fee_item_id", "s")
     ):
         pools[fee_item_id] = total

@@ -12,8 +12,6 @@ reversal references the original payment.
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from wuye.audit.models import AuditEvent
@@ -21,7 +19,7 @@ from wuye.audit.services import audit_record, snapshot
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.services import charge_refresh
 from wuye.core.errors import DomainError, PermissionDenied
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, MoneySum
 from wuye.ledger import chart
 from wuye.ledger.models import JournalEntry
 from wuye.ledger.services import Line, entry_post, entry_reverse
@@ -45,7 +43,7 @@ def _prepaid_left(payment: Payment) -> Decimal:
     """What is left of the payment's prepayment top-up after earlier refunds."""
     refunded = PaymentReversal.objects.filter(
         payment=payment, status=PaymentReversal.Status.APPROVED
-    ).aggregate(s=Coalesce(Sum("from_prepayment"), ZERO))["s"]
+    ).aggregate(s=MoneySum("from_prepayment"))["s"]
     return payment.prepaid - refunded
 
 

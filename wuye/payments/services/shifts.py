@@ -4,14 +4,12 @@ over. A closed shift is locked: nothing more is taken in it."""
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
 from wuye.core.errors import DomainError, PermissionDenied
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Estate
 from wuye.registry.services import require_estate, require_perm
 
@@ -54,14 +52,14 @@ def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
         Payment.objects.filter(shift=shift)
         .order_by()
         .values("channel")
-        .annotate(s=Coalesce(Sum("amount"), ZERO))
+        .annotate(s=MoneySum("amount"))
         .values_list("channel", "s")
     )
     back = dict(
         PaymentReversal.objects.filter(shift=shift, status=PaymentReversal.Status.APPROVED)
         .order_by()
         .values("refund_channel")
-        .annotate(s=Coalesce(Sum("amount"), ZERO))
+        .annotate(s=MoneySum("amount"))
         .values_list("refund_channel", "s")
     )
     by_channel = {
