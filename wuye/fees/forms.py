@@ -69,7 +69,7 @@ class StandardForm(_EstateForm):
         max_digits=5,
         decimal_places=4,
         required=False,
-        help_text=_("e.g. 0.7 = 70% of the fee while an approved vacancy discount runs"),
+        help_text=_("e.g. 0.7 = 70 percent of the fee while an approved vacancy discount runs"),
     )
     filing_ref = forms.CharField(label=_("Filing reference"), max_length=50, required=False)
     complaint_phone = forms.CharField(
