@@ -54,6 +54,19 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
             NavItem(_("Daily report"), "payments:day_report", "payments.view_dayclose"),
             NavItem(_("Approvals"), "payments:reversal_queue", "payments.approve_reversal"),
             NavItem(_("Invoice requests"), "payments:invoice_queue", "payments.issue_invoice"),
+            NavItem(_("Payment code / QR at the window"), "online:window", "payments.take_payment"),
+            NavItem(_("Bank transfers"), "online:transfer_post", "payments.take_payment"),
+        ],
+    ),
+    (
+        _("Online"),
+        [
+            NavItem(_("Payment orders"), "online:order_list", "online.view_paymentorder"),
+            NavItem(
+                _("Payment exceptions"), "online:exception_list", "online.view_paymentexception"
+            ),
+            NavItem(_("Auto-debit batches"), "online:batch_list", "online.view_debitbatch"),
+            NavItem(_("Owner requests"), "portal:staff_requests", "portal.view_ownerrequest"),
         ],
     ),
     (
