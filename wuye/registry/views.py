@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,20 @@ def _paginate(request, qs):
 def _form_error(form, err: DomainError) -> None:
     field = err.field if err.field in form.fields else None
     form.add_error(field, err.message)
+
+
+def _form_page(request, form, *, title: str, save, success, next_url):
+    """The create/edit page pattern: on a valid POST call `save(cleaned_data)` (a service),
+    then say `success(saved)` and go to `next_url(saved)`; a DomainError goes onto the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(dict(form.cleaned_data))
+        except DomainError as err:
+            _form_error(form, err)
+        else:
+            messages.success(request, success(saved))
+            return redirect(next_url(saved))
+    return render(request, "registry/form.html", {"form": form, "title": title})
 
 
 @login_required
@@ -91,40 +106,36 @@ def unit_detail(request, pk):
 @permission_required("registry.add_unit", raise_exception=True)
 def unit_create(request):
     buildings = selectors.scope(Building.objects.select_related("estate"), request.user)
-    form = forms.UnitForm(request.POST or None, buildings=buildings)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        building = data.pop("building")
-        try:
-            unit = services.unit_create(actor=request.user, building=building, **data)
-        except DomainError as err:
-            _form_error(form, err)
-        else:
-            messages.success(request, _("Unit %(number)s created.") % {"number": unit.number})
-            return redirect("registry:unit_detail", pk=unit.pk)
-    return render(request, "registry/form.html", {"form": form, "title": _("New unit")})
+
+    def save(data):
+        return services.unit_create(actor=request.user, building=data.pop("building"), **data)
+
+    return _form_page(
+        request,
+        forms.UnitForm(request.POST or None, buildings=buildings),
+        title=_("New unit"),
+        save=save,
+        success=lambda u: _("Unit %(number)s created.") % {"number": u.number},
+        next_url=lambda u: reverse("registry:unit_detail", args=[u.pk]),
+    )
 
 
 @login_required
 @permission_required("registry.change_unit", raise_exception=True)
 def unit_edit(request, pk):
     unit = selectors.get_scoped(Unit.objects.all(), request.user, pk=pk)
-    buildings = Building.objects.filter(estate_id=unit.estate_id)
     form = forms.UnitForm(
-        request.POST or None, instance=Unit.objects.get(pk=pk), buildings=buildings
+        request.POST or None,
+        instance=Unit.objects.get(pk=pk),
+        buildings=Building.objects.filter(estate_id=unit.estate_id),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.unit_update(actor=request.user, unit=unit, **form.cleaned_data)
-        except DomainError as err:
-            _form_error(form, err)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("registry:unit_detail", pk=unit.pk)
-    return render(
+    return _form_page(
         request,
-        "registry/form.html",
-        {"form": form, "title": _("Edit unit %(number)s") % {"number": unit.number}},
+        form,
+        title=_("Edit unit %(number)s") % {"number": unit.number},
+        save=lambda data: services.unit_update(actor=request.user, unit=unit, **data),
+        success=lambda _u: _("Saved."),
+        next_url=lambda u: reverse("registry:unit_detail", args=[u.pk]),
     )
 
 
@@ -197,37 +208,28 @@ def party_reveal(request, pk):
 @login_required
 @permission_required("registry.add_party", raise_exception=True)
 def party_create(request):
-    estates = selectors.estates_for(request.user)
-    form = forms.PartyCreateForm(request.POST or None, estates=estates)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            party = services.party_create(actor=request.user, **data)
-        except DomainError as err:
-            _form_error(form, err)
-        else:
-            messages.success(request, _("Owner %(name)s created.") % {"name": party.name})
-            return redirect("registry:party_detail", pk=party.pk)
-    return render(request, "registry/form.html", {"form": form, "title": _("New owner")})
+    form = forms.PartyCreateForm(request.POST or None, estates=selectors.estates_for(request.user))
+    return _form_page(
+        request,
+        form,
+        title=_("New owner"),
+        save=lambda data: services.party_create(actor=request.user, **data),
+        success=lambda p: _("Owner %(name)s created.") % {"name": p.name},
+        next_url=lambda p: reverse("registry:party_detail", args=[p.pk]),
+    )
 
 
 @login_required
 @permission_required("registry.change_party", raise_exception=True)
 def party_edit(request, pk):
     party = selectors.get_scoped(Party.objects.all(), request.user, pk=pk)
-    form = forms.PartyForm(request.POST or None, instance=Party.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.party_update(actor=request.user, party=party, **form.cleaned_data)
-        except DomainError as err:
-            _form_error(form, err)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("registry:party_detail", pk=party.pk)
-    return render(
+    return _form_page(
         request,
-        "registry/form.html",
-        {"form": form, "title": _("Edit owner %(name)s") % {"name": party.name}},
+        forms.PartyForm(request.POST or None, instance=Party.objects.get(pk=pk)),
+        title=_("Edit owner %(name)s") % {"name": party.name},
+        save=lambda data: services.party_update(actor=request.user, party=party, **data),
+        success=lambda _p: _("Saved."),
+        next_url=lambda p: reverse("registry:party_detail", args=[p.pk]),
     )
 
 
@@ -253,16 +255,11 @@ def note_add(request, pk):
 def contract_edit(request, pk):
     contract = selectors.get_scoped(ServiceContract.objects.all(), request.user, pk=pk)
     form = forms.ContractForm(request.POST or None, instance=ServiceContract.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contract_update(actor=request.user, contract=contract, **form.cleaned_data)
-        except DomainError as err:
-            _form_error(form, err)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("registry:estate_detail", pk=contract.estate_id)
-    return render(
+    return _form_page(
         request,
-        "registry/form.html",
-        {"form": form, "title": _("Service contract %(n)s") % {"n": contract.number}},
+        form,
+        title=_("Service contract %(n)s") % {"n": contract.number},
+        save=lambda data: services.contract_update(actor=request.user, contract=contract, **data),
+        success=lambda _c: _("Saved."),
+        next_url=lambda c: reverse("registry:estate_detail", args=[c.estate_id]),
     )
