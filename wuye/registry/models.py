@@ -103,6 +103,7 @@ class Unit(models.Model):
             models.CheckConstraint(
                 condition=Q(gross_area__isnull=True) | Q(gross_area__gt=0),
                 name="unit_area_positive",
+                violation_error_message=_("The gross area must be greater than zero."),
             ),
         ]
 
