@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("wuye.notifications.api")),
     path("", include("wuye.payments.api")),
     path("", include("wuye.online.api")),
+    path("", include("wuye.portal.api")),
 ]
 
 urlpatterns = [
