@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "wuye.core",
     "wuye.audit",
+    "wuye.scheduler",
     "wuye.accounts",
     "wuye.registry",
     "wuye.ledger",
