@@ -72,3 +72,61 @@ class OwnerRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.party} {self.created_at:%Y-%m-%d}"
+
+
+class OwnerToken(models.Model):
+    """A sign-in of the owners' app (API token, sent as `Authorization: Owner <key>`).
+
+    Only a SHA-256 of the key is kept: the key is shown once, when issued. Like the portal's
+    cookie it names a verified phone, and the parties are looked up by that phone on every
+    request. It lapses 30 days after it was last used (sliding), and in any case 180 days
+    after sign-in (settings `token_idle_days`, `token_max_days` of WUYE_PORTAL); signing out
+    revokes it."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(_("phone"), max_length=20, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(_("device"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("owner app sign-in")
+        verbose_name_plural = _("owner app sign-ins")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_live(self, now) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class OwnerIdempotencyRecord(models.Model):
+    """The first successful answer to an owners' app write sent with an `Idempotency-Key`,
+    per phone. The owners' counterpart of `wuye.audit.idempotency.IdempotencyRecord`, whose
+    key holder is a staff user (owners are not users)."""
+
+    phone = models.CharField(_("phone"), max_length=20)
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status = models.PositiveSmallIntegerField(_("response status"), default=0)
+    body = models.TextField(_("response body (JSON)"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("owner idempotency record")
+        verbose_name_plural = _("owner idempotency records")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone", "key"], name="owner_idempotency_phone_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

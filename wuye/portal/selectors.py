@@ -1,10 +1,14 @@
 """What an owner sees (their own parties only) and what staff see of owners' requests
 (estate-scoped)."""
 
+from datetime import date
+
 from django.db.models import QuerySet
 
 from wuye.billing.models import Charge
+from wuye.billing.selectors import Statement, party_statement
 from wuye.core.money import ZERO
+from wuye.online.models import PaymentOrder
 from wuye.payments.models import Payment, Receipt
 from wuye.registry.models import Party, UnitParty
 from wuye.registry.selectors import scope
@@ -58,6 +62,44 @@ def owner_receipts(parties: list[Party]) -> QuerySet[Receipt]:
 
 def owner_requests(parties: list[Party]) -> QuerySet[OwnerRequest]:
     return OwnerRequest.objects.filter(party__in=parties).order_by("-created_at", "-pk")
+
+
+def owner_charge(parties: list[Party], pk: int) -> Charge | None:
+    """One of the owner's charges, whatever its state (None for anybody else's)."""
+    return (
+        Charge.objects.filter(party__in=parties, pk=pk)
+        .select_related("fee_item", "unit", "estate")
+        .first()
+    )
+
+
+def owner_accounts(parties: list[Party], *, start: date | None = None) -> list[Statement]:
+    """Each of the owner's parties' statement of account with its running balance (billing's
+    `party_statement`: charges, waivers, credit notes, cancellations and payments by date)."""
+    return [party_statement(party, start=start) for party in parties]
+
+
+def owner_receipt(parties: list[Party], pk: int) -> Receipt | None:
+    """One of the owner's receipts, with what its PDF prints (None for anybody else's)."""
+    return (
+        owner_receipts(parties)
+        .select_related("payment__party", "payment__unit", "payment__created_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def owner_orders(parties: list[Party]) -> QuerySet[PaymentOrder]:
+    return (
+        PaymentOrder.objects.filter(party__in=parties)
+        .select_related("merchant", "payment__receipt__estate")
+        .prefetch_related("lines")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def owner_order(parties: list[Party], out_trade_no: str) -> PaymentOrder | None:
+    return owner_orders(parties).filter(out_trade_no=out_trade_no).first()
 
 
 def requests_for(user, *, status: str = "", kind: str = "") -> QuerySet[OwnerRequest]:

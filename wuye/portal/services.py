@@ -5,7 +5,10 @@ Sign-in without account enumeration: any well-formed mobile number may ask for a
 gets the same answer and the same limits whether or not it belongs to an owner; only an
 owner's number is actually sent a code. Limits (per number: one a minute, five an hour; per
 address: twenty an hour; five attempts per code; codes live ten minutes) are settings of
-WUYE_PORTAL."""
+WUYE_PORTAL.
+
+The owners' app (api.py) signs in with the same codes and then holds a token (`OwnerToken`,
+stored hashed); it pays and raises requests through the same services as the H5 pages."""
 
 import hashlib
 import hmac
@@ -25,10 +28,12 @@ from wuye.core.errors import DomainError
 from wuye.core.normalize import MOBILE, clean_phone
 from wuye.notifications.models import Purpose
 from wuye.notifications.services import message_queue
-from wuye.registry.models import Party, Unit
+from wuye.online import services as online
+from wuye.online.models import PaymentOrder
+from wuye.registry.models import Party, Unit, UnitParty
 from wuye.registry.services import require_estate, require_perm
 
-from .models import LoginCode, OwnerRequest
+from .models import LoginCode, OwnerIdempotencyRecord, OwnerRequest, OwnerToken
 
 DEFAULTS = {
     "code_minutes": 10,
@@ -36,6 +41,14 @@ DEFAULTS = {
     "resend_seconds": 60,
     "codes_per_hour": 5,
     "codes_per_ip_hour": 20,
+    # The owners' app: a token lapses this long after its last use, and this long after
+    # sign-in whatever happens; its last use is written at most once per `token_touch_seconds`.
+    "token_idle_days": 30,
+    "token_max_days": 180,
+    "token_touch_seconds": 3600,
+    # The app's sign-in endpoints, throttled per address and per phone (DRF rates).
+    "api_auth_ip_rate": "30/min",
+    "api_auth_phone_rate": "10/min",
 }
 GENERIC_FAILURE = "the code is wrong or has expired; ask for a new one"
 
@@ -188,3 +201,164 @@ def request_answer(*, actor, item: OwnerRequest, answer: str, close: bool) -> Ow
     item.save()
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=item, summary=item.status)
     return item
+
+
+# --- the owners' app (REST API) ----------------------------------------------------------------
+
+
+def _key_hash(key: str) -> str:
+    # The key is 256 random bits: a plain SHA-256 is as good as a slow hash here, and lets
+    # the token be found by its hash in one indexed lookup.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _token_expiry(token: OwnerToken, now: datetime) -> datetime:
+    conf = portal_settings()
+    return min(
+        now + timedelta(days=conf["token_idle_days"]),
+        token.created_at + timedelta(days=conf["token_max_days"]),
+    )
+
+
+def token_create(
+    *, phone: str, code: str, ip: str = "", user_agent: str = "", now: datetime | None = None
+) -> tuple[OwnerToken, str]:
+    """Sign the owners' app in with the code sent to `phone` (`code_verify`: its limits, and
+    one answer for every failure). Returns the token and its key; the key is shown this once
+    and kept only as a hash."""
+    now = now or timezone.now()
+    # Not inside a transaction of ours: a failed attempt must stay counted.
+    code_verify(phone=phone, code=code, now=now)
+    key = secrets.token_urlsafe(32)
+    token = OwnerToken(
+        key_hash=_key_hash(key),
+        phone=normalize_mobile(phone),
+        created_at=now,
+        last_used_at=now,
+        ip=ip[:45],
+        user_agent=user_agent[:200],
+    )
+    token.expires_at = _token_expiry(token, now)
+    token.save()
+    return token, key
+
+
+def token_authenticate(*, key: str, now: datetime | None = None) -> OwnerToken | None:
+    """The live token with this key, its life extended (sliding) when last used a while ago;
+    None for an unknown, revoked or expired key."""
+    if not key or len(key) > 128:
+        return None
+    now = now or timezone.now()
+    token = OwnerToken.objects.filter(key_hash=_key_hash(key)).first()
+    if token is None or not token.is_live(now):
+        return None
+    if (now - token.last_used_at).total_seconds() >= portal_settings()["token_touch_seconds"]:
+        token.last_used_at, token.expires_at = now, _token_expiry(token, now)
+        OwnerToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            last_used_at=token.last_used_at, expires_at=token.expires_at
+        )
+    return token
+
+
+def token_revoke(*, token: OwnerToken, now: datetime | None = None) -> None:
+    """Sign the app out: the token no longer opens anything."""
+    OwnerToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now()
+    )
+
+
+def owner_api_purge(*, now: datetime | None = None) -> dict[str, int]:
+    """Forget tokens dead for a month and idempotency records older than a week (a retry
+    comes within minutes). Safe to run at any time."""
+    now = now or timezone.now()
+    month_ago = now - timedelta(days=30)
+    tokens, _ = OwnerToken.objects.filter(expires_at__lt=month_ago).delete()
+    revoked, _ = OwnerToken.objects.filter(revoked_at__lt=month_ago).delete()
+    records, _ = OwnerIdempotencyRecord.objects.filter(
+        created_at__lt=now - timedelta(days=7)
+    ).delete()
+    return {"tokens": tokens + revoked, "idempotency_records": records}
+
+
+# What the app pays by when it does not say: a QR code / sandbox wallet for WeChat Pay (the
+# app has no openid unless it passes one), Alipay's mobile pay page.
+DEFAULT_KINDS = {"wechat": "native", "alipay": "wap"}
+
+
+def owner_order_create(
+    *,
+    parties: list[Party],
+    charge_ids: list[int],
+    provider: str,
+    kind: str = "",
+    openid: str = "",
+    client_ip: str = "",
+    return_url: str = "",
+) -> PaymentOrder:
+    """An owner's payment order for charges of theirs, through the online service the H5
+    pay page uses (`order_create`: open, payable online, one merchant account). Every
+    charge must belong to one of the owner's parties, and all to the same one (an owner with
+    units in two estates pays each estate separately)."""
+    if provider not in DEFAULT_KINDS:
+        raise DomainError("choose WeChat Pay or Alipay", field="provider")
+    ids = list(dict.fromkeys(int(i) for i in charge_ids))
+    if not ids:
+        raise DomainError("choose at least one charge to pay", field="charge_ids")
+    owner_of = dict(
+        Charge.objects.filter(pk__in=ids, party__in=parties).values_list("pk", "party_id")
+    )
+    for charge_id in ids:
+        if charge_id not in owner_of:
+            raise DomainError(f"charge {charge_id} is not one of yours", field="charge_ids")
+    if len(set(owner_of.values())) > 1:
+        raise DomainError("pay the charges of each estate separately", field="charge_ids")
+    party = next(p for p in parties if p.pk == owner_of[ids[0]])
+    kind = kind or DEFAULT_KINDS[provider]
+    if kind == "jsapi":
+        openid = openid or party.wechat_openid
+    return online.order_create(
+        party=party,
+        charge_ids=ids,
+        provider=provider,
+        kind=kind,
+        openid=openid if kind == "jsapi" else "",
+        client_ip=client_ip,
+        return_url=return_url,
+    )
+
+
+def owner_request_raise(
+    *,
+    parties: list[Party],
+    kind: str,
+    text: str,
+    unit_id: int | None = None,
+    charge_ids: list[int] | None = None,
+    phone: str = "",
+) -> OwnerRequest:
+    """`request_raise` for the owner behind `parties`: raised as the party of the unit named
+    (or of the charges named), so that it reaches that estate's staff."""
+    party = parties[0]
+    unit = None
+    if unit_id is not None:
+        relation = (
+            UnitParty.objects.select_related("unit")
+            .filter(party__in=parties, unit_id=unit_id)
+            .order_by(F("end_date").asc(nulls_first=True), "-start_date", "pk")
+            .first()
+        )
+        if relation is None:
+            raise DomainError("that is not one of your units", field="unit")
+        unit = relation.unit
+        party = next(p for p in parties if p.pk == relation.party_id)
+    elif charge_ids:
+        first = (
+            Charge.objects.filter(pk__in=charge_ids, party__in=parties)
+            .order_by("pk")
+            .values_list("party_id", flat=True)
+            .first()
+        )
+        party = next((p for p in parties if p.pk == first), party)
+    return request_raise(
+        party=party, kind=kind, text=text, unit=unit, charge_ids=charge_ids, phone=phone
+    )
