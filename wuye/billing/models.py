@@ -254,9 +254,13 @@ class Charge(models.Model):
                 condition=Q(kind="regular") & ~Q(status="cancelled"),
                 name="charge_regular_unique",
             ),
+            # Partial on "not cancelled", like the regular key above: a cancelled run releases
+            # its metered consumption and the next run bills it again under the same key
+            # (`meter-reading:<id>`). Moving the key aside on cancel instead would edit a posted
+            # row beyond its status fields, and lose which reading the cancelled charge billed.
             models.UniqueConstraint(
                 fields=["idempotency_key"],
-                condition=Q(idempotency_key__isnull=False),
+                condition=Q(idempotency_key__isnull=False) & ~Q(status="cancelled"),
                 name="charge_idempotency_unique",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="charge_amount_positive"),

@@ -28,7 +28,7 @@ from django.utils import timezone
 from wuye.core.money import ZERO, money
 from wuye.fees.models import FeeItem, FeeStandard
 from wuye.fees.selectors import billable_consumption, standard_in_force
-from wuye.fees.services.meters import consumption_mark_billed
+from wuye.fees.services.meters import consumption_mark_billed, consumption_unmark_billed
 from wuye.registry.models import Estate, Unit, UnitParty
 
 from .. import calculations
@@ -38,6 +38,7 @@ from ._common import DomainError
 from .runs import ItemPlan, _lock_period, _post_delta
 
 METER_UNIT_LABEL = {"ton": "吨", "kWh": "度", "m³": "m³"}
+KEY_PREFIX = {"reading": "meter-reading", "apportionment": "apportionment-line"}
 
 
 def metered_items(estate_id: int) -> list[FeeItem]:
@@ -151,10 +152,9 @@ def compute(plan: ItemPlan, skips: dict[str, list[str]]) -> list[MeteredCharge]:
         text = f"{plan.cycle} {item.name} {consumption:f}{label}×{_rate_text(std.rate)}"
         if r["source"] == "apportionment":
             text += " 公摊"
-        prefix = "meter-reading" if r["source"] == "reading" else "apportionment-line"
         out.append(
             MeteredCharge(
-                key=f"{prefix}:{r['id']}",
+                key=f"{KEY_PREFIX[r['source']]}:{r['id']}",
                 source=r["source"],
                 row_id=r["id"],
                 unit_id=unit.pk,
@@ -227,6 +227,23 @@ def bill_item(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
                 line_ids=[r.row_id for r in rows if r.source == "apportionment"],
             )
         return _post_delta(run, plan, actor)
+
+
+def release(charges) -> int:
+    """Cancelling `charges` (a queryset, in the caller's transaction): the consumption they
+    billed becomes billable again, so a new run bills it once more. Their idempotency keys
+    stop blocking a new charge by themselves: the UNIQUE constraint on the key only covers
+    charges not cancelled (see `Charge`). Returns the number of consumption rows released."""
+    readings, lines = [], []
+    wanted = Q(idempotency_key__startswith=f"{KEY_PREFIX['reading']}:") | Q(
+        idempotency_key__startswith=f"{KEY_PREFIX['apportionment']}:"
+    )
+    for key in charges.filter(wanted).values_list("idempotency_key", flat=True):
+        prefix, _, row_id = key.partition(":")
+        (readings if prefix == KEY_PREFIX["reading"] else lines).append(int(row_id))
+    if readings or lines:
+        consumption_unmark_billed(reading_ids=readings, line_ids=lines)
+    return len(readings) + len(lines)
 
 
 def plans_of(estate: Estate, period: Period, as_of: date) -> list[ItemPlan]:

@@ -750,8 +750,9 @@ def billing_run_post(
 @transaction.atomic
 def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
     """Cancel a run (supervisor): reverse its ledger entries and mark its charges cancelled,
-    outstanding 0 -- nothing is deleted. Refused once any of its charges is paid, waived,
-    credited or carries a late fee."""
+    outstanding 0 -- nothing is deleted -- and release the metered consumption they billed, so
+    a new run bills it again. Refused once any of its charges is paid, waived, credited or
+    carries a late fee."""
     require_perm(actor, "billing.cancel_billingrun")
     if run.estate_id:
         require_estate(actor, run.estate_id)
@@ -787,6 +788,7 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
             idempotency_key=f"billing-run-cancel:{posting.pk}",
         )
         RunPosting.objects.filter(pk=posting.pk).update(reversal_id=reversal.pk)
+    metered.release(charges)  # before the update: `charges` excludes cancelled ones
     charges.update(status=Charge.Status.CANCELLED, outstanding=ZERO, cancelled_at=timezone.now())
     run.cancelled_by = actor if getattr(actor, "pk", None) else None
     run.cancelled_at = timezone.now()

@@ -283,6 +283,24 @@ def consumption_mark_billed(
             raise DomainError("some apportioned consumptions are already billed or not approved")
 
 
+@transaction.atomic
+def consumption_unmark_billed(
+    *, reading_ids: Sequence[int] = (), line_ids: Sequence[int] = ()
+) -> None:
+    """Billing calls this when it cancels the charges raised for these consumptions (a
+    cancelled bill run), in the same transaction: the rows become billable again. A row that is
+    not marked billed is refused -- the charges and the flags would disagree -- and nothing
+    changes."""
+    if reading_ids:
+        done = MeterReading.objects.filter(pk__in=reading_ids, billed=True).update(billed=False)
+        if done != len(set(reading_ids)):
+            raise DomainError("some meter readings to release are not billed")
+    if line_ids:
+        done = ApportionmentLine.objects.filter(pk__in=line_ids, billed=True).update(billed=False)
+        if done != len(set(line_ids)):
+            raise DomainError("some apportioned consumptions to release are not billed")
+
+
 # --- import -------------------------------------------------------------------------------------
 
 COLUMNS = {
