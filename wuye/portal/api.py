@@ -5,7 +5,7 @@ Sign in with a code sent by SMS (`auth/code`, then `auth/token`), then send
 data: anybody else's charge, receipt or order is a 404. Staff tokens and sessions open none of
 these endpoints, and owner tokens open no staff endpoint (see api_auth.py)."""
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -152,7 +152,7 @@ class ChargeDetail(OwnerView):
     def get(self, request, pk: int):
         charge = selectors.owner_charge(request.owner_parties, pk)
         if charge is None:
-            raise NotFound()
+            raise Http404
         return Response(s.OwnerChargeOut(charge).data)
 
 
@@ -197,7 +197,7 @@ class ReceiptDetail(OwnerView):
     def get(self, request, pk: int):
         receipt = selectors.owner_receipt(request.owner_parties, pk)
         if receipt is None:
-            raise NotFound()
+            raise Http404
         return Response(s.OwnerReceiptOut(receipt, context={"request": request}).data)
 
 
@@ -223,7 +223,7 @@ class ReceiptPDF(OwnerView):
     def get(self, request, pk: int):
         receipt = selectors.owner_receipt(request.owner_parties, pk)
         if receipt is None:
-            raise NotFound()
+            raise Http404
         content = receipt_pdf(receipt, paper="a5", verify_url=verify_url(request, receipt))
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="receipt-{receipt.code}.pdf"'
@@ -290,7 +290,7 @@ class OrderDetail(OwnerView):
     def get(self, request, out_trade_no: str):
         order = selectors.owner_order(request.owner_parties, out_trade_no)
         if order is None:
-            raise NotFound()
+            raise Http404
         return Response(self.get_serializer(order).data)
 
 
