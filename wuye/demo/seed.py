@@ -7,6 +7,7 @@
 4. `seed_fees()` — fee items and filed, approved, published standards (with their notice
    PDFs) per estate, and two approved vacancy discounts.
 5. `seed_billing()` — bill runs for the six months up to the current one, two waivers.
+   `seed_merchants()` — a sandbox WeChat Pay and Alipay merchant per estate (online payments).
 6. `seed_payments()` — collection at the cashier window (shifts, cash/POS/transfer, receipts):
    most paid, some ahead, a few partial, the rest 1-6 months in arrears; one prepayment.
 7. `seed_late_fees()` — late fees on what is still unpaid, where the contract has a clause.
@@ -46,6 +47,8 @@ from wuye.accounts.roles import ROLE_LABELS, ROLES, sync_roles
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.core.errors import DomainError
+from wuye.online.models import MerchantAccount
+from wuye.online.services import sandbox_merchants_ensure
 from wuye.registry.models import (
     Building,
     Estate,
@@ -305,6 +308,19 @@ def seed_owners() -> Created:
     return dict(created)
 
 
+def seed_merchants() -> Created:
+    """A sandbox WeChat Pay and Alipay merchant account per estate, so the demo's owners can
+    pay online (offline, through the sandbox gateway) and the window can scan payment codes."""
+    created = Counter()
+    for estate in Estate.objects.order_by("code"):
+        before = MerchantAccount.objects.filter(estate=estate).count()
+        sandbox_merchants_ensure(estate=estate)
+        created["merchant accounts"] += (
+            MerchantAccount.objects.filter(estate=estate).count() - before
+        )
+    return dict(created)
+
+
 # --- all ----------------------------------------------------------------------------------
 STEPS: list[tuple[str, Callable[[], Created]]] = [
     ("company", seed_company),
@@ -312,6 +328,7 @@ STEPS: list[tuple[str, Callable[[], Created]]] = [
     ("owners", seed_owners),
     ("fees", cycle.seed_fees),
     ("billing", cycle.seed_billing),
+    ("merchants", seed_merchants),
     # Not yet registered: `cycle.seed_payments` takes minutes through `payment_take` (one call
     # per party) and the late fees and messages steps come after it; see cycle.py.
 ]

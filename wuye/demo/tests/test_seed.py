@@ -250,6 +250,29 @@ def test_a_demo_login_works_through_the_login_page(seeded, db, client):
     assert client.get("/").status_code == 200
 
 
+def test_every_estate_has_a_sandbox_wechat_and_alipay_merchant_an_owner_can_pay_through(
+    seeded, db, settings
+):
+    # given the demo's merchants, and the sandbox on (as `make demo` runs it, with DEBUG)
+    settings.WUYE_PAY = {"sandbox": True}
+    from wuye.billing.models import Charge
+    from wuye.online.models import MerchantAccount, PaymentOrder
+    from wuye.online.services import order_create
+
+    for estate in Estate.objects.all():
+        accounts = MerchantAccount.objects.filter(estate=estate, is_default=True)
+        assert sorted(accounts.values_list("provider", flat=True)) == ["alipay", "wechat"]
+        assert set(accounts.values_list("mode", flat=True)) == {"sandbox"}
+    # when an owner with an open property-fee charge starts paying it by WeChat
+    charge = Charge.objects.filter(status="open", fee_item__online_payable=True).first()
+    order = order_create(
+        party=charge.party, charge_ids=[charge.pk], provider="wechat", kind="native"
+    )
+    # then the order is placed with the estate's sandbox merchant, waiting for payment
+    assert order.status == PaymentOrder.Status.CREATED
+    assert order.merchant.estate_id == charge.estate_id and order.amount == charge.outstanding
+
+
 # --- idempotent, audited once, deterministic ------------------------------------------------
 def test_the_first_run_writes_one_audit_row_per_area_not_one_per_row(seeded, db):
     # the bulk areas write one row each; the fee cycle writes through the apps' services
