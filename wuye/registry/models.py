@@ -306,3 +306,131 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ImportJob(models.Model):
+    """One uploaded registry file on its way in: checked by the background worker (every
+    error kept by row and column), previewed, and written on confirmation, all or nothing.
+
+    The states and who moves them (`TRANSITIONS`): the upload queues a check; the worker
+    checks (`checking`) and leaves a preview (`checked`) or the errors (`rejected`); staff
+    confirm (`confirmed`); the worker applies (`applying`) and the write commits together
+    with `done`, so a job is never `done` without its rows nor its rows without `done`.
+    `failed` means nothing was written and the job can be run again; `cancelled` that staff
+    discarded it, or it waited unconfirmed too long. Progress (`rows_done` of `rows_total`)
+    is written every thousand rows by small UPDATEs of this row, which is why the file's
+    bytes live apart, in `ImportFile`."""
+
+    class Kind(models.TextChoices):
+        BUILDINGS = "buildings", _("Buildings")
+        UNITS = "units", _("Units")
+        OWNERS = "owners", _("Owners")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked: ready to import")
+        REJECTED = "rejected", _("Rejected: the file has errors")
+        CONFIRMED = "confirmed", _("Confirmed: waiting to be written")
+        APPLYING = "applying", _("Writing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed: nothing was written")
+        CANCELLED = "cancelled", _("Discarded")
+
+    class Step(models.TextChoices):
+        NONE = "", _("Waiting")
+        READING = "reading", _("Checking rows")
+        WRITING = "writing", _("Writing")
+
+    # a second upload of the same file finds the job while it is in one of these states
+    PENDING = ("queued", "checking", "checked", "confirmed", "applying")
+    RUNNING = ("checking", "applying")
+    TRANSITIONS = {
+        "queued": {"checking", "cancelled", "failed"},
+        "checking": {"checked", "rejected", "failed"},
+        "checked": {"confirmed", "cancelled"},
+        "confirmed": {"applying", "failed"},
+        "applying": {"done", "rejected", "failed"},
+        "failed": {"queued"},
+        "rejected": set(),
+        "done": set(),
+        "cancelled": set(),
+    }
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="import_jobs")
+    kind = models.CharField(_("what the file holds"), max_length=10, choices=Kind.choices)
+    filename = models.CharField(_("file"), max_length=255)
+    size = models.PositiveBigIntegerField(_("bytes"), default=0)
+    sha256 = models.CharField(max_length=64)
+    update = models.BooleanField(_("updates allowed"), default=False)
+    create_buildings = models.BooleanField(_("creates buildings"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    step = models.CharField(max_length=10, choices=Step.choices, default=Step.NONE, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    # the first ERRORS_KEPT errors as [row, column, reason]; errors_total counts them all
+    errors = models.JSONField(default=list, blank=True)
+    errors_total = models.PositiveIntegerField(default=0)
+    # columns, ignored columns, the first rows and the counts to write (or written)
+    report = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # the last sign of life from the worker: a running job silent for long has lost it
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estate", "kind", "sha256"],
+                condition=Q(state__in=["queued", "checking", "checked", "confirmed", "applying"]),
+                name="importjob_one_pending_per_file",
+            ),
+        ]
+        indexes = [models.Index(fields=["estate", "-created_at"], name="importjob_estate_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in self.PENDING and self.state != self.State.CHECKED
+
+
+class ImportFile(models.Model):
+    """The bytes of an uploaded import file, kept in the database so that every web process
+    and every worker, on any machine, reads the same file, and it survives restarts without
+    shared disk; apart from `ImportJob` because SQLite rewrites a whole row on UPDATE and the
+    job row is updated every thousand rows. Deleted seven days after the job ends."""
+
+    job = models.OneToOneField(
+        ImportJob, on_delete=models.CASCADE, primary_key=True, related_name="file"
+    )
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("import file")
+        verbose_name_plural = _("import files")
+        ordering = ["job_id"]
+
+    def __str__(self) -> str:
+        return f"file of import job {self.job_id}"

@@ -18,6 +18,7 @@ Decisions (docs: the module docstrings and README):
 """
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -31,7 +32,8 @@ from ..models import Estate
 from ..selectors import visible_estate_ids
 from . import plan as planning
 from .plan import Checked, RowError
-from .reading import FileUnreadable, Sheet, Workbook, open_table
+from .progress import WRITING, Progress, counted
+from .reading import FileUnreadable, Sheet, Workbook, open_table, rows_estimate
 from .write import apply
 
 KINDS = ("buildings", "units", "owners")
@@ -87,7 +89,7 @@ class ImportRejected(DomainError):
         self.report = report
 
 
-def _authorise(actor, estate: Estate) -> None:
+def authorise(actor, estate: Estate) -> None:
     """Checked once per import: the import permission and the estate. `actor=None` is the
     server's operator on the command line (as for every service)."""
     if actor is None:
@@ -109,7 +111,7 @@ def _pick_sheet(book: Workbook, kind: str) -> Sheet:
     return book.sheets[0]
 
 
-def _sha256(file: IO[bytes]) -> str:
+def file_sha256(file: IO[bytes]) -> str:
     digest = hashlib.sha256()
     file.seek(0)
     for chunk in iter(lambda: file.read(1 << 20), b""):
@@ -127,12 +129,14 @@ def import_check(
     filename: str,
     update: bool = False,
     create_buildings: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Read and validate the whole file; write nothing. Every error is in `report.errors`."""
+    """Read and validate the whole file; write nothing. Every error is in `report.errors`.
+    `progress` hears how many of the sheet's rows have been read, every thousand."""
     if kind not in KINDS:
         raise DomainError(f"unknown import kind {kind!r}: use {', '.join(KINDS)}", field="kind")
-    _authorise(actor, estate)
-    report = ImportReport(kind=kind, estate=estate, filename=filename, sha256=_sha256(file))
+    authorise(actor, estate)
+    report = ImportReport(kind=kind, estate=estate, filename=filename, sha256=file_sha256(file))
     checked = Checked()
     try:
         book = open_table(file, filename)
@@ -141,6 +145,8 @@ def import_check(
         return report
     try:
         sheet = _pick_sheet(book, kind)
+        if progress is not None:
+            sheet.rows = counted(sheet.rows, sheet.count_rows(), progress)
         if kind == "buildings":
             planning.check_buildings(sheet, estate=estate, update=update, checked=checked)
         elif kind == "units":
@@ -177,9 +183,16 @@ def import_apply(
     filename: str,
     update: bool = False,
     create_buildings: bool = False,
+    progress: Progress | None = None,
+    before_commit: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Validate the whole file and, if it has no error at all, write it in one transaction
-    with one audit row. Raises `ImportRejected` (nothing written) otherwise."""
+    with one audit row. Raises `ImportRejected` (nothing written) otherwise.
+
+    The check runs outside the transaction (a minute of reading must not hold the write lock
+    that SQLite's IMMEDIATE transactions take); `progress` hears of rows read, then of
+    records written. `before_commit(report)` runs last inside the transaction: what it
+    writes commits with the import or not at all (the import job's `done`)."""
     report = import_check(
         actor=actor,
         estate=estate,
@@ -188,12 +201,15 @@ def import_apply(
         filename=filename,
         update=update,
         create_buildings=create_buildings,
+        progress=progress,
     )
     if not report.ok:
         raise ImportRejected(report)
+    if progress is not None:  # told before the transaction, where everyone can see it
+        progress(WRITING, 0, report.checked.plan.records())
     try:
         with transaction.atomic():
-            apply(report.checked.plan, estate_id=estate.pk)
+            apply(report.checked.plan, estate_id=estate.pk, progress=progress)
             audit_record(
                 actor=actor,
                 action=AuditEvent.Action.IMPORT,
@@ -213,6 +229,8 @@ def import_apply(
                     **report.counts,
                 },
             )
+            if before_commit is not None:
+                before_commit(report)
     except IntegrityError as exc:
         raise DomainError(
             f"the registry changed while importing ({exc}); nothing was written, run it again"
@@ -226,7 +244,10 @@ __all__ = [
     "KINDS",
     "ImportRejected",
     "ImportReport",
+    "Progress",
     "RowError",
+    "file_sha256",
     "import_apply",
     "import_check",
+    "rows_estimate",
 ]

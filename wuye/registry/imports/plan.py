@@ -60,6 +60,10 @@ class Plan:
             "ownerships_ended": len(self.relations_ended),
         }
 
+    def records(self) -> int:
+        """How many records writing the plan creates or changes."""
+        return sum(self.counts().values()) + len(self.relations_payer)
+
 
 @dataclass
 class Checked:

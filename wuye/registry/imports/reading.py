@@ -1,14 +1,15 @@
 """Opening an uploaded registry file: .xlsx through openpyxl in read-only mode, .csv in
 UTF-8 (with or without BOM), GBK/GB18030 or UTF-16, separated by commas, tabs or semicolons.
 
-Rows come out as (row number as the spreadsheet shows it, tuple of raw values)."""
+Rows come out as (row number as the spreadsheet shows it, tuple of raw values). Each sheet
+also says how many rows it has (cheaply, before they are parsed) so a progress bar has a total."""
 
 import codecs
 import contextlib
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -23,6 +24,9 @@ class FileUnreadable(CellError):
 class Sheet:
     name: str
     rows: Iterator[tuple[int, tuple]]
+    # how many rows the sheet has, header and blank rows included (an estimate: a CSV cell
+    # holding a line break counts twice); counted on demand
+    count_rows: Callable[[], int] = lambda: 0
 
 
 @dataclass
@@ -61,7 +65,7 @@ def _open_xlsx(file: IO[bytes]) -> Workbook:
     sheets = []
     for ws in book.worksheets:
         ws.reset_dimensions()  # some tools write a wrong <dimension>; read to the real end
-        sheets.append(Sheet(ws.title, _xlsx_rows(ws)))
+        sheets.append(Sheet(ws.title, _xlsx_rows(ws), lambda ws=ws: _xlsx_row_count(ws)))
     return Workbook("xlsx", sheets, _close=book.close)
 
 
@@ -143,6 +147,70 @@ def _xlsx_rows(ws) -> Iterator[tuple[int, tuple]]:
             yield number, tuple(values)
 
 
+# <row ...> and <row> as most tools write them, and <x:row ...> as some .NET writers do
+_ROW_TAGS = (b"<row ", b"<row>", b":row ", b":row>")
+
+
+def _count_row_tags(source: IO[bytes], limit: int | None = None) -> int:
+    """The number of <row> elements in a worksheet's XML, by a byte scan of the decompressed
+    part (about 0.05 s per 100,000 rows, against a minute to parse them; the stored
+    <dimension> would be free but is wrong in files from some tools). Stops early once past
+    `limit`."""
+    count = 0
+    tail = b""
+    for chunk in iter(lambda: source.read(1 << 20), b""):
+        block = tail + chunk
+        cut = block.rfind(b"<")  # a tag cut in two by the chunk is counted with the next one
+        cut = len(block) if cut < 0 else cut
+        count += sum(block.count(tag, 0, cut) for tag in _ROW_TAGS)
+        tail = block[cut:]
+        if limit is not None and count > limit:
+            return count
+    tail += b" "
+    return count + sum(tail.count(tag) for tag in _ROW_TAGS)
+
+
+def _xlsx_row_count(ws) -> int:
+    try:
+        source = ws._get_source()
+    except AttributeError:
+        return ws.max_row or 0
+    with source:
+        return _count_row_tags(source)
+
+
+def rows_estimate(file: IO[bytes], limit: int | None = None) -> int:
+    """How many rows the file's biggest sheet has (header and blank rows included), without
+    parsing it: enough to decide whether checking it is a job for the background worker.
+    0 when the file cannot be read (the check says why)."""
+    file.seek(0)
+    try:
+        if file.read(4) == b"PK\x03\x04":
+            file.seek(0)
+            try:
+                with zipfile.ZipFile(file) as archive:
+                    names = [
+                        n
+                        for n in archive.namelist()
+                        if n.startswith("xl/worksheets/") and n.endswith(".xml")
+                    ]
+                    counts = [0]
+                    for name in names:
+                        with archive.open(name) as part:
+                            counts.append(_count_row_tags(part, limit))
+                    return max(counts)
+            except (zipfile.BadZipFile, OSError, KeyError):
+                return 0
+        file.seek(0)
+        data = file.read()
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            data = data.decode("utf-16", errors="replace").encode()
+        # a line feed is one byte in UTF-8 and GBK alike (GBK's trail bytes are >= 0x40)
+        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    finally:
+        file.seek(0)
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """The text of a CSV file and the encoding it was in: UTF-8 (BOM or not), UTF-16 with a
     BOM (Excel's "Unicode text"), else GB18030, the superset of GBK that Excel on Chinese
@@ -167,4 +235,5 @@ def _open_csv(data: bytes) -> Workbook:
     delimiter = max([",", "\t", ";"], key=first_line.count)
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
     rows = ((n, tuple(row)) for n, row in enumerate(reader, start=1))
-    return Workbook("csv", [Sheet("", rows)], encoding=encoding)
+    lines = content.count("\n") + (0 if content.endswith("\n") else 1)
+    return Workbook("csv", [Sheet("", rows, lambda: lines)], encoding=encoding)

@@ -4,7 +4,8 @@ New rows go in with one multi-row statement per batch (executemany on SQLite, CO
 PostgreSQL) built from the model's own fields, defaults and value adapters: at 100,000 rows,
 building model instances for bulk_create cost more than the whole rest of the import. Ids
 are read back in one query per table by natural key (unit number, payment reference).
-Updates, which are few, use the ORM's bulk_update."""
+Updates, which are few, use the ORM's bulk_update. Progress is told every thousand records
+(`progress.Written`)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from wuye.core.crypto import EncryptedTextField
 
 from ..models import Building, Party, Unit, UnitParty, new_payment_ref
 from .plan import Plan
+from .progress import EVERY, Progress, Written
 
 BATCH = 5000
 
@@ -36,10 +38,15 @@ def _adapter(field) -> Callable[[Any], Any]:
     return lambda value: value
 
 
-def insert_rows(model: type[Model], rows: list[dict[str, Any]], **common: Any) -> None:
+def insert_rows(
+    model: type[Model],
+    rows: list[dict[str, Any]],
+    written: Callable[[int], None] | None = None,
+    **common: Any,
+) -> None:
     """INSERT `rows` (dicts by field attname) into `model`'s table. Fields a row leaves out
     take `common`, else the field's default (auto_now_add: now); values pass through the
-    same adapters Django uses."""
+    same adapters Django uses. `written(n)` is told of every EVERY rows sent."""
     if not rows:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -65,13 +72,17 @@ def insert_rows(model: type[Model], rows: list[dict[str, Any]], **common: Any) -
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # psycopg 3: COPY is the fast path
             with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
+                for index, row in enumerate(rows, start=1):
                     copy.write_row(
                         [
                             c if a is None else a(row.get(n)) if row.get(n) is not None else None
                             for n, a, c in plan
                         ]
                     )
+                    if written and index % EVERY == 0:
+                        written(EVERY)
+            if written:
+                written(len(rows) % EVERY)
             return
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (model meta)
@@ -86,6 +97,8 @@ def insert_rows(model: type[Model], rows: list[dict[str, Any]], **common: Any) -
                     for row in rows[start : start + BATCH]
                 ],
             )
+            if written:
+                written(len(rows[start : start + BATCH]))
 
 
 def _defaults(model: type[Model], rows: list[dict[str, Any]], names: tuple[str, ...]) -> None:
@@ -119,16 +132,19 @@ def _unique_payment_refs(parties: list[dict[str, Any]]) -> None:
                 break
 
 
-def apply(plan: Plan, *, estate_id: int) -> None:
+def apply(plan: Plan, *, estate_id: int, progress: Progress | None = None) -> None:
+    written = Written(plan.records(), progress)
     if plan.buildings_new:
         Building.objects.bulk_create(plan.buildings_new)
         ids = dict(Building.objects.filter(estate_id=estate_id).values_list("code", "id"))
         for building in plan.buildings_new:
             building.pk = ids[building.code]
+        written(len(plan.buildings_new))
     if plan.buildings_changed:
         Building.objects.bulk_update(
             plan.buildings_changed, sorted(plan.building_fields), batch_size=500
         )
+        written(len(plan.buildings_changed))
     if plan.units_new:
         unit_fields = (
             "entrance",
@@ -142,12 +158,13 @@ def apply(plan: Plan, *, estate_id: int) -> None:
         _defaults(Unit, plan.units_new, unit_fields)
         for row in plan.units_new:
             row["building_id"] = row.pop("building").pk
-        insert_rows(Unit, plan.units_new, estate_id=estate_id)
+        insert_rows(Unit, plan.units_new, written, estate_id=estate_id)
     if plan.units_changed:
         for unit in plan.units_changed:
             if "building" in plan.unit_fields:
                 unit.building_id = unit.building.pk
         Unit.objects.bulk_update(plan.units_changed, sorted(plan.unit_fields), batch_size=500)
+        written(len(plan.units_changed))
     if plan.parties_new:
         _defaults(
             Party,
@@ -155,7 +172,7 @@ def apply(plan: Plan, *, estate_id: int) -> None:
             ("mobile", "phone_alt", "id_number", "email", "mailing_address"),
         )
         _unique_payment_refs(plan.parties_new)
-        insert_rows(Party, plan.parties_new, estate_id=estate_id)
+        insert_rows(Party, plan.parties_new, written, estate_id=estate_id)
     if plan.parties_changed:
         parties = Party.objects.in_bulk(list(plan.parties_changed))
         fields: set[str] = {"phone_tails"}
@@ -166,16 +183,19 @@ def apply(plan: Plan, *, estate_id: int) -> None:
             fields.update(changes)
             party.phone_tails = " ".join(p[-4:] for p in (party.mobile, party.phone_alt) if p)
         Party.objects.bulk_update(list(parties.values()), sorted(fields), batch_size=500)
+        written(len(parties))
     if plan.relations_ended:
         relations = UnitParty.objects.in_bulk(list(plan.relations_ended))
         for pk, end in plan.relations_ended.items():
             relations[pk].end_date = end
         UnitParty.objects.bulk_update(list(relations.values()), ["end_date"], batch_size=500)
+        written(len(relations))
     if plan.relations_payer:
         relations = UnitParty.objects.in_bulk(list(plan.relations_payer))
         for pk, is_payer in plan.relations_payer.items():
             relations[pk].is_payer = is_payer
         UnitParty.objects.bulk_update(list(relations.values()), ["is_payer"], batch_size=500)
+        written(len(relations))
     if plan.relations_new:
         unit_ids = dict(Unit.objects.filter(estate_id=estate_id).values_list("number", "id"))
         party_ids = {}
@@ -196,4 +216,4 @@ def apply(plan: Plan, *, estate_id: int) -> None:
             }
             for rel in plan.relations_new
         ]
-        insert_rows(UnitParty, rows, estate_id=estate_id)
+        insert_rows(UnitParty, rows, written, estate_id=estate_id)
