@@ -259,6 +259,9 @@ class OrderList(OwnerView, generics.ListAPIView):
     )
     @owner_idempotent
     def post(self, request):
+        # With an Idempotency-Key the order commits together with the key, after the provider
+        # answered; the only rows held meanwhile are those two new ones (and a retry of the
+        # same key, which waits for them and replays the answer).
         data = _valid(s.OwnerOrderIn, request.data)
         order = services.owner_order_create(
             parties=request.owner_parties,

@@ -120,6 +120,20 @@ def test_a_retried_post_with_the_same_key_gives_the_same_order(app, charges, san
     assert OwnerIdempotencyRecord.objects.count() == 1
 
 
+def test_a_provider_that_cannot_be_reached_is_a_503_to_try_again(app, charges, estate):
+    from wuye.online.models import MerchantAccount
+
+    # given a live WeChat Pay account whose credentials are missing
+    MerchantAccount.objects.create(
+        estate=estate, provider="wechat", code="hy-missing", name="微信", is_default=True
+    )
+    response = app.post(ORDERS, {"charge_ids": [charges[0].pk], "provider": "wechat"})
+    assert response.status_code == 503 and response.json()["code"] == "provider_unavailable"
+    # the order it tried is closed with the reason, nothing awaits payment
+    order = PaymentOrder.objects.get()
+    assert order.status == "closed" and "credentials" in order.start_error
+
+
 def test_a_refused_order_forgets_its_key(app, charges, sandbox_accounts, stranger):
     bad = app.post(
         ORDERS, {"charge_ids": [999999], "provider": "wechat"}, HTTP_IDEMPOTENCY_KEY="k1"

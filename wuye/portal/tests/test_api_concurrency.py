@@ -1,0 +1,59 @@
+"""On PostgreSQL: an app that fires the same order request several times at once (a flaky
+network retrying in parallel) with one Idempotency-Key gets one order, the same to every copy.
+The UNIQUE (phone, key) constraint decides, not a check before writing."""
+
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+
+from wuye.online.models import PaymentOrder
+from wuye.portal.models import OwnerIdempotencyRecord
+
+from .test_api_auth import app_for, sign_in
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+
+def _race(count, send):
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(send(i))
+        except Exception as exc:  # collected, the assertion shows it
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+def test_four_copies_of_one_order_request_at_once_make_one_order(owner, charges, sandbox_accounts):
+    cache.clear()
+    token = sign_in(owner.mobile)
+    body = {"charge_ids": [c.pk for c in charges], "provider": "wechat"}
+
+    def send(i):
+        response = app_for(token).post(
+            "/api/v1/owner/orders", body, HTTP_IDEMPOTENCY_KEY="same-tap"
+        )
+        return response.status_code, response.json().get("out_trade_no")
+
+    results = _race(4, send)
+    assert {status for status, _ in results} == {201}
+    assert len({number for _, number in results}) == 1
+    assert PaymentOrder.objects.count() == 1
+    assert OwnerIdempotencyRecord.objects.count() == 1
