@@ -14,8 +14,8 @@ class JobRun(models.Model):
     (job, slot, trigger): two schedulers ticking in the same slot enqueue the job once."""
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", _("Schedule")
-        MANUAL = "manual", _("Run now")
+        SCHEDULE = "schedule", _("Scheduled")
+        MANUAL = "manual", _("By hand")
 
     class State(models.TextChoices):
         ENQUEUED = "enqueued", _("Queued")

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task_backends
@@ -159,9 +159,12 @@ def job_runs_refresh(*, limit: int = REFRESH_LIMIT) -> int:
         except TaskResultDoesNotExist:
             run.state = JobRun.State.FAILED
             run.error = _("The task's result is gone from the queue (deleted).")
-        except Exception:  # one unreadable result must not stop the tick
+        except DatabaseError:
+            raise  # the database is away: this tick fails, the next one retries
+        except Exception as exc:  # e.g. the task was renamed: it cannot run, say so once
             log.exception("cannot read the task result of job run %s", run.pk)
-            continue
+            run.state = JobRun.State.FAILED
+            run.error = f"{type(exc).__name__}: {exc}"[:2000]
         if (run.state, run.finished_at, run.error) != before:
             run.save(update_fields=["state", "finished_at", "error"])
             changed += 1

@@ -112,7 +112,17 @@ def test_a_result_deleted_from_the_queue_fails_the_run(every_minute):
     scheduler_tick(now=datetime(2026, 3, 10, 9, 0, tzinfo=UTC), jobs=(every_minute,))
     DBTaskResult.objects.all().delete()
     job_runs_refresh()
-    assert JobRun.objects.get().state == JobRun.State.FAILED
+    run = JobRun.objects.get()
+    assert run.state == JobRun.State.FAILED and "gone from the queue" in run.error
+
+
+def test_a_queued_task_renamed_since_fails_the_run_instead_of_staying_queued(every_minute):
+    scheduler_tick(now=datetime(2026, 3, 10, 9, 0, tzinfo=UTC), jobs=(every_minute,))
+    DBTaskResult.objects.update(task_path="wuye.scheduler.tests.tasks.renamed")
+    assert job_runs_refresh() == 1
+    run = JobRun.objects.get()
+    assert run.state == JobRun.State.FAILED and "renamed" in run.error
+    assert job_runs_refresh() == 0
 
 
 def test_thirty_days_of_runs_are_kept_and_the_tick_leaves_a_heartbeat(nightly):
