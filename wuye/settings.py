@@ -223,6 +223,8 @@ WUYE = {
 # the environment; every key is described in wuye/notifications/README.md. Default: the demo
 # backend that records messages in the outbox without sending.
 WUYE_NOTIFY = json.loads(os.environ.get("WUYE_NOTIFY", "{}"))
+# The owners' portal and app: sign-in limits and token lifetimes (wuye/portal/services.py DEFAULTS).
+WUYE_PORTAL = json.loads(os.environ.get("WUYE_PORTAL", "{}"))
 
 LOGGING = {
     "version": 1,
