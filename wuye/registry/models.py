@@ -405,7 +405,7 @@ class ImportJob(models.Model):
 
     @property
     def progress_percent(self) -> int:
-        if self.state == self.State.DONE:
+        if self.state in (self.State.CHECKED, self.State.REJECTED, self.State.DONE):
             return 100
         if not self.rows_total:
             return 0

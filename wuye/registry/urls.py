@@ -20,6 +20,9 @@ urlpatterns = [
     path("parties/<int:pk>/notes/", views.note_add, name="note_add"),
     path("contracts/<int:pk>/edit/", views.contract_edit, name="contract_edit"),
     path("import/", views_import.import_start, name="import"),
-    path("import/<str:token>/", views_import.import_confirm, name="import_confirm"),
+    path("import/jobs/<int:pk>/", views_import.import_job, name="import_job"),
+    path("import/jobs/<int:pk>/confirm/", views_import.import_confirm, name="import_confirm"),
+    path("import/jobs/<int:pk>/discard/", views_import.import_discard, name="import_discard"),
+    path("import/jobs/<int:pk>/retry/", views_import.import_retry, name="import_retry"),
     path("export/<str:kind>/", views_import.export, name="export"),
 ]

@@ -1,8 +1,8 @@
-"""Import and export pages: upload -> validated preview (counts, first rows, every error) ->
-confirm -> written; and downloads of buildings, units and owners. Thin: the work is in
-`wuye.registry.imports` and `wuye.registry.exports`."""
+"""Import and export pages: upload -> an import job, checked in the background with a
+progress bar (or at once for a small file) -> preview (counts, first rows, every error) ->
+confirm -> written, all or nothing; and downloads of buildings, units and owners. Thin: the
+work is in `wuye.registry.imports` (and its `jobs`) and `wuye.registry.exports`."""
 
-import secrets
 import tempfile
 from pathlib import PurePath
 
@@ -10,24 +10,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpForbidden
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.core.errors import DomainError, PermissionDenied
 
-from . import exports
-from .imports import ImportRejected, ImportReport, import_apply, import_check
-from .models import Estate
+from . import exports, tasks
+from .imports import jobs
+from .models import Estate, ImportJob
 from .selectors import estates_for, get_scoped
 
-SESSION_PREFIX = "wuye_import_"
 IMPORT_PERM = "registry.import_registry"
 EXPORT_PERM = "registry.export_registry"
 COUNT_LABELS = {
@@ -40,6 +37,8 @@ COUNT_LABELS = {
     "ownerships_created": gettext_lazy("ownerships recorded"),
     "ownerships_ended": gettext_lazy("earlier ownerships ended (transfers)"),
 }
+# a queued job waiting longer than this says that no worker seems to be running
+WORKER_PATIENCE_SECONDS = 30
 
 
 class ImportForm(forms.Form):
@@ -84,47 +83,25 @@ def _estate_or_404(request, value) -> Estate:
     return get_scoped(Estate.objects.filter(is_active=True), request.user, "id", pk=int(value))
 
 
-def _forget_pending(request) -> None:
-    """Drop this user's earlier uploads that were never confirmed."""
-    for key in [k for k, _v in request.session.items() if k.startswith(SESSION_PREFIX)]:
-        default_storage.delete(request.session.pop(key)["path"])
+def _job_or_404(request, pk: int) -> ImportJob:
+    _require(request, IMPORT_PERM)
+    return jobs.import_job_get(request.user, pk)
 
 
-def _run(service, request, pending: dict, estate: Estate) -> ImportReport:
-    with default_storage.open(pending["path"], "rb") as handle:
-        try:
-            return service(
-                actor=request.user,
-                estate=estate,
-                kind=pending["kind"],
-                file=handle,
-                filename=pending["filename"],
-                update=pending["update"],
-                create_buildings=pending["create_buildings"],
-            )
-        except PermissionDenied as exc:
-            raise HttpForbidden(str(exc)) from exc
+def _job_page(job: ImportJob):
+    return redirect("registry:import_job", pk=job.pk)
 
 
-def _preview(request, report: ImportReport, token: str, pending: dict, status: int = 200):
-    rows = [
-        {
-            "row": item["row"],
-            "cells": [
-                item["values"].get(column.key, item["raw"].get(column.key, ""))
-                for _shown, column in (report.checked.columns if report.checked else [])
-            ],
-        }
-        for item in report.preview
-    ]
-    context = {
-        "report": report,
-        "token": token,
-        "pending": pending,
-        "rows": rows,
-        "counts": {COUNT_LABELS[k]: v for k, v in report.counts.items() if v},
-    }
-    return render(request, "registry/import_preview.html", context, status=status)
+def _imported(request, job: ImportJob):
+    """A small import written in the request: say so and show the records, as before."""
+    text = {
+        "units": _("Imported %(count)d units"),
+        "buildings": _("Imported %(count)d buildings"),
+        "owners": _("Imported %(count)d ownerships"),
+    }[job.kind]
+    messages.success(request, text % {"count": job.report.get("imported", 0)})
+    target = "registry:party_list" if job.kind == "owners" else "registry:unit_list"
+    return redirect(f"{reverse(target)}?estate={job.estate_id}")
 
 
 @login_required
@@ -136,22 +113,27 @@ def import_start(request):
             _estate_or_404(request, request.POST["estate"])  # another estate: 404
         form = ImportForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
-            _forget_pending(request)
             upload = form.cleaned_data["file"]
-            token = secrets.token_urlsafe(16)
-            name = get_valid_filename(PurePath(upload.name).name) or "upload"
-            path = default_storage.save(f"imports/{token}/{name}", upload)
-            pending = {
-                "path": path,
-                "filename": PurePath(upload.name).name,
-                "kind": form.cleaned_data["kind"],
-                "estate_id": form.cleaned_data["estate"].pk,
-                "update": form.cleaned_data["update"],
-                "create_buildings": form.cleaned_data["create_buildings"],
-            }
-            request.session[SESSION_PREFIX + token] = pending
-            report = _run(import_check, request, pending, form.cleaned_data["estate"])
-            return _preview(request, report, token, pending)
+            jobs.import_jobs_sweep()  # a safety net for installations without the scheduler
+            try:
+                job, created = jobs.import_job_upload(
+                    actor=request.user,
+                    estate=form.cleaned_data["estate"],
+                    kind=form.cleaned_data["kind"],
+                    content=upload.read(),
+                    filename=PurePath(upload.name).name,
+                    update=form.cleaned_data["update"],
+                    create_buildings=form.cleaned_data["create_buildings"],
+                )
+            except PermissionDenied as exc:
+                raise HttpForbidden(str(exc)) from exc
+            if not created:
+                messages.info(request, _("This file is already being imported: here it is."))
+            elif jobs.runs_in_request(job):
+                jobs.import_job_check(job_id=job.pk)
+            else:
+                tasks.check_import.enqueue(job.pk)
+            return _job_page(job)
     else:
         form = ImportForm(user=request.user, initial={"kind": request.GET.get("kind", "units")})
     return render(
@@ -161,37 +143,82 @@ def import_start(request):
             "form": form,
             "can_export": request.user.has_perm(EXPORT_PERM),
             "estates": estates_for(request.user),
+            "jobs": jobs.import_jobs_for(request.user),
         },
     )
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def import_confirm(request, token):
-    _require(request, IMPORT_PERM)
-    pending = request.session.get(SESSION_PREFIX + token)
-    if pending is None or not default_storage.exists(pending["path"]):
-        raise Http404("import")
-    estate = _estate_or_404(request, pending["estate_id"])
-    if request.method == "GET":
-        return _preview(request, _run(import_check, request, pending, estate), token, pending)
+@require_GET
+def import_job(request, pk: int):
+    """The job's page; with htmx, only its status block (polled every 2 s while it runs)."""
+    job = _job_or_404(request, pk)
+    waiting = (timezone.now() - (job.started_at or job.created_at)).total_seconds()
+    writing_blind = job.step == ImportJob.Step.WRITING and not jobs.write_progress_visible()
+    context = {
+        "job": job,
+        "percent": 100 if writing_blind else job.progress_percent,
+        "counts": {COUNT_LABELS[k]: v for k, v in job.report.get("counts", {}).items() if v},
+        "write_progress_visible": jobs.write_progress_visible(),
+        "no_worker": job.state in (ImportJob.State.QUEUED, ImportJob.State.CONFIRMED)
+        and waiting > WORKER_PATIENCE_SECONDS,
+        "errors_hidden": job.errors_total - len(job.errors),
+    }
+    template = "registry/_import_job.html" if request.htmx else "registry/import_job.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def import_confirm(request, pk: int):
+    job = _job_or_404(request, pk)
     try:
-        report = _run(import_apply, request, pending, estate)
-    except ImportRejected as exc:  # the data changed since the preview: show why
-        return _preview(request, exc.report, token, pending, status=409)
+        job = jobs.import_job_confirm(actor=request.user, job=job)
+    except PermissionDenied as exc:
+        raise HttpForbidden(str(exc)) from exc
     except DomainError as exc:
-        messages.error(request, str(exc))
-        return redirect("registry:import")
-    default_storage.delete(pending["path"])
-    request.session.pop(SESSION_PREFIX + token, None)
-    text = {
-        "units": _("Imported %(count)d units"),
-        "buildings": _("Imported %(count)d buildings"),
-        "owners": _("Imported %(count)d ownerships"),
-    }[report.kind]
-    messages.success(request, text % {"count": report.imported})
-    target = "registry:party_list" if report.kind == "owners" else "registry:unit_list"
-    return redirect(f"{reverse(target)}?estate={estate.pk}")
+        messages.error(request, exc.message)
+        return _job_page(job)
+    if not jobs.runs_in_request(job):
+        tasks.apply_import.enqueue(job.pk)
+        return _job_page(job)
+    job = jobs.import_job_apply(job_id=job.pk)
+    if job.state == ImportJob.State.DONE:
+        return _imported(request, job)
+    return _job_page(job)  # the registry changed since the preview: the page says why
+
+
+@login_required
+@require_POST
+def import_discard(request, pk: int):
+    job = _job_or_404(request, pk)
+    try:
+        jobs.import_job_discard(actor=request.user, job=job)
+    except PermissionDenied as exc:
+        raise HttpForbidden(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _job_page(job)
+    messages.info(request, _("The import was discarded; nothing was written."))
+    return redirect("registry:import")
+
+
+@login_required
+@require_POST
+def import_retry(request, pk: int):
+    job = _job_or_404(request, pk)
+    try:
+        job = jobs.import_job_retry(actor=request.user, job=job)
+    except PermissionDenied as exc:
+        raise HttpForbidden(str(exc)) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _job_page(job)
+    if jobs.runs_in_request(job):
+        jobs.import_job_check(job_id=job.pk)
+    else:
+        tasks.check_import.enqueue(job.pk)
+    return _job_page(job)
 
 
 @login_required
