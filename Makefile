@@ -33,10 +33,11 @@ demo: install
 	-@$(MAKE) --no-print-directory sysdeps
 	$(BIN)/wuye migrate --no-input
 	$(BIN)/wuye seed-demo --url http://$(HOST):$(PORT)/
-	@echo "starting the background worker and the web server on http://$(HOST):$(PORT)/"
+	@echo "starting the background worker, the scheduler and the web server on http://$(HOST):$(PORT)/"
 	@mkdir -p var
 	@$(BIN)/wuye db_worker --queue-name '*' > var/worker.log 2>&1 & echo $$! > var/worker.pid
-	@trap 'kill $$(cat var/worker.pid) 2>/dev/null' EXIT INT TERM; \
+	@$(BIN)/wuye schedule > var/scheduler.log 2>&1 & echo $$! > var/scheduler.pid
+	@trap 'kill $$(cat var/worker.pid) $$(cat var/scheduler.pid) 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-true} $(BIN)/wuye runserver $(HOST):$(PORT) --noreload
 
 test: install

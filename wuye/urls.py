@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("wuye.accounts.urls")),
     path("registry/", include("wuye.registry.urls")),
     path("audit/", include("wuye.accounts.urls_audit")),
+    path("jobs/", include("wuye.scheduler.urls")),
     path("ledger/", include("wuye.ledger.urls")),
     path("fees/", include("wuye.fees.urls")),
     path("billing/", include("wuye.billing.urls")),

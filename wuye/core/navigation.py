@@ -93,6 +93,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         _("Administration"),
         [
             NavItem(_("Audit log"), "audit:list", "audit.view_auditevent"),
+            NavItem(_("Scheduled jobs"), "scheduler:job_list", "scheduler.view_jobrun"),
         ],
     ),
 ]
