@@ -228,3 +228,27 @@ def test_asking_again_within_the_minute_is_429_for_any_number(owner):
         assert client.post(CODE, {"phone": phone}, format="json").status_code == 202
         again = client.post(CODE, {"phone": phone}, format="json")
         assert again.status_code == 429 and "wait a minute" in again.json()["detail"]
+
+
+def test_the_daily_purge_task_forgets_tokens_dead_for_a_month(db):
+    # given a token that lapsed 31 days ago and one still alive
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wuye.portal.models import OwnerToken
+    from wuye.portal.tasks import purge_owner_api
+
+    now = timezone.now()
+    dead = OwnerToken.objects.create(
+        key_hash="a" * 64, phone="13800000001", expires_at=now - timedelta(days=31)
+    )
+    alive = OwnerToken.objects.create(
+        key_hash="b" * 64, phone="13800000002", expires_at=now + timedelta(days=1)
+    )
+    # when the scheduled job runs
+    result = purge_owner_api.call()
+    # then only the dead one is gone
+    assert not OwnerToken.objects.filter(pk=dead.pk).exists()
+    assert OwnerToken.objects.filter(pk=alive.pk).exists()
+    assert result["tokens"] == 1

@@ -99,6 +99,7 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "notifications.dispatch_due": "every 5 minutes",
         "online.sweep_orders": "every minute",
         "audit.purge_idempotency_records": "daily at 03:00",
+        "portal.purge_owner_api": "daily at 03:10",
     }
     for job in jobs.values():
         task = task_of(job)
