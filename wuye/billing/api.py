@@ -170,6 +170,8 @@ class StatementView(APIView):
                 "party": party.pk,
                 "payment_ref": party.payment_ref,
                 "closing": str(st.closing),
+                "open_charges": str(st.open_charges),
+                "prepaid": str(st.prepaid),
                 "lines": [
                     {
                         "date": line.date,

@@ -5,16 +5,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
-from wuye.core.money import ZERO
+from wuye.core.money import ZERO, MoneySum
 from wuye.ledger import chart
 from wuye.ledger.selectors import account_balance
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import scope
 
 from . import outstanding as settlements
-from .models import BillingRun, Charge, CreditNote, Waiver
+from .models import BillingRun, Charge, CreditNote, PrepaymentMovement, Waiver
 
 
 def runs_for(user) -> QuerySet[BillingRun]:
@@ -69,19 +69,27 @@ class StatementLine:
 
 @dataclass
 class Statement:
+    """A party's statement of account. `closing` is what the party owes net of money held for
+    them: it always equals `open_charges - prepaid` (negative when they have paid ahead)."""
+
     party: Party
     lines: list[StatementLine]
     opening: Decimal
     closing: Decimal
-    open_charges: Decimal  # the sum of `outstanding`: always equals `closing`
+    open_charges: Decimal  # the sum of `outstanding` of the party's charges
+    prepaid: Decimal = ZERO  # the party's unused prepayment balance (all earmarks)
 
 
 def party_statement(
     party: Party, *, start: date | None = None, end: date | None = None
 ) -> Statement:
-    """Every charge, late fee, waiver, credit note, cancellation and (from the payments app)
-    payment of the party, in date order with a running balance. Lines before `start` make up
-    the opening balance."""
+    """Every charge, late fee, waiver, credit note, cancellation, opening prepaid balance and
+    (from the payments app) payment, void and refund of the party, in date order with a running
+    balance. Lines before `start` make up the opening balance.
+
+    Money received is a credit when it comes in, whether it settles charges or stays as
+    prepayment; a later use of prepayment moves nothing. A void or refund is a debit of its
+    own on the day it was approved (the payment it reverses stays as it was)."""
     raw: list[StatementLine] = []
     charges = Charge.objects.filter(party=party).select_related("fee_item", "unit")
     for c in charges:
@@ -104,6 +112,11 @@ def party_statement(
                 n.created_at.date(), "credit_note", f"红字 {n.charge.label}", ZERO, n.amount
             )
         )
+    for m in PrepaymentMovement.objects.filter(
+        party=party, kind=PrepaymentMovement.Kind.OPENING
+    ).select_related("fee_item"):
+        text = f"期初预存 {m.fee_item.name if m.fee_item else ''} {m.memo}".strip()
+        raw.append(StatementLine(m.date, "opening_prepaid", text, ZERO, m.amount))
     for extra in settlements.statement_lines(party):
         raw.append(
             StatementLine(
@@ -114,7 +127,18 @@ def party_statement(
                 Decimal(extra.get("credit", 0)),
             )
         )
-    order = {"opening": 0, "regular": 1, "adhoc": 1, "deposit": 1, "debit_note": 2, "late_fee": 3}
+    order = {
+        "opening": 0,
+        "opening_prepaid": 0,
+        "regular": 1,
+        "adhoc": 1,
+        "deposit": 1,
+        "debit_note": 2,
+        "late_fee": 3,
+        "payment": 5,
+        "void": 6,  # after the payment it reverses, on the same day
+        "refund": 6,
+    }
     raw.sort(key=lambda line: (line.date, order.get(line.kind, 5)))
     balance, opening, lines = ZERO, ZERO, []
     for line in raw:
@@ -126,9 +150,10 @@ def party_statement(
         if end and line.date > end:
             continue
         lines.append(line)
-    open_charges = charges.aggregate(s=Sum("outstanding"))["s"] or ZERO
+    open_charges = charges.aggregate(s=MoneySum("outstanding"))["s"]
+    prepaid = PrepaymentMovement.objects.filter(party=party).aggregate(s=MoneySum("amount"))["s"]
     closing = lines[-1].balance if lines else opening
-    return Statement(party, lines, opening, closing, open_charges)
+    return Statement(party, lines, opening, closing, open_charges, prepaid)
 
 
 def notice_charges(party: Party, period: str) -> list[Charge]:
@@ -167,7 +192,7 @@ def books_check(estate_code: str = "") -> list[BooksCheck]:
         estates = estates.filter(code=estate_code)
     sums = dict(
         Charge.objects.values("estate_id")
-        .annotate(s=Sum("outstanding"))
+        .annotate(s=MoneySum("outstanding"))
         .order_by()
         .values_list("estate_id", "s")
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from wuye.core.errors import DomainError
 from wuye.core.money import ZERO, MoneySum
@@ -60,7 +60,7 @@ def receivable_by_party(estate, upto: Date | None = None) -> dict[int | None, De
     qs = Posting.objects.filter(estate_id=_estate_id(estate), account__code=chart.RECEIVABLE)
     if upto is not None:
         qs = qs.filter(date__lte=upto)
-    rows = qs.values("party_id").annotate(dr=Sum("debit"), cr=Sum("credit")).order_by()
+    rows = qs.values("party_id").annotate(dr=MoneySum("debit"), cr=MoneySum("credit")).order_by()
     return {row["party_id"]: row["dr"] - row["cr"] for row in rows}
 
 

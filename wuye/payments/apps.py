@@ -6,7 +6,7 @@ from django.apps import AppConfig
 def settled_by_allocations(charge_ids: list[int]) -> dict[int, Decimal]:
     """What payments (and uses of prepayment) have settled on each charge: the sum of its
     allocations, reversals included. Registered with `wuye.billing.outstanding`."""
-    from django.db.models import Sum
+    from wuye.core.money import MoneySum
 
     from .models import Allocation
 
@@ -14,29 +14,56 @@ def settled_by_allocations(charge_ids: list[int]) -> dict[int, Decimal]:
         Allocation.objects.filter(charge_id__in=charge_ids)
         .order_by()
         .values("charge_id")
-        .annotate(s=Sum("amount"))
+        .annotate(s=MoneySum("amount"))
         .values_list("charge_id", "s")
     )
     return {charge_id: total for charge_id, total in rows if total}
 
 
 def statement_lines(party) -> list[dict]:
-    """The party's payments as statement lines (billing's statement shows them)."""
-    from .models import Payment
+    """The party's money as statement lines (billing's statement shows them).
+
+    Each payment is a credit of what was received (a use of the prepayment balance credits
+    nothing: that money was credited when it came in). Each approved void or refund is its own
+    debit, dated the business day it was approved, naming the receipt and the reason; the voided
+    payment stays on the statement as the credit it was, so history is not rewritten."""
+    from django.utils import timezone
+
+    from .models import Payment, PaymentReversal
 
     lines = []
-    for p in Payment.objects.filter(party=party).select_related("receipt").order_by("received_at"):
+    for p in (
+        Payment.objects.filter(party=party)
+        .select_related("receipt__estate")
+        .order_by("received_at", "id")
+    ):
         receipt = getattr(p, "receipt", None)
         text = f"{p.get_channel_display()} {receipt.code if receipt else ''}".strip()
-        if p.is_voided:
-            text += " (void)"
         lines.append(
             {
                 "date": p.business_date,
                 "kind": "payment",
                 "text": text,
                 "debit": Decimal("0.00"),
-                "credit": p.amount if p.channel != "prepayment" else Decimal("0.00"),
+                "credit": p.amount if p.channel != Payment.Channel.PREPAYMENT else Decimal("0.00"),
+            }
+        )
+    reversals = (
+        PaymentReversal.objects.filter(payment__party=party, status=PaymentReversal.Status.APPROVED)
+        .select_related("payment__receipt__estate")
+        .order_by("decided_at", "id")
+    )
+    for r in reversals:
+        receipt = getattr(r.payment, "receipt", None)
+        label = "作废" if r.kind == PaymentReversal.Kind.VOID else "退款"
+        number = receipt.code if receipt else f"#{r.payment_id}"
+        lines.append(
+            {
+                "date": r.business_date or timezone.localdate(r.decided_at),
+                "kind": r.kind,
+                "text": f"{label} {number}: {r.reason}",
+                "debit": r.amount,
+                "credit": Decimal("0.00"),
             }
         )
     return lines
