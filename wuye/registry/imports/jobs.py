@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -140,7 +140,8 @@ class _Recorder:
 
     def _save_aside(self, fields: dict[str, Any]) -> None:
         if self.side is None:
-            self.side = type(connection)(dict(connection.settings_dict), alias="import_progress")
+            own = connections[DEFAULT_DB_ALIAS]  # the wrapper, not the proxy `connection`
+            self.side = type(own)(dict(own.settings_dict), alias="import_progress")
         table = connection.ops.quote_name(ImportJob._meta.db_table)
         names = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in fields)
         with self.side.cursor() as cursor:
