@@ -17,6 +17,7 @@ import json
 import os
 import queue
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -156,10 +157,11 @@ def _build(n: int, estates: int, merchant: dict) -> tuple[list, dict]:
 
 
 class _Notifications:
-    """Notification i, built (encrypted and signed, as WeChat Pay does when it sends) the
-    first time it is sent; a duplicate resends the very same bytes and headers, or, when
-    those are four minutes old, re-signs the same event with a new timestamp (as WeChat's
-    own resends are; a signature over 5 minutes old is refused)."""
+    """The notifications WeChat Pay would send, one per order, built (encrypted and signed
+    with the platform's key, `keys.wechat_notification`) before the timed phase: building is
+    WeChat's work, not ours. Each is sent well inside the 5-minute window the server allows;
+    a copy due more than four minutes after it was signed is signed again with a new
+    timestamp, as WeChat's own resends are. A duplicate otherwise resends the same bytes."""
 
     def __init__(self, orders, merchant: dict):
         self.orders = orders
@@ -167,12 +169,25 @@ class _Notifications:
         self.built: dict[int, tuple[float, tuple[dict, bytes]]] = {}
         self.lock = threading.Lock()
 
+    def build_all(self) -> float:
+        """Sign every notification now; returns the seconds it took."""
+        started = time.perf_counter()
+        for i in range(len(self.orders)):
+            self.built[i] = (time.time(), self._build(i))
+        return time.perf_counter() - started
+
     def get(self, i: int) -> tuple[dict, bytes]:
         with self.lock:
             found = self.built.get(i)
         if found is not None and time.time() - found[0] < 240:
             return found[1]
-        from wuye.online.sandbox import build_wechat_notification
+        built = self._build(i)
+        with self.lock:
+            self.built[i] = (time.time(), built)
+        return built
+
+    def _build(self, i: int) -> tuple[dict, bytes]:
+        from wuye.online.keys import wechat_notification
 
         order, merchant = self.orders[i], self.merchant
         fen = int(order.amount * 100)
@@ -194,18 +209,30 @@ class _Notifications:
                 "payer_currency": "CNY",
             },
         }
-        built = build_wechat_notification(merchant, tx, event_id=f"EV-W2-{i:010d}")
-        with self.lock:
-            self.built[i] = (time.time(), built)
-        return built
+        return wechat_notification(merchant, tx, event_id=f"EV-W2-{i:010d}")
 
 
 def _plan(n: int, duplicates: float) -> list[int]:
-    """Which notification each send is: all of them once, plus 10% again, shuffled."""
+    """Which notification each send is: all of them once, shuffled, plus 10% again: half of
+    the copies right behind the first send (two clients take them at once: they race), half
+    later on (a resend of a notification already answered)."""
     rng = random.Random(2)
-    sends = list(range(n)) + [rng.randrange(n) for _ in range(int(n * duplicates))]
+    sends = list(range(n))
     rng.shuffle(sends)
-    return sends
+    copies = [rng.randrange(n) for _ in range(int(n * duplicates))]
+    racing, later = copies[: len(copies) // 2], copies[len(copies) // 2 :]
+    at = {i: pos for pos, i in enumerate(sends)}
+    behind: dict[int, list[int]] = {}
+    for i in racing:
+        behind.setdefault(at[i], []).append(i)
+    planned: list[int] = []
+    for pos, i in enumerate(sends):
+        planned.append(i)
+        planned.extend(behind.get(pos, []))
+    for i in later:
+        # anywhere after the first send of i
+        planned.insert(rng.randrange(planned.index(i) + 1, len(planned) + 1), i)
+    return planned
 
 
 def _serve(port: int, workers: int, threads: int, pay_file: str) -> subprocess.Popen:
@@ -293,6 +320,36 @@ def _send(
     return latencies, statuses, time.perf_counter() - started
 
 
+def _cpu_seconds(pids: set[int] | None = None, *, database: str = "") -> dict[int, float]:
+    """user + system CPU seconds per process (Linux /proc): the given processes and their
+    children, or the PostgreSQL backends serving `database`. {} where /proc is missing."""
+    found: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return found
+    for entry in entries:
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            pid, ppid = int(entry), int(fields[1])
+            if pids is not None and pid not in pids and ppid not in pids:
+                continue
+            if database:
+                cmd = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+                if not cmd.startswith("postgres:") or f" {database} " not in cmd:
+                    continue
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def _double_postings() -> int:
     from django.db.models import Count, F, Sum
 
@@ -315,6 +372,8 @@ def _double_postings() -> int:
 
 
 def run(args) -> dict:
+    from django.db import connection
+
     from wuye.online import keys
     from wuye.online.models import PaymentOrder
     from wuye.payments.models import Payment, Receipt
@@ -331,7 +390,19 @@ def run(args) -> dict:
     try:
         sends = _plan(len(orders), args.duplicates)
         notes = _Notifications(orders, merchant)
+        signing = notes.build_all()
+        database = connection.settings_dict["NAME"] if connection.vendor == "postgresql" else ""
+        cpu_before = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            _cpu_seconds({server.pid}),
+            _cpu_seconds(database=database) if database else {},
+        )
         latencies, statuses, seconds = _send(port, sends, notes, args.clients)
+        cpu_after = (
+            resource.getrusage(resource.RUSAGE_SELF),
+            _cpu_seconds({server.pid}),
+            _cpu_seconds(database=database) if database else {},
+        )
     finally:
         server.terminate()
         try:
@@ -339,6 +410,10 @@ def run(args) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
         Path(pay_file).unlink(missing_ok=True)
+    mine = [u.ru_utime + u.ru_stime for u in (cpu_before[0], cpu_after[0])]
+    client_cpu = mine[1] - mine[0]
+    server_cpu = _cpu_used(cpu_before[1], cpu_after[1])
+    db_cpu = _cpu_used(cpu_before[2], cpu_after[2])
     latencies.sort()
     paid = PaymentOrder.objects.filter(status="paid").count()
     return {
@@ -354,6 +429,10 @@ def run(args) -> dict:
         "payments": Payment.objects.filter(channel="wechat").count(),
         "receipts": Receipt.objects.count(),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "signing_seconds": round(signing, 2),
+        "client_cpu_ms_each": round(client_cpu * 1000 / len(sends), 2),
+        "server_cpu_ms_each": round(server_cpu * 1000 / len(sends), 2),
+        "db_cpu_ms_each": round(db_cpu * 1000 / len(sends), 2),
         "clients": args.clients,
         "server_workers": workers,
         "server_threads": args.threads,

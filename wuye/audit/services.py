@@ -1,4 +1,6 @@
-"""Writing audit rows. Call `audit_record` inside the same transaction as the change."""
+"""Writing audit rows. Call `audit_record` inside the same transaction as the change.
+
+Also who acts when no person does: `SystemActor` (see there)."""
 
 from decimal import Decimal
 from typing import Any
@@ -7,6 +9,41 @@ from django.db import models
 
 from . import context
 from .models import AuditEvent
+
+
+class SystemActor:
+    """The system itself as the actor of a service: posting a payment a provider confirmed
+    (a verified notification, an active query), a bank reported (auto-debit return file,
+    transfer import), or a command run by the server's operator.
+
+    It passes every permission check (`has_perm`) and sees every estate (`visible_estate_ids`
+    reads `_wuye_estate_ids = None`: all), so services need no special case for it. It is
+    not a user: `pk` is None, audit rows link no user and name it in `actor_name`, documents
+    it issues have no `created_by`. Services taking `actor=None` act as `SYSTEM`; named
+    instances (`SystemActor("online-payments")`) say which part of the system acted."""
+
+    pk = None
+    id = None
+    is_authenticated = True
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    _wuye_estate_ids = None  # registry.selectors.visible_estate_ids: all estates
+
+    def __init__(self, username: str):
+        self.username = username
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return self.username
+
+    def __repr__(self) -> str:
+        return f"SystemActor({self.username!r})"
+
+
+SYSTEM = SystemActor("system")
 
 
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:

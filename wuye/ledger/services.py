@@ -179,21 +179,24 @@ def _existing(key: str, signature: tuple) -> JournalEntry | None:
 
 
 def _next_voucher_no(estate_id: int, year: int) -> int:
-    """The next voucher number of (estate, year). The counter row stays locked until the
-    caller's transaction ends, which makes numbers gapless and serialises posting per estate:
-    callers post to the ledger as the last step of their transaction."""
+    """The next voucher number of (estate, year), taken with the counter row locked until the
+    caller's transaction ends (see `entry_post` on numbering)."""
     table = connection.ops.quote_name(VoucherCounter._meta.db_table)
     sql = f"UPDATE {table} SET last = last + 1 WHERE estate_id = %s AND year = %s RETURNING last"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [estate_id, year])
         row = cursor.fetchone()
         if row is None:
-            VoucherCounter.objects.bulk_create(
-                [VoucherCounter(estate_id=estate_id, year=year, last=0)], ignore_conflicts=True
-            )
+            _counter_ensure(estate_id, year)
             cursor.execute(sql, [estate_id, year])
             row = cursor.fetchone()
     return row[0]
+
+
+def _counter_ensure(estate_id: int, year: int) -> None:
+    VoucherCounter.objects.bulk_create(
+        [VoucherCounter(estate_id=estate_id, year=year, last=0)], ignore_conflicts=True
+    )
 
 
 def _voucher_no_release(estate_id: int, year: int) -> None:
@@ -206,10 +209,21 @@ def _voucher_no_release(estate_id: int, year: int) -> None:
         )
 
 
+def _entry_columns() -> tuple[list, list]:
+    """(entry fields without pk and voucher_no, posting fields without pk)."""
+    entry = [
+        f
+        for f in JournalEntry._meta.concrete_fields
+        if not f.primary_key and f.name != "voucher_no"
+    ]
+    posting = [f for f in Posting._meta.concrete_fields if not f.primary_key]
+    return entry, posting
+
+
 def _insert_unless_conflict(entry: JournalEntry) -> bool:
     """INSERT the entry, or nothing if it would break a UNIQUE constraint (idempotency key,
     one reversal per entry); True when inserted. Unlike catching IntegrityError this needs no
-    savepoint, so a payment's posting costs two round trips fewer."""
+    savepoint."""
     meta = JournalEntry._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     values = [f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in fields]
@@ -224,16 +238,93 @@ def _insert_unless_conflict(entry: JournalEntry) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
-    entry.pk = row[0]
+    _saved(entry, row[0])
+    return True
+
+
+def _saved(entry: JournalEntry, pk: int) -> None:
+    entry.pk = pk
     entry._state.adding = False
     entry._state.db = connection.alias
+
+
+def _cast(field) -> str:
+    """The PostgreSQL type a parameter is cast to (text for strings: the column's own length
+    check then applies, as in a plain INSERT)."""
+    kind = field.db_type(connection)
+    return "text" if kind.startswith("varchar") else kind
+
+
+def _insert_numbered_pg(entry: JournalEntry, postings: list[Posting]) -> bool | None:
+    """PostgreSQL: take the voucher number, insert the entry and its postings in ONE
+    statement, so the counter row is locked only from here to the commit. True when
+    inserted; False on a UNIQUE conflict (the number is given back); None when the estate
+    has no counter row for the year yet."""
+    quote = connection.ops.quote_name
+    entry_fields, posting_fields = _entry_columns()
+    entry_values = [
+        f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in entry_fields
+    ]
+    # the postings' columns except entry_id, typed for VALUES
+    rest = [f for f in posting_fields if f.column != "entry_id"]
+    row_sql = "(" + ", ".join(f"%s::{_cast(f)}" for f in rest) + ")"
+    posting_values = [
+        f.get_db_prep_save(f.pre_save(p, add=True), connection) for p in postings for f in rest
+    ]
+    counter = quote(VoucherCounter._meta.db_table)
+    entries = quote(JournalEntry._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in entry_fields)
+    sql = (
+        f"WITH n AS (UPDATE {counter} SET last = last + 1 "  # noqa: S608
+        f"WHERE estate_id = %s AND year = %s RETURNING last), "
+        f"e AS (INSERT INTO {entries} ({columns}, voucher_no) "
+        f"SELECT {', '.join(f'%s::{_cast(f)}' for f in entry_fields)}, n.last FROM n "
+        f"ON CONFLICT DO NOTHING RETURNING id, voucher_no), "
+        f"p AS (INSERT INTO {quote(Posting._meta.db_table)} "
+        f"(entry_id, {', '.join(quote(f.column) for f in rest)}) "
+        f"SELECT e.id, v.* FROM e CROSS JOIN "
+        f"(VALUES {', '.join([row_sql] * len(postings))}) AS v) "
+        f"SELECT (SELECT last FROM n), (SELECT id FROM e)"
+    )
+    year = entry.voucher_year
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [entry.estate_id, year, *entry_values, *posting_values])
+        taken, pk = cursor.fetchone()
+    if taken is None:
+        return None
+    if pk is None:
+        _voucher_no_release(entry.estate_id, year)
+        return False
+    entry.voucher_no = taken
+    _saved(entry, pk)
+    for posting in postings:
+        posting.entry_id = pk
+    return True
+
+
+def _insert_numbered(entry: JournalEntry, postings: list[Posting]) -> bool:
+    """Number and insert the entry with its postings; False when its idempotency key (or the
+    entry it reverses) is taken already, the number then given back."""
+    if connection.vendor == "postgresql":
+        inserted = _insert_numbered_pg(entry, postings)
+        if inserted is None:
+            _counter_ensure(entry.estate_id, entry.voucher_year)
+            inserted = _insert_numbered_pg(entry, postings)
+        return bool(inserted)
+    # SQLite: one writer at a time anyway; three plain statements
+    entry.voucher_no = _next_voucher_no(entry.estate_id, entry.voucher_year)
+    if not _insert_unless_conflict(entry):
+        _voucher_no_release(entry.estate_id, entry.voucher_year)
+        return False
+    for posting in postings:
+        posting.entry = entry
+    Posting.objects.bulk_create(postings)
     return True
 
 
 # --- posting --------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def entry_post(
     *,
     estate,
@@ -245,13 +336,54 @@ def entry_post(
     source_id: str | int = "",
     actor=None,
     reverses: JournalEntry | None = None,
+    audit: bool = True,
 ) -> JournalEntry:
     """Post one balanced journal entry; the same `idempotency_key` again returns the entry
     already posted (DomainError if its content differs).
 
-    Refused with a DomainError: no or one line, a line with both or neither side, negative
-    amounts, more than 2 decimal places, floats, unknown or inactive accounts, debits <>
-    credits. A handful of queries: key lookup, accounts, counter, entry, postings, audit."""
+    Refused with a DomainError, before anything is written: no or one line, a line with both
+    or neither side, negative amounts, more than 2 decimal places, floats, unknown or
+    inactive accounts, debits <> credits. So it needs no savepoint of its own: inside the
+    caller's transaction it writes nothing on refusal, and on its own it is one transaction.
+
+    Numbering: voucher numbers are gapless per estate and year. The number comes from the
+    (estate, year) counter row, incremented inside the posting transaction; the row stays
+    locked until that transaction ends and a rollback gives the number back, so no number is
+    lost or used twice. To keep that lock short, the number is taken in the same statement
+    that inserts the entry and its postings (PostgreSQL), and callers post to the ledger as
+    the last step of their transaction. Three statements: accounts, the numbered insert,
+    and the audit row (`audit=False` when the caller's own audit row names the voucher)."""
+    if connection.in_atomic_block:
+        return _entry_post(
+            estate=estate,
+            date=date,
+            memo=memo,
+            lines=lines,
+            idempotency_key=idempotency_key,
+            source_type=source_type,
+            source_id=source_id,
+            actor=actor,
+            reverses=reverses,
+            audit=audit,
+        )
+    with transaction.atomic():
+        return _entry_post(
+            estate=estate,
+            date=date,
+            memo=memo,
+            lines=lines,
+            idempotency_key=idempotency_key,
+            source_type=source_type,
+            source_id=source_id,
+            actor=actor,
+            reverses=reverses,
+            audit=audit,
+        )
+
+
+def _entry_post(
+    *, estate, date, memo, lines, idempotency_key, source_type, source_id, actor, reverses, audit
+) -> JournalEntry:
     key = (idempotency_key or "").strip()
     if not key:
         raise DomainError("an entry needs an idempotency key", field="idempotency_key")
@@ -270,10 +402,6 @@ def entry_post(
         reverses_id=reverses_id,
         lines=clean,
     )
-    # Fast path for a retry; the UNIQUE constraint below is what guarantees one entry per key.
-    if (entry := _existing(key, signature)) is not None:
-        return entry
-
     codes = {line.account for line in clean}
     accounts = _accounts_by_code(codes)
     for row, line in enumerate(clean, start=1):
@@ -294,11 +422,19 @@ def entry_post(
         reverses_id=reverses_id,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    entry.voucher_no = _next_voucher_no(estate_id, date.year)
-    if not _insert_unless_conflict(entry):
-        # Another transaction posted this key (or reversed this entry) first: give the number
-        # back (the counter row is still ours) and answer as a retry would be answered.
-        _voucher_no_release(estate_id, date.year)
+    postings = [
+        Posting(
+            account=accounts[line.account],
+            estate_id=estate_id,
+            date=date,
+            party_id=line.party_id,
+            debit=line.debit,
+            credit=line.credit,
+        )
+        for line in clean
+    ]
+    # A retry finds its key taken: the UNIQUE constraint answers, no lookup first.
+    if not _insert_numbered(entry, postings):
         if (existing := _existing(key, signature)) is not None:
             return existing
         if reverses_id and JournalEntry.objects.filter(reverses_id=reverses_id).exists():
@@ -306,27 +442,14 @@ def entry_post(
                 f"voucher {reverses.voucher} is already reversed", field="entry", code="conflict"
             )
         raise IntegrityError(f"journal entry {key!r} conflicts with an existing entry")
-    Posting.objects.bulk_create(
-        [
-            Posting(
-                entry=entry,
-                account=accounts[line.account],
-                estate_id=estate_id,
-                date=date,
-                party_id=line.party_id,
-                debit=line.debit,
-                credit=line.credit,
-            )
-            for line in clean
-        ]
-    )
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.REVERSE if reverses_id else AuditEvent.Action.POST,
-        subject=entry,
-        estate_id=estate_id,
-        summary=f"voucher {entry.voucher} {memo}",
-    )
+    if audit:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.REVERSE if reverses_id else AuditEvent.Action.POST,
+            subject=entry,
+            estate_id=estate_id,
+            summary=f"voucher {entry.voucher} {memo}",
+        )
     return entry
 
 

@@ -1,13 +1,24 @@
 """Test key material: RSA 2048 key pairs and a self-signed WeChat Pay platform certificate,
-made with `cryptography`. The sandbox keeps one set in the database; tests make their own."""
+made with `cryptography`. The sandbox keeps one set in the database; tests make their own.
 
+Also the other side of a WeChat Pay notification (`wechat_notification`): what the platform
+sends, encrypted with the APIv3 key and signed with the platform's private key, for tests,
+the sandbox and the W2 benchmark. Parsed private keys are cached per process
+(`private_key`): `load_pem_private_key` checks the RSA key, which costs tens of
+milliseconds, far more than the signature itself."""
+
+import base64
 import datetime
+import json
 import secrets
 import string
+import time
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
 
@@ -96,3 +107,74 @@ def alipay_merchant(
         "_app_public_key": app_public,
         "_alipay_private_key": alipay_private,
     }
+
+
+BEIJING = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
+
+
+@lru_cache(maxsize=64)
+def private_key(pem: str):
+    """The parsed private key of a PEM, once per process (keyed by the PEM itself, so another
+    key is another entry)."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
+def wechat_sign(private_pem: str, message: str) -> str:
+    """SHA256withRSA (PKCS#1 v1.5), base64, as WeChat Pay signs."""
+    signature = private_key(private_pem).sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(signature).decode()
+
+
+def wechat_notification(
+    material: dict,
+    tx: dict,
+    *,
+    event_id: str,
+    timestamp: int | None = None,
+    platform_cert: bool = False,
+    forge: bool = False,
+    create_time: str = "",
+) -> tuple[dict[str, str], bytes]:
+    """A WeChat Pay v3 payment notification as the platform sends it: `tx` encrypted with the
+    APIv3 key (AEAD_AES_256_GCM) into the envelope, `timestamp\\nnonce\\nbody\\n` signed with
+    the WeChat Pay public key's private half (or, with `platform_cert`, the platform
+    certificate's). `material` is a configuration from `wechat_merchant()`; `forge` spoils the
+    signature as WeChat's own probes do. Returns (headers, body bytes)."""
+    nonce_r = secrets.token_hex(6)
+    associated = "transaction"
+    cipher = AESGCM(material["apiv3_key"].encode()).encrypt(
+        nonce_r.encode(), json.dumps(tx, ensure_ascii=False).encode(), associated.encode()
+    )
+    envelope = {
+        "id": event_id,
+        "create_time": create_time or datetime.datetime.now(BEIJING).isoformat(timespec="seconds"),
+        "resource_type": "encrypt-resource",
+        "event_type": "TRANSACTION.SUCCESS",
+        "summary": "支付成功",
+        "resource": {
+            "original_type": "transaction",
+            "algorithm": "AEAD_AES_256_GCM",
+            "ciphertext": base64.b64encode(cipher).decode(),
+            "associated_data": associated,
+            "nonce": nonce_r,
+        },
+    }
+    body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    nonce = secrets.token_hex(16)
+    if platform_cert:
+        key, serial = material["_platform_private_key"], material["_platform_serial"]
+    else:
+        key, serial = material["_pubkey_private_key"], material["public_key_id"]
+    signature = wechat_sign(key, f"{timestamp}\n{nonce}\n{body}\n")
+    if forge:
+        signature = "WECHATPAY/SIGNTEST/" + signature[19:]
+    headers = {
+        "Content-Type": "application/json",
+        "Wechatpay-Timestamp": str(timestamp),
+        "Wechatpay-Nonce": nonce,
+        "Wechatpay-Signature": signature,
+        "Wechatpay-Serial": serial,
+        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+    }
+    return headers, body.encode()

@@ -12,9 +12,7 @@
 
 import logging
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db import connection
 
 from ..models import InboxNotification, MerchantAccount, Provider
 from ..providers import NotifyRejected, ProviderError, client_for
@@ -103,15 +101,31 @@ def _store(
     row.event_id = tx.event_id[:64]
     row.out_trade_no = tx.out_trade_no[:64]
     row.transaction_id = tx.transaction_id[:64]
-    try:
-        with transaction.atomic():
-            row.save()
-        return row, False
-    except IntegrityError:
-        InboxNotification.objects.filter(provider=provider, event_id=row.event_id).update(
-            deliveries=F("deliveries") + 1, last_received_at=timezone.now()
-        )
-        return InboxNotification.objects.get(provider=provider, event_id=row.event_id), True
+    return _insert_or_count(row)
+
+
+def _insert_or_count(row: InboxNotification) -> tuple[InboxNotification, bool]:
+    """INSERT the verified event, or, when (provider, event id) is stored already, count one
+    more delivery: one statement either way (no savepoint, no second read)."""
+    meta = InboxNotification._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    table = quote(meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        "ON CONFLICT (provider, event_id) WHERE event_id IS NOT NULL DO UPDATE SET "
+        f"deliveries = {table}.deliveries + 1, last_received_at = EXCLUDED.last_received_at "
+        "RETURNING id, outcome, order_id, deliveries"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        pk, outcome, order_id, deliveries = cursor.fetchone()
+    row.pk, row.outcome, row.order_id, row.deliveries = pk, outcome, order_id, deliveries
+    row._state.adding = False
+    row._state.db = connection.alias
+    return row, deliveries > 1
 
 
 def notification_receive(

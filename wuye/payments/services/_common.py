@@ -81,9 +81,80 @@ def next_number(model, estate_id: int, year: int) -> int:
         cursor.execute(sql, [estate_id, year])
         row = cursor.fetchone()
         if row is None:
-            model.objects.bulk_create(
-                [model(estate_id=estate_id, year=year, last=0)], ignore_conflicts=True
-            )
+            _counter_ensure(model, estate_id, year)
             cursor.execute(sql, [estate_id, year])
             row = cursor.fetchone()
     return row[0]
+
+
+def _counter_ensure(model, estate_id: int, year: int) -> None:
+    model.objects.bulk_create(
+        [model(estate_id=estate_id, year=year, last=0)], ignore_conflicts=True
+    )
+
+
+def _cast(field) -> str:
+    kind = field.db_type(connection)
+    return "text" if kind.startswith("varchar") else kind
+
+
+def _values(instance, fields) -> list:
+    return [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+
+
+def _saved(instance, pk) -> None:
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+def insert_numbered(instance, counter, *, number: str = "number", year: str = "year") -> None:
+    """INSERT `instance` with the next number of its (estate, year) from the `counter` model
+    (gapless, see `next_number`). On PostgreSQL the counter is incremented in the same
+    statement as the insert, so its row lock is held from here to the commit only: call this
+    as late in the transaction as possible."""
+    if connection.vendor != "postgresql":
+        setattr(instance, number, next_number(counter, instance.estate_id, getattr(instance, year)))
+        instance.save(force_insert=True)
+        return
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key and f.attname != number]
+    sql = (
+        f"WITH n AS (UPDATE {quote(counter._meta.db_table)} SET last = last + 1 "  # noqa: S608
+        f"WHERE estate_id = %s AND year = %s RETURNING last) "
+        f"INSERT INTO {quote(meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}, {quote(meta.get_field(number).column)}) "
+        f"SELECT {', '.join(f'%s::{_cast(f)}' for f in fields)}, n.last FROM n "
+        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field(number).column)}"
+    )
+    params = [instance.estate_id, getattr(instance, year), *_values(instance, fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:  # the estate's first number of the year
+            _counter_ensure(counter, instance.estate_id, getattr(instance, year))
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    _saved(instance, row[0])
+    setattr(instance, number, row[1])
+
+
+def insert_unless_conflict(instance) -> bool:
+    """INSERT `instance`, or nothing when that would break one of its UNIQUE constraints;
+    True when inserted. Needs no savepoint, unlike catching the IntegrityError."""
+    meta = instance._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _values(instance, fields))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    _saved(instance, row[0])
+    return True

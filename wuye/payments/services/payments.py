@@ -10,17 +10,26 @@ General ledger of one payment (one entry, DESIGN.md §3):
 Paying from the prepayment balance is the same with Dr PREPAYMENTS. Small change dropped at
 the window (抹零) and prepayment offers are waivers (Dr WAIVERS, Cr RECEIVABLE) on the charges,
 granted by the estate's policy rather than by a supervisor.
+
+Statements of one payment (`payment_take`, an online payment of designated charges): the
+replay lookup, the day-close check, the party's open charges locked (with their items and
+units: the receipt lines need no other read), the payment (INSERT ... ON CONFLICT: a twin
+needs no savepoint), the allocations (one INSERT), the charges' new balances (one UPDATE), the
+ledger accounts, then the numbered documents as the last statements: the receipt with its
+number, the journal entry with its voucher number and postings, the payment's entry link,
+and one audit row. The counter rows are locked from there to the commit only.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Max, Q
 
 from wuye.audit.models import AuditEvent
-from wuye.audit.services import audit_record
+from wuye.audit.services import SYSTEM, audit_record
 from wuye.billing import calculations as billing_calc
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
@@ -39,8 +48,9 @@ from ..models import Allocation, CashierShift, Payment, PrepaymentOffer, Receipt
 from ._common import (
     CHANNEL_ACCOUNTS,
     business_today,
+    insert_numbered,
+    insert_unless_conflict,
     money_in,
-    next_number,
     require_day_open,
     settings_of,
     user_or_none,
@@ -74,8 +84,13 @@ def prepayment_balance(party_id: int, fee_item_id: int | None = None, *, exact: 
 
 
 def _open_charges(party: Party, ids: list[int] | None = None) -> list[Charge]:
-    """The party's open charges, locked, in primary-key order (lock order: charge)."""
-    qs = Charge.objects.select_for_update().filter(party=party, status=Charge.Status.OPEN)
+    """The party's open charges, locked (only the charge rows), in primary-key order (lock
+    order: charge), with their fee items and units for the receipt lines."""
+    qs = (
+        Charge.objects.select_for_update(of=("self",))
+        .select_related("fee_item", "unit")
+        .filter(party=party, status=Charge.Status.OPEN)
+    )
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return list(qs.order_by("pk"))
@@ -100,8 +115,11 @@ def _as_open(charges: list[Charge]) -> list[calculations.OpenCharge]:
     ]
 
 
-def _check_designated(party: Party, ids: list[int]) -> None:
-    """Every designated charge must be the party's and still open: say which is not."""
+def _check_designated(party: Party, ids: list[int], held: list[Charge] | None = None) -> None:
+    """Every designated charge must be the party's and still open: say which is not. `held`
+    are the party's open charges already read (then a query only to name a wrong one)."""
+    if held is not None and set(ids) <= {c.pk for c in held}:
+        return
     found = {c.pk: c for c in Charge.objects.filter(pk__in=ids).select_related("fee_item")}
     for charge_id in ids:
         charge = found.get(charge_id)
@@ -295,13 +313,10 @@ def _prepayment_cap(party: Party, unit: Unit | None, today: date) -> Decimal | N
 # --- the receipt number and lines -----------------------------------------------------------
 
 
-def _receipt_lines(payment: Payment, allocations: list[Allocation], extra: list[dict]) -> list:
-    charges = {
-        c.pk: c
-        for c in Charge.objects.filter(pk__in=[a.charge_id for a in allocations]).select_related(
-            "fee_item", "unit"
-        )
-    }
+def _receipt_lines(
+    payment: Payment, allocations: list[Allocation], extra: list[dict], charges: dict[int, Charge]
+) -> list:
+    """What the receipt prints; `charges` (by id, with fee item and unit) are those paid."""
     lines = []
     for a in allocations:
         c = charges[a.charge_id]
@@ -326,6 +341,26 @@ def _receipt_lines(payment: Payment, allocations: list[Allocation], extra: list[
     return lines
 
 
+def _charges_settle(charges: dict[int, Charge], plan: list[tuple[int, Decimal]]) -> None:
+    """Lower the cached balance of each charge in `plan` by what was just allocated to it, in
+    one UPDATE. The charges are locked and hold `outstanding` as read under that lock, which
+    equals `billing.services.charge_outstanding_recompute` (the invariant the billing tests
+    check); a positive allocation that leaves nothing owed makes the charge paid. Same
+    result as `charge_refresh` per charge, without reading the sources again."""
+    changed = []
+    for charge_id, part in plan:
+        charge = charges[charge_id]
+        left = charge.outstanding - part
+        if left < 0:
+            raise DomainError(f"charge {charge_id} would be overpaid by {-left}", field="amount")
+        charge.outstanding = left
+        if left == 0:
+            charge.status = Charge.Status.PAID
+        changed.append(charge)
+    if changed:
+        Charge.objects.bulk_update(changed, ["outstanding", "status"])
+
+
 # --- taking a payment -----------------------------------------------------------------------
 
 
@@ -340,6 +375,23 @@ def _replay(payment: Payment, *, party: Party, amount: Decimal, channel: str) ->
     return payment
 
 
+def _taken_before(key: str | None, channel: str, ref: str) -> tuple[Payment | None, ...]:
+    """(the payment of idempotency key `key`, the payment of `channel` + `ref`), one query."""
+    where = Q(pk__in=[])
+    if key:
+        where |= Q(idempotency_key=key)
+    if ref:
+        where |= Q(channel=channel, external_ref=ref)
+    if not key and not ref:
+        return None, None
+    found = list(Payment.objects.filter(where).order_by("pk")[:2])
+    by_key = next((p for p in found if key and p.idempotency_key == key), None)
+    by_ref = next(
+        (p for p in found if ref and p.channel == channel and p.external_ref == ref), None
+    )
+    return by_key, by_ref
+
+
 class _Duplicate(Exception):
     """A concurrent request with the same idempotency key or reference committed first."""
 
@@ -347,7 +399,12 @@ class _Duplicate(Exception):
 def payment_take(**kwargs) -> Payment:
     """Take a payment (see `_payment_take`). A concurrent twin of the same request (same
     idempotency key or channel + reference) that commits first makes this one roll back
-    entirely and return the twin's payment: one posting, whoever wins."""
+    entirely and return the twin's payment: one posting, whoever wins.
+
+    `actor` is the cashier (or API user) taking the payment, a named `SystemActor` (online
+    payments, bank files), or None: the system (`wuye.audit.services.SYSTEM`)."""
+    if kwargs.get("actor") is None:
+        kwargs["actor"] = SYSTEM
     try:
         return _payment_take(**kwargs)
     except _Duplicate:
@@ -408,11 +465,10 @@ def _payment_take(
             "enter the reference (POS voucher number or bank reference)", field="external_ref"
         )
     key = (idempotency_key or "").strip() or None
-    if key and (found := Payment.objects.filter(idempotency_key=key).first()):
-        return _replay(found, party=party, amount=amount, channel=channel)
-    if external_ref and (
-        found := Payment.objects.filter(channel=channel, external_ref=external_ref).first()
-    ):
+    by_key, by_ref = _taken_before(key, channel, external_ref)
+    if by_key is not None:
+        return _replay(by_key, party=party, amount=amount, channel=channel)
+    if (found := by_ref) is not None:
         if found.party_id == party.pk and found.amount == amount:
             return found
         raise DomainError(
@@ -440,11 +496,10 @@ def _payment_take(
     # number is reserved before anything posts to the ledger; a rollback gives it back.
     if unit is not None:
         Unit.objects.select_for_update().filter(pk=unit.pk).first()
-    _open_charges(party)
-    receipt_no = (day.year, next_number(ReceiptCounter, party.estate_id, day.year))
+    held = _open_charges(party)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
     if designated:
-        _check_designated(party, designated)
+        _check_designated(party, designated, held)
     extra_lines: list[dict] = []
     ahead_ids: list[int] = []
     leftover = ZERO
@@ -465,7 +520,10 @@ def _payment_take(
             keep_change_as_prepayment = True
             earmark = earmark or pay_ahead.fee_item
 
-    charges = _open_charges(party, designated or None)
+    if pay_ahead is not None:  # new charges, offers waived: read them again
+        charges = _open_charges(party, designated or None)
+    else:
+        charges = [c for c in held if c.pk in set(designated)] if designated else held
     if designated:
         order = {cid: n for n, cid in enumerate(designated)}
         charges.sort(key=lambda c: order.get(c.pk, len(order)))
@@ -489,6 +547,8 @@ def _payment_take(
                 ]
             )
             left = dropped
+            # one key per payment attempt (the receipt number is taken at the very end)
+            round_key = f"{key or secrets.token_hex(8)}"
             for charge in reversed(ordered):
                 if left <= 0:
                     break
@@ -498,7 +558,7 @@ def _payment_take(
                     charge=charge,
                     amount=part,
                     reason="抹零",
-                    idempotency_key=f"payments:round:{receipt_no[0]}-{receipt_no[1]}:{charge.pk}",
+                    idempotency_key=f"payments:round:{round_key}:{charge.pk}",
                     day=day,
                     policy="small_change",
                 )
@@ -551,35 +611,34 @@ def _payment_take(
         idempotency_key=key,
         created_by=user_or_none(actor),
     )
-    try:
-        with transaction.atomic():
-            payment.save()
-    except IntegrityError:
-        raise _Duplicate() from None  # a concurrent twin won: roll back, return the twin
+    if not insert_unless_conflict(payment):
+        raise _Duplicate()  # a concurrent twin won: roll back, return the twin
     allocations = Allocation.objects.bulk_create(
         [
             Allocation(estate_id=party.estate_id, payment=payment, charge_id=cid, amount=part)
             for cid, part in plan
         ]
     )
-    for charge in charges:
-        if any(cid == charge.pk for cid, _ in plan):
-            charge_refresh(charge=charge)
+    by_id = {c.pk: c for c in charges}
+    _charges_settle(by_id, plan)
     if rounded_off:
         extra_lines.append({"kind": "round_off", "text": "抹零", "amount": str(rounded_off)})
-    receipt = Receipt.objects.create(
-        estate_id=payment.estate_id,
-        year=receipt_no[0],
-        number=receipt_no[1],
-        payment=payment,
-        lines=_receipt_lines(payment, allocations, extra_lines),
-        issued_by=user_or_none(actor),
-    )
     lines = [Line(CHANNEL_ACCOUNTS[channel], debit=amount, party_id=party.pk)]
     if allocated:
         lines.append(Line(chart.RECEIVABLE, credit=allocated))
     if prepaid:
         lines.append(Line(chart.PREPAYMENTS, credit=prepaid, party_id=party.pk))
+
+    # The numbered documents last: their counter rows stay locked until the commit.
+    receipt = Receipt(
+        estate_id=payment.estate_id,
+        year=day.year,
+        payment=payment,
+        lines=_receipt_lines(payment, allocations, extra_lines, by_id),
+        issued_by=user_or_none(actor),
+    )
+    receipt.estate = party.estate
+    insert_numbered(receipt, ReceiptCounter)
     entry = entry_post(
         estate=party.estate_id,
         date=day,
@@ -589,6 +648,7 @@ def _payment_take(
         source_type="payment",
         source_id=payment.pk,
         actor=actor,
+        audit=False,  # the payment's audit row below names the voucher
     )
     Payment.objects.filter(pk=payment.pk).update(entry_id=entry.pk)
     payment.entry_id = entry.pk
@@ -610,13 +670,15 @@ def _payment_take(
         actor=actor,
         action=AuditEvent.Action.POST,
         subject=payment,
-        summary=f"{payment.get_channel_display()} {amount} receipt {receipt.code}",
+        summary=f"{payment.get_channel_display()} {amount} receipt {receipt.code} "
+        f"voucher {entry.voucher}",
         after={
             "amount": amount,
             "allocated": allocated,
             "prepaid": prepaid,
             "rounded_off": rounded_off,
             "receipt": receipt.code,
+            "voucher": entry.voucher,
         },
     )
     return payment
