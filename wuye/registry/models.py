@@ -384,7 +384,8 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # the last sign of life from the worker: a running job silent for long has lost it
+    # the last thing that happened: the worker's progress, or staff asking for the worker (a
+    # running job silent for long has lost its worker; a waiting one has none running)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

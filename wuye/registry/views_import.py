@@ -39,6 +39,9 @@ COUNT_LABELS = {
 }
 # a queued job waiting longer than this says that no worker seems to be running
 WORKER_PATIENCE_SECONDS = 30
+# a running job without progress this long may have lost its worker (the sweep fails it
+# after jobs.STALLED_AFTER; writing on SQLite reports nothing until it commits)
+SILENCE_SECONDS = 300
 
 
 class ImportForm(forms.Form):
@@ -70,6 +73,15 @@ class ImportForm(forms.Form):
         self.fields["file"].widget.attrs["class"] = "form-control"
         for name in ("update", "create_buildings"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > jobs.MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB: split it into several files.")
+                % {"mb": jobs.MAX_FILE_BYTES // 2**20}
+            )
+        return upload
 
 
 def _require(request, perm: str) -> None:
@@ -153,7 +165,7 @@ def import_start(request):
 def import_job(request, pk: int):
     """The job's page; with htmx, only its status block (polled every 2 s while it runs)."""
     job = _job_or_404(request, pk)
-    waiting = (timezone.now() - (job.started_at or job.created_at)).total_seconds()
+    waiting = (timezone.now() - (job.heartbeat_at or job.created_at)).total_seconds()
     writing_blind = job.step == ImportJob.Step.WRITING and not jobs.write_progress_visible()
     context = {
         "job": job,
@@ -162,6 +174,11 @@ def import_job(request, pk: int):
         "write_progress_visible": jobs.write_progress_visible(),
         "no_worker": job.state in (ImportJob.State.QUEUED, ImportJob.State.CONFIRMED)
         and waiting > WORKER_PATIENCE_SECONDS,
+        "silent_since": job.heartbeat_at
+        if job.state in ImportJob.RUNNING
+        and job.heartbeat_at
+        and (timezone.now() - job.heartbeat_at).total_seconds() > SILENCE_SECONDS
+        else None,
         "errors_hidden": job.errors_total - len(job.errors),
     }
     template = "registry/_import_job.html" if request.htmx else "registry/import_job.html"

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 ERRORS_KEPT = 1000
 IMMEDIATE_ROWS = 2000
+MAX_FILE_BYTES = 100 * 2**20  # ten times a 100,000-unit workbook with owners
 KEEP_FILES = timedelta(days=7)
 STALLED_AFTER = timedelta(minutes=15)
 
@@ -174,6 +175,10 @@ def import_job_upload(
     if kind not in KINDS:
         raise DomainError(f"unknown import kind {kind!r}: use {', '.join(KINDS)}", field="kind")
     authorise(actor, estate)
+    if len(content) > MAX_FILE_BYTES:
+        raise DomainError(
+            f"the file is larger than {MAX_FILE_BYTES // 2**20} MB: split it", field="file"
+        )
     sha256 = hashlib.sha256(content).hexdigest()
     pending = ImportJob.objects.filter(
         estate=estate, kind=kind, sha256=sha256, state__in=ImportJob.PENDING
@@ -280,7 +285,7 @@ def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
         confirmed_by=actor,
         step="",
         rows_done=0,
-        heartbeat_at=None,
+        heartbeat_at=timezone.now(),
     ):
         raise DomainError("this import is no longer waiting for confirmation")
     job.refresh_from_db()
@@ -380,7 +385,7 @@ def import_job_retry(*, actor, job: ImportJob) -> ImportJob:
                 rows_done=0,
                 message="",
                 finished_at=None,
-                heartbeat_at=None,
+                heartbeat_at=timezone.now(),
                 confirmed_by=None,
             )
     except IntegrityError:

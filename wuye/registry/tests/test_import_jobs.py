@@ -4,6 +4,7 @@ thousand rows) -> preview or every error -> confirm -> the worker writes, all or
 Tasks go to django-tasks' DummyBackend here, so a test sees what was enqueued and runs it
 itself, as the worker would."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -16,10 +17,11 @@ from django_tasks import default_task_backend
 
 from wuye.audit.models import AuditEvent
 from wuye.registry import tasks
-from wuye.registry.imports import jobs, write
+from wuye.registry.imports import jobs, rows_estimate, write
+from wuye.registry.imports.reading import open_table
 from wuye.registry.models import ImportFile, ImportJob, Party, Unit, UnitParty
 
-from .fixtures.sheets import csv_bytes
+from .fixtures.sheets import csv_bytes, xlsx_bytes
 from .fixtures.sheets import write as write_file
 
 HEADER = ["楼栋", "房号", "建筑面积", "业主姓名", "手机"]
@@ -395,3 +397,36 @@ def test_the_writes_progress_is_visible_to_others_before_the_rows_commit(
     }
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE and Unit.objects.count() == 2500
+
+
+def test_the_bar_total_is_counted_without_parsing_the_sheet():
+    # a sheet with a title line, 2,500 rows, a blank row and one more, as .xlsx and .csv:
+    # the total is the number of rows the reader will give (openpyxl writes no blank row)
+    rows = [["房屋清单"], *units_rows(2500), [], ["1", "1-9-101", "70"]]
+    for data, name, total in ((xlsx_bytes(rows), "u.xlsx", 2503), (csv_bytes(rows), "u.csv", 2504)):
+        sheet = open_table(io.BytesIO(data), name).sheets[0]
+        assert sheet.count_rows() == len(list(sheet.rows)) == total
+        assert rows_estimate(io.BytesIO(data)) == total
+        assert 2000 < rows_estimate(io.BytesIO(data), limit=2000) <= total
+    assert rows_estimate(io.BytesIO(b"not a workbook at all")) == 1
+
+
+def test_a_job_nobody_takes_says_no_worker_seems_to_run(client, clerk, building, small_threshold):
+    job = upload(client, building.estate, units_rows(8))
+    assert 'id="import-no-worker"' not in job_page(client, job)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert "is one running (wuye db_worker)?" in job_page(client, job, htmx=True)
+
+
+def test_a_file_over_the_size_limit_is_refused_on_the_form(client, clerk, building, monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_FILE_BYTES", 2**20)
+    data = csv_bytes(units_rows(30_000))
+    assert len(data) > 2**20
+    response = client.post(
+        reverse("registry:import"),
+        {"kind": "units", "estate": building.estate.pk, "file": SimpleUploadedFile("u.csv", data)},
+    )
+    assert (
+        response.status_code == 200 and "The file is larger than 1 MB" in response.content.decode()
+    )
+    assert not ImportJob.objects.exists()
