@@ -18,6 +18,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from wuye.audit.idempotency import idempotent_for
 from wuye.audit.middleware import client_ip
 from wuye.core.errors import DomainError
 from wuye.payments.documents import receipt_pdf
@@ -30,7 +31,7 @@ from .api_auth import (
     OwnerTokenAuthentication,
     SignInAddressThrottle,
     SignInPhoneThrottle,
-    owner_idempotent,
+    owner_key_holder,
 )
 
 
@@ -257,7 +258,7 @@ class OrderList(OwnerView, generics.ListAPIView):
         request=s.OwnerOrderIn,
         responses={201: s.OwnerOrderOut, 400: ERROR, 503: ERROR},
     )
-    @owner_idempotent
+    @idempotent_for(owner_key_holder)
     def post(self, request):
         # With an Idempotency-Key the order commits together with the key, after the provider
         # answered; the only rows held meanwhile are those two new ones (and a retry of the
@@ -315,7 +316,7 @@ class RequestList(OwnerView, generics.ListAPIView):
         request=s.OwnerRequestIn,
         responses={201: s.OwnerRequestOut, 400: ERROR},
     )
-    @owner_idempotent
+    @idempotent_for(owner_key_holder)
     def post(self, request):
         data = _valid(s.OwnerRequestIn, request.data)
         item = services.owner_request_raise(

@@ -7,23 +7,19 @@ session opens no owner endpoint, an owner token no staff endpoint. Owners are no
 users, so `request.user` is an `OwnerPrincipal` holding no permission at all.
 
 Also here: the throttles of the sign-in endpoints (per address and per phone) and
-`owner_idempotent`, the owners' `Idempotency-Key` (keyed by phone, since the audit app's
-decorator keys by staff user)."""
+`owner_key_holder`, who holds an owner endpoint's `Idempotency-Key` (the phone), for
+`wuye.audit.idempotency.idempotent_for`."""
 
-import functools
 import hashlib
 
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions, permissions, throttling
 
-from wuye.audit import idempotency
 from wuye.audit.middleware import client_ip
 
 from . import services, session
-from .models import OwnerIdempotencyRecord, OwnerToken
+from .models import OwnerToken
 
 KEYWORD = "Owner"
 
@@ -141,65 +137,8 @@ class SignInPhoneThrottle(_SignInThrottle):
 
 
 # --- Idempotency-Key for owners --------------------------------------------------------------
-def owner_idempotent(handler):
-    """`wuye.audit.idempotency.idempotent` for owner endpoints: the same `Idempotency-Key` from
-    the same phone gets the first (2xx) answer, replayed without writing again; the same key
-    with a different request is refused with 422; a refused request forgets the key. Two
-    racing requests with one key are decided by the UNIQUE (phone, key) constraint."""
-
-    @functools.wraps(handler)
-    def wrapper(view, request, *args, **kwargs):
-        key = request.headers.get(idempotency.HEADER)
-        phone = getattr(request, "owner_phone", None)
-        if key is None or not phone:
-            return handler(view, request, *args, **kwargs)
-        key = key.strip()
-        limit = idempotency.MAX_KEY_LENGTH
-        if not key or len(key) > limit or not key.isprintable() or not key.isascii():
-            return idempotency._refuse(
-                f"{idempotency.HEADER} must be 1 to {limit} printable ASCII characters", 400
-            )
-        fingerprint = idempotency._fingerprint(request)
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = OwnerIdempotencyRecord.objects.create(
-                        phone=phone,
-                        key=key,
-                        method=request.method,
-                        path=request.path[:255],
-                        fingerprint=fingerprint,
-                    )
-            except IntegrityError:
-                first = OwnerIdempotencyRecord.objects.get(phone=phone, key=key)
-                if first.fingerprint != fingerprint:
-                    return idempotency._refuse(
-                        f"this {idempotency.HEADER} was already used for a different request "
-                        f"({first.method} {first.path}); use a new key",
-                        422,
-                    )
-                return idempotency._replay(first)
-            response = handler(view, request, *args, **kwargs)
-            if not 200 <= response.status_code < 300:
-                transaction.set_rollback(True)  # the client may correct it and retry the key
-                return response
-            record.status = response.status_code
-            record.body = idempotency._serialised(response)
-            record.save(update_fields=["status", "body"])
-            return response
-
-    return extend_schema(
-        parameters=[
-            OpenApiParameter(
-                idempotency.HEADER,
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description=(
-                    "Any unique string (a UUID) chosen by the app. Sending the same key again "
-                    "returns the first response without writing again; the same key with a "
-                    "different request is refused with 422."
-                ),
-            )
-        ]
-    )(wrapper)
+def owner_key_holder(request) -> str | None:
+    """Owners' keys are held per signed-in phone (owners are not users), in the same table and
+    with the same rules as the staff API's: `@idempotent_for(owner_key_holder)`."""
+    phone = getattr(request, "owner_phone", None)
+    return f"owner:{phone}" if phone else None

@@ -102,31 +102,3 @@ class OwnerToken(models.Model):
 
     def is_live(self, now) -> bool:
         return self.revoked_at is None and self.expires_at > now
-
-
-class OwnerIdempotencyRecord(models.Model):
-    """The first successful answer to an owners' app write sent with an `Idempotency-Key`,
-    per phone. The owners' counterpart of `wuye.audit.idempotency.IdempotencyRecord`, whose
-    key holder is a staff user (owners are not users)."""
-
-    phone = models.CharField(_("phone"), max_length=20)
-    key = models.CharField(_("idempotency key"), max_length=255)
-    method = models.CharField(_("method"), max_length=10)
-    path = models.CharField(_("path"), max_length=255)
-    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
-    status = models.PositiveSmallIntegerField(_("response status"), default=0)
-    body = models.TextField(_("response body (JSON)"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("owner idempotency record")
-        verbose_name_plural = _("owner idempotency records")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["phone", "key"], name="owner_idempotency_phone_key_unique"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"

@@ -33,7 +33,7 @@ from wuye.online.models import PaymentOrder
 from wuye.registry.models import Party, Unit, UnitParty
 from wuye.registry.services import require_estate, require_perm
 
-from .models import LoginCode, OwnerIdempotencyRecord, OwnerRequest, OwnerToken
+from .models import LoginCode, OwnerRequest, OwnerToken
 
 DEFAULTS = {
     "code_minutes": 10,
@@ -268,16 +268,14 @@ def token_revoke(*, token: OwnerToken, now: datetime | None = None) -> None:
 
 
 def owner_api_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Forget tokens dead for a month and idempotency records older than a week (a retry
-    comes within minutes). Safe to run at any time."""
+    """Forget tokens dead (lapsed or revoked) for a month. Safe to run at any time. The owners'
+    idempotency records live with the staff API's and go with them
+    (`wuye.audit.idempotency.idempotency_records_purge`, job audit.purge_idempotency_records)."""
     now = now or timezone.now()
     month_ago = now - timedelta(days=30)
     tokens, _ = OwnerToken.objects.filter(expires_at__lt=month_ago).delete()
     revoked, _ = OwnerToken.objects.filter(revoked_at__lt=month_ago).delete()
-    records, _ = OwnerIdempotencyRecord.objects.filter(
-        created_at__lt=now - timedelta(days=7)
-    ).delete()
-    return {"tokens": tokens + revoked, "idempotency_records": records}
+    return {"tokens": tokens + revoked}
 
 
 # What the app pays by when it does not say: a QR code / sandbox wallet for WeChat Pay (the

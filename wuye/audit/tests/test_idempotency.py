@@ -13,7 +13,12 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from wuye.audit.idempotency import IdempotencyRecord, idempotency_records_purge, idempotent
+from wuye.audit.idempotency import (
+    IdempotencyRecord,
+    idempotency_records_purge,
+    idempotent,
+    idempotent_for,
+)
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 
@@ -34,8 +39,22 @@ class RecordSomething(APIView):
         return Response({"id": event.pk, "summary": summary}, status=201)
 
 
-def call(user, body, key=None, path="/api/v1/things/", view=RecordSomething):
+def kiosk_holder(request):
+    """A key holder that is not a staff user (as the owners' app holds keys per phone)."""
+    kiosk = request.headers.get("X-Kiosk")
+    return f"kiosk:{kiosk}" if kiosk else None
+
+
+class KioskRecordSomething(RecordSomething):
+    @idempotent_for(kiosk_holder)
+    def post(self, request):
+        return RecordSomething.post.__wrapped__(self, request)
+
+
+def call(user, body, key=None, path="/api/v1/things/", view=RecordSomething, kiosk=None):
     headers = {"HTTP_IDEMPOTENCY_KEY": key} if key is not None else {}
+    if kiosk is not None:
+        headers["HTTP_X_KIOSK"] = kiosk
     request = APIRequestFactory().post(path, body, format="json", **headers)
     force_authenticate(request, user=user)
     response = view.as_view()(request)
@@ -110,6 +129,37 @@ def test_keys_belong_to_their_user(clerk):
 
 
 @pytest.mark.django_db
+def test_keys_of_other_holders_never_meet_the_staff_users_keys(clerk):
+    # given a staff user's key
+    call(clerk, {"summary": "paid at the window"}, key="shared")
+    # when two kiosks send the same key and the same request
+    first = call(
+        clerk, {"summary": "paid at the window"}, key="shared", view=KioskRecordSomething, kiosk="A"
+    )
+    call(
+        clerk, {"summary": "paid at the window"}, key="shared", view=KioskRecordSomething, kiosk="B"
+    )
+    # then each holder's request is done once, and a kiosk's retry replays its own answer
+    again = call(
+        clerk, {"summary": "paid at the window"}, key="shared", view=KioskRecordSomething, kiosk="A"
+    )
+    assert written() == 3
+    assert again["Idempotent-Replayed"] == "true" and again.data == first.data
+    assert sorted(IdempotencyRecord.objects.values_list("holder", flat=True)) == [
+        "kiosk:A",
+        "kiosk:B",
+        f"user:{clerk.pk}",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_request_without_a_holder_is_not_deduplicated(clerk):
+    call(clerk, {"summary": "paid at the window"}, key="k-5", view=KioskRecordSomething)
+    call(clerk, {"summary": "paid at the window"}, key="k-5", view=KioskRecordSomething)
+    assert written() == 2 and not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "键"])
 def test_a_malformed_key_is_refused_naming_the_header(clerk, key):
     response = call(clerk, {"summary": "paid at the window"}, key=key)
@@ -126,6 +176,18 @@ def test_old_records_are_purged_and_recent_ones_kept(clerk):
     )
     assert idempotency_records_purge(older_than=timedelta(days=7)) == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+@pytest.mark.django_db
+def test_one_purge_forgets_old_records_of_every_holder(clerk):
+    call(clerk, {"summary": "paid at the window"}, key="old")
+    call(clerk, {"summary": "paid at the window"}, key="old", view=KioskRecordSomething, kiosk="A")
+    call(clerk, {"summary": "paid at the window"}, key="new", view=KioskRecordSomething, kiosk="A")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=8)
+    )
+    assert idempotency_records_purge(older_than=timedelta(days=7)) == 2
+    assert list(IdempotencyRecord.objects.values_list("holder", "key")) == [("kiosk:A", "new")]
 
 
 class SlowRecordSomething(RecordSomething):

@@ -1,6 +1,7 @@
 """On PostgreSQL: an app that fires the same order request several times at once (a flaky
 network retrying in parallel) with one Idempotency-Key gets one order, the same to every copy.
-The UNIQUE (phone, key) constraint decides, not a check before writing."""
+The UNIQUE (holder, key) constraint of the idempotency records decides, not a check before
+writing."""
 
 import threading
 
@@ -8,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, connections
 
+from wuye.audit.idempotency import IdempotencyRecord
 from wuye.online.models import PaymentOrder
-from wuye.portal.models import OwnerIdempotencyRecord
 
 from .test_api_auth import app_for, sign_in
 
@@ -56,4 +57,4 @@ def test_four_copies_of_one_order_request_at_once_make_one_order(owner, charges,
     assert {status for status, _ in results} == {201}
     assert len({number for _, number in results}) == 1
     assert PaymentOrder.objects.count() == 1
-    assert OwnerIdempotencyRecord.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1

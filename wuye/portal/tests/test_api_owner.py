@@ -11,10 +11,11 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from wuye.audit.idempotency import IdempotencyRecord
 from wuye.online.models import PaymentOrder
 from wuye.payments.models import Payment
 from wuye.portal import services
-from wuye.portal.models import OwnerIdempotencyRecord, OwnerRequest
+from wuye.portal.models import OwnerRequest
 from wuye.registry.models import Party
 
 from .test_api_auth import app_for, sign_in
@@ -117,7 +118,34 @@ def test_a_retried_post_with_the_same_key_gives_the_same_order(app, charges, san
         HTTP_IDEMPOTENCY_KEY="pay-7f3a",
     )
     assert other.status_code == 422
-    assert OwnerIdempotencyRecord.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_two_owners_sending_the_same_key_each_get_their_own_order(
+    app, owner, charges, sandbox_accounts, stranger, make_charge, property_item
+):
+    # given another owner whose app happens to pick the same key
+    theirs = make_charge(property_item, "2026-05", "10.00", party=stranger)
+    other_app = app_for(sign_in(stranger.mobile))
+    mine = app.post(
+        ORDERS,
+        {"charge_ids": [charges[0].pk], "provider": "wechat"},
+        HTTP_IDEMPOTENCY_KEY="tap-1",
+    )
+    # when they pay their own charge with it
+    their = other_app.post(
+        ORDERS, {"charge_ids": [theirs.pk], "provider": "wechat"}, HTTP_IDEMPOTENCY_KEY="tap-1"
+    )
+    # then it is theirs: a new order, not my answer replayed nor a 422
+    assert (mine.status_code, their.status_code) == (201, 201)
+    assert not their.has_header("Idempotent-Replayed")
+    assert their.json()["charge_ids"] == [theirs.pk]
+    assert PaymentOrder.objects.count() == 2
+    # each key held by its phone, beside the staff API's keys
+    assert set(IdempotencyRecord.objects.values_list("holder", flat=True)) == {
+        f"owner:{owner.mobile}",
+        f"owner:{stranger.mobile}",
+    }
 
 
 def test_a_provider_that_cannot_be_reached_is_a_503_to_try_again(app, charges, estate):
@@ -138,7 +166,7 @@ def test_a_refused_order_forgets_its_key(app, charges, sandbox_accounts, strange
     bad = app.post(
         ORDERS, {"charge_ids": [999999], "provider": "wechat"}, HTTP_IDEMPOTENCY_KEY="k1"
     )
-    assert bad.status_code == 400 and OwnerIdempotencyRecord.objects.count() == 0
+    assert bad.status_code == 400 and IdempotencyRecord.objects.count() == 0
     fixed = app.post(
         ORDERS,
         {"charge_ids": [charges[0].pk], "provider": "wechat"},
