@@ -1,5 +1,5 @@
-"""The portal's recurring work (found by wuye.scheduler): forgetting dead app tokens and old
-idempotency records of the owners' app."""
+"""The portal's recurring work (found by wuye.scheduler): forgetting dead owner app tokens (the
+owners' idempotency records are purged with everyone's by audit.purge_idempotency_records)."""
 
 from django.utils.translation import gettext_lazy as _
 

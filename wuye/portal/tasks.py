@@ -7,5 +7,6 @@ from . import services
 
 @task(queue_name="default")
 def purge_owner_api() -> dict[str, int]:
-    """Forget dead app tokens and old owner idempotency records."""
+    """Forget dead owner app tokens (idempotency records go with
+    audit.purge_idempotency_records)."""
     return services.owner_api_purge()
