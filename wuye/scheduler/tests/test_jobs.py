@@ -100,6 +100,7 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "online.sweep_orders": "every minute",
         "audit.purge_idempotency_records": "daily at 03:00",
         "portal.purge_owner_api": "daily at 03:10",
+        "registry.sweep_import_jobs": "every 60 minutes",
     }
     for job in jobs.values():
         task = task_of(job)
