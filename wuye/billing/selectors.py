@@ -14,7 +14,16 @@ from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import scope
 
 from . import outstanding as settlements
-from .models import BillingRun, Charge, CreditNote, PrepaymentMovement, Waiver
+from .models import (
+    BillingPeriod,
+    BillingRun,
+    Charge,
+    CreditNote,
+    DepositRelease,
+    FeeStop,
+    PrepaymentMovement,
+    Waiver,
+)
 
 
 def runs_for(user) -> QuerySet[BillingRun]:
@@ -52,6 +61,61 @@ def charges_for(
 def waivers_for(user, *, status: str = "") -> QuerySet[Waiver]:
     qs = scope(Waiver.objects.select_related("charge", "charge__unit", "charge__fee_item"), user)
     return qs.filter(status=status) if status else qs
+
+
+def deposit_releases_for(user, *, status: str = "") -> QuerySet[DepositRelease]:
+    qs = scope(
+        DepositRelease.objects.select_related(
+            "charge", "charge__unit", "charge__party", "charge__fee_item", "requested_by"
+        ),
+        user,
+    )
+    return qs.filter(status=status) if status else qs
+
+
+def fee_stops_for(user) -> QuerySet[FeeStop]:
+    return scope(
+        FeeStop.objects.select_related("unit", "fee_item", "estate", "created_by"), user
+    ).order_by("-created_at", "-id")
+
+
+def periods_for(user) -> QuerySet[BillingPeriod]:
+    return scope(BillingPeriod.objects.select_related("estate", "closed_by"), user).order_by(
+        "-period", "estate__code"
+    )
+
+
+@dataclass
+class ChargeHistory:
+    """What happened to one charge: the corrections and decisions staff look at before the
+    next one."""
+
+    waivers: list[Waiver]
+    credit_notes: list[CreditNote]
+    debit_notes: list[Charge]
+    late_fees: list[Charge]
+    releases: list[DepositRelease]
+    deposit_held: Decimal  # a deposit: paid and not yet refunded or forfeited
+
+
+def charge_history(charge: Charge) -> ChargeHistory:
+    derived = list(charge.derived.select_related("fee_item").order_by("bill_date", "id"))
+    releases = list(charge.releases.select_related("requested_by", "decided_by"))
+    held = ZERO
+    if charge.kind == Charge.Kind.DEPOSIT:
+        paid = settlements.settled([charge.pk]).get(charge.pk, ZERO)
+        released = sum(
+            (r.amount for r in releases if r.status == DepositRelease.Status.APPROVED), ZERO
+        )
+        held = paid - released
+    return ChargeHistory(
+        waivers=list(charge.waivers.select_related("requested_by", "decided_by")),
+        credit_notes=list(charge.credit_notes.select_related("created_by")),
+        debit_notes=[c for c in derived if c.kind == Charge.Kind.DEBIT_NOTE],
+        late_fees=[c for c in derived if c.kind == Charge.Kind.LATE_FEE],
+        releases=releases,
+        deposit_held=held,
+    )
 
 
 # --- statement of account -----------------------------------------------------------------

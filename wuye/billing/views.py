@@ -1,25 +1,40 @@
-"""Staff pages of billing: runs (new -> preview -> post -> progress -> done), charges, the
-waiver queue, statements with their PDF, payment notices. Thin: parse, call, render."""
+"""Staff pages of billing: runs (new -> preview -> post -> progress -> done, cancel), charges
+and their corrections (ad hoc charges, waivers, credit and debit notes, deposit refunds and
+forfeits), the waiver and deposit queues, fee stops, billing periods, statements with their
+PDF, payment notices. Thin: parse, call a service or selector, render. A refused action
+re-renders its page with the service's message next to the field it names."""
 
+import uuid
 from datetime import date
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
-from wuye.registry.models import Party
+from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
 from . import documents, selectors, services, tasks
-from .models import BillingRun, Charge, Waiver
-from .periods import Period
+from .forms import (
+    AdhocChargeForm,
+    CreditNoteForm,
+    DebitNoteForm,
+    DepositReleaseForm,
+    FeeStopForm,
+    PeriodCloseForm,
+    RunCancelForm,
+    RunForm,
+    WaiverForm,
+    add_domain_error,
+)
+from .models import BillingRun, Charge, DepositRelease, Waiver
 
 
 def _perm(perm: str):
@@ -31,33 +46,6 @@ def _perm(perm: str):
 
 def _page(request, qs, size: int = 50):
     return Paginator(qs, size).get_page(request.GET.get("page"))
-
-
-class RunForm(forms.Form):
-    estate = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Estate"))
-    period = forms.CharField(
-        label=gettext_lazy("Period"), max_length=7, help_text=gettext_lazy("YYYY-MM")
-    )
-    as_of = forms.DateField(
-        label=gettext_lazy("Run date"),
-        required=False,
-        help_text=gettext_lazy("Items whose bill date is later wait; empty means today."),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["estate"].queryset = estates_for(user)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = (
-                "form-select" if hasattr(field, "queryset") else "form-control"
-            )
-
-    def clean_period(self):
-        try:
-            return str(Period.parse(self.cleaned_data["period"]))
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from exc
 
 
 @_perm("billing.view_billingrun")
@@ -92,7 +80,7 @@ def _run(request, pk: int) -> BillingRun:
 def run_detail(request, pk: int):
     run = _run(request, pk)
     template = "billing/_run_status.html" if request.htmx else "billing/run_detail.html"
-    return render(request, template, {"run": run})
+    return render(request, template, {"run": run, "cancel_form": RunCancelForm()})
 
 
 @require_POST
@@ -123,14 +111,19 @@ def run_post(request, pk: int):
 @_perm("billing.cancel_billingrun")
 def run_cancel(request, pk: int):
     run = _run(request, pk)
-    try:
-        services.billing_run_cancel(
-            run=run, actor=request.user, reason=request.POST.get("reason", "")
-        )
-        messages.success(request, _("The run is cancelled and its entries reversed."))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("billing:run_detail", pk=run.pk)
+    form = RunCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.billing_run_cancel(
+                run=run, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The run is cancelled and its entries reversed."))
+            return redirect("billing:run_detail", pk=run.pk)
+    run.refresh_from_db()
+    return render(request, "billing/run_detail.html", {"run": run, "cancel_form": form})
 
 
 @_perm("billing.view_charge")
@@ -147,36 +140,213 @@ def charge_list(request):
         run_id=number("run"),
         period=request.GET.get("period", ""),
         status=request.GET.get("status", ""),
+        kind=request.GET.get("kind", ""),
     ).order_by("-period_start", "unit__number", "id")
     return render(
         request,
         "billing/charge_list.html",
-        {"page": _page(request, charges), "statuses": Charge.Status.choices},
+        {
+            "page": _page(request, charges),
+            "statuses": Charge.Status.choices,
+            "kinds": Charge.Kind.choices,
+        },
     )
 
 
-@_perm("billing.view_waiver")
-def waiver_list(request):
-    status = request.GET.get("status", Waiver.Status.REQUESTED)
-    waivers = selectors.waivers_for(request.user, status=status)
-    return render(request, "billing/waiver_list.html", {"page": _page(request, waivers)})
+# --- one charge: ad hoc charges, corrections, waivers, deposits ----------------------------
+
+
+def _charge(request, pk: int) -> Charge:
+    return get_scoped(
+        Charge.objects.select_related("unit", "party", "fee_item", "estate", "run", "source"),
+        request.user,
+        pk=pk,
+    )
+
+
+def _charge_page(request, charge: Charge, **bound):
+    """The charge with its history and the forms of what the user may do with it; `bound`
+    replaces one form by the submitted one (with its errors)."""
+    user = request.user
+    is_open = charge.status == Charge.Status.OPEN
+    forms_ = {
+        "waiver_form": WaiverForm() if is_open and user.has_perm("billing.add_waiver") else None,
+        "credit_form": CreditNoteForm()
+        if is_open and user.has_perm("billing.add_creditnote")
+        else None,
+        "debit_form": DebitNoteForm()
+        if charge.status != Charge.Status.CANCELLED and user.has_perm("billing.add_creditnote")
+        else None,
+        "release_form": DepositReleaseForm()
+        if charge.kind == Charge.Kind.DEPOSIT and user.has_perm("billing.add_depositrelease")
+        else None,
+    }
+    forms_.update(bound)
+    context = {"charge": charge, "history": selectors.charge_history(charge), **forms_}
+    return render(request, "billing/charge_detail.html", context)
+
+
+def _safe_next(request, default: str) -> str:
+    """Where to go after a form posted from another page: `next` if it is on this site."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@_perm("billing.add_adhoc_charge")
+def charge_new(request):
+    """Raise a one-off charge on a unit (repair, card, 代收 pass-through, deposit)."""
+    initial = {}
+    if request.method != "POST" and request.GET.get("unit", "").isdigit():
+        unit = get_scoped(
+            Unit.objects.select_related("estate"), request.user, pk=request.GET["unit"]
+        )
+        initial = {"estate": unit.estate_id, "unit": unit.number}
+    form = AdhocChargeForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            charge = services.charge_adhoc_create(
+                actor=request.user,
+                unit=data["unit_obj"],
+                fee_item=data["fee_item"],
+                amount=data["amount"],
+                description=data["description"],
+                bill_date=data.get("bill_date"),
+                due_date=data.get("due_date"),
+                idempotency_key=form.key(request.user, "adhoc"),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(amount)s charged to %(party)s for unit %(unit)s.")
+                % {"amount": charge.amount, "party": charge.party.name, "unit": charge.unit.number},
+            )
+            return redirect("billing:charge_detail", pk=charge.pk)
+    return render(request, "billing/form.html", {"form": form, "title": _("New ad hoc charge")})
+
+
+@_perm("billing.view_charge")
+def charge_detail(request, pk: int):
+    return _charge_page(request, _charge(request, pk))
+
+
+@require_POST
+@_perm("billing.add_creditnote")
+def charge_credit_note(request, pk: int):
+    """Lower a charge raised too high (紅字): Dr the item's account, Cr RECEIVABLE."""
+    charge = _charge(request, pk)
+    form = CreditNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note = services.charge_credit_note(
+                actor=request.user,
+                charge=charge,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                idempotency_key=form.key(request.user, "credit")
+                or f"ui:credit:{request.user.pk}:{uuid.uuid4().hex}",
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("Credit note of %(amount)s posted.") % {"amount": note.amount}
+            )
+            return redirect("billing:charge_detail", pk=charge.pk)
+    return _charge_page(request, charge, credit_form=form)
+
+
+@require_POST
+@_perm("billing.add_creditnote")
+def charge_debit_note(request, pk: int):
+    """Raise more on a charge raised too low (補收): a new charge pointing at this one."""
+    charge = _charge(request, pk)
+    form = DebitNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note = services.charge_debit_note(
+                actor=request.user,
+                charge=charge,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                idempotency_key=form.key(request.user, "debit")
+                or f"ui:debit:{request.user.pk}:{uuid.uuid4().hex}",
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("Debit note of %(amount)s raised.") % {"amount": note.amount}
+            )
+            return redirect("billing:charge_detail", pk=note.pk)
+    return _charge_page(request, charge, debit_form=form)
+
+
+@require_POST
+@_perm("billing.add_depositrelease")
+def deposit_release_request(request, pk: int):
+    charge = _charge(request, pk)
+    form = DepositReleaseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.deposit_release_request(
+                actor=request.user,
+                charge=charge,
+                action=form.cleaned_data["action"],
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Requested; a supervisor decides."))
+            return redirect("billing:charge_detail", pk=charge.pk)
+    return _charge_page(request, charge, release_form=form)
 
 
 @require_POST
 @_perm("billing.add_waiver")
 def waiver_request(request, charge_pk: int):
-    charge = get_scoped(Charge.objects.all(), request.user, pk=charge_pk)
-    try:
-        services.waiver_request(
-            actor=request.user,
-            charge=charge,
-            amount=request.POST.get("amount", ""),
-            reason=request.POST.get("reason", ""),
-        )
-        messages.success(request, _("Waiver requested."))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect(f"{request.POST.get('next') or '/billing/waivers/'}")
+    charge = _charge(request, charge_pk)
+    form = WaiverForm(request.POST)
+    if form.is_valid():
+        try:
+            services.waiver_request(
+                actor=request.user,
+                charge=charge,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Waiver requested; a supervisor decides."))
+            return redirect(_safe_next(request, reverse("billing:charge_detail", args=[charge.pk])))
+    return _charge_page(request, charge, waiver_form=form)
+
+
+# --- approval queues ----------------------------------------------------------------------
+
+
+def _waiver_page(request, errors: dict[int, str] | None = None):
+    status = request.GET.get("status", Waiver.Status.REQUESTED)
+    waivers = selectors.waivers_for(request.user, status=status)
+    return render(
+        request,
+        "billing/waiver_list.html",
+        {"page": _page(request, waivers), "errors": errors or {}},
+    )
+
+
+@_perm("billing.view_waiver")
+def waiver_list(request):
+    return _waiver_page(request)
 
 
 @require_POST
@@ -185,16 +355,120 @@ def waiver_decide(request, pk: int):
     waiver = get_scoped(Waiver.objects.all(), request.user, pk=pk)
     try:
         if request.POST.get("decision") == "approve":
-            services.waiver_approve(actor=request.user, waiver=waiver)
-            messages.success(request, _("Waiver approved."))
+            services.waiver_approve(
+                actor=request.user, waiver=waiver, note=request.POST.get("note", "")
+            )
+            messages.success(
+                request, _("Waiver of %(amount)s approved.") % {"amount": waiver.amount}
+            )
         else:
             services.waiver_reject(
                 actor=request.user, waiver=waiver, note=request.POST.get("note", "")
             )
             messages.success(request, _("Waiver rejected."))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        return _waiver_page(request, {waiver.pk: exc.message})
     return redirect("billing:waiver_list")
+
+
+def _deposit_page(request, errors: dict[int, str] | None = None):
+    status = request.GET.get("status", DepositRelease.Status.REQUESTED)
+    releases = selectors.deposit_releases_for(request.user, status=status)
+    return render(
+        request,
+        "billing/deposit_list.html",
+        {
+            "page": _page(request, releases),
+            "errors": errors or {},
+            "status": status,
+            "statuses": DepositRelease.Status.choices,
+        },
+    )
+
+
+@_perm("billing.view_depositrelease")
+def deposit_list(request):
+    """Deposit refunds and forfeits: requested ones to decide, and the decided."""
+    return _deposit_page(request)
+
+
+@require_POST
+@_perm("billing.approve_depositrelease")
+def deposit_decide(request, pk: int):
+    release = get_scoped(DepositRelease.objects.all(), request.user, pk=pk)
+    try:
+        if request.POST.get("decision") == "approve":
+            services.deposit_release_approve(actor=request.user, release=release)
+            messages.success(
+                request,
+                _("%(action)s of %(amount)s approved.")
+                % {"action": release.get_action_display(), "amount": release.amount},
+            )
+        else:
+            services.deposit_release_reject(actor=request.user, release=release)
+            messages.success(request, _("Rejected."))
+    except DomainError as exc:
+        return _deposit_page(request, {release.pk: exc.message})
+    return redirect("billing:deposit_list")
+
+
+# --- fee stops and billing periods ---------------------------------------------------------
+
+
+@_perm("billing.view_feestop")
+def fee_stops(request):
+    """Units whose recurring fee stops from a date (sold back, merged, demolished)."""
+    can_stop = request.user.has_perm("billing.stop_fee")
+    form = FeeStopForm(request.POST or None, user=request.user) if can_stop else None
+    if request.method == "POST":
+        if not can_stop:
+            return HttpResponse(status=403)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                stop = services.unit_fee_stop(
+                    actor=request.user,
+                    unit=data["unit_obj"],
+                    fee_item=data["fee_item"],
+                    from_date=data["from_date"],
+                    reason=data["reason"],
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(unit)s: %(item)s stops from %(day)s.")
+                    % {"unit": stop.unit.number, "item": stop.fee_item.name, "day": stop.from_date},
+                )
+                return redirect("billing:fee_stops")
+    stops = selectors.fee_stops_for(request.user)
+    return render(request, "billing/fee_stops.html", {"page": _page(request, stops), "form": form})
+
+
+@_perm("billing.view_billingperiod")
+def periods(request):
+    """Billing periods of the user's estates; closing one refuses any further run for it."""
+    can_close = request.user.has_perm("billing.change_billingperiod")
+    form = PeriodCloseForm(request.POST or None, user=request.user) if can_close else None
+    if request.method == "POST":
+        if not can_close:
+            return HttpResponse(status=403)
+        if form.is_valid():
+            estate, period = form.cleaned_data["estate"], form.cleaned_data["period"]
+            try:
+                services.billing_period_close(actor=request.user, estate=estate, period=period)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(estate)s: period %(period)s is closed.")
+                    % {"estate": estate.name, "period": period},
+                )
+                return redirect("billing:periods")
+    rows = selectors.periods_for(request.user)
+    return render(request, "billing/periods.html", {"page": _page(request, rows), "form": form})
 
 
 def _party(request, pk: int) -> Party:
