@@ -40,9 +40,13 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         [
             NavItem(_("Billing runs"), "billing:run_list", "billing.view_billingrun"),
             NavItem(_("Charges"), "billing:charge_list", "billing.view_charge"),
+            NavItem(_("New ad hoc charge"), "billing:charge_new", "billing.add_adhoc_charge"),
             NavItem(_("Waivers"), "billing:waiver_list", "billing.view_waiver"),
             NavItem(_("Late fees"), "billing:late_fees", "billing.view_charge"),
-            NavItem(_("Opening balances"), "billing:opening_import", "billing.add_charge"),
+            NavItem(_("Deposit refunds"), "billing:deposit_list", "billing.view_depositrelease"),
+            NavItem(_("Fee stops"), "billing:fee_stops", "billing.view_feestop"),
+            NavItem(_("Billing periods"), "billing:periods", "billing.view_billingperiod"),
+            NavItem(_("Opening balances"), "billing:opening_import", "billing.import_opening"),
         ],
     ),
     (
