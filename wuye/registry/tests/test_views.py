@@ -166,3 +166,16 @@ def test_the_interface_speaks_the_staffs_language(client, make_staff, estate, se
     # then the pages are in traditional characters
     assert "房屋" in client.get(reverse("registry:unit_list")).content.decode()
     assert "業主" in client.get(reverse("registry:party_list")).content.decode()
+
+
+def test_the_unit_page_offers_an_ad_hoc_charge_only_to_who_may_raise_one(client, make_staff, unit):
+    # given the unit's page, seen by finance (may raise ad hoc charges) and by security (may not)
+    url = reverse("registry:unit_detail", args=[unit.pk])
+    link = f"{reverse('billing:charge_new')}?unit={unit.pk}"
+    client.force_login(make_staff("finance", estates=[unit.estate]))
+    finance_sees = client.get(url).content.decode()
+    client.force_login(make_staff("security", estates=[unit.estate]))
+    security_sees = client.get(url).content.decode()
+    # then only finance gets the link, pointing at this unit
+    assert link in finance_sees
+    assert link not in security_sees
