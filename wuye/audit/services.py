@@ -81,7 +81,7 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def audit_record(
+def audit_event(
     *,
     actor,
     action: str,
@@ -93,6 +93,8 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
+    """The audit row `audit_record` writes, unsaved: a service recording many changes at once
+    saves them together (`AuditEvent.objects.bulk_create`), in its transaction."""
     ctx = context.current()
     if subject is not None:
         subject_type = subject_type or subject._meta.label_lower
@@ -100,7 +102,7 @@ def audit_record(
         if estate_id is None:
             estate_id = getattr(subject, "estate_id", None)
     actor_obj = actor if getattr(actor, "pk", None) else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor_obj,
         actor_name=getattr(actor, "username", "") or ctx.source,
         ip=ctx.ip,
@@ -115,3 +117,31 @@ def audit_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    subject: models.Model | None = None,
+    subject_type: str = "",
+    subject_id: str = "",
+    estate_id: int | None = None,
+    summary: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Write one audit row for a change, in the same transaction as the change."""
+    event = audit_event(
+        actor=actor,
+        action=action,
+        subject=subject,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        estate_id=estate_id,
+        summary=summary,
+        before=before,
+        after=after,
+    )
+    event.save(force_insert=True)
+    return event

@@ -6,17 +6,19 @@ transaction; the calling service has already checked that its actor may do the b
 not the actor. Voucher exports are reads with an audit row, so they live here too.
 """
 
+import contextlib
 import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
 
 from wuye.audit.models import AuditEvent
-from wuye.audit.services import audit_record
+from wuye.audit.services import audit_event, audit_record
 from wuye.core.errors import DomainError
 from wuye.core.money import FEN, ZERO
 
@@ -78,11 +80,30 @@ def accounts_sync_chart(*, using: str = "default") -> int:
 
 
 def _accounts_by_code(codes: set[str]) -> dict[str, Account]:
-    found = {a.code: a for a in Account.objects.filter(code__in=codes)}
+    found = _accounts_select(codes)
     if len(found) < len(codes) and any(c in chart.ACCOUNTS for c in codes - found.keys()):
         accounts_sync_chart()  # a chart account added after the last migrate
-        found = {a.code: a for a in Account.objects.filter(code__in=codes)}
+        found = _accounts_select(codes)
     return found
+
+
+def _accounts_select(codes: set[str]) -> dict[str, Account]:
+    """The accounts of `codes`: one hand-written statement (the ORM would spend more CPU
+    building it than the database answering it; every posting needs it)."""
+    if not codes:
+        return {}
+    fields = Account._meta.concrete_fields
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} "  # noqa: S608
+        f"FROM {quote(Account._meta.db_table)} WHERE code IN ({', '.join(['%s'] * len(codes))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sorted(codes))
+        rows = cursor.fetchall()
+    names = [f.attname for f in fields]
+    accounts = [Account.from_db(connection.alias, names, list(row)) for row in rows]
+    return {a.code: a for a in accounts}
 
 
 # --- validating lines -----------------------------------------------------------------------
@@ -209,6 +230,7 @@ def _voucher_no_release(estate_id: int, year: int) -> None:
         )
 
 
+@lru_cache(maxsize=1)
 def _entry_columns() -> tuple[list, list]:
     """(entry fields without pk and voucher_no, posting fields without pk)."""
     entry = [
@@ -255,74 +277,131 @@ def _cast(field) -> str:
     return "text" if kind.startswith("varchar") else kind
 
 
-def _insert_numbered_pg(entry: JournalEntry, postings: list[Posting]) -> bool | None:
-    """PostgreSQL: take the voucher number, insert the entry and its postings in ONE
-    statement, so the counter row is locked only from here to the commit. True when
-    inserted; False on a UNIQUE conflict (the number is given back); None when the estate
-    has no counter row for the year yet."""
+@lru_cache(maxsize=128)
+def _group_sql(vendor: str, k: int, rows: int) -> str:
+    """The statement of `_insert_group_pg` for k entries with `rows` postings in all."""
     quote = connection.ops.quote_name
     entry_fields, posting_fields = _entry_columns()
-    entry_values = [
-        f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in entry_fields
-    ]
-    # the postings' columns except entry_id, typed for VALUES
     rest = [f for f in posting_fields if f.column != "entry_id"]
-    row_sql = "(" + ", ".join(f"%s::{_cast(f)}" for f in rest) + ")"
-    posting_values = [
-        f.get_db_prep_save(f.pre_save(p, add=True), connection) for p in postings for f in rest
-    ]
-    counter = quote(VoucherCounter._meta.db_table)
-    entries = quote(JournalEntry._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in entry_fields)
-    sql = (
-        f"WITH n AS (UPDATE {counter} SET last = last + 1 "  # noqa: S608
+    entry_row = "(%s::int, " + ", ".join(f"%s::{_cast(f)}" for f in entry_fields) + ")"
+    posting_row = "(%s::text, %s::int, " + ", ".join(f"%s::{_cast(f)}" for f in rest) + ")"
+    names = [quote(f.column) for f in entry_fields]
+    posting_names = [quote(f.column) for f in rest]
+    entries, postings = (quote(m._meta.db_table) for m in (JournalEntry, Posting))
+    return (
+        f"WITH n AS (UPDATE {quote(VoucherCounter._meta.db_table)} SET last = last + {k} "  # noqa: S608
         f"WHERE estate_id = %s AND year = %s RETURNING last), "
-        f"e AS (INSERT INTO {entries} ({columns}, voucher_no) "
-        f"SELECT {', '.join(f'%s::{_cast(f)}' for f in entry_fields)}, n.last FROM n "
-        f"ON CONFLICT DO NOTHING RETURNING id, voucher_no), "
-        f"p AS (INSERT INTO {quote(Posting._meta.db_table)} "
-        f"(entry_id, {', '.join(quote(f.column) for f in rest)}) "
-        f"SELECT e.id, v.* FROM e CROSS JOIN "
-        f"(VALUES {', '.join([row_sql] * len(postings))}) AS v) "
-        f"SELECT (SELECT last FROM n), (SELECT id FROM e)"
+        f"v (ord, {', '.join(names)}) AS (VALUES {', '.join([entry_row] * k)}), "
+        f"e AS (INSERT INTO {entries} ({', '.join(names)}, voucher_no) "
+        f"SELECT {', '.join('v.' + c for c in names)}, n.last - {k} + v.ord "
+        f"FROM v CROSS JOIN n ORDER BY v.ord "
+        f"ON CONFLICT DO NOTHING RETURNING id, idempotency_key, voucher_no), "
+        f"pv (key, ord, {', '.join(posting_names)}) AS "
+        f"(VALUES {', '.join([posting_row] * rows)}), "
+        f"p AS (INSERT INTO {postings} (entry_id, {', '.join(posting_names)}) "
+        f"SELECT e.id, {', '.join('pv.' + c for c in posting_names)} "
+        f"FROM e JOIN pv ON pv.key = e.idempotency_key ORDER BY pv.ord) "
+        f"SELECT n.last, e.id, e.idempotency_key, e.voucher_no FROM n LEFT JOIN e ON true"
     )
-    year = entry.voucher_year
+
+
+def _insert_group_pg(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bool] | None:
+    """PostgreSQL: take the next len(group) voucher numbers of one (estate, year) and insert
+    the entries, in the order given, with their postings: ONE statement, so the counter row
+    is locked only from here to the commit. Returns whether each entry was inserted (False:
+    its idempotency key, or the entry it reverses, is taken already), or None when the
+    estate has no counter row for the year yet (then nothing was done)."""
+    entry_fields, posting_fields = _entry_columns()
+    rest = [f for f in posting_fields if f.column != "entry_id"]
+    k = len(group)
+    entry_values: list = []
+    posting_values: list = []
+    rows = 0
+    for ord_, (entry, postings) in enumerate(group, start=1):
+        entry_values.append(ord_)
+        entry_values += [
+            f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in entry_fields
+        ]
+        for posting in postings:
+            rows += 1
+            posting_values += [entry.idempotency_key, rows]
+            posting_values += [
+                f.get_db_prep_save(f.pre_save(posting, add=True), connection) for f in rest
+            ]
+    first = group[0][0]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [entry.estate_id, year, *entry_values, *posting_values])
-        taken, pk = cursor.fetchone()
-    if taken is None:
+        cursor.execute(
+            _group_sql(connection.vendor, k, rows),
+            [first.estate_id, first.voucher_year, *entry_values, *posting_values],
+        )
+        found = cursor.fetchall()
+    if not found:
         return None
-    if pk is None:
-        _voucher_no_release(entry.estate_id, year)
-        return False
-    entry.voucher_no = taken
-    _saved(entry, pk)
-    for posting in postings:
-        posting.entry_id = pk
-    return True
+    inserted = {key: (pk, number) for _, pk, key, number in found if pk is not None}
+    for entry, postings in group:
+        if entry.idempotency_key in inserted:
+            pk, entry.voucher_no = inserted[entry.idempotency_key]
+            _saved(entry, pk)
+            for posting in postings:
+                posting.entry_id = pk
+    if len(inserted) == k:
+        return [True] * k
+    if k == 1:  # a retry of entry_post: give the number back (the counter row is still ours)
+        _voucher_no_release(first.estate_id, first.voucher_year)
+        return [False]
+    # Numbers were taken for entries that were not inserted: gaps. Never committed.
+    raise IntegrityError(
+        "entries_post: an idempotency key is already posted "
+        f"({', '.join(e.idempotency_key for e, _ in group if e.idempotency_key not in inserted)})"
+    )
 
 
-def _insert_numbered(entry: JournalEntry, postings: list[Posting]) -> bool:
-    """Number and insert the entry with its postings; False when its idempotency key (or the
-    entry it reverses) is taken already, the number then given back."""
+def _insert_group(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bool]:
+    """Number and insert entries of one (estate, year) with their postings (see
+    `_insert_group_pg`); on SQLite, one writer at a time anyway, plain statements."""
     if connection.vendor == "postgresql":
-        inserted = _insert_numbered_pg(entry, postings)
-        if inserted is None:
-            _counter_ensure(entry.estate_id, entry.voucher_year)
-            inserted = _insert_numbered_pg(entry, postings)
-        return bool(inserted)
-    # SQLite: one writer at a time anyway; three plain statements
-    entry.voucher_no = _next_voucher_no(entry.estate_id, entry.voucher_year)
-    if not _insert_unless_conflict(entry):
-        _voucher_no_release(entry.estate_id, entry.voucher_year)
-        return False
-    for posting in postings:
-        posting.entry = entry
-    Posting.objects.bulk_create(postings)
-    return True
+        done = _insert_group_pg(group)
+        if done is None:
+            first = group[0][0]
+            _counter_ensure(first.estate_id, first.voucher_year)
+            done = _insert_group_pg(group)
+        return done
+    done = []
+    postings_all: list[Posting] = []
+    for entry, postings in group:
+        entry.voucher_no = _next_voucher_no(entry.estate_id, entry.voucher_year)
+        if not _insert_unless_conflict(entry):
+            _voucher_no_release(entry.estate_id, entry.voucher_year)
+            if len(group) > 1:
+                raise IntegrityError(
+                    f"entries_post: idempotency key {entry.idempotency_key!r} is already posted"
+                )
+            done.append(False)
+            continue
+        for posting in postings:
+            posting.entry = entry
+        postings_all += postings
+        done.append(True)
+    Posting.objects.bulk_create(postings_all)
+    return done
 
 
 # --- posting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry for `entries_post`: what `entry_post` takes, as data. `actor` is recorded
+    as the entry's creator when it is a user."""
+
+    estate_id: int
+    date: Date
+    memo: str
+    lines: Sequence[Line]
+    idempotency_key: str
+    source_type: str = ""
+    source_id: str | int = ""
+    actor: object = None
 
 
 def entry_post(
@@ -353,104 +432,145 @@ def entry_post(
     that inserts the entry and its postings (PostgreSQL), and callers post to the ledger as
     the last step of their transaction. Three statements: accounts, the numbered insert,
     and the audit row (`audit=False` when the caller's own audit row names the voucher)."""
-    if connection.in_atomic_block:
-        return _entry_post(
-            estate=estate,
-            date=date,
-            memo=memo,
-            lines=lines,
-            idempotency_key=idempotency_key,
-            source_type=source_type,
-            source_id=source_id,
-            actor=actor,
-            reverses=reverses,
-            audit=audit,
-        )
-    with transaction.atomic():
-        return _entry_post(
-            estate=estate,
-            date=date,
-            memo=memo,
-            lines=lines,
-            idempotency_key=idempotency_key,
-            source_type=source_type,
-            source_id=source_id,
-            actor=actor,
-            reverses=reverses,
-            audit=audit,
-        )
-
-
-def _entry_post(
-    *, estate, date, memo, lines, idempotency_key, source_type, source_id, actor, reverses, audit
-) -> JournalEntry:
-    key = (idempotency_key or "").strip()
-    if not key:
-        raise DomainError("an entry needs an idempotency key", field="idempotency_key")
-    if not isinstance(date, Date):
-        raise DomainError("the entry needs a business date", field="date")
-    clean = _clean_lines(lines)
-    memo = (memo or "").strip()[:200]
     estate_id = estate.pk if hasattr(estate, "pk") else int(estate)
-    reverses_id = reverses.pk if reverses is not None else None
-    signature = _signature(
+    spec = NewEntry(
         estate_id=estate_id,
         date=date,
         memo=memo,
+        lines=lines,
+        idempotency_key=idempotency_key,
         source_type=source_type,
         source_id=source_id,
-        reverses_id=reverses_id,
-        lines=clean,
+        actor=actor,
     )
-    codes = {line.account for line in clean}
-    accounts = _accounts_by_code(codes)
-    for row, line in enumerate(clean, start=1):
-        account = accounts.get(line.account)
-        if account is None:
-            raise DomainError(f"line {row}: unknown account {line.account}", field="lines")
-        if not account.is_active:
-            raise DomainError(f"line {row}: account {account} is closed", field="lines")
+    with _atomic_unless_inside():
+        [(entry, postings, signature)], _ = _prepare([spec], reverses=reverses)
+        if not _insert_group([(entry, postings)])[0]:
+            # A retry: the UNIQUE constraint answered (no lookup first); same content or not?
+            key = entry.idempotency_key
+            if (existing := _existing(key, signature)) is not None:
+                return existing
+            if reverses is not None and JournalEntry.objects.filter(reverses=reverses).exists():
+                raise DomainError(
+                    f"voucher {reverses.voucher} is already reversed",
+                    field="entry",
+                    code="conflict",
+                )
+            raise IntegrityError(f"journal entry {key!r} conflicts with an existing entry")
+        if audit:
+            _audit([entry], actor)
+        return entry
 
-    entry = JournalEntry(
-        estate_id=estate_id,
-        date=date,
-        voucher_year=date.year,
-        memo=memo,
-        source_type=source_type,
-        source_id=str(source_id),
-        idempotency_key=key,
-        reverses_id=reverses_id,
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
-    postings = [
-        Posting(
-            account=accounts[line.account],
-            estate_id=estate_id,
-            date=date,
-            party_id=line.party_id,
-            debit=line.debit,
-            credit=line.credit,
+
+def entries_post(
+    *, entries: Sequence[NewEntry], audit: bool = True, actor=None
+) -> list[JournalEntry]:
+    """Post several balanced entries at once, set-wise (a batch of online payments): each
+    checked as `entry_post` checks it (a DomainError names the entry and line at fault, and
+    nothing is written), numbered per estate and year in the order given.
+
+    Every idempotency key must be new: this is for callers that make the key with the new
+    record (`payment:<id>`); a key already posted raises IntegrityError and the caller's
+    transaction must roll back (no gap in the numbers is ever committed). Statements: the
+    accounts, one numbered insert per (estate, year) in that order (so two batches never wait
+    on each other crosswise), one INSERT of the audit rows (unless `audit=False`)."""
+    if not entries:
+        return []
+    with _atomic_unless_inside():
+        prepared, _ = _prepare(list(entries))
+        groups: dict[tuple[int, int], list] = {}
+        for entry, postings, _ in prepared:
+            groups.setdefault((entry.estate_id, entry.voucher_year), []).append((entry, postings))
+        for key in sorted(groups):
+            _insert_group(groups[key])
+        made = [entry for entry, _, _ in prepared]
+        if audit:
+            _audit(made, actor)
+        return made
+
+
+def _atomic_unless_inside():
+    """No savepoint inside the caller's transaction (nothing is written before the checks
+    pass); a transaction of its own otherwise."""
+    if connection.in_atomic_block:
+        return contextlib.nullcontext()
+    return transaction.atomic()
+
+
+def _prepare(specs: list[NewEntry], *, reverses: JournalEntry | None = None) -> tuple[list, dict]:
+    """Check every entry (DomainError naming the first at fault) and build it unsaved:
+    [(entry, postings, signature)], plus the accounts by code (one query for all)."""
+    cleaned = []
+    for n, spec in enumerate(specs, start=1):
+        try:
+            key = (spec.idempotency_key or "").strip()
+            if not key:
+                raise DomainError("an entry needs an idempotency key", field="idempotency_key")
+            if not isinstance(spec.date, Date):
+                raise DomainError("the entry needs a business date", field="date")
+            cleaned.append((spec, key, _clean_lines(spec.lines)))
+        except DomainError as exc:
+            if len(specs) == 1:
+                raise
+            raise DomainError(f"entry {n}: {exc.message}", field=exc.field) from exc
+    accounts = _accounts_by_code({line.account for _, _, clean in cleaned for line in clean})
+    prepared = []
+    reverses_id = reverses.pk if reverses is not None else None
+    for spec, key, clean in cleaned:
+        for row, line in enumerate(clean, start=1):
+            account = accounts.get(line.account)
+            if account is None:
+                raise DomainError(f"line {row}: unknown account {line.account}", field="lines")
+            if not account.is_active:
+                raise DomainError(f"line {row}: account {account} is closed", field="lines")
+        memo = (spec.memo or "").strip()[:200]
+        entry = JournalEntry(
+            estate_id=spec.estate_id,
+            date=spec.date,
+            voucher_year=spec.date.year,
+            memo=memo,
+            source_type=spec.source_type,
+            source_id=str(spec.source_id),
+            idempotency_key=key,
+            reverses_id=reverses_id,
+            created_by=spec.actor if getattr(spec.actor, "pk", None) else None,
         )
-        for line in clean
-    ]
-    # A retry finds its key taken: the UNIQUE constraint answers, no lookup first.
-    if not _insert_numbered(entry, postings):
-        if (existing := _existing(key, signature)) is not None:
-            return existing
-        if reverses_id and JournalEntry.objects.filter(reverses_id=reverses_id).exists():
-            raise DomainError(
-                f"voucher {reverses.voucher} is already reversed", field="entry", code="conflict"
+        postings = [
+            Posting(
+                account=accounts[line.account],
+                estate_id=spec.estate_id,
+                date=spec.date,
+                party_id=line.party_id,
+                debit=line.debit,
+                credit=line.credit,
             )
-        raise IntegrityError(f"journal entry {key!r} conflicts with an existing entry")
-    if audit:
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.REVERSE if reverses_id else AuditEvent.Action.POST,
-            subject=entry,
-            estate_id=estate_id,
-            summary=f"voucher {entry.voucher} {memo}",
+            for line in clean
+        ]
+        signature = _signature(
+            estate_id=spec.estate_id,
+            date=spec.date,
+            memo=memo,
+            source_type=spec.source_type,
+            source_id=spec.source_id,
+            reverses_id=reverses_id,
+            lines=clean,
         )
-    return entry
+        prepared.append((entry, postings, signature))
+    return prepared, accounts
+
+
+def _audit(entries: list[JournalEntry], actor) -> None:
+    events = [
+        audit_event(
+            actor=actor,
+            action=AuditEvent.Action.REVERSE if entry.reverses_id else AuditEvent.Action.POST,
+            subject=entry,
+            estate_id=entry.estate_id,
+            summary=f"voucher {entry.voucher} {entry.memo}",
+        )
+        for entry in entries
+    ]
+    AuditEvent.objects.bulk_create(events)
 
 
 @transaction.atomic

@@ -14,6 +14,8 @@ import logging
 
 from django.db import connection
 
+from wuye.payments.services._common import columns, select_models
+
 from ..models import InboxNotification, MerchantAccount, Provider
 from ..providers import NotifyRejected, ProviderError, client_for
 from ..providers.alipay import AlipayClient
@@ -40,11 +42,20 @@ def _headers_to_keep(headers) -> dict[str, str]:
     }
 
 
+def _active_accounts(provider: str) -> list[MerchantAccount]:
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {columns(MerchantAccount, 'm')} FROM {quote(MerchantAccount._meta.db_table)} m "  # noqa: S608
+        "WHERE m.provider = %s AND m.is_active ORDER BY m.id"
+    )
+    return [row[0] for row in select_models(sql, [provider], [MerchantAccount])]
+
+
 def _candidates(provider: str, headers, body: bytes) -> list:
     """The clients of the active merchant accounts that could have been sent this."""
     clients = []
     seen = set()
-    for account in MerchantAccount.objects.filter(provider=provider, is_active=True).order_by("pk"):
+    for account in _active_accounts(provider):
         try:
             client = client_for(account)
         except ProviderError:

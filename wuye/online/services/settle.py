@@ -8,7 +8,7 @@ second line of defence. Money that cannot simply be posted goes to the exception
 
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wuye.audit.models import AuditEvent
@@ -17,8 +17,16 @@ from wuye.billing.models import Charge
 from wuye.core.errors import DomainError
 from wuye.payments.models import Payment
 from wuye.payments.services import payment_take
+from wuye.payments.services._common import columns, select_models, update_rows
+from wuye.registry.models import Estate, Party
 
-from ..models import InboxNotification, PaymentException, PaymentOrder
+from ..models import (
+    InboxNotification,
+    MerchantAccount,
+    PaymentException,
+    PaymentOrder,
+    PaymentOrderCharge,
+)
 from ..providers import Transaction, client_for
 from ._common import ONLINE
 
@@ -67,8 +75,7 @@ def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
     the window's cashier for window orders (it lands in the shift), else as the system.
     `payment_take` is atomic: a refusal rolls back to its savepoint, and the money goes to
     the exception queue."""
-    lines = list(order.lines.order_by("pk").values_list("charge_id", "charge__status"))
-    still_open = [cid for cid, status in lines if status == Charge.Status.OPEN]
+    still_open = _open_lines(order)
     if not still_open:
         _exception(
             tx, Reason.CHARGES_SETTLED, order=order, detail="every chosen charge was settled"
@@ -93,6 +100,57 @@ def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
         return None
 
 
+def _open_lines(order: PaymentOrder) -> list[int]:
+    """The order's charges still open, in the order chosen."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT l.charge_id FROM {quote(PaymentOrderCharge._meta.db_table)} l "  # noqa: S608
+        f"JOIN {quote(Charge._meta.db_table)} c ON c.id = l.charge_id "
+        "WHERE l.order_id = %s AND c.status = %s ORDER BY l.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [order.pk, Charge.Status.OPEN])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _lock_order(out_trade_no: str) -> PaymentOrder | None:
+    """The order, locked, with its party (and estate) and merchant account: one
+    hand-written statement (see `payments.services._common.select_models`)."""
+    quote = connection.ops.quote_name
+    lock = " FOR UPDATE OF o" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"SELECT {columns(PaymentOrder, 'o')}, {columns(Party, 'p')}, "  # noqa: S608
+        f"{columns(Estate, 'e')}, {columns(MerchantAccount, 'm')} "
+        f"FROM {quote(PaymentOrder._meta.db_table)} o "
+        f"JOIN {quote(Party._meta.db_table)} p ON p.id = o.party_id "
+        f"JOIN {quote(Estate._meta.db_table)} e ON e.id = p.estate_id "
+        f"JOIN {quote(MerchantAccount._meta.db_table)} m ON m.id = o.merchant_id "
+        f"WHERE o.out_trade_no = %s{lock}"
+    )
+    rows = select_models(sql, [out_trade_no], [PaymentOrder, Party, Estate, MerchantAccount])
+    if not rows:
+        return None
+    order, party, estate, merchant = rows[0]
+    party.estate = estate
+    order.party = party
+    order.merchant = merchant
+    return order
+
+
+def _inbox_outcome(inbox_id: int, outcome: str, order: PaymentOrder | None) -> None:
+    """Record what became of the notification (unless an earlier copy already did)."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(InboxNotification._meta.db_table)} SET outcome = %s, order_id = %s "  # noqa: S608
+        "WHERE id = %s AND outcome IN (%s, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [outcome, order.pk if order else None, inbox_id, Outcome.PENDING, Outcome.ERROR],
+        )
+
+
 @transaction.atomic
 def transaction_settle(
     *, tx: Transaction, verified_by: str | None = "notification", inbox_id: int | None = None
@@ -100,17 +158,10 @@ def transaction_settle(
     """Apply the provider's word `tx` (verified by the caller) and return the outcome:
     posted, duplicate, not_paid, exception or refused. `verified_by` "notification" also
     checks the merchant identifiers inside the notification."""
-    order = (
-        PaymentOrder.objects.select_for_update()
-        .select_related("party__estate", "merchant")
-        .filter(out_trade_no=tx.out_trade_no)
-        .first()
-    )
+    order = _lock_order(tx.out_trade_no)
     outcome = _decide(order, tx, check_ids=verified_by == "notification")
     if inbox_id is not None:
-        InboxNotification.objects.filter(
-            pk=inbox_id, outcome__in=[Outcome.PENDING, Outcome.ERROR]
-        ).update(outcome=outcome, order=order)
+        _inbox_outcome(inbox_id, outcome, order)
     return outcome
 
 
@@ -154,5 +205,7 @@ def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> 
     order.paid_amount = tx.amount
     order.paid_at = timezone.now()
     order.payment = payment
-    order.save(update_fields=["status", "transaction_id", "paid_amount", "paid_at", "payment"])
+    update_rows(
+        PaymentOrder, ["status", "transaction_id", "paid_amount", "paid_at", "payment"], [order]
+    )
     return Outcome.POSTED if payment is not None else Outcome.EXCEPTION

@@ -21,15 +21,16 @@ and one audit row. The counter rows are locked from there to the commit only.
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from django.db import transaction
-from django.db.models import Max, Q
+from django.db import connection, transaction
+from django.db.models import Max
 
 from wuye.audit.models import AuditEvent
-from wuye.audit.services import SYSTEM, audit_record
+from wuye.audit.services import SYSTEM, audit_event, audit_record
 from wuye.billing import calculations as billing_calc
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
@@ -39,7 +40,7 @@ from wuye.core.money import ZERO, MoneySum, money
 from wuye.fees.models import FeeItem
 from wuye.fees.selectors import standard_in_force
 from wuye.ledger import chart
-from wuye.ledger.services import Line, entry_post
+from wuye.ledger.services import Line, NewEntry, entries_post, entry_post
 from wuye.registry.models import Party, Unit
 from wuye.registry.services import require_estate, require_perm
 
@@ -48,11 +49,15 @@ from ..models import Allocation, CashierShift, Payment, PrepaymentOffer, Receipt
 from ._common import (
     CHANNEL_ACCOUNTS,
     business_today,
-    insert_numbered,
-    insert_unless_conflict,
+    columns,
+    insert_many,
+    insert_numbered_many,
+    insert_unless_conflict_many,
     money_in,
     require_day_open,
+    select_models,
     settings_of,
+    update_rows,
     user_or_none,
 )
 from .shifts import open_shift_of
@@ -83,24 +88,42 @@ def prepayment_balance(party_id: int, fee_item_id: int | None = None, *, exact: 
     return qs.aggregate(s=MoneySum("amount"))["s"]
 
 
-def _open_charges(party: Party, ids: list[int] | None = None) -> list[Charge]:
-    """The party's open charges, locked (only the charge rows), in primary-key order (lock
-    order: charge), with their fee items and units for the receipt lines."""
-    qs = (
-        Charge.objects.select_for_update(of=("self",))
-        .select_related("fee_item", "unit")
-        .filter(party=party, status=Charge.Status.OPEN)
-    )
+def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) -> list[Charge]:
+    """The open charges of the party (or parties), locked (only the charge rows), in
+    primary-key order (lock order: charge), with their fee items and units for the receipt
+    lines. One hand-written statement (see `_common.select_models`)."""
+    parties = party if isinstance(party, list) else [getattr(party, "pk", party)]
+    if ids is not None and not ids:
+        return []
+    sql = _open_charges_sql(connection.vendor, len(parties), None if ids is None else len(ids))
+    params = [*parties, *(ids or []), Charge.Status.OPEN]
+    found = []
+    for charge, item, unit in select_models(sql, params, [Charge, FeeItem, Unit]):
+        charge.fee_item = item
+        charge.unit = unit
+        found.append(charge)
+    return found
+
+
+@lru_cache(maxsize=64)
+def _open_charges_sql(vendor: str, parties: int, ids: int | None) -> str:
+    quote = connection.ops.quote_name
+    where = f"c.party_id IN ({', '.join(['%s'] * parties)})"
     if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return list(qs.order_by("pk"))
+        where += f" AND c.id IN ({', '.join(['%s'] * ids)})"
+    return (
+        f"SELECT {columns(Charge, 'c')}, {columns(FeeItem, 'f')}, {columns(Unit, 'u')} "  # noqa: S608
+        f"FROM {quote(Charge._meta.db_table)} c "
+        f"JOIN {quote(FeeItem._meta.db_table)} f ON f.id = c.fee_item_id "
+        f"LEFT JOIN {quote(Unit._meta.db_table)} u ON u.id = c.unit_id "
+        f"WHERE {where} AND c.status = %s ORDER BY c.id"
+        + (" FOR UPDATE OF c" if vendor == "postgresql" else "")
+    )
 
 
 def _as_open(charges: list[Charge]) -> list[calculations.OpenCharge]:
-    sources = {
-        c.pk: c.due_date
-        for c in Charge.objects.filter(pk__in=[c.source_id for c in charges if c.source_id])
-    }
+    late = [c.source_id for c in charges if c.source_id and c.kind == Charge.Kind.LATE_FEE]
+    sources = dict(Charge.objects.filter(pk__in=late).values_list("pk", "due_date")) if late else {}
     return [
         calculations.OpenCharge(
             id=c.pk,
@@ -341,24 +364,146 @@ def _receipt_lines(
     return lines
 
 
-def _charges_settle(charges: dict[int, Charge], plan: list[tuple[int, Decimal]]) -> None:
-    """Lower the cached balance of each charge in `plan` by what was just allocated to it, in
-    one UPDATE. The charges are locked and hold `outstanding` as read under that lock, which
-    equals `billing.services.charge_outstanding_recompute` (the invariant the billing tests
-    check); a positive allocation that leaves nothing owed makes the charge paid. Same
-    result as `charge_refresh` per charge, without reading the sources again."""
+def _apply(charges: dict[int, Charge], plan: list[tuple[int, Decimal]]) -> list[Charge]:
+    """Lower the balance of each charge in `plan` by its part, in memory (written by
+    `_write`, one UPDATE). The charges are locked and hold `outstanding` as read under that
+    lock, which equals `billing.services.charge_outstanding_recompute` (the invariant the
+    billing tests check); a positive allocation that leaves nothing owed makes the charge
+    paid. The same result as `charge_refresh` per charge, without reading the sources again.
+    Returns the charges changed."""
+    for charge_id, part in plan:
+        left = charges[charge_id].outstanding - part
+        if left < 0:
+            raise DomainError(f"charge {charge_id} would be overpaid by {-left}", field="amount")
     changed = []
     for charge_id, part in plan:
         charge = charges[charge_id]
-        left = charge.outstanding - part
-        if left < 0:
-            raise DomainError(f"charge {charge_id} would be overpaid by {-left}", field="amount")
-        charge.outstanding = left
-        if left == 0:
+        charge.outstanding -= part
+        if charge.outstanding == 0:
             charge.status = Charge.Status.PAID
         changed.append(charge)
-    if changed:
-        Charge.objects.bulk_update(changed, ["outstanding", "status"])
+    return changed
+
+
+@dataclass
+class _Taking:
+    """A payment planned and checked, not yet written (see `_write`)."""
+
+    actor: object
+    party: Party
+    payment: Payment
+    plan: list[tuple[int, Decimal]]
+    charges: dict[int, Charge]  # the charges paid, locked, with fee item and unit
+    extra_lines: list[dict] = field(default_factory=list)
+
+
+def _write(takings: list[_Taking]) -> list[Payment]:
+    """Write planned payments set-wise: the payments (one INSERT ... ON CONFLICT: a twin that
+    committed first raises `_Duplicate`, no savepoint needed), their allocations (one
+    INSERT), the charges' balances (one UPDATE); then, as the last statements before the
+    commit, the numbered documents: the receipts (counter and insert in one statement per
+    estate and year), the journal entries (likewise, with their postings), the payments'
+    entry links (one UPDATE), prepayment top-ups, and one audit row per payment (one INSERT).
+    Counter rows are taken in (estate, year) order, receipts before vouchers, so two
+    transactions never wait on each other crosswise."""
+    payments = [t.payment for t in takings]
+    if not insert_unless_conflict_many(payments):
+        raise _Duplicate()  # a concurrent twin won: roll back, return the twin
+    allocations: list[list[Allocation]] = [
+        [
+            Allocation(estate_id=t.payment.estate_id, payment=t.payment, charge_id=cid, amount=part)
+            for cid, part in t.plan
+        ]
+        for t in takings
+    ]
+    insert_many([a for group in allocations for a in group])
+    changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
+    update_rows(Charge, ["outstanding", "status"], list(changed.values()))
+
+    # The numbered documents last: their counter rows stay locked until the commit.
+    receipts = []
+    for t, paid in zip(takings, allocations, strict=True):
+        receipt = Receipt(
+            estate_id=t.payment.estate_id,
+            year=t.payment.business_date.year,
+            payment=t.payment,
+            lines=_receipt_lines(t.payment, paid, t.extra_lines, t.charges),
+            issued_by=user_or_none(t.actor),
+        )
+        receipt.estate = t.party.estate
+        receipts.append(receipt)
+    insert_numbered_many(receipts, ReceiptCounter)
+    entries = entries_post(
+        entries=[
+            NewEntry(
+                estate_id=t.payment.estate_id,
+                date=t.payment.business_date,
+                memo=f"收款 {receipt.code} {t.party.name}"[:200],
+                lines=_entry_lines(t.payment),
+                idempotency_key=f"payment:{t.payment.pk}",
+                source_type="payment",
+                source_id=t.payment.pk,
+                actor=t.actor,
+            )
+            for t, receipt in zip(takings, receipts, strict=True)
+        ],
+        audit=False,  # the payment's audit row below names the voucher
+    )
+    for payment, entry in zip(payments, entries, strict=True):
+        payment.entry_id = entry.pk
+    update_rows(Payment, ["entry_id"], payments)
+    insert_many(
+        [
+            PrepaymentMovement(
+                estate_id=p.estate_id,
+                party_id=p.party_id,
+                fee_item_id=p.earmark_id,
+                kind=PrepaymentMovement.Kind.TOPUP,
+                amount=p.prepaid,
+                date=p.business_date,
+                memo=f"收据 {receipt.code}",
+                source_type="payment",
+                source_id=str(p.pk),
+                entry_id=p.entry_id,
+                idempotency_key=f"payment-topup:{p.pk}",
+            )
+            for p, receipt in zip(payments, receipts, strict=True)
+            if p.prepaid > 0
+        ]
+    )
+    insert_many(
+        [
+            audit_event(
+                actor=t.actor,
+                action=AuditEvent.Action.POST,
+                subject=t.payment,
+                summary=f"{t.payment.get_channel_display()} {t.payment.amount} "
+                f"receipt {receipt.code} voucher {entry.voucher}",
+                after={
+                    "amount": t.payment.amount,
+                    "allocated": t.payment.allocated,
+                    "prepaid": t.payment.prepaid,
+                    "rounded_off": t.payment.rounded_off,
+                    "receipt": receipt.code,
+                    "voucher": entry.voucher,
+                },
+            )
+            for t, receipt, entry in zip(takings, receipts, entries, strict=True)
+        ]
+    )
+    return payments
+
+
+def _entry_lines(payment: Payment) -> list[Line]:
+    """Dr the channel's account; Cr receivable (applied) and prepayments (kept)."""
+    lines = [
+        Line(CHANNEL_ACCOUNTS[payment.channel], debit=payment.amount, party_id=payment.party_id)
+    ]
+    if payment.allocated:
+        lines.append(Line(chart.RECEIVABLE, credit=payment.allocated))
+    if payment.prepaid:
+        lines.append(Line(chart.PREPAYMENTS, credit=payment.prepaid, party_id=payment.party_id))
+    return lines
 
 
 # --- taking a payment -----------------------------------------------------------------------
@@ -376,19 +521,23 @@ def _replay(payment: Payment, *, party: Party, amount: Decimal, channel: str) ->
 
 
 def _taken_before(key: str | None, channel: str, ref: str) -> tuple[Payment | None, ...]:
-    """(the payment of idempotency key `key`, the payment of `channel` + `ref`), one query."""
-    where = Q(pk__in=[])
-    if key:
-        where |= Q(idempotency_key=key)
-    if ref:
-        where |= Q(channel=channel, external_ref=ref)
+    """(the payment of idempotency key `key`, the payment of `channel` + `ref`): one
+    hand-written statement, the payments loaded only when found (a replay)."""
     if not key and not ref:
         return None, None
-    found = list(Payment.objects.filter(where).order_by("pk")[:2])
-    by_key = next((p for p in found if key and p.idempotency_key == key), None)
-    by_ref = next(
-        (p for p in found if ref and p.channel == channel and p.external_ref == ref), None
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT id, idempotency_key, channel, external_ref FROM {quote(Payment._meta.db_table)} "  # noqa: S608
+        "WHERE idempotency_key = %s OR (channel = %s AND external_ref = %s AND external_ref <> '')"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key or None, channel, ref or ""])
+        rows = cursor.fetchall()
+    if not rows:
+        return None, None
+    found = {p.pk: p for p in Payment.objects.filter(pk__in=[r[0] for r in rows])}
+    by_key = next((found[r[0]] for r in rows if key and r[1] == key), None)
+    by_ref = next((found[r[0]] for r in rows if ref and r[2] == channel and r[3] == ref), None)
     return by_key, by_ref
 
 
@@ -592,6 +741,10 @@ def _payment_take(
         prepaid = remainder
 
     allocated = sum((part for _, part in plan), ZERO)
+    by_id = {c.pk: c for c in charges}
+    _apply(by_id, plan)
+    if rounded_off:
+        extra_lines.append({"kind": "round_off", "text": "抹零", "amount": str(rounded_off)})
     payment = Payment(
         estate_id=party.estate_id,
         party=party,
@@ -611,77 +764,10 @@ def _payment_take(
         idempotency_key=key,
         created_by=user_or_none(actor),
     )
-    if not insert_unless_conflict(payment):
-        raise _Duplicate()  # a concurrent twin won: roll back, return the twin
-    allocations = Allocation.objects.bulk_create(
-        [
-            Allocation(estate_id=party.estate_id, payment=payment, charge_id=cid, amount=part)
-            for cid, part in plan
-        ]
+    taking = _Taking(
+        actor=actor, party=party, payment=payment, plan=plan, charges=by_id, extra_lines=extra_lines
     )
-    by_id = {c.pk: c for c in charges}
-    _charges_settle(by_id, plan)
-    if rounded_off:
-        extra_lines.append({"kind": "round_off", "text": "抹零", "amount": str(rounded_off)})
-    lines = [Line(CHANNEL_ACCOUNTS[channel], debit=amount, party_id=party.pk)]
-    if allocated:
-        lines.append(Line(chart.RECEIVABLE, credit=allocated))
-    if prepaid:
-        lines.append(Line(chart.PREPAYMENTS, credit=prepaid, party_id=party.pk))
-
-    # The numbered documents last: their counter rows stay locked until the commit.
-    receipt = Receipt(
-        estate_id=payment.estate_id,
-        year=day.year,
-        payment=payment,
-        lines=_receipt_lines(payment, allocations, extra_lines, by_id),
-        issued_by=user_or_none(actor),
-    )
-    receipt.estate = party.estate
-    insert_numbered(receipt, ReceiptCounter)
-    entry = entry_post(
-        estate=party.estate_id,
-        date=day,
-        memo=f"收款 {receipt.code} {party.name}"[:200],
-        lines=lines,
-        idempotency_key=f"payment:{payment.pk}",
-        source_type="payment",
-        source_id=payment.pk,
-        actor=actor,
-        audit=False,  # the payment's audit row below names the voucher
-    )
-    Payment.objects.filter(pk=payment.pk).update(entry_id=entry.pk)
-    payment.entry_id = entry.pk
-    if prepaid:
-        PrepaymentMovement.objects.create(
-            estate_id=party.estate_id,
-            party=party,
-            fee_item=payment.earmark,
-            kind=PrepaymentMovement.Kind.TOPUP,
-            amount=prepaid,
-            date=day,
-            memo=f"收据 {receipt.code}",
-            source_type="payment",
-            source_id=str(payment.pk),
-            entry_id=entry.pk,
-            idempotency_key=f"payment-topup:{payment.pk}",
-        )
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.POST,
-        subject=payment,
-        summary=f"{payment.get_channel_display()} {amount} receipt {receipt.code} "
-        f"voucher {entry.voucher}",
-        after={
-            "amount": amount,
-            "allocated": allocated,
-            "prepaid": prepaid,
-            "rounded_off": rounded_off,
-            "receipt": receipt.code,
-            "voucher": entry.voucher,
-        },
-    )
-    return payment
+    return _write([taking])[0]
 
 
 @transaction.atomic
@@ -776,7 +862,7 @@ def prepayment_apply(
     used: dict[int | None, Decimal] = {}
     for _, part, pool in plan:
         used[pool] = used.get(pool, ZERO) + part
-    PrepaymentMovement.objects.bulk_create(
+    insert_many(
         [
             PrepaymentMovement(
                 estate_id=party.estate_id,
