@@ -39,6 +39,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--estates", type=int, default=8)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: 2 x cores)")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--posting",
+        choices=["sync", "worker"],
+        default="sync",
+        help="notify_posting: post before replying, or acknowledge and post from the inbox",
+    )
+    parser.add_argument("--posters", type=int, default=1, help="inbox workers (--posting worker)")
+    parser.add_argument("--batch", type=int, default=200, help="notifications per inbox batch")
 
 
 def _free_port() -> int:
@@ -279,7 +287,7 @@ def _serve(port: int, workers: int, threads: int, pay_file: str) -> subprocess.P
 
 def _send(
     port: int, sends: list[int], notes: _Notifications, clients: int
-) -> tuple[list[float], dict[int, int], float]:
+) -> tuple[list[float], dict[int, int], float, float]:
     """Each client: one keep-alive HTTP/1.1 connection (http.client: the client's own CPU
     stays small next to the server's), POSTs the raw bytes with WeChat's headers. A
     connection the server closed while idle is opened again and the request sent again
@@ -333,7 +341,7 @@ def _send(
         t.start()
     for t in threads:
         t.join()
-    return latencies, statuses, time.perf_counter() - started
+    return latencies, statuses, started, time.perf_counter()
 
 
 def _cpu_seconds(pids: set[int] | None = None, *, database: str = "") -> dict[int, float]:
@@ -387,6 +395,49 @@ def _double_postings() -> int:
     return overpaid + twice
 
 
+def _poster(pay_file: str, batch: int) -> subprocess.Popen:
+    """An inbox worker (`online.services.inbox_work`) in its own process, as deployed."""
+    env = dict(os.environ, WUYE_PAY_FILE=pay_file, DEBUG="false", LOG_LEVEL="ERROR")
+    code = f"from wuye.online.services import inbox_work; inbox_work(batch={batch})"
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _drain(n: int, timeout: float = 600) -> float:
+    """Wait until every order is paid and nothing waits in the inbox; returns when that was
+    seen (time.perf_counter()). The bench's own reads, 20 a second."""
+    from wuye.online.models import InboxNotification, PaymentOrder
+
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        pending = InboxNotification.objects.filter(outcome="pending", verdict="verified").exists()
+        if not pending and PaymentOrder.objects.filter(status="paid").count() >= n:
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise RuntimeError(f"the inbox was not drained within {timeout} s")
+
+
+def _lags() -> list[float]:
+    """Milliseconds from a notification's first arrival to its settling (posted, duplicate,
+    exception), per verified event."""
+    from wuye.online.models import InboxNotification
+
+    rows = InboxNotification.objects.filter(verdict="verified", settled_at__isnull=False)
+    return sorted(
+        (settled - received).total_seconds() * 1000
+        for received, settled in rows.values_list("received_at", "settled_at")
+    )
+
+
+def _pct(values: list[float], q: float) -> float:
+    return round(values[min(len(values) - 1, int(len(values) * q))], 1) if values else 0.0
+
+
 def run(args) -> dict:
     from django.db import connection
 
@@ -397,12 +448,17 @@ def run(args) -> dict:
     n = args.notifications
     merchant = keys.wechat_merchant(mchid="1900009999", appid="wxbench000000001")
     orders, config = _build(n, args.estates, merchant)
+    config["notify_posting"] = args.posting
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(config, f)
         pay_file = f.name
     workers = args.workers or 2 * (os.cpu_count() or 1)
     port = _free_port()
     server = _serve(port, workers, args.threads, pay_file)
+    posters = []
+    if args.posting == "worker":
+        posters = [_poster(pay_file, args.batch) for _ in range(args.posters)]
+    ours = {server.pid, *(p.pid for p in posters)}
     try:
         sends = _plan(len(orders), args.duplicates)
         notes = _Notifications(orders, merchant)
@@ -410,38 +466,42 @@ def run(args) -> dict:
         database = connection.settings_dict["NAME"] if connection.vendor == "postgresql" else ""
         cpu_before = (
             resource.getrusage(resource.RUSAGE_SELF),
-            _cpu_seconds({server.pid}),
+            _cpu_seconds(ours),
             _cpu_seconds(database=database) if database else {},
         )
-        latencies, statuses, seconds = _send(port, sends, notes, args.clients)
+        latencies, statuses, started, sent = _send(port, sends, notes, args.clients)
+        done = _drain(n) if args.posting == "worker" else sent
         cpu_after = (
             resource.getrusage(resource.RUSAGE_SELF),
-            _cpu_seconds({server.pid}),
+            _cpu_seconds(ours),
             _cpu_seconds(database=database) if database else {},
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for proc in (server, *posters):
+            proc.terminate()
+        for proc in (server, *posters):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         Path(pay_file).unlink(missing_ok=True)
     mine = [u.ru_utime + u.ru_stime for u in (cpu_before[0], cpu_after[0])]
     client_cpu = mine[1] - mine[0]
     server_cpu = _cpu_used(cpu_before[1], cpu_after[1])
     db_cpu = _cpu_used(cpu_before[2], cpu_after[2])
     latencies.sort()
-    paid = PaymentOrder.objects.filter(status="paid").count()
-    return {
+    seconds = done - started
+    result = {
         "workload": "W2",
+        "posting": args.posting,
         "n": len(sends),
         "unique": n,
         "seconds": round(seconds, 3),
         "rate": round(len(sends) / seconds, 1),
         "p50_ms": round(statistics.median(latencies), 1),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
+        "p99_ms": _pct(latencies, 0.99),
         "double_postings": _double_postings(),
-        "paid_orders": paid,
+        "paid_orders": PaymentOrder.objects.filter(status="paid").count(),
         "payments": Payment.objects.filter(channel="wechat").count(),
         "receipts": Receipt.objects.count(),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
@@ -454,3 +514,16 @@ def run(args) -> dict:
         "server_threads": args.threads,
         "estates": args.estates,
     }
+    if args.posting == "worker":
+        lags = _lags()
+        result.update(
+            {
+                "ack_seconds": round(sent - started, 3),
+                "ack_rate": round(len(sends) / (sent - started), 1),
+                "lag_p50_ms": _pct(lags, 0.5),
+                "lag_p99_ms": _pct(lags, 0.99),
+                "posters": args.posters,
+                "batch": args.batch,
+            }
+        )
+    return result

@@ -200,7 +200,9 @@ class InboxNotification(models.Model):
     """Every notification a provider sent, raw (body and headers), stored with the result of
     its verification before anything acts on it. A verified event is stored once per
     (provider, event id); a resend of it counts `deliveries`. Rejected ones are kept, each, for
-    the log (their event id is only claimed, never trusted)."""
+    the log (their event id is only claimed, never trusted). A verified one keeps the
+    decrypted `transaction` it says; `settled_at` is when it was acted on (posted, found a
+    duplicate, queued as an exception or refused)."""
 
     class Verdict(models.TextChoices):
         VERIFIED = "verified", _("Verified")
@@ -235,11 +237,22 @@ class InboxNotification(models.Model):
     )
     deliveries = models.PositiveIntegerField(_("times received"), default=1)
     last_received_at = models.DateTimeField(_("last received"), auto_now_add=True)
+    # The verified, decrypted word of the provider (`providers.Transaction` as JSON): what
+    # the inbox worker posts from when notifications are acknowledged before posting.
+    transaction = models.JSONField(_("transaction"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("provider notification")
         verbose_name_plural = _("provider notifications")
         ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(verdict="verified", outcome="pending"),
+                name="inbox_pending_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "event_id"],

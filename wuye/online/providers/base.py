@@ -1,7 +1,7 @@
 """What every provider client returns, and how it talks to the provider."""
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -45,6 +45,17 @@ class Transaction:
     merchant_ids: dict[str, str] = field(default_factory=dict)
     payer: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """What the inbox keeps of it (`InboxNotification.transaction`)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["amount"] = None if self.amount is None else str(self.amount)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Transaction":
+        amount = data.get("amount")
+        return cls(**{**data, "amount": None if amount is None else Decimal(amount)})
 
 
 @dataclass(frozen=True)

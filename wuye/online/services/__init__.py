@@ -12,13 +12,14 @@ from .autodebit import (
 )
 from .bank import bank_transfer_post, party_by_reference
 from .exceptions import exception_credit, exception_dismiss, exception_refund
+from .inbox import inbox_lag, inbox_post, inbox_work
 from .merchants import (
     merchant_account_create,
     merchant_for,
     merchant_route_set,
     sandbox_merchants_ensure,
 )
-from .notify import notification_receive
+from .notify import notification_receive, posting_mode
 from .orders import (
     jsapi_params,
     order_close,
@@ -28,7 +29,7 @@ from .orders import (
     window_payment_code,
     window_qr,
 )
-from .settle import transaction_settle
+from .settle import order_check, transaction_settle, transactions_settle
 from .sweep import order_query, orders_sweep
 
 __all__ = [
@@ -43,6 +44,9 @@ __all__ = [
     "exception_credit",
     "exception_dismiss",
     "exception_refund",
+    "inbox_lag",
+    "inbox_post",
+    "inbox_work",
     "jsapi_params",
     "mandate_cancel",
     "mandate_create",
@@ -50,14 +54,17 @@ __all__ = [
     "merchant_for",
     "merchant_route_set",
     "notification_receive",
+    "order_check",
     "order_close",
     "order_create",
     "order_finish",
     "order_query",
     "orders_sweep",
     "party_by_reference",
+    "posting_mode",
     "sandbox_merchants_ensure",
     "transaction_settle",
+    "transactions_settle",
     "window_check",
     "window_payment_code",
     "window_qr",

@@ -1,5 +1,12 @@
 """The notify endpoints' work: verify, store in the inbox, then act.
 
+Two ways to act (`WUYE_PAY["notify_posting"]`): "sync" (the default) posts the payment before
+replying; "worker" replies once the verified notification is durably in the inbox and names
+an order it may settle (`settle.order_check`: the order exists, of this provider and
+merchant, the amount right), and the inbox worker (`inbox.inbox_post`) posts the pending
+ones in batches. Anything the check refuses is settled at once, as in "sync", so the replies
+are the same in both: a wrong order or amount is refused (4xx) and queued as an exception.
+
 1. Verify exactly as the provider specifies (providers/wechat.py, providers/alipay.py) with
    the keys of the merchant account the notification names (WeChat: Wechatpay-Serial; Alipay:
    app_id). Anything that fails is stored as rejected, logged, and answered with the
@@ -16,17 +23,41 @@ from django.db import connection
 
 from wuye.payments.services._common import columns, select_models
 
+from ..conf import generation, pay_settings
 from ..models import InboxNotification, MerchantAccount, Provider
 from ..providers import NotifyRejected, ProviderError, client_for
 from ..providers.alipay import AlipayClient
 from ..providers.wechat import WechatClient
-from .settle import transaction_settle
+from .settle import order_check, transaction_settle
 
 log = logging.getLogger(__name__)
 Outcome = InboxNotification.Outcome
+SYNC, WORKER = "sync", "worker"
+# a resend of these needs nothing more in "worker" mode (an exception is queued already)
+ACKNOWLEDGED = (
+    Outcome.PENDING,
+    Outcome.POSTED,
+    Outcome.DUPLICATE,
+    Outcome.NOT_PAID,
+    Outcome.EXCEPTION,
+)
 REPLIES = {Provider.WECHAT: WechatClient, Provider.ALIPAY: AlipayClient}
 MAX_BODY = 64 * 1024
 KEPT_HEADERS = ("content-type", "content-length", "user-agent", "request-id")
+
+
+_mode: dict = {}
+
+
+def posting_mode() -> str:
+    """`WUYE_PAY["notify_posting"]`: "sync" or "worker" (read again when the settings
+    change, see `conf.generation`)."""
+    key = generation()  # a stat of WUYE_PAY_FILE; cheap next to a posting
+    if key not in _mode:
+        _mode.clear()
+        mode = str(pay_settings().get("notify_posting") or SYNC)
+        _mode[key] = mode if mode in (SYNC, WORKER) else SYNC
+    return _mode[key]
 
 
 def _text(value) -> str:
@@ -112,6 +143,7 @@ def _store(
     row.event_id = tx.event_id[:64]
     row.out_trade_no = tx.out_trade_no[:64]
     row.transaction_id = tx.transaction_id[:64]
+    row.transaction = tx.as_json()
     return _insert_or_count(row)
 
 
@@ -150,7 +182,13 @@ def notification_receive(
         _store(provider, headers, body, remote_addr, rejected=exc)
         log.warning("%s notification rejected (%s): %s", provider, exc.reason, exc.detail)
         return replies.reply_fail(exc.reason)
-    row, resend = _store(provider, headers, body, remote_addr, tx=tx)
+    if posting_mode() == WORKER and order_check(tx):
+        # Acknowledged once durably in the inbox; the worker posts it (`inbox_post`).
+        row, resend = _store(provider, headers, body, remote_addr, tx=tx)
+        if not resend or row.outcome in ACKNOWLEDGED:
+            return replies.reply_ok()  # pending, or settled by an earlier copy
+    else:
+        row, resend = _store(provider, headers, body, remote_addr, tx=tx)
     if resend and row.outcome in (Outcome.POSTED, Outcome.DUPLICATE, Outcome.NOT_PAID):
         return replies.reply_ok()
     if resend and row.outcome == Outcome.REFUSED:

@@ -1,23 +1,29 @@
 """Settling a provider's word on a payment: exactly one posting per paid order.
 
 Whoever brings the news (a notification, a resend, eight racing copies, the active query, the
-window's payment-code answer) ends here. The order row is locked (`select_for_update`) and
-moved created -> paid once; the payment is posted in the same transaction through
-`payments.payment_take`, whose UNIQUE (channel, external ref) and idempotency key are the
-second line of defence. Money that cannot simply be posted goes to the exception queue."""
+window's payment-code answer, the inbox worker) ends here. The order row is locked and moved
+created -> paid once; the payment is posted in the same transaction through
+`payments.payment_take` (or, for a batch from the inbox, `payments.payments_take`), whose
+UNIQUE (channel, external ref) and idempotency key are the second line of defence. Money that
+cannot simply be posted goes to the exception queue.
+
+`transaction_settle` settles one, `transactions_settle` a batch (the inbox worker): the same
+decisions (`_decide`) in one transaction, the postings written set-wise."""
 
 import logging
+from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
-from wuye.billing.models import Charge
 from wuye.core.errors import DomainError
 from wuye.payments.models import Payment
 from wuye.payments.services import payment_take
 from wuye.payments.services._common import columns, select_models, update_rows
+from wuye.payments.services.payments import PaymentRequest, payments_take
 from wuye.registry.models import Estate, Party
 
 from ..models import (
@@ -33,6 +39,7 @@ from ._common import ONLINE
 log = logging.getLogger(__name__)
 Outcome = InboxNotification.Outcome
 Reason = PaymentException.Reason
+PAID_FIELDS = ["status", "transaction_id", "paid_amount", "paid_at", "payment"]
 
 
 def _exception(tx: Transaction, reason: str, *, order=None, estate_id=None, detail="") -> None:
@@ -65,22 +72,20 @@ def _exception(tx: Transaction, reason: str, *, order=None, estate_id=None, deta
 
 def _ids_match(order: PaymentOrder, tx: Transaction) -> str:
     """'' when mchid/appid (WeChat) or app_id/seller_id (Alipay) are the order's merchant's."""
-    expected = client_for(order.merchant).expected_ids()
+    return _wrong_ids(order.merchant, tx)
+
+
+def _wrong_ids(merchant: MerchantAccount, tx: Transaction) -> str:
+    expected = client_for(merchant).expected_ids()
     wrong = [k for k, v in expected.items() if tx.merchant_ids.get(k, "") != v]
     return ", ".join(f"{k}={tx.merchant_ids.get(k, '')!r}" for k in wrong)
 
 
 def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
-    """Post the order's payment to the charges still open (the rest kept as prepayment), as
+    """Post the order's payment to its charges still open (the rest kept as prepayment), as
     the window's cashier for window orders (it lands in the shift), else as the system.
     `payment_take` is atomic: a refusal rolls back to its savepoint, and the money goes to
     the exception queue."""
-    still_open = _open_lines(order)
-    if not still_open:
-        _exception(
-            tx, Reason.CHARGES_SETTLED, order=order, detail="every chosen charge was settled"
-        )
-        return None
     window = order.source == PaymentOrder.Source.WINDOW and order.cashier_id
     try:
         return payment_take(
@@ -89,33 +94,66 @@ def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
             amount=order.amount,
             channel=order.provider,
             external_ref=tx.transaction_id,
-            charge_ids=still_open,
+            charge_ids=_lines(order.pk)[order.pk],
             keep_change_as_prepayment=True,
+            skip_settled=True,
             idempotency_key=f"online:{order.out_trade_no}",
             source=Payment.Source.WINDOW if window else Payment.Source.ONLINE,
             note=f"{order.get_provider_display()} {order.out_trade_no}",
         )
     except DomainError as exc:
-        _exception(tx, Reason.POSTING_FAILED, order=order, detail=str(exc))
+        _refused(tx, order, exc)
         return None
 
 
-def _open_lines(order: PaymentOrder) -> list[int]:
-    """The order's charges still open, in the order chosen."""
+def _request(order: PaymentOrder, tx: Transaction, charge_ids: list[int]) -> PaymentRequest:
+    """What `_post` asks of `payment_take`, for `payments_take`."""
+    return PaymentRequest(
+        party=order.party,
+        amount=order.amount,
+        channel=order.provider,
+        charge_ids=tuple(charge_ids),
+        idempotency_key=f"online:{order.out_trade_no}",
+        external_ref=tx.transaction_id,
+        keep_change_as_prepayment=True,
+        skip_settled=True,
+        source=Payment.Source.ONLINE,
+        note=f"{order.get_provider_display()} {order.out_trade_no}",
+    )
+
+
+def _refused(tx: Transaction, order: PaymentOrder, exc: DomainError) -> None:
+    if exc.code == "charges_settled":
+        _exception(
+            tx, Reason.CHARGES_SETTLED, order=order, detail="every chosen charge was settled"
+        )
+    else:
+        _exception(tx, Reason.POSTING_FAILED, order=order, detail=str(exc))
+
+
+def _lines(*order_ids: int) -> dict[int, list[int]]:
+    """The charges of each order, in the order chosen (one statement)."""
+    found: dict[int, list[int]] = {pk: [] for pk in order_ids}
+    if not order_ids:
+        return found
     quote = connection.ops.quote_name
     sql = (
-        f"SELECT l.charge_id FROM {quote(PaymentOrderCharge._meta.db_table)} l "  # noqa: S608
-        f"JOIN {quote(Charge._meta.db_table)} c ON c.id = l.charge_id "
-        "WHERE l.order_id = %s AND c.status = %s ORDER BY l.id"
+        f"SELECT order_id, charge_id FROM {quote(PaymentOrderCharge._meta.db_table)} "  # noqa: S608
+        f"WHERE order_id IN ({', '.join(['%s'] * len(order_ids))}) ORDER BY id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [order.pk, Charge.Status.OPEN])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql, list(order_ids))
+        for order_id, charge_id in cursor.fetchall():
+            found[order_id].append(charge_id)
+    return found
 
 
-def _lock_order(out_trade_no: str) -> PaymentOrder | None:
-    """The order, locked, with its party (and estate) and merchant account: one
-    hand-written statement (see `payments.services._common.select_models`)."""
+def _lock_orders(numbers: Sequence[str]) -> dict[str, PaymentOrder]:
+    """The orders of these numbers, locked in primary-key order, each with its party (and
+    estate) and merchant account: one hand-written statement (see
+    `payments.services._common.select_models`)."""
+    if not numbers:
+        return {}
     quote = connection.ops.quote_name
     lock = " FOR UPDATE OF o" if connection.vendor == "postgresql" else ""
     sql = (
@@ -125,30 +163,46 @@ def _lock_order(out_trade_no: str) -> PaymentOrder | None:
         f"JOIN {quote(Party._meta.db_table)} p ON p.id = o.party_id "
         f"JOIN {quote(Estate._meta.db_table)} e ON e.id = p.estate_id "
         f"JOIN {quote(MerchantAccount._meta.db_table)} m ON m.id = o.merchant_id "
-        f"WHERE o.out_trade_no = %s{lock}"
+        f"WHERE o.out_trade_no IN ({', '.join(['%s'] * len(numbers))}) ORDER BY o.id{lock}"
     )
-    rows = select_models(sql, [out_trade_no], [PaymentOrder, Party, Estate, MerchantAccount])
-    if not rows:
-        return None
-    order, party, estate, merchant = rows[0]
-    party.estate = estate
-    order.party = party
-    order.merchant = merchant
-    return order
+    found = {}
+    for order, party, estate, merchant in select_models(
+        sql, list(numbers), [PaymentOrder, Party, Estate, MerchantAccount]
+    ):
+        party.estate = estate
+        order.party = party
+        order.merchant = merchant
+        found[order.out_trade_no] = order
+    return found
 
 
-def _inbox_outcome(inbox_id: int, outcome: str, order: PaymentOrder | None) -> None:
-    """Record what became of the notification (unless an earlier copy already did)."""
+def _record(settled: list[tuple[int, str, PaymentOrder | None]]) -> None:
+    """Record what became of each notification (inbox id, outcome, order), unless an
+    earlier copy already did: one statement."""
+    if not settled:
+        return
     quote = connection.ops.quote_name
+    now = timezone.now()
+    row = "(%s, %s, %s)"
+    if connection.vendor == "postgresql":
+        row = "(%s::bigint, %s::text, %s::bigint)"
+    params: list = []
+    for inbox_id, outcome, order in settled:
+        params += [inbox_id, outcome, order.pk if order is not None else None]
+    table = quote(InboxNotification._meta.db_table)
     sql = (
-        f"UPDATE {quote(InboxNotification._meta.db_table)} SET outcome = %s, order_id = %s "  # noqa: S608
-        "WHERE id = %s AND outcome IN (%s, %s)"
+        f"UPDATE {table} SET outcome = v.outcome, order_id = v.order_id, settled_at = %s "  # noqa: S608
+        f"FROM (VALUES {', '.join([row] * len(settled))}) AS v (id, outcome, order_id) "
+        f"WHERE {table}.id = v.id AND {table}.outcome IN (%s, %s)"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [outcome, order.pk if order else None, inbox_id, Outcome.PENDING, Outcome.ERROR],
+    if connection.vendor != "postgresql":  # SQLite names VALUES columns column1, column2, ...
+        sql = (
+            f"UPDATE {table} SET outcome = v.column2, order_id = v.column3, settled_at = %s "  # noqa: S608
+            f"FROM (VALUES {', '.join([row] * len(settled))}) AS v "
+            f"WHERE {table}.id = v.column1 AND {table}.outcome IN (%s, %s)"
         )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params, Outcome.PENDING, Outcome.ERROR])
 
 
 @transaction.atomic
@@ -158,14 +212,78 @@ def transaction_settle(
     """Apply the provider's word `tx` (verified by the caller) and return the outcome:
     posted, duplicate, not_paid, exception or refused. `verified_by` "notification" also
     checks the merchant identifiers inside the notification."""
-    order = _lock_order(tx.out_trade_no)
+    order = _lock_orders([tx.out_trade_no]).get(tx.out_trade_no)
     outcome = _decide(order, tx, check_ids=verified_by == "notification")
+    if outcome is None:
+        payment = _post(order, tx)
+        _mark_paid(order, tx, payment)
+        update_rows(PaymentOrder, PAID_FIELDS, [order])
+        outcome = Outcome.POSTED if payment is not None else Outcome.EXCEPTION
     if inbox_id is not None:
-        _inbox_outcome(inbox_id, outcome, order)
+        _record([(inbox_id, outcome, order)])
     return outcome
 
 
-def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> str:
+@transaction.atomic
+def transactions_settle(items: Sequence[tuple[Transaction, int]]) -> list[str]:
+    """Settle a batch of verified notifications (transaction, inbox id) in one transaction,
+    each as `transaction_settle` would: the orders locked in one statement, the decisions
+    taken in turn (a second copy of the news for an order in the batch is its duplicate),
+    the payments posted together by `payments.payments_take`, the orders and the inbox
+    updated in one statement each. Window orders (the cashier's shift) are posted one by
+    one. Returns the outcomes in the order given."""
+    orders = _lock_orders(sorted({tx.out_trade_no for tx, _ in items}))
+    outcomes: list[str] = []
+    posting: list[tuple[int, PaymentOrder, Transaction]] = []
+    for n, (tx, _) in enumerate(items):
+        order = orders.get(tx.out_trade_no)
+        outcome = _decide(order, tx, check_ids=True)
+        if outcome is None:
+            if order.source == PaymentOrder.Source.WINDOW and order.cashier_id:
+                payment = _post(order, tx)
+                outcome = Outcome.POSTED if payment is not None else Outcome.EXCEPTION
+            else:
+                payment = None
+                posting.append((n, order, tx))
+                outcome = Outcome.POSTED
+            _mark_paid(order, tx, payment)
+        outcomes.append(outcome)
+    if posting:
+        lines = _lines(*(order.pk for _, order, _ in posting))
+        results = payments_take(
+            actor=ONLINE,
+            requests=[_request(order, tx, lines[order.pk]) for _, order, tx in posting],
+        )
+        for (n, order, tx), result in zip(posting, results, strict=True):
+            if isinstance(result, DomainError):
+                _refused(tx, order, result)
+                outcomes[n] = Outcome.EXCEPTION
+            else:
+                order.payment = result
+    paid = {o.pk: o for o in orders.values() if getattr(o, "_settled_now", False)}
+    update_rows(PaymentOrder, PAID_FIELDS, list(paid.values()))
+    _record(
+        [
+            (inbox_id, outcome, orders.get(tx.out_trade_no))
+            for (tx, inbox_id), outcome in zip(items, outcomes, strict=True)
+        ]
+    )
+    return outcomes
+
+
+def _mark_paid(order: PaymentOrder, tx: Transaction, payment: Payment | None) -> None:
+    """created -> paid, in memory (the caller writes it)."""
+    order.status = PaymentOrder.Status.PAID
+    order.transaction_id = tx.transaction_id[:64]
+    order.paid_amount = tx.amount
+    order.paid_at = timezone.now()
+    order.payment = payment
+    order._settled_now = True
+
+
+def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> str | None:
+    """The outcome for news that is not to be posted (queuing the money as an exception
+    where it was paid), or None: the order is to be posted now."""
     if order is None:
         if tx.paid:
             _exception(tx, Reason.UNKNOWN_ORDER, detail=f"no order {tx.out_trade_no}")
@@ -199,13 +317,30 @@ def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> 
         )
         _exception(tx, reason, order=order)
         return Outcome.EXCEPTION
-    payment = _post(order, tx)
-    order.status = PaymentOrder.Status.PAID
-    order.transaction_id = tx.transaction_id[:64]
-    order.paid_amount = tx.amount
-    order.paid_at = timezone.now()
-    order.payment = payment
-    update_rows(
-        PaymentOrder, ["status", "transaction_id", "paid_amount", "paid_at", "payment"], [order]
+    return None
+
+
+def order_check(tx: Transaction) -> bool:
+    """Whether the provider's word `tx` names an order it may settle (read only, no lock):
+    the order exists, of the provider and merchant identifiers of `tx`, and a payment is of
+    the order's amount in CNY. What can change later (the order closed, its charges paid)
+    is decided when it is settled. Used to acknowledge a notification before posting it."""
+    quote = connection.ops.quote_name
+    sql = (
+        "SELECT o.provider, o.amount, m.id, m.estate_id, m.provider, m.code, m.mode "  # noqa: S608
+        f"FROM {quote(PaymentOrder._meta.db_table)} o "
+        f"JOIN {quote(MerchantAccount._meta.db_table)} m ON m.id = o.merchant_id "
+        "WHERE o.out_trade_no = %s"
     )
-    return Outcome.POSTED if payment is not None else Outcome.EXCEPTION
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tx.out_trade_no])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    provider, amount, *account = row
+    merchant = MerchantAccount(
+        id=account[0], estate_id=account[1], provider=account[2], code=account[3], mode=account[4]
+    )
+    if provider != tx.provider or _wrong_ids(merchant, tx):
+        return False
+    return not tx.paid or (tx.currency == "CNY" and tx.amount == Decimal(str(amount)))

@@ -21,6 +21,7 @@ and one audit row. The counter rows are locked from there to the commit only.
 """
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,7 +46,15 @@ from wuye.registry.models import Party, Unit
 from wuye.registry.services import require_estate, require_perm
 
 from .. import calculations
-from ..models import Allocation, CashierShift, Payment, PrepaymentOffer, Receipt, ReceiptCounter
+from ..models import (
+    Allocation,
+    CashierShift,
+    DayClose,
+    Payment,
+    PrepaymentOffer,
+    Receipt,
+    ReceiptCounter,
+)
 from ._common import (
     CHANNEL_ACCOUNTS,
     business_today,
@@ -364,6 +373,69 @@ def _receipt_lines(
     return lines
 
 
+def _change(
+    *,
+    party: Party,
+    unit: Unit | None,
+    day: date,
+    amount: Decimal,
+    remainder: Decimal,
+    charges: list[Charge],
+    keep: bool,
+    pending: Decimal = ZERO,
+) -> Decimal:
+    """What of the money left after the charges becomes prepayment: all of it when `keep`,
+    within the estate's cap (`pending`: kept already by earlier payments of the same batch),
+    else the payment is refused."""
+    if remainder <= 0:
+        return ZERO
+    if not keep:
+        owed = sum((c.outstanding for c in charges), ZERO)
+        raise DomainError(
+            f"{amount} is {remainder} more than the {owed} owed on the charges; "
+            "take less, or keep the rest as prepayment",
+            field="amount",
+            code="overpaid",
+        )
+    cap = _prepayment_cap(party, unit, day)
+    if cap is not None:
+        balance = prepayment_balance(party.pk) + pending
+        if balance + remainder > cap:
+            raise DomainError(
+                f"the estate caps prepayments at {cap} for this owner (balance {balance}); "
+                f"at most {max(ZERO, cap - balance)} more can be kept",
+                field="amount",
+                code="cap",
+            )
+    return remainder
+
+
+def _designated_open(
+    party: Party, designated: list[int], held: list[Charge], *, skip_settled: bool
+) -> list[int]:
+    """The designated charges to pay, checked against the party's charges `held` (locked,
+    as this transaction sees them, payments planned before in the same batch included).
+    With `skip_settled`, those settled meanwhile are left out (an online order's charges);
+    none left is refused with code `charges_settled`."""
+    open_ids = {c.pk for c in held if c.status == Charge.Status.OPEN}
+    if skip_settled:
+        still = [i for i in designated if i in open_ids]
+        if designated and not still:
+            raise DomainError(
+                "every chosen charge was settled", field="charges", code="charges_settled"
+            )
+        return still
+    for charge in held:  # paid by a payment planned earlier in this batch
+        if charge.pk in designated and charge.pk not in open_ids:
+            raise DomainError(
+                f"{charge.label} is already {charge.get_status_display().lower()}",
+                field="charges",
+                code="not_open",
+            )
+    _check_designated(party, designated, [c for c in held if c.pk in open_ids])
+    return designated
+
+
 def _apply(charges: dict[int, Charge], plan: list[tuple[int, Decimal]]) -> list[Charge]:
     """Lower the balance of each charge in `plan` by its part, in memory (written by
     `_write`, one UPDATE). The charges are locked and hold `outstanding` as read under that
@@ -593,6 +665,7 @@ def _payment_take(
     payer_name: str = "",
     note: str = "",
     today: date | None = None,
+    skip_settled: bool = False,
 ) -> Payment:
     """Take `amount` from `party` by `channel` and apply it: to `charge_ids` in that order if
     the payer designates charges, else oldest due first (late fees before principal within a
@@ -600,6 +673,8 @@ def _payment_take(
     becomes prepayment only when `keep_change_as_prepayment` (else the request is refused),
     within the estate's cap. With `round_off` and the estate's 抹零 switch on, the small change
     of what is due is waived. Issues the numbered receipt and posts one journal entry.
+    `skip_settled` pays only those of `charge_ids` still open (an online order whose charges
+    were partly settled meanwhile; none left is refused with code `charges_settled`).
 
     The same `idempotency_key` (or channel + `external_ref`) again returns the payment already
     taken, without posting twice."""
@@ -648,7 +723,7 @@ def _payment_take(
     held = _open_charges(party)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
     if designated:
-        _check_designated(party, designated, held)
+        designated = _designated_open(party, designated, held, skip_settled=skip_settled)
     extra_lines: list[dict] = []
     ahead_ids: list[int] = []
     leftover = ZERO
@@ -719,26 +794,15 @@ def _payment_take(
     plan, remainder = calculations.allocate(
         amount, _as_open(charges), designated=[c.pk for c in charges] if designated else None
     )
-    prepaid = ZERO
-    if remainder > 0:
-        if not keep_change_as_prepayment:
-            owed = sum((c.outstanding for c in charges), ZERO)
-            raise DomainError(
-                f"{amount} is {remainder} more than the {owed} owed on the charges; "
-                "take less, or keep the rest as prepayment",
-                field="amount",
-                code="overpaid",
-            )
-        cap = _prepayment_cap(party, unit, day)
-        balance = prepayment_balance(party.pk)
-        if cap is not None and balance + remainder > cap:
-            raise DomainError(
-                f"the estate caps prepayments at {cap} for this owner (balance {balance}); "
-                f"at most {max(ZERO, cap - balance)} more can be kept",
-                field="amount",
-                code="cap",
-            )
-        prepaid = remainder
+    prepaid = _change(
+        party=party,
+        unit=unit,
+        day=day,
+        amount=amount,
+        remainder=remainder,
+        charges=charges,
+        keep=keep_change_as_prepayment,
+    )
 
     allocated = sum((part for _, part in plan), ZERO)
     by_id = {c.pk: c for c in charges}
@@ -768,6 +832,179 @@ def _payment_take(
         actor=actor, party=party, payment=payment, plan=plan, charges=by_id, extra_lines=extra_lines
     )
     return _write([taking])[0]
+
+
+# --- taking many payments at once -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """One payment for `payments_take`: money that names the charges it pays (an online
+    order, a line of a bank file), with the arguments `payment_take` takes for it."""
+
+    party: Party
+    amount: Decimal
+    channel: str
+    charge_ids: tuple[int, ...]
+    idempotency_key: str
+    external_ref: str = ""
+    keep_change_as_prepayment: bool = False
+    skip_settled: bool = False
+    source: str = Payment.Source.ONLINE
+    note: str = ""
+
+
+def payments_take(
+    *, actor=None, requests: Sequence[PaymentRequest], today: date | None = None
+) -> list[Payment | DomainError]:
+    """Take several payments at once, each exactly as `payment_take` takes it with the same
+    arguments (its designated charges in that order, the change kept as prepayment when
+    asked and within the cap, its receipt and journal entry), in one transaction and
+    set-wise: one replay lookup, one day-close check, one statement locking every party's
+    open charges (in primary-key order), then `_write` for all. Payments of the same party
+    see each other (a charge paid by the first is no longer open for the second).
+
+    Returns, per request, its payment (the one taken before under its key, for a replay)
+    or the DomainError that refused it; a refused request writes nothing, the others are
+    written. Window payments (a cashier's shift) are taken one by one by `payment_take`."""
+    actor = actor if actor is not None else SYSTEM
+    try:
+        return _payments_take(actor=actor, requests=list(requests), today=today)
+    except _Duplicate:
+        # a twin committed between the lookup and the insert: the lookup now finds it
+        return _payments_take(actor=actor, requests=list(requests), today=today)
+
+
+@transaction.atomic
+def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
+    require_perm(actor, "payments.take_payment")
+    day = business_today(today)
+    results: list = [None] * len(requests)
+    checked = []
+    for i, r in enumerate(requests):
+        try:
+            require_estate(actor, r.party.estate_id)
+            if r.channel not in Payment.Channel.values or r.channel == Payment.Channel.PREPAYMENT:
+                raise DomainError(f"unknown payment method {r.channel!r}", field="method")
+            if r.source == Payment.Source.WINDOW:
+                raise DomainError(
+                    "a window payment is taken in the cashier's shift", field="source"
+                )
+            key = (r.idempotency_key or "").strip()
+            if not key:
+                raise DomainError("each payment needs its idempotency key", field="idempotency_key")
+            checked.append((i, r, money_in(r.amount), key, (r.external_ref or "").strip()))
+        except DomainError as exc:
+            results[i] = exc
+    before = _taken_before_many(checked)
+    closed = _closed_estates({r.party.estate_id for _, r, _, _, _ in checked}, day)
+    held: dict[int, list[Charge]] = {}
+    for charge in _open_charges(sorted({r.party.pk for _, r, _, _, _ in checked})):
+        held.setdefault(charge.party_id, []).append(charge)
+    kept: dict[int, Decimal] = {}
+    planned = []
+    for i, r, amount, key, ref in checked:
+        try:
+            if (found := before.get(("key", key))) is not None:
+                results[i] = _replay(found, party=r.party, amount=amount, channel=r.channel)
+                continue
+            if ref and (found := before.get(("ref", r.channel, ref))) is not None:
+                if found.party_id == r.party.pk and found.amount == amount:
+                    results[i] = found
+                    continue
+                raise DomainError(
+                    f"reference {ref} is already recorded for a payment of {found.amount} "
+                    f"by {found.party}",
+                    field="external_ref",
+                    code="duplicate",
+                )
+            if r.party.estate_id in closed:
+                require_day_open(r.party.estate_id, day)  # raises, with the message
+            mine = held.get(r.party.pk, [])
+            designated = list(dict.fromkeys(int(c) for c in r.charge_ids))
+            if designated:
+                designated = _designated_open(
+                    r.party, designated, mine, skip_settled=r.skip_settled
+                )
+                order = {cid: n for n, cid in enumerate(designated)}
+                charges = sorted((c for c in mine if c.pk in order), key=lambda c: order[c.pk])
+            else:
+                charges = [c for c in mine if c.status == Charge.Status.OPEN]
+            plan, remainder = calculations.allocate(
+                amount, _as_open(charges), designated=designated or None
+            )
+            prepaid = _change(
+                party=r.party,
+                unit=None,
+                day=day,
+                amount=amount,
+                remainder=remainder,
+                charges=charges,
+                keep=r.keep_change_as_prepayment,
+                pending=kept.get(r.party.pk, ZERO),
+            )
+            by_id = {c.pk: c for c in charges}
+            _apply(by_id, plan)
+            kept[r.party.pk] = kept.get(r.party.pk, ZERO) + prepaid
+            payment = Payment(
+                estate_id=r.party.estate_id,
+                party=r.party,
+                channel=r.channel,
+                source=r.source,
+                external_ref=ref,
+                amount=amount,
+                allocated=sum((part for _, part in plan), ZERO),
+                prepaid=prepaid,
+                business_date=day,
+                note=(r.note or "").strip()[:255],
+                idempotency_key=key,
+                created_by=user_or_none(actor),
+            )
+            taking = _Taking(actor=actor, party=r.party, payment=payment, plan=plan, charges=by_id)
+            planned.append((i, taking))
+        except DomainError as exc:
+            results[i] = exc
+    written = _write([t for _, t in planned]) if planned else []
+    for (i, _), payment in zip(planned, written, strict=True):
+        results[i] = payment
+    return results
+
+
+def _taken_before_many(checked: list) -> dict:
+    """The payments already taken under the requests' keys or (channel, reference): one
+    statement; {("key", key): payment, ("ref", channel, ref): payment}."""
+    keys = [key for _, _, _, key, _ in checked]
+    refs = [ref for _, _, _, _, ref in checked if ref]
+    if not keys and not refs:
+        return {}
+    where = []
+    if keys:
+        where.append(f"idempotency_key IN ({', '.join(['%s'] * len(keys))})")
+    if refs:
+        where.append(f"(external_ref IN ({', '.join(['%s'] * len(refs))}) AND external_ref <> '')")
+    quote = connection.ops.quote_name
+    sql = f"SELECT id FROM {quote(Payment._meta.db_table)} WHERE {' OR '.join(where)}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*keys, *refs])
+        ids = [row[0] for row in cursor.fetchall()]
+    found: dict = {}
+    for p in Payment.objects.filter(pk__in=ids) if ids else []:
+        if p.idempotency_key:
+            found[("key", p.idempotency_key)] = p
+        if p.external_ref:
+            found[("ref", p.channel, p.external_ref)] = p
+    return found
+
+
+def _closed_estates(estate_ids: set[int], day: date) -> set[int]:
+    """The estates among `estate_ids` whose business day `day` is signed off (one query)."""
+    if not estate_ids:
+        return set()
+    return set(
+        DayClose.objects.filter(estate_id__in=estate_ids, business_date=day).values_list(
+            "estate_id", flat=True
+        )
+    )
 
 
 @transaction.atomic

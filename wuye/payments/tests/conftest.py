@@ -120,27 +120,30 @@ def make_charge(owner, unit):
 def books(estate):
     """(RECEIVABLE balance, sum of open charges, PREPAYMENTS balance, sum of movements,
     total debits, total credits) of the estate."""
-    from django.db.models import Sum
-
     from wuye.billing.models import Charge, PrepaymentMovement
+    from wuye.core.money import MoneySum
     from wuye.ledger import chart
     from wuye.ledger.models import Posting
 
     def bal(code):
         r = Posting.objects.filter(estate=estate, account__code=code).aggregate(
-            d=Sum("debit"), c=Sum("credit")
+            d=MoneySum("debit"), c=MoneySum("credit")
         )
         return (r["d"] or 0) - (r["c"] or 0)
 
-    totals = Posting.objects.filter(estate=estate).aggregate(d=Sum("debit"), c=Sum("credit"))
+    totals = Posting.objects.filter(estate=estate).aggregate(
+        d=MoneySum("debit"), c=MoneySum("credit")
+    )
     return {
         "receivable": bal(chart.RECEIVABLE),
-        "open_charges": Charge.objects.filter(estate=estate).aggregate(s=Sum("outstanding"))["s"]
-        or 0,
-        "prepayments": -bal(chart.PREPAYMENTS),
-        "movements": PrepaymentMovement.objects.filter(estate=estate).aggregate(s=Sum("amount"))[
+        "open_charges": Charge.objects.filter(estate=estate).aggregate(s=MoneySum("outstanding"))[
             "s"
         ]
+        or 0,
+        "prepayments": -bal(chart.PREPAYMENTS),
+        "movements": PrepaymentMovement.objects.filter(estate=estate).aggregate(
+            s=MoneySum("amount")
+        )["s"]
         or 0,
         "debits": totals["d"] or 0,
         "credits": totals["c"] or 0,

@@ -1,0 +1,114 @@
+"""The inbox worker: posts the notifications acknowledged before posting (`notify_posting`
+"worker", see notify.py), in batches.
+
+`inbox_post` claims up to `limit` pending verified notifications, oldest first, with
+`FOR UPDATE SKIP LOCKED` (PostgreSQL) so that several workers share the work without waiting
+on each other, and settles them in one transaction (`settle.transactions_settle`: one
+statement locks the orders, the payments are written set-wise). Should the batch fail, each
+notification is settled on its own, still under the claim; one that fails again is marked
+`error` (the provider's resend or staff retry it). `inbox_work` runs it in a loop, for
+`wuye online_post` or any process manager."""
+
+import json
+import logging
+import signal
+import threading
+import time
+
+from django.db import close_old_connections, connection, transaction
+
+from ..models import InboxNotification
+from ..providers import Transaction
+from .settle import transaction_settle, transactions_settle
+
+log = logging.getLogger(__name__)
+Outcome = InboxNotification.Outcome
+
+
+def _claim(limit: int) -> list[tuple[Transaction, int]]:
+    """Lock up to `limit` pending verified notifications (skipping those another worker
+    holds): [(transaction, inbox id)], oldest first."""
+    quote = connection.ops.quote_name
+    skip = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"SELECT id, {quote('transaction')} FROM {quote(InboxNotification._meta.db_table)} "  # noqa: S608
+        f"WHERE verdict = %s AND outcome = %s AND {quote('transaction')} IS NOT NULL "
+        f"ORDER BY id LIMIT %s{skip}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [InboxNotification.Verdict.VERIFIED, Outcome.PENDING, limit])
+        rows = cursor.fetchall()
+    claimed = []
+    for pk, data in rows:
+        if isinstance(data, str | bytes):
+            data = json.loads(data)
+        claimed.append((Transaction.from_json(data), pk))
+    return claimed
+
+
+def inbox_post(*, limit: int = 200) -> int:
+    """Settle up to `limit` pending notifications; returns how many were taken."""
+    with transaction.atomic():
+        claimed = _claim(limit)
+        if not claimed:
+            return 0
+        try:
+            with transaction.atomic():
+                transactions_settle(claimed)
+            return len(claimed)
+        except Exception:
+            log.exception(
+                "a batch of %d notifications failed; settling them one by one", len(claimed)
+            )
+        for tx, inbox_id in claimed:
+            try:
+                with transaction.atomic():
+                    transaction_settle(tx=tx, inbox_id=inbox_id)
+            except Exception:
+                log.exception("%s notification %s could not be settled", tx.provider, tx.event_id)
+                InboxNotification.objects.filter(pk=inbox_id, outcome=Outcome.PENDING).update(
+                    outcome=Outcome.ERROR
+                )
+    return len(claimed)
+
+
+def inbox_work(
+    *,
+    batch: int = 200,
+    idle_seconds: float = 0.05,
+    stop: threading.Event | None = None,
+    once: bool = False,
+) -> int:
+    """Post from the inbox until `stop` is set (or SIGTERM / SIGINT arrive when run in the
+    main thread), sleeping `idle_seconds` whenever nothing is pending; with `once`, until
+    nothing is pending. Returns how many notifications were taken."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    done = 0
+    rounds = 0
+    while not stop.is_set():
+        taken = inbox_post(limit=batch)
+        done += taken
+        rounds += 1
+        if rounds % 100 == 0:
+            close_old_connections()  # honour CONN_MAX_AGE and health checks
+        if taken == 0:
+            if once:
+                break
+            stop.wait(idle_seconds)
+    return done
+
+
+def inbox_lag() -> dict[str, float]:
+    """How far the worker is behind: pending notifications and the age in seconds of the
+    oldest (for monitoring)."""
+    pending = InboxNotification.objects.filter(
+        verdict=InboxNotification.Verdict.VERIFIED, outcome=Outcome.PENDING
+    )
+    oldest = pending.order_by("id").values_list("received_at", flat=True).first()
+    age = 0.0
+    if oldest is not None:
+        age = max(0.0, time.time() - oldest.timestamp())
+    return {"pending": float(pending.count()), "oldest_seconds": round(age, 3)}

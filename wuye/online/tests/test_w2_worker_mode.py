@@ -1,0 +1,185 @@
+"""Acknowledging before posting (`WUYE_PAY["notify_posting"] = "worker"`): a verified
+notification naming a payable order is answered once it is in the inbox, and the inbox worker
+posts it, exactly once, in batches. What the order check refuses is still refused at once."""
+
+import threading
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+
+from wuye.online.models import InboxNotification, PaymentException, PaymentOrder
+from wuye.online.services import inbox_post, posting_mode
+from wuye.payments.models import Payment, Receipt
+from wuye.payments.services import payment_take
+
+from .conftest import post_wechat, wechat_notification, wechat_tx
+
+
+@pytest.fixture
+def worker_mode(pay_settings, settings):
+    settings.WUYE_PAY = {**pay_settings, "notify_posting": "worker"}
+    assert posting_mode() == "worker"
+    return settings.WUYE_PAY
+
+
+@pytest.mark.django_db
+def test_a_notification_is_acknowledged_then_posted_once_by_the_worker(
+    worker_mode, client, wechat_keys, wechat_account, make_order
+):
+    # given an order and its signed notification
+    order = make_order(wechat_account)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    # when it arrives
+    response = post_wechat(client, headers, body)
+    # then it is acknowledged and waits in the inbox, nothing posted yet
+    assert response.status_code == 200
+    row = InboxNotification.objects.get()
+    assert (row.outcome, row.settled_at) == ("pending", None)
+    assert row.transaction["out_trade_no"] == order.out_trade_no
+    assert not Payment.objects.exists()
+    # when the worker runs
+    assert inbox_post() == 1
+    # then the order is paid with one payment and its receipt, the notification settled
+    order.refresh_from_db()
+    row.refresh_from_db()
+    assert order.status == "paid" and order.payment.receipt is not None
+    assert row.outcome == "posted" and row.order_id == order.pk and row.settled_at is not None
+    # and a resend is acknowledged without a second posting
+    assert post_wechat(client, headers, body).status_code == 200
+    assert inbox_post() == 0
+    assert Payment.objects.count() == 1 and Receipt.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_wrong_amount_is_refused_at_once_and_queued(
+    worker_mode, client, wechat_keys, wechat_account, make_order
+):
+    # given a validly signed notification that paid one yuan less than the order
+    order = make_order(wechat_account)
+    tx = wechat_tx(order, wechat_keys, amount={"total": 50020, "currency": "CNY"})
+    # when it arrives
+    response = post_wechat(client, *wechat_notification(wechat_keys, tx))
+    # then it is refused as in the synchronous mode, the money queued, nothing left pending
+    assert response.status_code == 400
+    assert PaymentException.objects.get().reason == "amount_mismatch"
+    assert InboxNotification.objects.get().outcome == "refused"
+    assert inbox_post() == 0 and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unknown_order_is_refused_at_once(worker_mode, client, wechat_keys, wechat_account):
+    # given a notification for an order we never placed
+    never = SimpleNamespace(out_trade_no="HY-NEVER-PLACED", pk=1, amount=Decimal("100.00"))
+    tx = wechat_tx(never, wechat_keys)
+    # when it arrives, then it is refused and queued
+    assert post_wechat(client, *wechat_notification(wechat_keys, tx)).status_code == 400
+    assert PaymentException.objects.get().reason == "unknown_order"
+
+
+@pytest.mark.django_db
+def test_one_batch_posts_several_orders_and_a_second_event_is_a_duplicate(
+    worker_mode, client, wechat_keys, wechat_account, make_order, charges
+):
+    # given two orders, and three notifications: A, B, and A again under another event id
+    first = make_order(wechat_account, charge_list=[charges[0]])
+    second = make_order(wechat_account, charge_list=[charges[1]])
+    sent = [
+        wechat_notification(wechat_keys, wechat_tx(first, wechat_keys), event_id="EV-A1"),
+        wechat_notification(wechat_keys, wechat_tx(second, wechat_keys), event_id="EV-B1"),
+        wechat_notification(wechat_keys, wechat_tx(first, wechat_keys), event_id="EV-A2"),
+    ]
+    assert [post_wechat(client, h, b).status_code for h, b in sent] == [200, 200, 200]
+    # when the worker takes them in one batch
+    assert inbox_post(limit=10) == 3
+    # then each order is paid once, the second news of A is its duplicate
+    outcomes = dict(InboxNotification.objects.values_list("event_id", "outcome"))
+    assert outcomes == {"EV-A1": "posted", "EV-B1": "posted", "EV-A2": "duplicate"}
+    assert Payment.objects.count() == 2 and Receipt.objects.count() == 2
+    numbers = sorted(Receipt.objects.values_list("number", flat=True))
+    assert numbers == [1, 2]
+    for order, charge in ((first, charges[0]), (second, charges[1])):
+        order.refresh_from_db()
+        charge.refresh_from_db()
+        assert order.status == "paid" and charge.status == "paid" and charge.outstanding == 0
+
+
+@pytest.mark.django_db
+def test_what_changed_after_the_acknowledgement_goes_to_the_exception_queue(
+    worker_mode, client, wechat_keys, wechat_account, make_order, charges, cashier, estate
+):
+    # given two acknowledged notifications: the first order is closed meanwhile, the second
+    # order's charge is paid at the window meanwhile; and a third, untouched
+    from wuye.payments.services import shift_open
+
+    closed = make_order(wechat_account, charge_list=[charges[0]])
+    settled = make_order(wechat_account, charge_list=[charges[1]])
+    for order, event in ((closed, "EV-C"), (settled, "EV-S")):
+        headers, body = wechat_notification(
+            wechat_keys, wechat_tx(order, wechat_keys), event_id=event
+        )
+        assert post_wechat(client, headers, body).status_code == 200
+    PaymentOrder.objects.filter(pk=closed.pk).update(status="closed")
+    shift_open(actor=cashier, estate=estate, float_amount="0")
+    payment_take(
+        actor=cashier,
+        party=charges[1].party,
+        amount="250.60",
+        channel="cash",
+        charge_ids=[charges[1].pk],
+    )
+    # when the worker runs
+    assert inbox_post() == 2
+    # then neither is posted online: both are queued for staff, and the notifications say so
+    reasons = set(PaymentException.objects.values_list("reason", flat=True))
+    assert reasons == {"order_closed", "charges_settled"}
+    assert set(InboxNotification.objects.values_list("outcome", flat=True)) == {"exception"}
+    assert Payment.objects.filter(channel="wechat").count() == 0
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks and SKIP LOCKED need PostgreSQL"
+)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_eight_racing_copies_and_two_workers_post_one_payment(
+    worker_mode, wechat_keys, wechat_account, make_order
+):
+    # given eight copies of one notification arriving at the same moment
+    order = make_order(wechat_account)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    statuses = _race(8, lambda i: post_wechat(Client(), headers, body).status_code)
+    assert statuses == [200] * 8
+    # when two workers run at the same moment
+    taken = _race(2, lambda i: inbox_post())
+    # then one of them took it, and there is one payment and one receipt
+    assert sorted(taken) == [0, 1]
+    assert Payment.objects.count() == 1 and Receipt.objects.count() == 1
+    row = InboxNotification.objects.get()
+    assert (row.deliveries, row.outcome) == (8, "posted")
+
+
+def _race(count, send):
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(send(i))
+        except Exception as exc:  # collected, the assertion shows it
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
