@@ -164,11 +164,12 @@ class Charge(models.Model):
         WAIVED = "waived", _("Waived")
         CANCELLED = "cancelled", _("Cancelled")
 
-    # No database-level FOREIGN KEY on the columns a bill run fills set-wise: PostgreSQL
-    # checks each one per inserted row (a deferred trigger), which costs more than the insert
-    # itself at a million charges. The run takes the ids from joins over the very tables they
-    # point to, and PROTECT still stops the ORM from deleting a unit, party or item with
-    # charges.
+    # No database-level FOREIGN KEY on charges at all: PostgreSQL queues a deferred trigger
+    # event per inserted row and FOREIGN KEY, even when the column is NULL (created_by, source
+    # on a bill run's charges), and checks each at commit -- at a million charges that costs
+    # more than the indexes. The run takes the ids from joins over the very tables they point
+    # to; the ORM sets the others from objects it has; PROTECT still stops the ORM from
+    # deleting a unit, party, item, user or principal charge that charges refer to.
     estate = models.ForeignKey(
         Estate, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
@@ -222,6 +223,7 @@ class Charge(models.Model):
         on_delete=models.PROTECT,
         related_name="derived",
         db_index=False,
+        db_constraint=False,
         help_text=_("The principal a late fee or debit note belongs to."),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
@@ -234,6 +236,7 @@ class Charge(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)

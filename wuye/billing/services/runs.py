@@ -83,16 +83,25 @@ def bill_date_of(item: FeeItem, cycle: Period) -> date:
     return cycle.cycle_end(item.months) + timedelta(days=1)
 
 
-def plan_estate(estate: Estate, period: Period, as_of: date) -> list[ItemPlan]:
-    """The recurring items billed in `period`: cycle months only, bill date reached, with the
-    published standard of each unit type."""
-    unit_types = sorted(
-        set(
-            Unit.objects.filter(estate=estate, is_active=True)
-            .values_list("unit_type", flat=True)
-            .distinct()
-        )
+def active_unit_types(estate: Estate) -> dict[str, int]:
+    """{unit type: active units} of the estate. One pass over its units (`order_by()`: the
+    model's default ordering would otherwise join the DISTINCT/GROUP BY and sort them all)."""
+    rows = (
+        Unit.objects.filter(estate=estate, is_active=True)
+        .order_by()
+        .values_list("unit_type")
+        .annotate(n=Count("id"))
     )
+    return dict(rows)
+
+
+def plan_estate(
+    estate: Estate, period: Period, as_of: date, unit_types: list[str] | None = None
+) -> list[ItemPlan]:
+    """The recurring items billed in `period`: cycle months only, bill date reached, with the
+    published standard of each unit type (`unit_types`: the estate's, if known already)."""
+    if unit_types is None:
+        unit_types = sorted(active_unit_types(estate))
     plans = []
     for item in recurring_items(estate.pk):
         if not period.is_cycle_start(item.months):
@@ -145,19 +154,42 @@ def _fen_to_money_sql(expr: str) -> str:
     return f"CAST(({expr}) AS REAL) / 100"
 
 
-# Who pays each unit on a day, set-wise: the one designated payer, else the one owner. Units
-# with two designated payers or co-owners (and no payer) are "ambiguous" and billed in Python
-# (`calculations.payer_segments` picks the earliest), like any other non-plain unit.
+def _fence() -> str:
+    """Keeps PostgreSQL from inlining a subquery into its outer query, which would copy an
+    output expression into every place that uses it: the amount is NUMERIC arithmetic, and
+    computing it once per row instead of three times is seconds at a million rows. (SQLite
+    has no bare OFFSET; it evaluates the subquery's columns once anyway.)"""
+    return "OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
+# Who pays each unit, set-wise, in ONE pass over its payer and owner relations: the one
+# designated payer on the cycle's first day, else the one owner (`np`/`pp`, `no`/`op`), and
+# how many of them start or end inside the cycle (`nc`). Units with two designated payers or
+# co-owners (and no payer) are "ambiguous"; they and the units with a change inside the cycle
+# are billed in Python (`calculations.payer_segments`), like any other non-plain unit. One
+# aggregate, not a second NOT EXISTS over the relations: the planner guesses that one returns
+# a row or two and may rescan it per unit (a nested loop), which is quadratic when many
+# relations change in a month.
 _CANDIDATES = """
     SELECT unit_id,
-      COUNT(CASE WHEN is_payer THEN 1 END) AS np,
-      MIN(CASE WHEN is_payer THEN party_id END) AS pp,
-      COUNT(CASE WHEN role = 'owner' THEN 1 END) AS no,
-      MIN(CASE WHEN role = 'owner' THEN party_id END) AS op
-    FROM registry_unitparty
-    WHERE estate_id = %s AND start_date <= %s AND (end_date IS NULL OR end_date >= %s)
-      AND (is_payer OR role = 'owner')
+      COUNT(CASE WHEN is_payer AND cov THEN 1 END) AS np,
+      MIN(CASE WHEN is_payer AND cov THEN party_id END) AS pp,
+      COUNT(CASE WHEN is_owner AND cov THEN 1 END) AS no,
+      MIN(CASE WHEN is_owner AND cov THEN party_id END) AS op,
+      COUNT(CASE WHEN chg THEN 1 END) AS nc
+    FROM (
+      SELECT unit_id, party_id, is_payer, role = 'owner' AS is_owner,
+        start_date <= %s AND (end_date IS NULL OR end_date >= %s) AS cov,
+        (start_date > %s AND start_date <= %s) OR (end_date >= %s AND end_date < %s) AS chg
+      FROM registry_unitparty
+      WHERE estate_id = %s AND (is_payer OR role = 'owner')
+    ) r
     GROUP BY unit_id"""
+
+
+def _candidates_params(plan: ItemPlan) -> list:
+    start, end = plan.cycle.start, plan.cycle_end
+    return [start, start, start, end, start, end, plan.estate.pk]
 
 
 def _plain_select(
@@ -169,12 +201,13 @@ def _plain_select(
     rate_millis = int(std.rate * 10_000)  # rate has 4 places: exact
     if std.rate * 10_000 != rate_millis:
         raise DomainError(f"{item.name}: rate {std.rate} has more than 4 places")
-    params: list = []
     if item.basis == FeeItem.Basis.PER_AREA_MONTH:
-        raw = (
-            f"CAST(ROUND(gross_area * 100) AS BIGINT) * CAST({rate_millis} AS BIGINT)"
-            f" * {item.months}"
+        # m² in hundredths, an integer: exact on PostgreSQL (NUMERIC(10, 2)); SQLite keeps
+        # areas as floats (89.29 * 100 = 8928.999...), so it rounds first
+        cents = (
+            "ROUND(gross_area * 100)" if connection.vendor != "postgresql" else "gross_area * 100"
         )
+        raw = f"CAST({cents} AS BIGINT) * CAST({rate_millis} AS BIGINT) * {item.months}"
         area_cond = "AND u.gross_area IS NOT NULL"
         quantity = "u.gross_area"
     else:
@@ -196,19 +229,17 @@ def _plain_select(
                           WHERE c.unit_id = u.id AND c.fee_item_id = %s AND c.period = %s
                             AND c.kind = 'regular' AND c.status <> 'cancelled')"""
     sql = f"""
-        SELECT unit_id, party_id, quantity, {fen} AS fen FROM (
+        SELECT unit_id, party_id, quantity, fen FROM (
+         SELECT unit_id, party_id, quantity, {fen} AS fen FROM (
           SELECT u.id AS unit_id, {quantity} AS quantity, u.gross_area AS gross_area,
-            CASE WHEN c.np = 1 THEN c.pp WHEN c.np = 0 AND c.no = 1 THEN c.op END AS party_id
+            CASE WHEN c.nc > 0 THEN NULL WHEN c.np = 1 THEN c.pp
+                 WHEN c.np = 0 AND c.no = 1 THEN c.op END AS party_id
           FROM registry_unit u
           JOIN ({_CANDIDATES}) c ON c.unit_id = u.id
           WHERE u.estate_id = %s AND u.is_active AND u.unit_type IN ({placeholders})
             {area_cond}
             AND (COALESCE(u.fee_start_date, u.handover_date) IS NULL
                  OR COALESCE(u.fee_start_date, u.handover_date) <= %s)
-            AND NOT EXISTS (SELECT 1 FROM registry_unitparty x
-                            WHERE x.unit_id = u.id AND (x.is_payer OR x.role = 'owner')
-                              AND ((x.start_date > %s AND x.start_date <= %s)
-                                   OR (x.end_date >= %s AND x.end_date < %s)))
             AND NOT EXISTS (SELECT 1 FROM billing_paidupto p
                             WHERE p.unit_id = u.id AND p.fee_item_id = %s AND p.paid_to >= %s)
             AND NOT EXISTS (SELECT 1 FROM billing_feestop s
@@ -216,9 +247,10 @@ def _plain_select(
             {vacancy_cond}
             {new_cond}
         ) plain
-        WHERE party_id IS NOT NULL"""  # noqa: S608 - only numbers and fixed names are formatted
-    params = [plan.estate.pk, start, start, plan.estate.pk, *unit_types, start]
-    params += [start, end, start, end, item.pk, start, item.pk, end]
+        WHERE party_id IS NOT NULL {_fence()}
+        ) priced"""  # noqa: S608 - only numbers and fixed names are formatted
+    params = [*_candidates_params(plan), plan.estate.pk, *unit_types, start]
+    params += [item.pk, start, item.pk, end]
     if std.vacancy_rate is not None:
         params += [end, start]
     if only_new:
@@ -234,11 +266,16 @@ def _tune(cursor) -> None:
         cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
-def _insert_plain(run: BillingRun, plan: ItemPlan, std: FeeStandard, unit_types: list[str]):
+def _insert_plain(
+    run: BillingRun, plan: ItemPlan, std: FeeStandard, unit_types: list[str]
+) -> tuple[int, Decimal] | None:
     """A plain INSERT of the units not billed yet (NOT EXISTS): the caller holds the billing
     period's row lock, so no other run inserts these rows meanwhile, and the UNIQUE constraint
     stays the final guard (a violation fails the run, it never bills twice). Cheaper than ON
-    CONFLICT, whose speculative insertion costs as much as the insert itself on a re-run."""
+    CONFLICT, whose speculative insertion costs as much as the insert itself on a re-run.
+
+    Returns (charges, amount) inserted -- on PostgreSQL from the statement itself (RETURNING),
+    which spares reading a million charges back; None elsewhere (the caller sums them)."""
     select, params = _plain_select(plan, std, unit_types, only_new=True)
     amount = _fen_to_money_sql("fen")
     now = timezone.now()
@@ -246,14 +283,48 @@ def _insert_plain(run: BillingRun, plan: ItemPlan, std: FeeStandard, unit_types:
         INSERT INTO billing_charge (estate_id, unit_id, party_id, fee_item_id, kind, period,
             period_start, period_end, part, amount, outstanding, quantity, rate, bill_date,
             due_date, status, run_id, description, created_at)
-        SELECT %s, unit_id, party_id, %s, 'regular', %s, %s, %s, 1, {amount}, {amount},
+        SELECT %s, unit_id, party_id, %s, 'regular', %s, %s, %s, 1, amount, amount,
             quantity, %s, %s, %s, 'open', %s, '', %s
-        FROM ({select}) s WHERE fen > 0"""  # noqa: S608
+        FROM (SELECT unit_id, party_id, quantity, {amount} AS amount
+              FROM ({select}) s WHERE fen > 0 {_fence()}) a"""  # noqa: S608
     head = [plan.estate.pk, plan.item.pk, str(plan.cycle), plan.cycle.start, plan.cycle_end]
     head += [std.rate, plan.bill_date, plan.due_date, run.pk, now]
+    pg = connection.vendor == "postgresql"
+    if pg:
+        sql = f"WITH ins AS ({sql} RETURNING amount) SELECT COUNT(*), SUM(amount) FROM ins"  # noqa: S608
     with connection.cursor() as cursor:
         _tune(cursor)
         cursor.execute(sql, [*head, *params])
+        if not pg:
+            return None
+        n, total = cursor.fetchone()
+    return n, total or ZERO
+
+
+def _all_billed(plan: ItemPlan, unit_types: list[str]) -> bool:
+    """Every active unit of these types already has its regular charge of the cycle, so
+    nothing is left to bill (a re-run): two counts instead of working out every unit's payer
+    again only to find each one billed. Part 1 stands for the unit (UNIQUE while not
+    cancelled); a unit whose part 1 was skipped (zero) only makes the check say no. Counts,
+    not NOT EXISTS: right after a big run the charges' statistics are stale, and the planner
+    may rescan the new charges once per unit."""
+    billed = (
+        Charge.objects.filter(
+            fee_item=plan.item,
+            period=str(plan.cycle),
+            kind=Charge.Kind.REGULAR,
+            part=1,
+            unit__estate=plan.estate,
+            unit__is_active=True,
+            unit__unit_type__in=unit_types,
+        )
+        .exclude(status=Charge.Status.CANCELLED)
+        .count()
+    )
+    if not billed:
+        return False
+    units = Unit.objects.filter(estate=plan.estate, is_active=True, unit_type__in=unit_types)
+    return billed >= units.count()
 
 
 # --- the units billed one by one ----------------------------------------------------
@@ -268,28 +339,13 @@ def _exceptional_unit_ids(plan: ItemPlan, std: FeeStandard, unit_types: list[str
         .filter(start__gt=start, start__lte=end)
         .values_list("id", flat=True)
     )
-    payer = Q(is_payer=True) | Q(role=UnitParty.Role.OWNER)
-    changes = Q(start_date__gt=start, start_date__lte=end) | Q(
-        end_date__gte=start, end_date__lt=end
-    )
-    ids |= set(
-        UnitParty.objects.filter(payer, changes, estate=plan.estate).values_list(
-            "unit_id", flat=True
+    with connection.cursor() as cursor:  # a change of payer inside the cycle, or ambiguous
+        cursor.execute(
+            f"SELECT unit_id FROM ({_CANDIDATES}) c"  # noqa: S608 - a fixed query
+            " WHERE c.nc > 0 OR c.np > 1 OR (c.np = 0 AND c.no > 1)",
+            _candidates_params(plan),
         )
-    )
-    covering = UnitParty.objects.filter(payer, estate=plan.estate, start_date__lte=start).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=start)
-    )
-    ambiguous = (
-        covering.values("unit_id")
-        .annotate(
-            np=Count("id", filter=Q(is_payer=True)),
-            no=Count("id", filter=Q(role=UnitParty.Role.OWNER)),
-        )
-        .filter(Q(np__gt=1) | Q(np=0, no__gt=1))
-        .values_list("unit_id", flat=True)
-    )
-    ids |= set(ambiguous)
+        ids |= {row[0] for row in cursor.fetchall()}
     if std.vacancy_rate is not None:
         ids |= set(
             VacancyDiscount.objects.filter(
@@ -426,7 +482,17 @@ def _compute_units(
     return out
 
 
-def _insert_units(run: BillingRun, plan: ItemPlan, std: FeeStandard, rows: list[UnitCharge]):
+def _insert_units(
+    run: BillingRun | None,
+    plan: ItemPlan,
+    std: FeeStandard,
+    rows: list[UnitCharge],
+    *,
+    ignore_conflicts: bool = True,
+) -> None:
+    """Insert the charges of non-plain units. A run holds the period lock and passes
+    `ignore_conflicts=False`: like the plain insert, a UNIQUE violation then fails the run
+    (never bills twice), and every row given is a row inserted, counted as such."""
     now = timezone.now()
     Charge.objects.bulk_create(
         [
@@ -452,7 +518,7 @@ def _insert_units(run: BillingRun, plan: ItemPlan, std: FeeStandard, rows: list[
             )
             for r in rows
         ],
-        ignore_conflicts=True,
+        ignore_conflicts=ignore_conflicts,
         batch_size=1000,
     )
 
@@ -460,15 +526,24 @@ def _insert_units(run: BillingRun, plan: ItemPlan, std: FeeStandard, rows: list[
 # --- posting to the ledger ----------------------------------------------------------
 
 
-def _post_delta(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
-    """Post what the run created for (estate, item) and has not posted yet; (count, amount)."""
-    made = Charge.objects.filter(run=run, fee_item=plan.item, estate=plan.estate).aggregate(
-        n=Count("id"), s=MoneySum("amount")
-    )
-    done = RunPosting.objects.filter(run=run, fee_item=plan.item, estate=plan.estate).aggregate(
-        n=Coalesce(Sum("charges"), 0), s=MoneySum("amount")
-    )
-    count, amount = made["n"] - done["n"], made["s"] - done["s"]
+def _post_delta(
+    run: BillingRun, plan: ItemPlan, actor, added: tuple[int, Decimal] | None = None
+) -> tuple[int, Decimal]:
+    """Post what the run created for (estate, item) and has not posted yet; (count, amount).
+
+    `added`: the charges this transaction inserted, when the caller knows them exactly. Each
+    transaction posts what it inserts, so that is the same delta, without summing the run's
+    charges again; None: made minus posted, from the database."""
+    if added is not None:
+        count, amount = added
+    else:
+        made = Charge.objects.filter(run=run, fee_item=plan.item, estate=plan.estate).aggregate(
+            n=Count("id"), s=MoneySum("amount")
+        )
+        done = RunPosting.objects.filter(run=run, fee_item=plan.item, estate=plan.estate).aggregate(
+            n=Coalesce(Sum("charges"), 0), s=MoneySum("amount")
+        )
+        count, amount = made["n"] - done["n"], made["s"] - done["s"]
     if amount <= 0:
         return 0, ZERO
     account = ensure_item_account(plan.item)
@@ -659,13 +734,22 @@ def _bill_item(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
     with transaction.atomic():
         _lock_period(plan.estate, plan.cycle)
         skips: dict[str, list[str]] = defaultdict(list)
+        count, amount, exact = 0, ZERO, True
         for std, unit_types in plan.groups.values():
-            _insert_plain(run, plan, std, unit_types)
+            if _all_billed(plan, unit_types):
+                continue
+            plain = _insert_plain(run, plan, std, unit_types)
+            if plain is None:
+                exact = False
+            else:
+                count, amount = count + plain[0], amount + plain[1]
             ids = _exceptional_unit_ids(plan, std, unit_types)
             for i in range(0, len(ids), PYTHON_BATCH):
                 rows = _compute_units(plan, std, ids[i : i + PYTHON_BATCH], skips)
-                _insert_units(run, plan, std, rows)
-        return _post_delta(run, plan, actor)
+                _insert_units(run, plan, std, rows, ignore_conflicts=False)
+                count += len(rows)
+                amount += sum((r.amount for r in rows), ZERO)
+        return _post_delta(run, plan, actor, (count, amount) if exact else None)
 
 
 def _progress(run: BillingRun, **fields) -> None:
@@ -692,22 +776,18 @@ def billing_run_post(
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
         _transition(run, BillingRun.Status.RUNNING)
         estates = _estates_of(run)
-        plans = []
+        plans, active = [], {}
         for estate in estates:
             _check_period_open(estate, period)
-            plans.extend(plan_estate(estate, period, run.as_of))
+            types = active_unit_types(estate)
+            active[estate.pk] = sum(types.values())
+            plans.extend(plan_estate(estate, period, run.as_of, sorted(types)))
         refused = [p.refused for p in plans if p.refused]
         if refused:
             raise DomainError("; ".join(refused), field="fee_standard", code="no_standard")
         plans = [p for p in plans if not p.waiting and p.groups]
         for estate in estates:
             plans.extend(metered.plans_of(estate, period, run.as_of))
-        active = dict(
-            Unit.objects.filter(estate__in=estates, is_active=True)
-            .values("estate_id")
-            .annotate(n=Count("id"))
-            .values_list("estate_id", "n")
-        )
         run.units_total = sum(active.get(p.estate.pk, 0) for p in plans)
         run.units_done = 0
         run.attempts += 1
@@ -723,17 +803,21 @@ def billing_run_post(
             summary=f"billing run {run.period} attempt {run.attempts}",
         )
     try:
+        # What a resumed run had already billed; then each item adds what it posted (the
+        # charges it created), instead of summing all the run's charges after every item.
+        totals = Charge.objects.filter(run=run).aggregate(n=Count("id"), s=MoneySum("amount"))
+        created, amount = totals["n"], totals["s"]
         for plan in plans:
             if plan.item.basis == FeeItem.Basis.METERED:
-                metered.bill_item(run, plan, actor)
+                n, added = metered.bill_item(run, plan, actor)
             else:
-                _bill_item(run, plan, actor)
-            totals = Charge.objects.filter(run=run).aggregate(n=Count("id"), s=MoneySum("amount"))
+                n, added = _bill_item(run, plan, actor)
+            created, amount = created + n, amount + added
             _progress(
                 run,
                 units_done=run.units_done + active.get(plan.estate.pk, 0),
-                charges_created=totals["n"],
-                total_amount=totals["s"],
+                charges_created=created,
+                total_amount=amount,
             )
             if progress:
                 progress(run)
