@@ -92,9 +92,11 @@ def audit_event(
     summary: str = "",
     before: dict | None = None,
     after: dict | None = None,
+    subject_repr: str | None = None,
 ) -> AuditEvent:
     """The audit row `audit_record` writes, unsaved: a service recording many changes at once
-    saves them together (`AuditEvent.objects.bulk_create`), in its transaction."""
+    saves them together (`AuditEvent.objects.bulk_create`), in its transaction.
+    `subject_repr` saves calling `str(subject)` when the caller has it at hand."""
     ctx = context.current()
     if subject is not None:
         subject_type = subject_type or subject._meta.label_lower
@@ -111,7 +113,7 @@ def audit_event(
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
-        subject_repr=str(subject)[:255] if subject is not None else "",
+        subject_repr=(subject_repr if subject_repr is not None else str(subject or ""))[:255],
         estate_id=estate_id,
         summary=summary[:255],
         before=_jsonable(before) if before is not None else None,

@@ -277,30 +277,52 @@ def _cast(field) -> str:
     return "text" if kind.startswith("varchar") else kind
 
 
-@lru_cache(maxsize=128)
+SMALL = 4  # up to this many rows as VALUES (scalar parameters), more as arrays (unnest)
+
+
+def _source(columns: list[tuple[str, str]], k: int, alias: str) -> str:
+    """Rows `alias (name, ..., ord)` of (name, type) columns: `k` rows of VALUES when few,
+    else `unnest(%s::type[], ...) WITH ORDINALITY` (the text the same for any number)."""
+    names = ", ".join(name for name, _ in columns)
+    if k <= SMALL:
+        row = ", ".join(f"%s::{kind}" for _, kind in columns)
+        rows = ", ".join(f"({row}, {n}::int)" for n in range(1, k + 1))
+        return f"(VALUES {rows}) AS {alias} ({names}, ord)"
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+    return f"unnest({arrays}) WITH ORDINALITY AS {alias} ({names}, ord)"
+
+
+def _params(rows: list[list]) -> list:
+    """The parameters of `_source` for `rows` (row by row, or column by column)."""
+    if len(rows) <= SMALL:
+        return [value for row in rows for value in row]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+@lru_cache(maxsize=64)
 def _group_sql(vendor: str, k: int, rows: int) -> str:
-    """The statement of `_insert_group_pg` for k entries with `rows` postings in all."""
+    """The statement of `_insert_group_pg` for `k` entries and `rows` postings (each above
+    SMALL as arrays: one text for any larger number)."""
     quote = connection.ops.quote_name
     entry_fields, posting_fields = _entry_columns()
     rest = [f for f in posting_fields if f.column != "entry_id"]
-    entry_row = "(%s::int, " + ", ".join(f"%s::{_cast(f)}" for f in entry_fields) + ")"
-    posting_row = "(%s::text, %s::int, " + ", ".join(f"%s::{_cast(f)}" for f in rest) + ")"
     names = [quote(f.column) for f in entry_fields]
     posting_names = [quote(f.column) for f in rest]
+    entry_source = _source([(quote(f.column), _cast(f)) for f in entry_fields], k, "v")
+    posting_source = _source(
+        [("key", "text"), *((quote(f.column), _cast(f)) for f in rest)], rows, "pv"
+    )
     entries, postings = (quote(m._meta.db_table) for m in (JournalEntry, Posting))
     return (
-        f"WITH n AS (UPDATE {quote(VoucherCounter._meta.db_table)} SET last = last + {k} "  # noqa: S608
+        f"WITH n AS (UPDATE {quote(VoucherCounter._meta.db_table)} SET last = last + %s "  # noqa: S608
         f"WHERE estate_id = %s AND year = %s RETURNING last), "
-        f"v (ord, {', '.join(names)}) AS (VALUES {', '.join([entry_row] * k)}), "
         f"e AS (INSERT INTO {entries} ({', '.join(names)}, voucher_no) "
-        f"SELECT {', '.join('v.' + c for c in names)}, n.last - {k} + v.ord "
-        f"FROM v CROSS JOIN n ORDER BY v.ord "
+        f"SELECT {', '.join('v.' + c for c in names)}, n.last - %s + v.ord "
+        f"FROM {entry_source} CROSS JOIN n ORDER BY v.ord "
         f"ON CONFLICT DO NOTHING RETURNING id, idempotency_key, voucher_no), "
-        f"pv (key, ord, {', '.join(posting_names)}) AS "
-        f"(VALUES {', '.join([posting_row] * rows)}), "
         f"p AS (INSERT INTO {postings} (entry_id, {', '.join(posting_names)}) "
         f"SELECT e.id, {', '.join('pv.' + c for c in posting_names)} "
-        f"FROM e JOIN pv ON pv.key = e.idempotency_key ORDER BY pv.ord) "
+        f"FROM {posting_source} JOIN e ON e.idempotency_key = pv.key ORDER BY pv.ord) "
         f"SELECT n.last, e.id, e.idempotency_key, e.voucher_no FROM n LEFT JOIN e ON true"
     )
 
@@ -314,25 +336,32 @@ def _insert_group_pg(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bo
     entry_fields, posting_fields = _entry_columns()
     rest = [f for f in posting_fields if f.column != "entry_id"]
     k = len(group)
-    entry_values: list = []
-    posting_values: list = []
-    rows = 0
-    for ord_, (entry, postings) in enumerate(group, start=1):
-        entry_values.append(ord_)
-        entry_values += [
-            f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in entry_fields
-        ]
+    entry_rows = []
+    posting_rows = []
+    for entry, postings in group:
+        entry_rows.append(
+            [f.get_db_prep_save(f.pre_save(entry, add=True), connection) for f in entry_fields]
+        )
         for posting in postings:
-            rows += 1
-            posting_values += [entry.idempotency_key, rows]
-            posting_values += [
-                f.get_db_prep_save(f.pre_save(posting, add=True), connection) for f in rest
-            ]
+            posting_rows.append(
+                [
+                    entry.idempotency_key,
+                    *(f.get_db_prep_save(f.pre_save(posting, add=True), connection) for f in rest),
+                ]
+            )
+    shape = (min(k, SMALL + 1), min(len(posting_rows), SMALL + 1))
     first = group[0][0]
     with connection.cursor() as cursor:
         cursor.execute(
-            _group_sql(connection.vendor, k, rows),
-            [first.estate_id, first.voucher_year, *entry_values, *posting_values],
+            _group_sql(connection.vendor, *shape),
+            [
+                k,
+                first.estate_id,
+                first.voucher_year,
+                k,
+                *_params(entry_rows),
+                *_params(posting_rows),
+            ],
         )
         found = cursor.fetchall()
     if not found:

@@ -131,3 +131,18 @@ def test_batches_over_the_same_estates_in_any_order_never_deadlock_and_stay_gapl
         )
         assert numbers == list(range(1, 21))
     assert Posting.objects.count() == 2 * 60
+
+
+@pytest.mark.django_db
+def test_a_large_batch_is_numbered_and_posted_like_a_small_one(estate):
+    # given more entries than go into one statement row by row (they go as arrays)
+    specs = [spec(estate, f"big-{n}", f"{n}.00") for n in range(1, 8)]
+    # when they are posted at once
+    made = entries_post(entries=specs)
+    check_deferred_constraints()
+    # then numbered 1..7 in the order given, each with its own two postings
+    assert [e.voucher_no for e in made] == list(range(1, 8))
+    for n, entry in enumerate(made, start=1):
+        amounts = [(p.debit, p.credit) for p in entry.postings.all()]
+        assert amounts == [(Decimal(n), Decimal(0)), (Decimal(0), Decimal(n))]
+        assert entry.memo == f"收款 big-{n}"

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.core.errors import DomainError
 from wuye.payments.models import Payment
 from wuye.payments.services import payment_take
-from wuye.payments.services._common import columns, select_models, update_rows
+from wuye.payments.services._common import any_of, columns, select_models, update_rows
 from wuye.payments.services.payments import PaymentRequest, payments_take
 from wuye.registry.models import Estate, Party
 
@@ -32,6 +32,7 @@ from ..models import (
     PaymentException,
     PaymentOrder,
     PaymentOrderCharge,
+    Provider,
 )
 from ..providers import Transaction, client_for
 from ._common import ONLINE
@@ -99,11 +100,22 @@ def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
             skip_settled=True,
             idempotency_key=f"online:{order.out_trade_no}",
             source=Payment.Source.WINDOW if window else Payment.Source.ONLINE,
-            note=f"{order.get_provider_display()} {order.out_trade_no}",
+            note=f"{_provider(order.provider)} {order.out_trade_no}",
         )
     except DomainError as exc:
         _refused(tx, order, exc)
         return None
+
+
+_labels: dict[tuple[str, str], str] = {}
+
+
+def _provider(value: str) -> str:
+    """`get_provider_display()`, looked up once per process and language."""
+    key = (translation.get_language() or "", value)
+    if key not in _labels:
+        _labels[key] = str(Provider(value).label)
+    return _labels[key]
 
 
 def _request(order: PaymentOrder, tx: Transaction, charge_ids: list[int]) -> PaymentRequest:
@@ -118,7 +130,7 @@ def _request(order: PaymentOrder, tx: Transaction, charge_ids: list[int]) -> Pay
         keep_change_as_prepayment=True,
         skip_settled=True,
         source=Payment.Source.ONLINE,
-        note=f"{order.get_provider_display()} {order.out_trade_no}",
+        note=f"{_provider(order.provider)} {order.out_trade_no}",
     )
 
 
@@ -137,12 +149,13 @@ def _lines(*order_ids: int) -> dict[int, list[int]]:
     if not order_ids:
         return found
     quote = connection.ops.quote_name
+    where, params = any_of("order_id", list(order_ids))
     sql = (
         f"SELECT order_id, charge_id FROM {quote(PaymentOrderCharge._meta.db_table)} "  # noqa: S608
-        f"WHERE order_id IN ({', '.join(['%s'] * len(order_ids))}) ORDER BY id"
+        f"WHERE {where} ORDER BY id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(order_ids))
+        cursor.execute(sql, params)
         for order_id, charge_id in cursor.fetchall():
             found[order_id].append(charge_id)
     return found
@@ -156,6 +169,7 @@ def _lock_orders(numbers: Sequence[str]) -> dict[str, PaymentOrder]:
         return {}
     quote = connection.ops.quote_name
     lock = " FOR UPDATE OF o" if connection.vendor == "postgresql" else ""
+    where, params = any_of("o.out_trade_no", list(numbers))
     sql = (
         f"SELECT {columns(PaymentOrder, 'o')}, {columns(Party, 'p')}, "  # noqa: S608
         f"{columns(Estate, 'e')}, {columns(MerchantAccount, 'm')} "
@@ -163,11 +177,11 @@ def _lock_orders(numbers: Sequence[str]) -> dict[str, PaymentOrder]:
         f"JOIN {quote(Party._meta.db_table)} p ON p.id = o.party_id "
         f"JOIN {quote(Estate._meta.db_table)} e ON e.id = p.estate_id "
         f"JOIN {quote(MerchantAccount._meta.db_table)} m ON m.id = o.merchant_id "
-        f"WHERE o.out_trade_no IN ({', '.join(['%s'] * len(numbers))}) ORDER BY o.id{lock}"
+        f"WHERE {where} ORDER BY o.id{lock}"
     )
     found = {}
     for order, party, estate, merchant in select_models(
-        sql, list(numbers), [PaymentOrder, Party, Estate, MerchantAccount]
+        sql, params, [PaymentOrder, Party, Estate, MerchantAccount]
     ):
         party.estate = estate
         order.party = party
@@ -177,32 +191,32 @@ def _lock_orders(numbers: Sequence[str]) -> dict[str, PaymentOrder]:
 
 
 def _record(settled: list[tuple[int, str, PaymentOrder | None]]) -> None:
-    """Record what became of each notification (inbox id, outcome, order), unless an
-    earlier copy already did: one statement."""
+    """Record what became of each notification (inbox id, outcome, order) and when, unless
+    an earlier copy already did: one statement."""
     if not settled:
         return
-    quote = connection.ops.quote_name
+    table = connection.ops.quote_name(InboxNotification._meta.db_table)
+    ids = [inbox_id for inbox_id, _, _ in settled]
+    outcomes = [outcome for _, outcome, _ in settled]
+    orders = [order.pk if order is not None else None for _, _, order in settled]
     now = timezone.now()
-    row = "(%s, %s, %s)"
-    if connection.vendor == "postgresql":
-        row = "(%s::bigint, %s::text, %s::bigint)"
-    params: list = []
-    for inbox_id, outcome, order in settled:
-        params += [inbox_id, outcome, order.pk if order is not None else None]
-    table = quote(InboxNotification._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET outcome = v.outcome, order_id = v.order_id, settled_at = %s "  # noqa: S608
-        f"FROM (VALUES {', '.join([row] * len(settled))}) AS v (id, outcome, order_id) "
-        f"WHERE {table}.id = v.id AND {table}.outcome IN (%s, %s)"
-    )
-    if connection.vendor != "postgresql":  # SQLite names VALUES columns column1, column2, ...
-        sql = (
-            f"UPDATE {table} SET outcome = v.column2, order_id = v.column3, settled_at = %s "  # noqa: S608
-            f"FROM (VALUES {', '.join([row] * len(settled))}) AS v "
-            f"WHERE {table}.id = v.column1 AND {table}.outcome IN (%s, %s)"
-        )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, *params, Outcome.PENDING, Outcome.ERROR])
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} AS t SET outcome = v.outcome, order_id = v.order_id, "  # noqa: S608
+                "settled_at = %s FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) "
+                "AS v (id, outcome, order_id) WHERE t.id = v.id AND t.outcome IN (%s, %s)",
+                [now, ids, outcomes, orders, Outcome.PENDING, Outcome.ERROR],
+            )
+            return
+        cursor.executemany(
+            f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608
+            "WHERE id = %s AND outcome IN (%s, %s)",
+            [
+                [outcome, order, now, inbox_id, Outcome.PENDING, Outcome.ERROR]
+                for inbox_id, outcome, order in zip(ids, outcomes, orders, strict=True)
+            ],
+        )
 
 
 @transaction.atomic

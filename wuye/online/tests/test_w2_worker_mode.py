@@ -139,6 +139,31 @@ def test_what_changed_after_the_acknowledgement_goes_to_the_exception_queue(
     assert Payment.objects.filter(channel="wechat").count() == 0
 
 
+@pytest.mark.django_db
+def test_a_batch_larger_than_a_few_rows_posts_each_order_once(
+    worker_mode, client, wechat_keys, wechat_account, make_order, make_charge, property_item
+):
+    # given seven orders of one month each, all acknowledged (they are posted as arrays)
+    months = [make_charge(property_item, f"2025-{m:02d}", f"{100 + m}.00") for m in range(1, 8)]
+    orders = [make_order(wechat_account, charge_list=[c]) for c in months]
+    for n, order in enumerate(orders):
+        headers, body = wechat_notification(
+            wechat_keys, wechat_tx(order, wechat_keys), event_id=f"EV-{n}"
+        )
+        assert post_wechat(client, headers, body).status_code == 200
+    # when the worker takes them in one batch
+    assert inbox_post(limit=50) == 7
+    # then each month is paid by its own payment, receipts 1..7 in the order they came
+    assert set(InboxNotification.objects.values_list("outcome", flat=True)) == {"posted"}
+    for n, (order, charge) in enumerate(zip(orders, months, strict=True), start=1):
+        order.refresh_from_db()
+        charge.refresh_from_db()
+        assert charge.status == "paid" and charge.outstanding == 0
+        assert order.payment.amount == charge.amount
+        assert order.payment.receipt.number == n
+        assert order.payment.receipt.lines[0]["charge_id"] == charge.pk
+
+
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks and SKIP LOCKED need PostgreSQL"
 )

@@ -106,9 +106,11 @@ def _counter_ensure(model, estate_id: int, year: int) -> None:
 # The ORM spends milliseconds of CPU building each statement (more with select_related) where
 # the database needs a tenth of that; a payment notification runs some fifteen of them. The
 # posting path therefore writes its statements by hand, with table and column names taken
-# from the models, each statement text built once per process and shape, and builds model
-# instances from the rows as the ORM would (`from_db`, the fields' converters applied).
-# Everything else keeps using the ORM.
+# from the models, each statement text built once per process, and builds model instances
+# from the rows as the ORM would (`from_db`, the fields' converters applied). On PostgreSQL
+# many rows go in as one array per column (`unnest`), so the statement text stays the same
+# whatever the number of rows (the driver parses a long text with thousands of placeholders
+# slowly, and caches short ones). Everything else keeps using the ORM.
 
 
 def _db():
@@ -125,6 +127,35 @@ def _values(instance, fields, db) -> list:
     return [f.get_db_prep_save(f.pre_save(instance, add=True), db) for f in fields]
 
 
+SMALL = 4  # up to this many rows as VALUES (scalar parameters), more as arrays (unnest)
+
+
+def _source(fields, db, k: int) -> str:
+    """Rows `v (col, ..., ord)` of `fields` for a statement: `k` rows of VALUES when few,
+    else `unnest(%s::type[], ...) WITH ORDINALITY` (one array per column, the text the same
+    whatever the number of rows)."""
+    quote = db.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    if k <= SMALL:
+        row = ", ".join(f"%s::{_cast(f, db)}" for f in fields)
+        rows = ", ".join(f"({row}, {n}::int)" for n in range(1, k + 1))
+        return f"(VALUES {rows}) AS v ({names}, ord)"
+    arrays = ", ".join(f"%s::{_cast(f, db)}[]" for f in fields)
+    return f"unnest({arrays}) WITH ORDINALITY AS v ({names}, ord)"
+
+
+def _source_params(rows: list[list]) -> list:
+    """The parameters of `_source` for `rows` (row by row, or column by column)."""
+    if len(rows) <= SMALL:
+        return [value for row in rows for value in row]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _shape(k: int) -> int:
+    """The `k` a statement text is cached under (every k above SMALL shares one)."""
+    return k if k <= SMALL else SMALL + 1
+
+
 def _saved(instance, pk, db) -> None:
     instance.pk = pk
     instance._state.adding = False
@@ -135,22 +166,27 @@ def _insertable(model, skip: str = "") -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key and f.attname != skip]
 
 
-@lru_cache(maxsize=256)
+def any_of(column: str, values: list) -> tuple[str, list]:
+    """`column = ANY(%s)` with one array parameter (PostgreSQL), else `column IN (...)`."""
+    if _db().vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+@lru_cache(maxsize=64)
 def _numbered_sql(vendor: str, model, counter, number: str, k: int) -> str:
     db = _db()
     quote = db.ops.quote_name
     meta = model._meta
     fields = _insertable(model, number)
     names = [quote(f.column) for f in fields]
-    row = "(%s::int, " + ", ".join(f"%s::{_cast(f, db)}" for f in fields) + ")"
     column = quote(meta.get_field(number).column)
     return (
-        f"WITH n AS (UPDATE {quote(counter._meta.db_table)} SET last = last + {k} "  # noqa: S608
-        f"WHERE estate_id = %s AND year = %s RETURNING last), "
-        f"v (ord, {', '.join(names)}) AS (VALUES {', '.join([row] * k)}) "
+        f"WITH n AS (UPDATE {quote(counter._meta.db_table)} SET last = last + %s "  # noqa: S608
+        f"WHERE estate_id = %s AND year = %s RETURNING last) "
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}, {column}) "
-        f"SELECT {', '.join('v.' + c for c in names)}, n.last - {k} + v.ord "
-        f"FROM v CROSS JOIN n ORDER BY v.ord "
+        f"SELECT {', '.join('v.' + c for c in names)}, n.last - %s + v.ord "
+        f"FROM {_source(fields, db, k)} CROSS JOIN n ORDER BY v.ord "
         f"RETURNING {quote(meta.pk.column)}, {column}"
     )
 
@@ -174,11 +210,12 @@ def insert_numbered_many(
                 setattr(instance, number, next_number(counter, estate_id, period))
                 instance.save(force_insert=True)
             continue
-        sql = _numbered_sql(db.vendor, type(group[0]), counter, number, len(group))
-        fields = _insertable(type(group[0]), number)
-        params: list = [estate_id, period]
-        for n, instance in enumerate(group, start=1):
-            params += [n, *_values(instance, fields, db)]
+        model = type(group[0])
+        k = len(group)
+        sql = _numbered_sql(db.vendor, model, counter, number, _shape(k))
+        fields = _insertable(model, number)
+        rows = _source_params([_values(instance, fields, db) for instance in group])
+        params = [k, estate_id, period, k, *rows]
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -191,15 +228,19 @@ def insert_numbered_many(
             setattr(instance, number, value)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _insert_sql(vendor: str, model, k: int, skip_conflicts: bool) -> str:
     db = _db()
     quote = db.ops.quote_name
     fields = _insertable(model)
-    row = f"({', '.join(['%s'] * len(fields))})"
+    names = ", ".join(quote(f.column) for f in fields)
+    if vendor == "postgresql":
+        rows = f"SELECT {names} FROM {_source(fields, db, k)} ORDER BY ord"  # noqa: S608
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        rows = "VALUES " + ", ".join([row] * k)
     return (
-        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES {', '.join([row] * k)} "
+        f"INSERT INTO {quote(model._meta.db_table)} ({names}) {rows} "  # noqa: S608
         f"{'ON CONFLICT DO NOTHING ' if skip_conflicts else ''}"
         f"RETURNING {quote(model._meta.pk.column)}"
     )
@@ -209,9 +250,14 @@ def _insert(instances: list, skip_conflicts: bool) -> bool:
     db = _db()
     model = type(instances[0])
     fields = _insertable(model)
-    params = [value for instance in instances for value in _values(instance, fields, db)]
+    if db.vendor == "postgresql":
+        sql = _insert_sql(db.vendor, model, _shape(len(instances)), skip_conflicts)
+        params = _source_params([_values(instance, fields, db) for instance in instances])
+    else:
+        sql = _insert_sql(db.vendor, model, len(instances), skip_conflicts)
+        params = [value for instance in instances for value in _values(instance, fields, db)]
     with db.cursor() as cursor:
-        cursor.execute(_insert_sql(db.vendor, model, len(instances), skip_conflicts), params)
+        cursor.execute(sql, params)
         pks = sorted(r[0] for r in cursor.fetchall())
     if len(pks) < len(instances):
         return False
@@ -234,38 +280,39 @@ def insert_unless_conflict_many(instances: list) -> bool:
     return _insert(instances, skip_conflicts=True) if instances else True
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _update_sql(vendor: str, model, fields: tuple[str, ...], k: int) -> str:
     db = _db()
     quote = db.ops.quote_name
     meta = model._meta
-    targets = [meta.get_field(name) for name in fields]
-    row = f"(%s::{_cast(meta.pk, db)}, " + ", ".join(f"%s::{_cast(f, db)}" for f in targets) + ")"
-    names = ", ".join(quote(f.column) for f in targets)
-    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets)
+    targets = [meta.pk, *(meta.get_field(name) for name in fields)]
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets[1:])
+    pk = quote(meta.pk.column)
     return (
         f"UPDATE {quote(meta.db_table)} AS t SET {sets} "  # noqa: S608
-        f"FROM (VALUES {', '.join([row] * k)}) AS v (id, {names}) "
-        f"WHERE t.{quote(meta.pk.column)} = v.id"
+        f"FROM {_source(targets, db, k)} WHERE t.{pk} = v.{pk}"
     )
 
 
 def update_rows(model, fields: list[str], instances: list) -> None:
     """Write `fields` of `instances` (saved rows of `model`), one UPDATE for all: on
-    PostgreSQL `UPDATE ... FROM (VALUES ...)`, elsewhere Django's `bulk_update`."""
+    PostgreSQL `UPDATE ... FROM unnest(...)`, elsewhere Django's `bulk_update`."""
     if not instances:
         return
     db = _db()
     if db.vendor != "postgresql":
         model.objects.bulk_update(instances, fields)
         return
-    targets = [model._meta.get_field(name) for name in fields]
-    params: list = []
-    for instance in instances:
-        params.append(instance.pk)
-        params += [f.get_db_prep_save(getattr(instance, f.attname), db) for f in targets]
+    targets = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    params = _source_params(
+        [
+            [f.get_db_prep_save(getattr(instance, f.attname), db) for f in targets]
+            for instance in instances
+        ]
+    )
+    sql = _update_sql(db.vendor, model, tuple(fields), _shape(len(instances)))
     with db.cursor() as cursor:
-        cursor.execute(_update_sql(db.vendor, model, tuple(fields), len(instances)), params)
+        cursor.execute(sql, params)
 
 
 @lru_cache(maxsize=64)

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import translation
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import SYSTEM, audit_event, audit_record
@@ -57,6 +58,7 @@ from ..models import (
 )
 from ._common import (
     CHANNEL_ACCOUNTS,
+    any_of,
     business_today,
     columns,
     insert_many,
@@ -104,10 +106,15 @@ def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) 
     parties = party if isinstance(party, list) else [getattr(party, "pk", party)]
     if ids is not None and not ids:
         return []
-    sql = _open_charges_sql(connection.vendor, len(parties), None if ids is None else len(ids))
-    params = [*parties, *(ids or []), Charge.Status.OPEN]
+    where, params = any_of("c.party_id", parties)
+    if ids is not None:
+        more, extra = any_of("c.id", ids)
+        where, params = f"{where} AND {more}", params + extra
+    sql = _open_charges_sql(connection.vendor, where)
     found = []
-    for charge, item, unit in select_models(sql, params, [Charge, FeeItem, Unit]):
+    for charge, item, unit in select_models(
+        sql, [*params, Charge.Status.OPEN], [Charge, FeeItem, Unit]
+    ):
         charge.fee_item = item
         charge.unit = unit
         found.append(charge)
@@ -115,11 +122,8 @@ def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) 
 
 
 @lru_cache(maxsize=64)
-def _open_charges_sql(vendor: str, parties: int, ids: int | None) -> str:
+def _open_charges_sql(vendor: str, where: str) -> str:
     quote = connection.ops.quote_name
-    where = f"c.party_id IN ({', '.join(['%s'] * parties)})"
-    if ids is not None:
-        where += f" AND c.id IN ({', '.join(['%s'] * ids)})"
     return (
         f"SELECT {columns(Charge, 'c')}, {columns(FeeItem, 'f')}, {columns(Unit, 'u')} "  # noqa: S608
         f"FROM {quote(Charge._meta.db_table)} c "
@@ -549,7 +553,8 @@ def _write(takings: list[_Taking]) -> list[Payment]:
                 actor=t.actor,
                 action=AuditEvent.Action.POST,
                 subject=t.payment,
-                summary=f"{t.payment.get_channel_display()} {t.payment.amount} "
+                subject_repr=f"{_channel(t.payment.channel)} {t.payment.amount} ({t.party})",
+                summary=f"{_channel(t.payment.channel)} {t.payment.amount} "
                 f"receipt {receipt.code} voucher {entry.voucher}",
                 after={
                     "amount": t.payment.amount,
@@ -564,6 +569,18 @@ def _write(takings: list[_Taking]) -> list[Payment]:
         ]
     )
     return payments
+
+
+_labels: dict[tuple[str, str], str] = {}
+
+
+def _channel(value: str) -> str:
+    """`get_channel_display()` in the active language, looked up once per process (Django
+    builds the choices' dictionary again on every call)."""
+    key = (translation.get_language() or "", value)
+    if key not in _labels:
+        _labels[key] = str(Payment.Channel(value).label)
+    return _labels[key]
 
 
 def _entry_lines(payment: Payment) -> list[Line]:
@@ -977,15 +994,16 @@ def _taken_before_many(checked: list) -> dict:
     refs = [ref for _, _, _, _, ref in checked if ref]
     if not keys and not refs:
         return {}
-    where = []
-    if keys:
-        where.append(f"idempotency_key IN ({', '.join(['%s'] * len(keys))})")
-    if refs:
-        where.append(f"(external_ref IN ({', '.join(['%s'] * len(refs))}) AND external_ref <> '')")
+    where, params = [], []
+    for column, values in (("idempotency_key", keys), ("external_ref", refs)):
+        if values:
+            clause, more = any_of(column, values)
+            where.append(clause)
+            params += more
     quote = connection.ops.quote_name
     sql = f"SELECT id FROM {quote(Payment._meta.db_table)} WHERE {' OR '.join(where)}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*keys, *refs])
+        cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     found: dict = {}
     for p in Payment.objects.filter(pk__in=ids) if ids else []:
