@@ -415,7 +415,7 @@ def _drain(n: int, timeout: float = 600) -> float:
 
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        pending = InboxNotification.objects.filter(outcome="pending", verdict="verified").exists()
+        pending = InboxNotification.objects.filter(outcome="queued").exists()
         if not pending and PaymentOrder.objects.filter(status="paid").count() >= n:
             return time.perf_counter()
         time.sleep(0.05)

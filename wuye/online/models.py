@@ -202,7 +202,8 @@ class InboxNotification(models.Model):
     (provider, event id); a resend of it counts `deliveries`. Rejected ones are kept, each, for
     the log (their event id is only claimed, never trusted). A verified one keeps the
     decrypted `transaction` it says; `settled_at` is when it was acted on (posted, found a
-    duplicate, queued as an exception or refused)."""
+    duplicate, queued as an exception or refused). `pending` is being settled by the request
+    that brought it; `queued` was acknowledged and waits for the inbox worker."""
 
     class Verdict(models.TextChoices):
         VERIFIED = "verified", _("Verified")
@@ -210,6 +211,7 @@ class InboxNotification(models.Model):
 
     class Outcome(models.TextChoices):
         PENDING = "pending", _("Pending")
+        QUEUED = "queued", _("Acknowledged, to be posted")
         POSTED = "posted", _("Posted")
         DUPLICATE = "duplicate", _("Already paid")
         NOT_PAID = "not_paid", _("Not a payment")
@@ -247,11 +249,7 @@ class InboxNotification(models.Model):
         verbose_name_plural = _("provider notifications")
         ordering = ["-received_at", "-id"]
         indexes = [
-            models.Index(
-                fields=["id"],
-                condition=Q(verdict="verified", outcome="pending"),
-                name="inbox_pending_idx",
-            ),
+            models.Index(fields=["id"], condition=Q(outcome="queued"), name="inbox_queued_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

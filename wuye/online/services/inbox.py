@@ -1,7 +1,7 @@
 """The inbox worker: posts the notifications acknowledged before posting (`notify_posting`
 "worker", see notify.py), in batches.
 
-`inbox_post` claims up to `limit` pending verified notifications, oldest first, with
+`inbox_post` claims up to `limit` queued notifications (acknowledged), oldest first, with
 `FOR UPDATE SKIP LOCKED` (PostgreSQL) so that several workers share the work without waiting
 on each other, and settles them in one transaction (`settle.transactions_settle`: one
 statement locks the orders, the payments are written set-wise). Should the batch fail, each
@@ -25,18 +25,24 @@ log = logging.getLogger(__name__)
 Outcome = InboxNotification.Outcome
 
 
-def _claim(limit: int) -> list[tuple[Transaction, int]]:
-    """Lock up to `limit` pending verified notifications (skipping those another worker
-    holds): [(transaction, inbox id)], oldest first."""
+def _claim(limit: int, out_trade_no: str | None) -> list[tuple[Transaction, int]]:
+    """Lock up to `limit` queued notifications (of one order, if given), skipping those
+    another worker holds: [(transaction, inbox id)], oldest first. Only `queued` ones: a
+    `pending` one is being settled by the request that brought it (a notification the order
+    check refused, or "sync" mode), and taking it too could make the two wait on each other
+    (inbox row, order) crosswise."""
     quote = connection.ops.quote_name
     skip = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    one = " AND out_trade_no = %s" if out_trade_no else ""
     sql = (
         f"SELECT id, {quote('transaction')} FROM {quote(InboxNotification._meta.db_table)} "  # noqa: S608
-        f"WHERE verdict = %s AND outcome = %s AND {quote('transaction')} IS NOT NULL "
+        f"WHERE verdict = %s AND outcome = %s AND {quote('transaction')} IS NOT NULL{one} "
         f"ORDER BY id LIMIT %s{skip}"
     )
+    params = [InboxNotification.Verdict.VERIFIED, Outcome.QUEUED]
+    params += [out_trade_no] if out_trade_no else []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [InboxNotification.Verdict.VERIFIED, Outcome.PENDING, limit])
+        cursor.execute(sql, [*params, limit])
         rows = cursor.fetchall()
     claimed = []
     for pk, data in rows:
@@ -46,10 +52,12 @@ def _claim(limit: int) -> list[tuple[Transaction, int]]:
     return claimed
 
 
-def inbox_post(*, limit: int = 200) -> int:
-    """Settle up to `limit` pending notifications; returns how many were taken."""
+def inbox_post(*, limit: int = 200, out_trade_no: str | None = None) -> int:
+    """Settle up to `limit` queued notifications; returns how many were taken. With
+    `out_trade_no`, only that order's: a page showing an order just paid calls this so the
+    receipt is there at once, whether or not the worker got to it yet."""
     with transaction.atomic():
-        claimed = _claim(limit)
+        claimed = _claim(limit, out_trade_no)
         if not claimed:
             return 0
         try:
@@ -66,7 +74,7 @@ def inbox_post(*, limit: int = 200) -> int:
                     transaction_settle(tx=tx, inbox_id=inbox_id)
             except Exception:
                 log.exception("%s notification %s could not be settled", tx.provider, tx.event_id)
-                InboxNotification.objects.filter(pk=inbox_id, outcome=Outcome.PENDING).update(
+                InboxNotification.objects.filter(pk=inbox_id, outcome=Outcome.QUEUED).update(
                     outcome=Outcome.ERROR
                 )
     return len(claimed)
@@ -80,8 +88,8 @@ def inbox_work(
     once: bool = False,
 ) -> int:
     """Post from the inbox until `stop` is set (or SIGTERM / SIGINT arrive when run in the
-    main thread), sleeping `idle_seconds` whenever nothing is pending; with `once`, until
-    nothing is pending. Returns how many notifications were taken."""
+    main thread), sleeping `idle_seconds` whenever nothing is queued; with `once`, until
+    nothing is queued. Returns how many notifications were taken."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -102,13 +110,11 @@ def inbox_work(
 
 
 def inbox_lag() -> dict[str, float]:
-    """How far the worker is behind: pending notifications and the age in seconds of the
+    """How far the worker is behind: queued notifications and the age in seconds of the
     oldest (for monitoring)."""
-    pending = InboxNotification.objects.filter(
-        verdict=InboxNotification.Verdict.VERIFIED, outcome=Outcome.PENDING
-    )
-    oldest = pending.order_by("id").values_list("received_at", flat=True).first()
+    queued = InboxNotification.objects.filter(outcome=Outcome.QUEUED)
+    oldest = queued.order_by("id").values_list("received_at", flat=True).first()
     age = 0.0
     if oldest is not None:
         age = max(0.0, time.time() - oldest.timestamp())
-    return {"pending": float(pending.count()), "oldest_seconds": round(age, 3)}
+    return {"queued": float(queued.count()), "oldest_seconds": round(age, 3)}

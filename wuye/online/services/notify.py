@@ -3,7 +3,7 @@
 Two ways to act (`WUYE_PAY["notify_posting"]`): "sync" (the default) posts the payment before
 replying; "worker" replies once the verified notification is durably in the inbox and names
 an order it may settle (`settle.order_check`: the order exists, of this provider and
-merchant, the amount right), and the inbox worker (`inbox.inbox_post`) posts the pending
+merchant, the amount right), and the inbox worker (`inbox.inbox_post`) posts the queued
 ones in batches. Anything the check refuses is settled at once, as in "sync", so the replies
 are the same in both: a wrong order or amount is refused (4xx) and queued as an exception.
 
@@ -35,6 +35,7 @@ Outcome = InboxNotification.Outcome
 SYNC, WORKER = "sync", "worker"
 # a resend of these needs nothing more in "worker" mode (an exception is queued already)
 ACKNOWLEDGED = (
+    Outcome.QUEUED,
     Outcome.PENDING,
     Outcome.POSTED,
     Outcome.DUPLICATE,
@@ -122,9 +123,10 @@ def _verify(provider: str, headers, body: bytes):
 
 
 def _store(
-    provider: str, headers, body: bytes, remote_addr: str, *, tx=None, rejected=None
+    provider: str, headers, body: bytes, remote_addr: str, *, tx=None, rejected=None, queued=False
 ) -> tuple[InboxNotification, bool]:
-    """Save the raw notification (autocommit: stored before acting). Returns (row, resend)."""
+    """Save the raw notification (autocommit: stored before acting), `queued` for the inbox
+    worker or else `pending` (settled by this request). Returns (row, resend)."""
     row = InboxNotification(
         provider=provider,
         headers=_headers_to_keep(headers),
@@ -144,6 +146,7 @@ def _store(
     row.out_trade_no = tx.out_trade_no[:64]
     row.transaction_id = tx.transaction_id[:64]
     row.transaction = tx.as_json()
+    row.outcome = Outcome.QUEUED if queued else Outcome.PENDING
     return _insert_or_count(row)
 
 
@@ -184,12 +187,17 @@ def notification_receive(
         return replies.reply_fail(exc.reason)
     if posting_mode() == WORKER and order_check(tx):
         # Acknowledged once durably in the inbox; the worker posts it (`inbox_post`).
-        row, resend = _store(provider, headers, body, remote_addr, tx=tx)
+        row, resend = _store(provider, headers, body, remote_addr, tx=tx, queued=True)
         if not resend or row.outcome in ACKNOWLEDGED:
-            return replies.reply_ok()  # pending, or settled by an earlier copy
+            return replies.reply_ok()  # queued, or settled by an earlier copy
     else:
         row, resend = _store(provider, headers, body, remote_addr, tx=tx)
-    if resend and row.outcome in (Outcome.POSTED, Outcome.DUPLICATE, Outcome.NOT_PAID):
+    if resend and row.outcome in (
+        Outcome.POSTED,
+        Outcome.DUPLICATE,
+        Outcome.NOT_PAID,
+        Outcome.QUEUED,  # the inbox worker's
+    ):
         return replies.reply_ok()
     if resend and row.outcome == Outcome.REFUSED:
         return replies.reply_fail("refused")
@@ -197,9 +205,9 @@ def notification_receive(
         outcome = transaction_settle(tx=tx, inbox_id=row.pk)
     except Exception:
         log.exception("%s notification %s could not be settled", provider, tx.event_id)
-        InboxNotification.objects.filter(pk=row.pk, outcome=Outcome.PENDING).update(
-            outcome=Outcome.ERROR
-        )
+        InboxNotification.objects.filter(
+            pk=row.pk, outcome__in=[Outcome.PENDING, Outcome.QUEUED]
+        ).update(outcome=Outcome.ERROR)
         status, ctype, text = replies.reply_fail("try again")
         return 500, ctype, text
     if outcome == Outcome.REFUSED:

@@ -40,6 +40,7 @@ from ._common import ONLINE
 log = logging.getLogger(__name__)
 Outcome = InboxNotification.Outcome
 Reason = PaymentException.Reason
+UNSETTLED = (Outcome.PENDING, Outcome.QUEUED, Outcome.ERROR)
 PAID_FIELDS = ["status", "transaction_id", "paid_amount", "paid_at", "payment"]
 
 
@@ -205,15 +206,15 @@ def _record(settled: list[tuple[int, str, PaymentOrder | None]]) -> None:
             cursor.execute(
                 f"UPDATE {table} AS t SET outcome = v.outcome, order_id = v.order_id, "  # noqa: S608
                 "settled_at = %s FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) "
-                "AS v (id, outcome, order_id) WHERE t.id = v.id AND t.outcome IN (%s, %s)",
-                [now, ids, outcomes, orders, Outcome.PENDING, Outcome.ERROR],
+                "AS v (id, outcome, order_id) WHERE t.id = v.id AND t.outcome IN (%s, %s, %s)",
+                [now, ids, outcomes, orders, *UNSETTLED],
             )
             return
         cursor.executemany(
             f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608
-            "WHERE id = %s AND outcome IN (%s, %s)",
+            "WHERE id = %s AND outcome IN (%s, %s, %s)",
             [
-                [outcome, order, now, inbox_id, Outcome.PENDING, Outcome.ERROR]
+                [outcome, order, now, inbox_id, *UNSETTLED]
                 for inbox_id, outcome, order in zip(ids, outcomes, orders, strict=True)
             ],
         )

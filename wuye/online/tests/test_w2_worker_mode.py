@@ -37,7 +37,7 @@ def test_a_notification_is_acknowledged_then_posted_once_by_the_worker(
     # then it is acknowledged and waits in the inbox, nothing posted yet
     assert response.status_code == 200
     row = InboxNotification.objects.get()
-    assert (row.outcome, row.settled_at) == ("pending", None)
+    assert (row.outcome, row.settled_at) == ("queued", None)
     assert row.transaction["out_trade_no"] == order.out_trade_no
     assert not Payment.objects.exists()
     # when the worker runs
@@ -51,6 +51,27 @@ def test_a_notification_is_acknowledged_then_posted_once_by_the_worker(
     assert post_wechat(client, headers, body).status_code == 200
     assert inbox_post() == 0
     assert Payment.objects.count() == 1 and Receipt.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_page_of_a_paid_order_posts_its_notification_without_waiting_for_the_worker(
+    worker_mode, client, wechat_keys, wechat_account, make_order, charges
+):
+    # given two acknowledged notifications, neither posted yet
+    mine = make_order(wechat_account, charge_list=[charges[0]])
+    other = make_order(wechat_account, charge_list=[charges[1]])
+    for order, event in ((mine, "EV-MINE"), (other, "EV-OTHER")):
+        headers, body = wechat_notification(
+            wechat_keys, wechat_tx(order, wechat_keys), event_id=event
+        )
+        assert post_wechat(client, headers, body).status_code == 200
+    # when the owner's order page asks for its own order
+    assert inbox_post(out_trade_no=mine.out_trade_no) == 1
+    # then that order has its receipt now, the other still waits for the worker
+    mine.refresh_from_db()
+    assert mine.status == "paid" and mine.payment.receipt.number == 1
+    assert PaymentOrder.objects.get(pk=other.pk).status == "created"
+    assert inbox_post() == 1
 
 
 @pytest.mark.django_db
