@@ -259,11 +259,17 @@ def _plain_select(
 
 
 def _tune(cursor) -> None:
-    """PostgreSQL: no JIT for the big statements (compiling costs seconds and wins nothing
-    here) and room to hash a million rows. Local to the transaction."""
+    """PostgreSQL, for the rest of the transaction: no JIT (compiling costs seconds and wins
+    nothing here), room to hash a million rows, and no nested loops. The statements of a run
+    join whole sets; a nested loop only pays for a handful of rows, and the planner picks one
+    when statistics are missing or stale -- an estate imported minutes ago, the charges of the
+    run just made -- then rescans the inner side per row, or walks the charges this very
+    statement is inserting: quadratic (a 1M-unit run without statistics had not finished
+    after 13 minutes). Hash and merge joins stay linear whatever the estimates."""
     if connection.vendor == "postgresql":
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL enable_nestloop = off")
 
 
 def _insert_plain(
@@ -293,7 +299,6 @@ def _insert_plain(
     if pg:
         sql = f"WITH ins AS ({sql} RETURNING amount) SELECT COUNT(*), SUM(amount) FROM ins"  # noqa: S608
     with connection.cursor() as cursor:
-        _tune(cursor)
         cursor.execute(sql, [*head, *params])
         if not pg:
             return None
@@ -733,6 +738,8 @@ def _bill_item(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
     then the ledger entry for what was added."""
     with transaction.atomic():
         _lock_period(plan.estate, plan.cycle)
+        with connection.cursor() as cursor:
+            _tune(cursor)
         skips: dict[str, list[str]] = defaultdict(list)
         count, amount, exact = 0, ZERO, True
         for std, unit_types in plan.groups.values():
