@@ -336,13 +336,15 @@ def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> 
 
 
 def order_check(tx: Transaction) -> bool:
-    """Whether the provider's word `tx` names an order it may settle (read only, no lock):
-    the order exists, of the provider and merchant identifiers of `tx`, and a payment is of
-    the order's amount in CNY. What can change later (the order closed, its charges paid)
-    is decided when it is settled. Used to acknowledge a notification before posting it."""
+    """Whether the provider's word `tx` names an order the inbox worker may settle (read
+    only, no lock): the order exists, of the provider and merchant identifiers of `tx`, and
+    a payment is of the order's amount in CNY. What can change later (the order closed, its
+    charges paid) is decided when it is settled. Used to acknowledge a notification before
+    posting it. A window order is not the worker's: the cashier at the counter waits for it
+    (and its shift is the cashier's), so it is settled at once."""
     quote = connection.ops.quote_name
     sql = (
-        "SELECT o.provider, o.amount, m.id, m.estate_id, m.provider, m.code, m.mode "  # noqa: S608
+        "SELECT o.provider, o.amount, o.source, m.id, m.estate_id, m.provider, m.code, m.mode "  # noqa: S608
         f"FROM {quote(PaymentOrder._meta.db_table)} o "
         f"JOIN {quote(MerchantAccount._meta.db_table)} m ON m.id = o.merchant_id "
         "WHERE o.out_trade_no = %s"
@@ -352,7 +354,9 @@ def order_check(tx: Transaction) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
-    provider, amount, *account = row
+    provider, amount, source, *account = row
+    if source == PaymentOrder.Source.WINDOW:
+        return False
     merchant = MerchantAccount(
         id=account[0], estate_id=account[1], provider=account[2], code=account[3], mode=account[4]
     )

@@ -75,6 +75,26 @@ def test_the_page_of_a_paid_order_posts_its_notification_without_waiting_for_the
 
 
 @pytest.mark.django_db
+def test_a_window_order_is_posted_at_once_into_the_cashiers_shift(
+    worker_mode, client, wechat_keys, wechat_account, make_order, cashier, estate
+):
+    # given the counter QR of a cashier's open shift
+    from wuye.payments.services import shift_open
+
+    shift = shift_open(actor=cashier, estate=estate, float_amount="0")
+    order = make_order(wechat_account)
+    PaymentOrder.objects.filter(pk=order.pk).update(source="window", cashier=cashier, shift=shift)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    # when its notification arrives
+    assert post_wechat(client, headers, body).status_code == 200
+    # then the cashier sees the payment now, in the shift, without the worker
+    order.refresh_from_db()
+    assert order.status == "paid" and order.payment.shift_id == shift.pk
+    assert InboxNotification.objects.get().outcome == "posted"
+    assert inbox_post() == 0
+
+
+@pytest.mark.django_db
 def test_a_wrong_amount_is_refused_at_once_and_queued(
     worker_mode, client, wechat_keys, wechat_account, make_order
 ):
