@@ -11,7 +11,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from wuye.online.models import InboxNotification, PaymentException, PaymentOrder
-from wuye.online.services import inbox_post, posting_mode
+from wuye.online.services import inbox_lag, inbox_post, posting_mode
 from wuye.payments.models import Payment, Receipt
 from wuye.payments.services import payment_take
 
@@ -40,6 +40,7 @@ def test_a_notification_is_acknowledged_then_posted_once_by_the_worker(
     assert (row.outcome, row.settled_at) == ("queued", None)
     assert row.transaction["out_trade_no"] == order.out_trade_no
     assert not Payment.objects.exists()
+    assert inbox_lag()["queued"] == 1
     # when the worker runs
     assert inbox_post() == 1
     # then the order is paid with one payment and its receipt, the notification settled

@@ -733,8 +733,8 @@ def _payment_take(
         if not shift.is_open:
             raise DomainError("the shift is closed", field="shift")
 
-    # Lock order: unit -> charge -> receipt counter -> ledger (voucher counter). The receipt
-    # number is reserved before anything posts to the ledger; a rollback gives it back.
+    # Lock order: unit -> charge -> receipt counter -> voucher counter. The counters are
+    # taken by `_write` as the last statements; a rollback gives their numbers back.
     if unit is not None:
         Unit.objects.select_for_update().filter(pk=unit.pk).first()
     held = _open_charges(party)
@@ -789,7 +789,7 @@ def _payment_take(
             )
             left = dropped
             # one key per payment attempt (the receipt number is taken at the very end)
-            round_key = f"{key or secrets.token_hex(8)}"
+            round_key = key or secrets.token_hex(8)
             for charge in reversed(ordered):
                 if left <= 0:
                     break
