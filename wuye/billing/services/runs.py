@@ -312,7 +312,16 @@ def _all_billed(plan: ItemPlan, unit_types: list[str]) -> bool:
     again only to find each one billed. Part 1 stands for the unit (UNIQUE while not
     cancelled); a unit whose part 1 was skipped (zero) only makes the check say no. Counts,
     not NOT EXISTS: right after a big run the charges' statistics are stale, and the planner
-    may rescan the new charges once per unit."""
+    may rescan the new charges once per unit. Only asked once a run has posted this item and
+    period (and was not cancelled), so a first run does not pay for counting."""
+    posted = RunPosting.objects.filter(
+        run__period=str(plan.cycle),
+        estate=plan.estate,
+        fee_item=plan.item,
+        reversal_id__isnull=True,
+    )
+    if not posted.exists():
+        return False
     billed = (
         Charge.objects.filter(
             fee_item=plan.item,
