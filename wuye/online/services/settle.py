@@ -13,6 +13,7 @@ decisions (`_decide`) in one transaction, the postings written set-wise."""
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
@@ -96,7 +97,7 @@ def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
             amount=order.amount,
             channel=order.provider,
             external_ref=tx.transaction_id,
-            charge_ids=_lines(order.pk)[order.pk],
+            charge_ids=order.charge_ids,
             keep_change_as_prepayment=True,
             skip_settled=True,
             idempotency_key=f"online:{order.out_trade_no}",
@@ -119,13 +120,13 @@ def _provider(value: str) -> str:
     return _labels[key]
 
 
-def _request(order: PaymentOrder, tx: Transaction, charge_ids: list[int]) -> PaymentRequest:
+def _request(order: PaymentOrder, tx: Transaction) -> PaymentRequest:
     """What `_post` asks of `payment_take`, for `payments_take`."""
     return PaymentRequest(
         party=order.party,
         amount=order.amount,
         channel=order.provider,
-        charge_ids=tuple(charge_ids),
+        charge_ids=tuple(order.charge_ids),
         idempotency_key=f"online:{order.out_trade_no}",
         external_ref=tx.transaction_id,
         keep_change_as_prepayment=True,
@@ -144,36 +145,27 @@ def _refused(tx: Transaction, order: PaymentOrder, exc: DomainError) -> None:
         _exception(tx, Reason.POSTING_FAILED, order=order, detail=str(exc))
 
 
-def _lines(*order_ids: int) -> dict[int, list[int]]:
-    """The charges of each order, in the order chosen (one statement)."""
-    found: dict[int, list[int]] = {pk: [] for pk in order_ids}
-    if not order_ids:
-        return found
-    quote = connection.ops.quote_name
-    where, params = any_of("order_id", list(order_ids))
-    sql = (
-        f"SELECT order_id, charge_id FROM {quote(PaymentOrderCharge._meta.db_table)} "  # noqa: S608
-        f"WHERE {where} ORDER BY id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for order_id, charge_id in cursor.fetchall():
-            found[order_id].append(charge_id)
-    return found
-
-
 def _lock_orders(numbers: Sequence[str]) -> dict[str, PaymentOrder]:
     """The orders of these numbers, locked in primary-key order, each with its party (and
-    estate) and merchant account: one hand-written statement (see
-    `payments.services._common.select_models`)."""
+    estate), merchant account and the charges it was placed for (`charge_ids`, in the order
+    chosen): one hand-written statement (see `payments.services._common.select_models`)."""
     if not numbers:
         return {}
     quote = connection.ops.quote_name
-    lock = " FOR UPDATE OF o" if connection.vendor == "postgresql" else ""
+    lines = quote(PaymentOrderCharge._meta.db_table)
+    if connection.vendor == "postgresql":
+        lock = " FOR UPDATE OF o"
+        charges = f"ARRAY(SELECT charge_id FROM {lines} WHERE order_id = o.id ORDER BY id)"  # noqa: S608
+    else:
+        lock = ""
+        charges = (
+            f"(SELECT group_concat(charge_id) FROM (SELECT charge_id FROM {lines} "  # noqa: S608
+            "WHERE order_id = o.id ORDER BY id))"
+        )
     where, params = any_of("o.out_trade_no", list(numbers))
     sql = (
         f"SELECT {columns(PaymentOrder, 'o')}, {columns(Party, 'p')}, "  # noqa: S608
-        f"{columns(Estate, 'e')}, {columns(MerchantAccount, 'm')} "
+        f"{columns(Estate, 'e')}, {columns(MerchantAccount, 'm')}, {charges} "
         f"FROM {quote(PaymentOrder._meta.db_table)} o "
         f"JOIN {quote(Party._meta.db_table)} p ON p.id = o.party_id "
         f"JOIN {quote(Estate._meta.db_table)} e ON e.id = p.estate_id "
@@ -181,43 +173,68 @@ def _lock_orders(numbers: Sequence[str]) -> dict[str, PaymentOrder]:
         f"WHERE {where} ORDER BY o.id{lock}"
     )
     found = {}
-    for order, party, estate, merchant in select_models(
-        sql, params, [PaymentOrder, Party, Estate, MerchantAccount]
+    for order, party, estate, merchant, charge_ids in select_models(
+        sql, params, [PaymentOrder, Party, Estate, MerchantAccount], extra=1
     ):
         party.estate = estate
         order.party = party
         order.merchant = merchant
+        if isinstance(charge_ids, str):  # SQLite: "12,13"
+            charge_ids = [int(i) for i in charge_ids.split(",")]
+        order.charge_ids = list(charge_ids or [])
         found[order.out_trade_no] = order
     return found
 
 
-def _record(settled: list[tuple[int, str, PaymentOrder | None]]) -> None:
-    """Record what became of each notification (inbox id, outcome, order) and when, unless
-    an earlier copy already did: one statement."""
-    if not settled:
-        return
+def _finish(paid: list[PaymentOrder], settled: list[tuple[int, str, PaymentOrder | None]]):
+    """Write the orders just paid (status, transaction, amount, time, payment) and record
+    what became of each notification (inbox id, outcome, order) and when, unless an earlier
+    copy already did: one statement on PostgreSQL."""
     table = connection.ops.quote_name(InboxNotification._meta.db_table)
     ids = [inbox_id for inbox_id, _, _ in settled]
     outcomes = [outcome for _, outcome, _ in settled]
     orders = [order.pk if order is not None else None for _, _, order in settled]
     now = timezone.now()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE {table} AS t SET outcome = v.outcome, order_id = v.order_id, "  # noqa: S608
-                "settled_at = %s FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) "
-                "AS v (id, outcome, order_id) WHERE t.id = v.id AND t.outcome IN (%s, %s, %s)",
-                [now, ids, outcomes, orders, *UNSETTLED],
+    if connection.vendor != "postgresql":
+        update_rows(PaymentOrder, PAID_FIELDS, paid)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608
+                "WHERE id = %s AND outcome IN (%s, %s, %s)",
+                [
+                    [outcome, order, now, inbox_id, *UNSETTLED]
+                    for inbox_id, outcome, order in zip(ids, outcomes, orders, strict=True)
+                ],
             )
-            return
-        cursor.executemany(
-            f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608
-            "WHERE id = %s AND outcome IN (%s, %s, %s)",
-            [
-                [outcome, order, now, inbox_id, *UNSETTLED]
-                for inbox_id, outcome, order in zip(ids, outcomes, orders, strict=True)
-            ],
-        )
+        return
+    order_columns = [
+        [o.pk for o in paid],
+        [o.status for o in paid],
+        [o.transaction_id for o in paid],
+        [o.paid_amount for o in paid],
+        [o.paid_at for o in paid],
+        [o.payment_id for o in paid],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_finish_sql(), [*order_columns, now, ids, outcomes, orders, *UNSETTLED])
+
+
+@lru_cache(maxsize=1)
+def _finish_sql() -> str:
+    quote = connection.ops.quote_name
+    inbox = quote(InboxNotification._meta.db_table)
+    return (
+        f"WITH o AS (UPDATE {quote(PaymentOrder._meta.db_table)} AS t "  # noqa: S608
+        "SET status = v.status, transaction_id = v.transaction_id, "
+        "paid_amount = v.paid_amount, paid_at = v.paid_at, payment_id = v.payment_id "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::numeric[], "
+        "%s::timestamptz[], %s::bigint[]) "
+        "AS v (id, status, transaction_id, paid_amount, paid_at, payment_id) "
+        "WHERE t.id = v.id RETURNING t.id) "
+        f"UPDATE {inbox} AS t SET outcome = v.outcome, order_id = v.order_id, settled_at = %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS v (id, outcome, order_id) "
+        "WHERE t.id = v.id AND t.outcome IN (%s, %s, %s)"
+    )
 
 
 @transaction.atomic
@@ -229,13 +246,15 @@ def transaction_settle(
     checks the merchant identifiers inside the notification."""
     order = _lock_orders([tx.out_trade_no]).get(tx.out_trade_no)
     outcome = _decide(order, tx, check_ids=verified_by == "notification")
+    paid = []
     if outcome is None:
         payment = _post(order, tx)
         _mark_paid(order, tx, payment)
-        update_rows(PaymentOrder, PAID_FIELDS, [order])
+        paid.append(order)
         outcome = Outcome.POSTED if payment is not None else Outcome.EXCEPTION
-    if inbox_id is not None:
-        _record([(inbox_id, outcome, order)])
+    settled = [(inbox_id, outcome, order)] if inbox_id is not None else []
+    if paid or settled:
+        _finish(paid, settled)
     return outcome
 
 
@@ -245,7 +264,7 @@ def transactions_settle(items: Sequence[tuple[Transaction, int]]) -> list[str]:
     each as `transaction_settle` would: the orders locked in one statement, the decisions
     taken in turn (a second copy of the news for an order in the batch is its duplicate),
     the payments posted together by `payments.payments_take`, the orders and the inbox
-    updated in one statement each. Window orders (the cashier's shift) are posted one by
+    updated in one statement. Window orders (the cashier's shift) are posted one by
     one. Returns the outcomes in the order given."""
     orders = _lock_orders(sorted({tx.out_trade_no for tx, _ in items}))
     outcomes: list[str] = []
@@ -264,10 +283,8 @@ def transactions_settle(items: Sequence[tuple[Transaction, int]]) -> list[str]:
             _mark_paid(order, tx, payment)
         outcomes.append(outcome)
     if posting:
-        lines = _lines(*(order.pk for _, order, _ in posting))
         results = payments_take(
-            actor=ONLINE,
-            requests=[_request(order, tx, lines[order.pk]) for _, order, tx in posting],
+            actor=ONLINE, requests=[_request(order, tx) for _, order, tx in posting]
         )
         for (n, order, tx), result in zip(posting, results, strict=True):
             if isinstance(result, DomainError):
@@ -275,13 +292,12 @@ def transactions_settle(items: Sequence[tuple[Transaction, int]]) -> list[str]:
                 outcomes[n] = Outcome.EXCEPTION
             else:
                 order.payment = result
-    paid = {o.pk: o for o in orders.values() if getattr(o, "_settled_now", False)}
-    update_rows(PaymentOrder, PAID_FIELDS, list(paid.values()))
-    _record(
+    _finish(
+        [o for o in orders.values() if getattr(o, "_settled_now", False)],
         [
             (inbox_id, outcome, orders.get(tx.out_trade_no))
             for (tx, inbox_id), outcome in zip(items, outcomes, strict=True)
-        ]
+        ],
     )
     return outcomes
 

@@ -336,10 +336,11 @@ def _loader(vendor: str, model):
     return names, converters
 
 
-def select_models(sql: str, params, models: list) -> list[tuple]:
+def select_models(sql: str, params, models: list, extra: int = 0) -> list[tuple]:
     """The rows of `sql` as instances: its SELECT list is `columns(model, alias)` of each of
-    `models` in turn, and each row gives a tuple of instances (None for a model whose primary
-    key is NULL, as in a LEFT JOIN that found nothing)."""
+    `models` in turn (then `extra` more values, passed on as they come), and each row gives
+    a tuple of instances (None for a model whose primary key is NULL, as in a LEFT JOIN
+    that found nothing) and the extra values."""
     db = _db()
     loaders = [(model, *_loader(db.vendor, model)) for model in models]
     with db.cursor() as cursor:
@@ -359,5 +360,6 @@ def select_models(sql: str, params, models: list) -> list[tuple]:
                 for func in funcs:
                     values[n] = func(values[n], col, db)
             made.append(model.from_db(db.alias, names, values))
+        made.extend(row[at : at + extra])
         found.append(tuple(made))
     return found
