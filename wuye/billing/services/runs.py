@@ -23,7 +23,6 @@ The rate is the published standard in force on the cycle's first day, for the wh
 
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -273,22 +272,6 @@ def _tune(cursor) -> None:
         cursor.execute("SET LOCAL enable_nestloop = off")
 
 
-@contextmanager
-def _merge_joins(cursor):
-    """PostgreSQL, for one statement over all the units: join by merging, not hashing. Units
-    (primary key order) and the payer aggregate (its unit_id index order) arrive sorted, and
-    the anti-joins follow the same order, so nothing is hashed: probing a 1M-entry hash
-    table was ~7% of a 1M-unit run, merging streams. (Nested loops are off already.)"""
-    pg = connection.vendor == "postgresql"
-    if pg:
-        cursor.execute("SET LOCAL enable_hashjoin = off")
-    try:
-        yield
-    finally:
-        if pg:
-            cursor.execute("SET LOCAL enable_hashjoin = on")
-
-
 def _insert_plain(
     run: BillingRun, plan: ItemPlan, std: FeeStandard, unit_types: list[str]
 ) -> tuple[int, Decimal] | None:
@@ -315,7 +298,7 @@ def _insert_plain(
     pg = connection.vendor == "postgresql"
     if pg:
         sql = f"WITH ins AS ({sql} RETURNING amount) SELECT COUNT(*), SUM(amount) FROM ins"  # noqa: S608
-    with connection.cursor() as cursor, _merge_joins(cursor):
+    with connection.cursor() as cursor:
         cursor.execute(sql, [*head, *params])
         if not pg:
             return None
@@ -636,7 +619,7 @@ def _preview_item(plan: ItemPlan) -> dict:
     skips: dict[str, list[str]] = defaultdict(list)
     for std, unit_types in plan.groups.values():
         select, params = _plain_select(plan, std, unit_types, only_new=True)
-        with transaction.atomic(), connection.cursor() as cursor, _merge_joins(cursor):
+        with transaction.atomic(), connection.cursor() as cursor:
             _tune(cursor)
             cursor.execute(f"SELECT COUNT(*), SUM(fen) FROM ({select}) s WHERE fen > 0", params)  # noqa: S608
             n, fen = cursor.fetchone()
