@@ -20,4 +20,14 @@ class OnlineConfig(AppConfig):
     name = "wuye.online"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import MerchantAccount
+        from .services.notify import accounts_forget
+
         post_migrate.connect(_ensure_bank_layouts, dispatch_uid="wuye-online-layouts")
+        # the notify endpoints cache the active accounts (a second at most, per process)
+        for signal in (post_save, post_delete):
+            signal.connect(
+                accounts_forget, sender=MerchantAccount, dispatch_uid=f"wuye-accounts-{id(signal)}"
+            )

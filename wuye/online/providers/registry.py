@@ -54,7 +54,7 @@ _stamp_cache: dict[str, object] = {"base": None, "at": 0.0, "value": None}
 RECHECK_SECONDS = 1.0
 
 
-def _stamp() -> tuple:
+def client_stamp() -> tuple:
     """What the cached clients depend on: the settings object, the WUYE_PAY_FILE and the key
     files it names, by modification time. The files are looked at (`stat`) at most once a
     second per process, so a changed configuration or a rotated key file is picked up
@@ -82,8 +82,8 @@ def _mtime(name: str) -> float:
 def client_for(account):
     """The (cached) client of a merchant account: parsing keys and certificates costs far
     more than verifying a signature, so a process builds each client once, keyed by the
-    account (provider, code, mode) and `_stamp()`."""
-    key = (account.provider, account.code, account.mode, _stamp())
+    account (provider, code, mode) and `client_stamp()`."""
+    key = (account.provider, account.code, account.mode, client_stamp())
     found = _by_account.get(key)
     if found is None:
         if len(_by_account) > 256:
@@ -94,7 +94,7 @@ def client_for(account):
 
 def _resolved(config: dict) -> dict:
     """The configuration with every key or certificate given as a file path replaced by the
-    file's content (the files remembered for `_stamp`)."""
+    file's content (the files remembered for `client_stamp`)."""
     from ..conf import pem
 
     resolved = dict(config)

@@ -29,7 +29,7 @@ from .orders import (
     window_payment_code,
     window_qr,
 )
-from .settle import order_check, transaction_settle, transactions_settle
+from .settle import transaction_settle, transactions_settle
 from .sweep import order_query, orders_sweep
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "merchant_for",
     "merchant_route_set",
     "notification_receive",
-    "order_check",
     "order_close",
     "order_create",
     "order_finish",

@@ -12,7 +12,6 @@ decisions (`_decide`) in one transaction, the postings written set-wise."""
 
 import logging
 from collections.abc import Sequence
-from decimal import Decimal
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
@@ -349,33 +348,3 @@ def _decide(order: PaymentOrder | None, tx: Transaction, *, check_ids: bool) -> 
         _exception(tx, reason, order=order)
         return Outcome.EXCEPTION
     return None
-
-
-def order_check(tx: Transaction) -> bool:
-    """Whether the provider's word `tx` names an order the inbox worker may settle (read
-    only, no lock): the order exists, of the provider and merchant identifiers of `tx`, and
-    a payment is of the order's amount in CNY. What can change later (the order closed, its
-    charges paid) is decided when it is settled. Used to acknowledge a notification before
-    posting it. A window order is not the worker's: the cashier at the counter waits for it
-    (and its shift is the cashier's), so it is settled at once."""
-    quote = connection.ops.quote_name
-    sql = (
-        "SELECT o.provider, o.amount, o.source, m.id, m.estate_id, m.provider, m.code, m.mode "  # noqa: S608
-        f"FROM {quote(PaymentOrder._meta.db_table)} o "
-        f"JOIN {quote(MerchantAccount._meta.db_table)} m ON m.id = o.merchant_id "
-        "WHERE o.out_trade_no = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [tx.out_trade_no])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    provider, amount, source, *account = row
-    if source == PaymentOrder.Source.WINDOW:
-        return False
-    merchant = MerchantAccount(
-        id=account[0], estate_id=account[1], provider=account[2], code=account[3], mode=account[4]
-    )
-    if provider != tx.provider or _wrong_ids(merchant, tx):
-        return False
-    return not tx.paid or (tx.currency == "CNY" and tx.amount == Decimal(str(amount)))
