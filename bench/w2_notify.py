@@ -20,14 +20,24 @@ later (resends of answered ones). The server does all of its work in the timed p
 verifying the signature over the raw bytes, the serial, the 5-minute window, decrypting,
 checking mchid/appid/out_trade_no/amount/currency, and posting.
 
-`--posting sync` (the default, WUYE_PAY notify_posting "sync"): the reply comes after the
-payment, its receipt and its voucher are committed. `--posting worker`: the reply comes once
-the verified notification is durably in the inbox and names a payable order; `--posters`
-inbox workers (`online.services.inbox_work`, own processes) post them in batches. Then the
+`--posting worker` (the default here, WUYE_PAY notify_posting "worker", the setting for a
+collection period's peak): the reply comes once the verified notification is durably in the
+inbox and names a payable order (one INSERT statement); `--posters` inbox workers
+(`wuye online_post`, own processes) post them in batches. `--posting sync` (the product's
+default, no inbox worker needed): the reply comes after the payment, its receipt and its
+voucher are committed. Then the
 timed phase runs from the first send until every order is paid and nothing is queued (the
 bench polls the database 20 times a second), `rate` is the honest end-to-end rate,
 `ack_rate` the rate of acknowledgements, p50/p99 the acknowledgement latencies and
 `lag_p50_ms`/`lag_p99_ms` the posting lag (first arrival to settled, from the database).
+
+The server: gunicorn, one worker process a core with 4 threads each (the threads overlap the
+database round trips; more processes than cores only add context switches on 2 cores: 4x2
+gave 380/s where 2x4 gave 475/s before the acknowledgement became one statement).
+
+Measured (PostgreSQL 15, 2 cores, idle machine, 4,000 + 10%): worker mode ~600/s end to
+end, p50 11 ms, p99 30-40 ms, posting lag p99 0.5-0.8 s; sync mode ~200/s, p99 77 ms.
+Per notification: gunicorn 1.4 ms CPU, PostgreSQL 1.0 ms, inbox worker 0.6 ms, client 0.2.
 
 Reported besides: non-2xx answers (`statuses`), double_postings (charges paid more than once
 plus provider transactions posted more than once, counted in the database; must be 0), and
@@ -59,12 +69,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duplicates", type=float, default=0.10)
     parser.add_argument("--estates", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: 2 x cores)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (0: one a core)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
         "--posting",
         choices=["sync", "worker"],
-        default="sync",
+        default="worker",
         help="notify_posting: post before replying, or acknowledge and post from the inbox",
     )
     parser.add_argument("--posters", type=int, default=1, help="inbox workers (--posting worker)")
@@ -474,7 +484,7 @@ def run(args) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(config, f)
         pay_file = f.name
-    workers = args.workers or 2 * (os.cpu_count() or 1)
+    workers = args.workers or (os.cpu_count() or 1)
     port = _free_port()
     server = _serve(port, workers, args.threads, pay_file)
     posters = []

@@ -1,5 +1,5 @@
 """Online payments' recurring work (found by wuye.scheduler): query open payment orders at the
-provider and expire those whose time is up."""
+provider and expire those whose time is up; post what the inbox worker left queued."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -12,5 +12,12 @@ JOBS = [
         every_minutes=1,
         queue="default",
         label=_("Sweep open payment orders"),
+    ),
+    Job(
+        name="online.post_inbox",
+        task="wuye.online.tasks.post_inbox",
+        every_minutes=1,
+        queue="default",
+        label=_("Post acknowledged payment notifications"),
     ),
 ]

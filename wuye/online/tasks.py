@@ -1,4 +1,5 @@
-"""Background jobs (django-tasks): the sweep of orders without news (active query, expiry)."""
+"""Background jobs (django-tasks): the sweep of orders without news (active query, expiry),
+and the inbox's safety net."""
 
 from django_tasks import task
 
@@ -8,3 +9,13 @@ from . import services
 @task(queue_name="default")
 def sweep_orders() -> dict:
     return services.orders_sweep()
+
+
+@task(queue_name="default")
+def post_inbox() -> dict:
+    """Post whatever acknowledged notification still waits (`notify_posting` "worker"): the
+    safety net when no `wuye online_post` runs, or it stopped. Nothing to do in "sync"."""
+    taken = 0
+    while batch := services.inbox_post():
+        taken += batch
+    return {"posted": taken, **services.inbox_lag()}

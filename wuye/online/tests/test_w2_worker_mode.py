@@ -206,6 +206,95 @@ def test_a_batch_larger_than_a_few_rows_posts_each_order_once(
         assert order.payment.receipt.lines[0]["charge_id"] == charge.pk
 
 
+@pytest.mark.django_db
+def test_an_order_of_another_merchant_account_is_settled_at_once_not_queued(
+    worker_mode, settings, client, wechat_keys, wechat_account, make_order, estate
+):
+    # given an order placed through a second WeChat account of the estate (its own mchid),
+    # and a notification signed and addressed as the first account's
+    from wuye.online.models import MerchantAccount
+
+    from .conftest import public_part
+
+    merchants = {**worker_mode["merchants"]}
+    merchants["hy-utilities"] = {**public_part(wechat_keys), "mchid": "1230000999"}
+    settings.WUYE_PAY = {**worker_mode, "merchants": merchants}
+    utilities = MerchantAccount.objects.create(
+        estate=estate, provider="wechat", code="hy-utilities", name="代收水电"
+    )
+    order = make_order(utilities)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    # when it arrives, then the order check refuses it at once (not acknowledged, not queued)
+    assert post_wechat(client, headers, body).status_code == 400
+    assert InboxNotification.objects.get().outcome == "refused"
+    assert PaymentException.objects.get().reason == "merchant_mismatch"
+    assert inbox_post() == 0 and not Payment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_switched_off_account_verifies_nothing_from_the_next_notification_on(
+    worker_mode, client, wechat_keys, wechat_account, make_order
+):
+    # given an account whose notifications were verified (its accounts are cached)
+    first = make_order(wechat_account)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(first, wechat_keys))
+    assert post_wechat(client, headers, body).status_code == 200
+    # when staff switch it off
+    wechat_account.is_active = False
+    wechat_account.save()
+    # then the next notification finds no account that knows its key
+    second = make_order(wechat_account)
+    headers, body = wechat_notification(
+        wechat_keys, wechat_tx(second, wechat_keys), event_id="EV-AFTER"
+    )
+    response = post_wechat(client, headers, body)
+    assert response.status_code == 400
+    assert InboxNotification.objects.get(verdict="rejected").reason == "unknown_key"
+
+
+@pytest.mark.django_db
+def test_the_scheduled_safety_net_posts_what_no_inbox_worker_took(
+    worker_mode, client, wechat_keys, wechat_account, make_order, charges
+):
+    # given two acknowledged notifications and no inbox worker running
+    from wuye.online.tasks import post_inbox
+
+    for order, event in (
+        (make_order(wechat_account, charge_list=[charges[0]]), "EV-1"),
+        (make_order(wechat_account, charge_list=[charges[1]]), "EV-2"),
+    ):
+        headers, body = wechat_notification(
+            wechat_keys, wechat_tx(order, wechat_keys), event_id=event
+        )
+        assert post_wechat(client, headers, body).status_code == 200
+    # when the scheduled job runs (the scheduler queues it every minute)
+    result = post_inbox.call()
+    # then both are posted and nothing waits
+    assert result == {"posted": 2, "queued": 0.0, "oldest_seconds": 0.0}
+    assert Payment.objects.count() == 2
+    assert set(InboxNotification.objects.values_list("outcome", flat=True)) == {"posted"}
+
+
+@pytest.mark.django_db
+def test_wuye_online_post_once_posts_the_queue_and_says_what_is_left(
+    worker_mode, client, wechat_keys, wechat_account, make_order
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # given an acknowledged notification
+    order = make_order(wechat_account)
+    assert post_wechat(client, *wechat_notification(wechat_keys, wechat_tx(order, wechat_keys)))
+    # when the inbox worker runs until nothing is queued
+    out = StringIO()
+    call_command("online_post", "--once", stdout=out)
+    # then it posted it and says so
+    assert out.getvalue().strip() == "posted 1; still queued 0"
+    order.refresh_from_db()
+    assert order.status == "paid" and order.payment.receipt is not None
+
+
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks and SKIP LOCKED need PostgreSQL"
 )

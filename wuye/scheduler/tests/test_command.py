@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from wuye.scheduler.jobs import declared_jobs
 from wuye.scheduler.models import JobRun, SchedulerBeat
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +29,12 @@ def test_list_prints_each_job_and_when_it_is_next_due(clock):
     out = StringIO()
     call_command("schedule", "--list", stdout=out)
     lines = {line.split()[0]: line for line in out.getvalue().splitlines()}
-    assert len(lines) == 6
+    assert len(lines) == len(declared_jobs())
     assert "daily at 01:30" in lines["billing.assess_late_fees"]
     assert "next 2026-03-11 01:30 CST" in lines["billing.assess_late_fees"]
     assert "next 2026-03-10 10:05 CST" in lines["notifications.dispatch_due"]
     assert "next 2026-03-10 10:01 CST" in lines["online.sweep_orders"]
+    assert "next 2026-03-10 10:01 CST" in lines["online.post_inbox"]
     assert not JobRun.objects.exists()  # listing enqueues nothing
 
 
@@ -42,13 +44,13 @@ def test_once_runs_one_tick_and_a_second_once_in_the_same_minute_adds_nothing(cl
     assert (
         "enqueued: audit.purge_idempotency_records, registry.sweep_import_jobs, "
         "billing.assess_late_fees, notifications.dispatch_due, online.sweep_orders, "
-        "portal.purge_owner_api;" in out.getvalue()
+        "online.post_inbox, portal.purge_owner_api;" in out.getvalue()
     )
-    assert JobRun.objects.count() == DBTaskResult.objects.count() == 6
+    assert JobRun.objects.count() == DBTaskResult.objects.count() == len(declared_jobs())
     assert SchedulerBeat.objects.count() == 1
     call_command("schedule", "--once", stdout=StringIO())
     # the every-N-minutes jobs wait for a worker; the daily ones are done for the day
-    assert JobRun.objects.count() == DBTaskResult.objects.count() == 6
+    assert JobRun.objects.count() == DBTaskResult.objects.count() == len(declared_jobs())
 
 
 def test_the_loop_ticks_until_sigterm_then_exits_cleanly(clock):
@@ -61,5 +63,5 @@ def test_the_loop_ticks_until_sigterm_then_exits_cleanly(clock):
     finally:
         timer.cancel()
     assert out.getvalue().rstrip().endswith("stopped")
-    assert JobRun.objects.count() == 6
+    assert JobRun.objects.count() == len(declared_jobs())
     assert signal.getsignal(signal.SIGTERM) == before  # handler given back

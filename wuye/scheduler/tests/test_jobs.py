@@ -98,6 +98,7 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "billing.assess_late_fees": "daily at 01:30",
         "notifications.dispatch_due": "every 5 minutes",
         "online.sweep_orders": "every minute",
+        "online.post_inbox": "every minute",
         "audit.purge_idempotency_records": "daily at 03:00",
         "portal.purge_owner_api": "daily at 03:10",
         "registry.sweep_import_jobs": "every 60 minutes",
