@@ -124,13 +124,26 @@ def _order_save(
     return order
 
 
-def _reuse(party: Party, charges: list[Charge], provider: str, kind: str, now: datetime):
-    """An owner who taps "pay" twice gets the same live order for the same charges."""
+def _reuse(
+    party: Party,
+    charges: list[Charge],
+    provider: str,
+    kind: str,
+    now: datetime,
+    *,
+    source: str,
+    shift=None,
+):
+    """An owner who taps "pay" twice gets the same live order for the same charges. Only an
+    order of the same source and shift: a counter QR must never be the owner's portal order
+    (or another shift's), or its money would miss the cashier's shift."""
     wanted = sorted(c.pk for c in charges)
     recent = PaymentOrder.objects.filter(
         party=party,
         provider=provider,
         kind=kind,
+        source=source,
+        shift=shift,
         status=PaymentOrder.Status.CREATED,
         start_error="",
         expires_at__gt=now + timedelta(minutes=2),
@@ -167,7 +180,9 @@ def order_create(
         raise DomainError("paying inside WeChat needs the payer's openid", field="openid")
     now = now or timezone.now()
     charges = _chosen_charges(party, charge_ids, online=source == PaymentOrder.Source.PORTAL)
-    if kind != "micropay" and (found := _reuse(party, charges, provider, kind, now)):
+    if kind != "micropay" and (
+        found := _reuse(party, charges, provider, kind, now, source=source, shift=shift)
+    ):
         return found
     order = _order_save(
         party=party,

@@ -222,6 +222,60 @@ def test_tapping_pay_twice_gives_the_same_order(owner, charges, sandbox_wechat):
     assert first.pk == second.pk
 
 
+def test_a_counter_qr_is_never_the_owners_own_open_order(
+    owner, charges, sandbox_wechat, cashier, estate, client
+):
+    # given the owner's own open portal order (a Native QR) for both months
+    from wuye.payments.services import shift_open
+
+    ids = [c.pk for c in charges]
+    mine = services.order_create(party=owner, charge_ids=ids, provider="wechat", kind="native")
+    # when the cashier shows a counter QR for the same months
+    shift = shift_open(actor=cashier, estate=estate, float_amount="0")
+    counter = services.window_qr(actor=cashier, party=owner, charge_ids=ids, provider="wechat")
+    # then it is an order of its own, the window's, in the cashier's shift; asked again it
+    # is the same counter order
+    assert counter.pk != mine.pk
+    assert (counter.source, counter.cashier_id, counter.shift_id) == (
+        "window",
+        cashier.pk,
+        shift.pk,
+    )
+    again = services.window_qr(actor=cashier, party=owner, charge_ids=ids, provider="wechat")
+    assert again.pk == counter.pk
+    # and paid, its money lands in the shift
+    client.post(counter.code_url)
+    counter.refresh_from_db()
+    assert counter.status == "paid" and counter.payment.shift_id == shift.pk
+
+
+def test_paying_inside_wechat_gets_parameters_signed_with_the_merchant_key(
+    owner, charges, sandbox_wechat
+):
+    # given an owner paying inside WeChat (JSAPI, with the openid)
+    import time
+
+    order = services.order_create(
+        party=owner,
+        charge_ids=[charges[0].pk],
+        provider="wechat",
+        kind="jsapi",
+        openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+    )
+    # then WeixinJSBridge gets the prepay id and a paySign WeChat can verify with the
+    # merchant's public key over appId, timeStamp, nonceStr and package, one per line
+    params = order.jsapi
+    config = sandbox.keyring().merchant_config("wechat")
+    assert params["appId"] == config["appid"] and params["signType"] == "RSA"
+    assert params["package"] == f"prepay_id={order.prepay_id}" and order.prepay_id
+    assert abs(int(params["timeStamp"]) - time.time()) < 60 and len(params["nonceStr"]) == 32
+    message = "".join(f"{params[k]}\n" for k in ("appId", "timeStamp", "nonceStr", "package"))
+    keyring = sandbox.keyring()
+    assert keyring.merchant_signature_ok(message, params["paySign"])
+    tampered = message.replace(order.prepay_id, order.prepay_id + "x")
+    assert not keyring.merchant_signature_ok(tampered, params["paySign"])
+
+
 def test_payment_code_at_the_window_lands_in_the_cashiers_shift(
     owner, charges, sandbox_wechat, sandbox_alipay, cashier, estate
 ):
