@@ -144,13 +144,58 @@ def test_fixed_width_file_counts_gbk_bytes(
     assert len(line) == 65
     assert line[43:53].decode("gbk") == "张伟      "
     assert line[53:] == b"000000025060"
-    # and a return file line "S" is debited, "FE051" failed without funds
+    # and a return file line "S" is debited
     item = batch.items.get()
     services.debit_return_import(
         actor=finance, batch=batch, content=item.reference.ljust(24).encode() + b"S    \r\n"
     )
     item.refresh_from_db()
     assert item.status == DebitItem.Status.DEBITED
+
+
+def test_fixed_width_return_file_with_mixed_reason_codes(
+    finance, owner, neighbours, fixed_bank, make_charge, property_item, estate
+):
+    # given three owners in a fixed-width batch
+    owners = [owner, *neighbours]
+    for party, period in zip(owners, ["2026-01", "2026-02", "2026-03"], strict=True):
+        make_charge(property_item, period, "120.00", party=party)
+        services.mandate_create(
+            actor=finance,
+            party=party,
+            bank=fixed_bank,
+            account_name=party.name,
+            account_number="621700001000123456" + str(party.pk % 10),
+            signed_on=date(2026, 1, 1),
+        )
+    batch = services.debit_batch_create(
+        actor=finance, estate=estate, bank=fixed_bank, debit_date=date(2026, 3, 31)
+    )
+    items = list(batch.items.order_by("seq"))
+    # when the bank returns, by byte columns (status at 24, reason at 25-28): no funds, a
+    # mandate revoked at the bank, and a code the layout does not know
+    lines = [
+        items[0].reference.ljust(24) + "FE051",
+        items[1].reference.ljust(24) + "FE099",
+        items[2].reference.ljust(24) + "FX123",
+    ]
+    content = ("\r\n".join(lines) + "\r\n").encode("gbk")
+    counts = services.debit_return_import(actor=finance, batch=batch, content=content)
+    # then each failure keeps the bank's code and the reason the collectors work with; an
+    # unknown code is "other"; the revoked mandate is suspended, the one without funds not
+    assert counts == {"debited": 0, "failed": 3, "unchanged": 0}
+    items = list(batch.items.order_by("seq"))
+    assert [(i.failure, i.bank_code) for i in items] == [
+        ("insufficient_funds", "E051"),
+        ("mandate_revoked", "E099"),
+        ("other", "X123"),
+    ]
+    assert [i.mandate.status for i in items] == [
+        DebitMandate.Status.ACTIVE,
+        DebitMandate.Status.SUSPENDED,
+        DebitMandate.Status.ACTIVE,
+    ]
+    assert not Payment.objects.filter(channel="autodebit").exists()
 
 
 def test_a_return_file_naming_an_unknown_line_is_refused_whole(

@@ -93,7 +93,7 @@ def test_resends_and_other_events_of_the_same_payment_post_nothing_more(
     ],
 )
 def test_forged_stale_or_malformed_notifications_are_refused(
-    client, wechat_keys, wechat_account, make_order, tamper, reason
+    client, wechat_keys, wechat_account, make_order, tamper, reason, caplog
 ):
     # given an order and a notification that has been tampered with
     order = make_order(wechat_account)
@@ -128,6 +128,9 @@ def test_forged_stale_or_malformed_notifications_are_refused(
     row = InboxNotification.objects.get()
     assert (row.verdict, row.reason) == ("rejected", reason)
     assert row.event_id is None
+    # and the log says which provider and why, for whoever watches the logs
+    warnings = [r.getMessage() for r in caplog.records if r.name == "wuye.online.services.notify"]
+    assert warnings == [f"wechat notification rejected ({reason}): {row.detail}"]
 
 
 def test_a_signed_but_malformed_body_is_refused(client, wechat_keys, wechat_account):
