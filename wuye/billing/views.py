@@ -236,56 +236,51 @@ def charge_detail(request, pk: int):
     return _charge_page(request, _charge(request, pk))
 
 
-@require_POST
-@_perm("billing.add_creditnote")
-def charge_credit_note(request, pk: int):
-    """Lower a charge raised too high (紅字): Dr the item's account, Cr RECEIVABLE."""
+def _charge_note(request, pk: int, *, kind: str):
+    """A credit note ("credit") or a debit note ("debit") on a charge, from its page."""
     charge = _charge(request, pk)
-    form = CreditNoteForm(request.POST)
+    form_class, service = (
+        (CreditNoteForm, services.charge_credit_note)
+        if kind == "credit"
+        else (DebitNoteForm, services.charge_debit_note)
+    )
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            note = services.charge_credit_note(
+            note = service(
                 actor=request.user,
                 charge=charge,
                 amount=form.cleaned_data["amount"],
                 reason=form.cleaned_data["reason"],
-                idempotency_key=form.key(request.user, "credit")
-                or f"ui:credit:{request.user.pk}:{uuid.uuid4().hex}",
+                idempotency_key=form.key(request.user, kind)
+                or f"ui:{kind}:{request.user.pk}:{uuid.uuid4().hex}",
             )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(
-                request, _("Credit note of %(amount)s posted.") % {"amount": note.amount}
-            )
-            return redirect("billing:charge_detail", pk=charge.pk)
-    return _charge_page(request, charge, credit_form=form)
+            if kind == "credit":
+                done = _("Credit note of %(amount)s posted.")
+                shown = charge.pk
+            else:
+                done = _("Debit note of %(amount)s raised.")
+                shown = note.pk  # the new charge
+            messages.success(request, done % {"amount": note.amount})
+            return redirect("billing:charge_detail", pk=shown)
+    return _charge_page(request, charge, **{f"{kind}_form": form})
+
+
+@require_POST
+@_perm("billing.add_creditnote")
+def charge_credit_note(request, pk: int):
+    """Lower a charge raised too high (紅字): Dr the item's account, Cr RECEIVABLE."""
+    return _charge_note(request, pk, kind="credit")
 
 
 @require_POST
 @_perm("billing.add_creditnote")
 def charge_debit_note(request, pk: int):
     """Raise more on a charge raised too low (補收): a new charge pointing at this one."""
-    charge = _charge(request, pk)
-    form = DebitNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            note = services.charge_debit_note(
-                actor=request.user,
-                charge=charge,
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-                idempotency_key=form.key(request.user, "debit")
-                or f"ui:debit:{request.user.pk}:{uuid.uuid4().hex}",
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(
-                request, _("Debit note of %(amount)s raised.") % {"amount": note.amount}
-            )
-            return redirect("billing:charge_detail", pk=note.pk)
-    return _charge_page(request, charge, debit_form=form)
+    return _charge_note(request, pk, kind="debit")
 
 
 @require_POST

@@ -23,7 +23,6 @@ import time
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from requests.structures import CaseInsensitiveDict
@@ -499,47 +498,18 @@ def build_wechat_notification(
     forge: bool = False,
 ) -> tuple[dict[str, str], bytes]:
     """Encrypt `tx` with the APIv3 key (AEAD_AES_256_GCM) into a v3 notification and sign it
-    as WeChat Pay does: `timestamp\\nnonce\\nbody\\n` with the platform's key. `material` is a
-    configuration from `keys.wechat_merchant()` (with the platform's private keys)."""
-    nonce_r = secrets.token_hex(6)
-    associated = "transaction"
-    cipher = AESGCM(material["apiv3_key"].encode()).encrypt(
-        nonce_r.encode(), json.dumps(tx, ensure_ascii=False).encode(), associated.encode()
+    as WeChat Pay does (`keys.wechat_notification`), created now in the business time zone.
+    `material` is a configuration from `keys.wechat_merchant()` (with the platform's private
+    keys)."""
+    return keys.wechat_notification(
+        material,
+        tx,
+        event_id=event_id,
+        timestamp=timestamp,
+        platform_cert=platform_cert,
+        forge=forge,
+        create_time=timezone.localtime().isoformat(timespec="seconds"),
     )
-    envelope = {
-        "id": event_id,
-        "create_time": timezone.localtime().isoformat(timespec="seconds"),
-        "resource_type": "encrypt-resource",
-        "event_type": "TRANSACTION.SUCCESS",
-        "summary": "支付成功",
-        "resource": {
-            "original_type": "transaction",
-            "algorithm": "AEAD_AES_256_GCM",
-            "ciphertext": base64.b64encode(cipher).decode(),
-            "associated_data": associated,
-            "nonce": nonce_r,
-        },
-    }
-    body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    nonce = secrets.token_hex(16)
-    message = f"{timestamp}\n{nonce}\n{body}\n"
-    if platform_cert:
-        key, serial = material["_platform_private_key"], material["_platform_serial"]
-    else:
-        key, serial = material["_pubkey_private_key"], material["public_key_id"]
-    signature = rsa_sign(load_private_key(key), message)
-    if forge:
-        signature = "WECHATPAY/SIGNTEST/" + signature[19:]
-    headers = {
-        "Content-Type": "application/json",
-        "Wechatpay-Timestamp": str(timestamp),
-        "Wechatpay-Nonce": nonce,
-        "Wechatpay-Signature": signature,
-        "Wechatpay-Serial": serial,
-        "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
-    }
-    return headers, body.encode()
 
 
 def alipay_notification(
