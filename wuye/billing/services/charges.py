@@ -222,6 +222,45 @@ def _regular_charges(unit: Unit, fee_item: FeeItem, period: Period) -> list[Char
     )
 
 
+def _period_rows(unit: Unit, fee_item: FeeItem, p: Period, today: date):
+    """What a bill run would charge the unit for `fee_item` in the cycle starting in `p`:
+    (plan, standard, rows), or the DomainError that says why it charges nothing."""
+    if not unit.is_active:
+        raise DomainError(f"{unit} is not active", field="unit")
+    _check_period_open(unit.estate, p)
+    plan = next((x for x in plan_estate(unit.estate, p, today) if x.item.pk == fee_item.pk), None)
+    if plan is None:
+        raise DomainError(
+            f"{fee_item.name} is not a recurring fee billed in {p} "
+            f"(every {fee_item.months} month(s))",
+            field="period",
+        )
+    std = next((s for s, types in plan.groups.values() if unit.unit_type in types), None)
+    if std is None:
+        raise DomainError(
+            plan.no_standard.get(unit.unit_type) or f"no standard of {fee_item.name} in force",
+            field="fee_standard",
+        )
+    skips: dict[str, list[str]] = defaultdict(list)
+    rows = _compute_units(plan, std, [unit.pk], skips)
+    if not rows and not _regular_charges(unit, fee_item, p):
+        why = f": {next(iter(skips))}" if skips else ""
+        raise DomainError(f"{unit} pays no {fee_item.name} in {p}{why}", field="period")
+    return plan, std, rows
+
+
+def charge_period_quote(*, unit: Unit, fee_item: FeeItem, period: Period | str, today: date):
+    """What `charge_period_create` would charge (or has charged) the unit for the cycle
+    starting in `period`, writing nothing: the window's "how many months does this amount
+    pay" asks it, so its answer is the run's own price (vacancy, fee start, paid-up-to and
+    fee stops included). Raises the DomainError `charge_period_create` would."""
+    p = period if isinstance(period, Period) else Period.parse(period)
+    if existing := _regular_charges(unit, fee_item, p):
+        return sum((c.amount for c in existing), ZERO)
+    _, _, rows = _period_rows(unit, fee_item, p, today)
+    return sum((r.amount for r in rows), ZERO)
+
+
 @transaction.atomic
 def charge_period_create(
     *, actor, unit: Unit, fee_item: FeeItem, period: Period | str, today: date
@@ -245,29 +284,9 @@ def charge_period_create(
     unit = Unit.objects.select_for_update().select_related("estate").get(pk=unit.pk)
     if existing := _regular_charges(unit, fee_item, p):
         return existing
-    if not unit.is_active:
-        raise DomainError(f"{unit} is not active", field="unit")
-    _check_period_open(unit.estate, p)
-    plan = next((x for x in plan_estate(unit.estate, p, today) if x.item.pk == fee_item.pk), None)
-    if plan is None:
-        raise DomainError(
-            f"{fee_item.name} is not a recurring fee billed in {p} "
-            f"(every {fee_item.months} month(s))",
-            field="period",
-        )
-    std = next((s for s, types in plan.groups.values() if unit.unit_type in types), None)
-    if std is None:
-        raise DomainError(
-            plan.no_standard.get(unit.unit_type) or f"no standard of {fee_item.name} in force",
-            field="fee_standard",
-        )
-    skips: dict[str, list[str]] = defaultdict(list)
-    rows = _compute_units(plan, std, [unit.pk], skips)
+    plan, std, rows = _period_rows(unit, fee_item, p, today)
     if not rows:
-        if existing := _regular_charges(unit, fee_item, p):
-            return existing  # a bill run got there first
-        why = f": {next(iter(skips))}" if skips else ""
-        raise DomainError(f"{unit} pays no {fee_item.name} in {p}{why}", field="period")
+        return _regular_charges(unit, fee_item, p)  # a bill run got there first
     plan = replace(plan, bill_date=today, due_date=max(today, plan.due_date))
     _insert_units(None, plan, std, rows)
     charges = _regular_charges(unit, fee_item, p)

@@ -36,7 +36,12 @@ from wuye.audit.services import SYSTEM, audit_event, audit_record
 from wuye.billing import calculations as billing_calc
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
-from wuye.billing.services import charge_period_create, charge_refresh, waiver_grant
+from wuye.billing.services import (
+    charge_period_create,
+    charge_period_quote,
+    charge_refresh,
+    waiver_grant,
+)
 from wuye.core.errors import DomainError
 from wuye.core.money import ZERO, MoneySum, money
 from wuye.fees.models import FeeItem
@@ -226,14 +231,14 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
         total = ZERO
         cycle = first
         while True:
-            price = _cycle_price(unit, item, cycle)
+            price = charge_period_quote(unit=unit, fee_item=item, period=cycle, today=today)
             if total + price > plan.amount or months >= 120:
                 break
             total += price
             months += step
             cycle = cycle.plus(step)
         if months == 0:
-            price = _cycle_price(unit, item, first)
+            price = charge_period_quote(unit=unit, fee_item=item, period=first, today=today)
             raise DomainError(
                 f"{plan.amount} does not pay one {item.name} cycle ({price})",
                 field="amount",
@@ -298,22 +303,6 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
     due = sum((c.outstanding for c in paid), ZERO)
     leftover = money(plan.amount - due) if plan.amount is not None else ZERO
     return paid + gifted, due, months, offer, max(leftover, ZERO)
-
-
-def _cycle_price(unit: Unit, item: FeeItem, cycle: Period) -> Decimal:
-    std = standard_in_force(
-        estate_id=unit.estate_id, fee_item=item, unit_type=unit.unit_type, on=cycle.start
-    )
-    base = billing_calc.monthly_base(basis=item.basis, rate=std.rate, area=unit.gross_area)
-    start = max(d for d in (cycle.start, unit.fee_start_date or unit.handover_date) if d)
-    return billing_calc.recurring_amount(
-        base=base,
-        cycle_start=cycle,
-        months=item.months,
-        billable=[(start, cycle.cycle_end(item.months))],
-        rounding_unit=item.rounding_unit,
-        rounding_mode=item.rounding_mode,
-    )
 
 
 def _prepayment_cap(party: Party, unit: Unit | None, today: date) -> Decimal | None:

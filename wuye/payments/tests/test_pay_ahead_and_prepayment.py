@@ -233,3 +233,54 @@ def test_months_paid_ahead_are_not_billed_again_by_the_bill_run(
     assert Charge.objects.filter(unit=unit, period="2026-04").count() == 1
     b = books(estate)
     assert b["receivable"] == b["open_charges"] == 0
+
+
+def test_an_amount_pays_as_many_months_as_the_bill_run_would_price_them(
+    cashier, finance, supervisor, owner, unit, shift, estate
+):
+    # given a property fee of 2.80/m² with half price for an approved vacancy, and the
+    # owner's unit (89.50 m²) standing empty since January: 125.30 a month, not 250.60
+    from datetime import date
+
+    from wuye.fees import services as fees
+    from wuye.fees.models import VacancyDiscount
+
+    item = fees.fee_item_create(
+        actor=finance,
+        estate=estate,
+        code="PROPERTY",
+        name="物业服务费",
+        kind="property",
+        basis="per_area_month",
+    )
+    std = fees.standard_create(
+        actor=finance,
+        fee_item=item,
+        rate=Decimal("2.80"),
+        effective_from=date(2026, 1, 1),
+        vacancy_rate="0.5",
+    )
+    fees.standard_approve(actor=supervisor, standard=std)
+    fees.standard_publish(actor=finance, standard=std, today=date(2025, 12, 1))
+    VacancyDiscount.objects.create(
+        estate=estate, unit=unit, start_date=date(2026, 1, 1), status="approved"
+    )
+    # when the owner hands over 375.90 to pay ahead "as far as it goes"
+    payment = payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="375.90",
+        channel="cash",
+        pay_ahead=PayAhead(fee_item=item, amount=Decimal("375.90")),
+        today=TODAY,
+    )
+    # then it pays three months at the vacancy price, as the bill run charges them, and no
+    # change is left over
+    charges = list(Charge.objects.filter(unit=unit).order_by("period"))
+    assert [(c.period, c.amount, c.status) for c in charges] == [
+        ("2026-03", Decimal("125.30"), "paid"),
+        ("2026-04", Decimal("125.30"), "paid"),
+        ("2026-05", Decimal("125.30"), "paid"),
+    ]
+    assert payment.allocated == Decimal("375.90") and payment.prepaid == 0
