@@ -75,6 +75,15 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Signed server-to-server callbacks (the payment providers' notify endpoints) and the short
+# middleware list they go through under WSGI (wuye/core/callbacks.py): no session, locale,
+# CSRF, login or throttling belongs to them.
+CALLBACK_PATHS = ["/pay/notify/"]
+CALLBACK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "wuye.audit.middleware.AuditContextMiddleware",
+]
+
 ROOT_URLCONF = "wuye.urls"
 WSGI_APPLICATION = "wuye.wsgi.application"
 
