@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that
@@ -22,3 +23,13 @@ settings.register_profile(
 settings.load_profile("wuye")
 
 pytest_plugins = ["wuye.testing"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_merchant_accounts():
+    """A test's rolled-back merchant accounts must not outlive it in the notify endpoints'
+    per-process cache (production forgets them on save, or within a second). Here, not in
+    wuye/testing.py, which every app's tests import: only the harness may know of online."""
+    from wuye.online.services.notify import accounts_forget
+
+    accounts_forget()

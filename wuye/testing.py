@@ -20,11 +20,6 @@ def _test_settings(settings):
     # without Accept-Language gets English here, zh-hans in production. Browser tests send
     # zh-CN like the staff's browsers do.
     settings.LANGUAGE_CODE = "en"
-    # A test's rolled-back merchant accounts must not outlive it in the notify endpoints'
-    # per-process cache (production forgets them on save, or within a second).
-    from wuye.online.services.notify import accounts_forget
-
-    accounts_forget()
 
 
 @pytest.fixture
