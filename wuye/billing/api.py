@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from wuye.audit.idempotency import HEADER, idempotent
 from wuye.core.errors import PermissionDenied
+from wuye.core.normalize import as_id
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party, Unit
 from wuye.registry.selectors import get_scoped, scope
@@ -265,8 +266,7 @@ class ChargeList(generics.ListAPIView):
         q = self.request.query_params
 
         def number(name):
-            value = q.get(name, "")
-            return int(value) if value.isdigit() else None
+            return as_id(q.get(name))
 
         return selectors.charges_for(
             self.request.user,

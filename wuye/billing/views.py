@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_id
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
@@ -129,8 +130,7 @@ def run_cancel(request, pk: int):
 @_perm("billing.view_charge")
 def charge_list(request):
     def number(name):
-        value = request.GET.get(name, "")
-        return int(value) if value.isdigit() else None
+        return as_id(request.GET.get(name))
 
     charges = selectors.charges_for(
         request.user,
@@ -200,10 +200,8 @@ def _safe_next(request, default: str) -> str:
 def charge_new(request):
     """Raise a one-off charge on a unit (repair, card, 代收 pass-through, deposit)."""
     initial = {}
-    if request.method != "POST" and request.GET.get("unit", "").isdigit():
-        unit = get_scoped(
-            Unit.objects.select_related("estate"), request.user, pk=request.GET["unit"]
-        )
+    if request.method != "POST" and (unit_id := as_id(request.GET.get("unit"))) is not None:
+        unit = get_scoped(Unit.objects.select_related("estate"), request.user, pk=unit_id)
         initial = {"estate": unit.estate_id, "unit": unit.number}
     form = AdhocChargeForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -29,3 +29,19 @@ def clean_phone(value: object) -> str:
 
 def is_valid_phone(phone: str) -> bool:
     return bool(MOBILE.match(phone) or LANDLINE.match(phone))
+
+
+def as_id(value: object) -> int | None:
+    """A record id from a query string or form field, or None: ASCII digits only (Python's
+    `isdigit()` also takes '²' and other digits `int()` refuses) and small enough for a
+    bigint, so a hand-edited URL is a 404 or "not found", never a crash."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return int(text)
+
+
+def as_ids(values) -> list[int]:
+    """The record ids among `values` (see `as_id`), in order, each once."""
+    found = (as_id(v) for v in values)
+    return list(dict.fromkeys(i for i in found if i is not None))

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from wuye.audit.idempotency import idempotent
+from wuye.core.normalize import as_id
 from wuye.registry.selectors import get_scoped
 
 from . import selectors, services
@@ -34,8 +35,7 @@ def _valid(serializer_class, request: Request) -> dict:
 
 
 def _int_param(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
+    return as_id(request.query_params.get(name))
 
 
 class FeeItemList(ListModelMixin, GenericAPIView):

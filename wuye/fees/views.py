@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_id
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import forms, selectors, services
@@ -29,8 +30,7 @@ def _perm(perm: str):
 
 
 def _estate_id(request) -> int | None:
-    value = request.GET.get("estate", "")
-    return int(value) if value.isdigit() else None
+    return as_id(request.GET.get("estate"))
 
 
 def _page(request, qs, size: int = 50):
@@ -221,8 +221,8 @@ def vacancy_action(request, pk: int, action: str):
 def reading_entry(request):
     """One reading at a time, sized for a phone at the meter box."""
     initial = {"read_on": request.GET.get("read_on") or timezone.localdate()}
-    if request.GET.get("estate", "").isdigit():
-        initial["estate"] = int(request.GET["estate"])
+    if (estate_id := as_id(request.GET.get("estate"))) is not None:
+        initial["estate"] = estate_id
     form = forms.ReadingForm(request.POST or None, user=request.user, initial=initial)
     last = None
     if request.method == "POST" and form.is_valid():

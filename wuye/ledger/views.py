@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_id
 from wuye.registry.models import Estate
 from wuye.registry.selectors import estates_for, get_scoped, visible_estate_ids
 
@@ -58,9 +59,9 @@ def _filter(request, *, default_from: date | None) -> LedgerFilter:
     estate = None
     raw = request.GET.get("estate", "").strip()
     if raw:
-        if not raw.isdigit():
+        if as_id(raw) is None:
             raise Http404("estate")
-        estate = get_scoped(Estate.objects.all(), request.user, "id", pk=int(raw))
+        estate = get_scoped(Estate.objects.all(), request.user, "id", pk=as_id(raw))
         estate_ids: set[int] | None = {estate.pk}
     else:
         estate_ids = visible_estate_ids(request.user)

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
+from wuye.core.normalize import as_id
 from wuye.registry.models import Party
 from wuye.registry.selectors import get_scoped
 
@@ -154,10 +155,10 @@ class MessageList(_Staff):
             channel=q.get("channel", ""),
             purpose=q.get("purpose", ""),
             party=q.get("party", ""),
-            estate_id=int(q["estate"]) if q.get("estate", "").isdigit() else None,
+            estate_id=as_id(q.get("estate")),
             date_from=q.get("date_from") or None,
             date_to=q.get("date_to") or None,
-            campaign_id=int(q["campaign"]) if q.get("campaign", "").isdigit() else None,
+            campaign_id=as_id(q.get("campaign")),
         )
         from rest_framework.pagination import LimitOffsetPagination
 

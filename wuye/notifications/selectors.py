@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from wuye.core.money import money
+from wuye.core.normalize import as_id
 from wuye.registry.selectors import scope
 
 from .models import Campaign, Message, MessageTemplate
@@ -43,8 +44,8 @@ def message_search(
     party = (party or "").strip()
     if party:
         match = Q(party__name__icontains=party) | Q(party__payment_ref__iexact=party)
-        if party.isdigit():
-            match |= Q(party_id=int(party))
+        if (party_id := as_id(party)) is not None:
+            match |= Q(party_id=party_id)
         qs = qs.filter(match)
     tz = timezone.get_current_timezone()
     if date_from:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_id
 from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
@@ -37,9 +38,7 @@ def outbox(request):
         party=filters.get("party", ""),
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
-        campaign_id=int(request.GET["campaign"])
-        if request.GET.get("campaign", "").isdigit()
-        else None,
+        campaign_id=as_id(request.GET.get("campaign")),
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "notifications/outbox.html", {"form": form, "page": page})

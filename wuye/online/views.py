@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_id, as_ids
 from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import selectors, services
 from .forms import BatchForm, OrderFilterForm, ResolveForm, ReturnFileForm, TransferForm, WindowForm
 from .models import DebitBatch, PaymentException, PaymentOrder
+from .providers import ProviderError
 
 
 def qr_svg(text: str) -> str:
@@ -33,7 +35,8 @@ def qr_svg(text: str) -> str:
 def _estate(request):
     estates = estates_for(request.user)
     wanted = request.GET.get("estate") or request.POST.get("estate")
-    return (estates.filter(pk=wanted).first() if str(wanted).isdigit() else None) or estates.first()
+    wanted = as_id(wanted)
+    return (estates.filter(pk=wanted).first() if wanted is not None else None) or estates.first()
 
 
 @login_required
@@ -124,7 +127,7 @@ def window(request):
     form = WindowForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         party = get_scoped(Party.objects.all(), request.user, pk=form.cleaned_data["party"])
-        ids = [int(i) for i in form.cleaned_data["charges"].split(",") if i.strip().isdigit()]
+        ids = as_ids(form.cleaned_data["charges"].split(","))
         try:
             if form.cleaned_data["how"] == "code":
                 order = services.window_payment_code(
@@ -162,6 +165,8 @@ def window_order(request, pk: int):
             order = services.window_check(actor=request.user, order=order)
         except DomainError as exc:
             messages.error(request, exc.message)
+        except ProviderError:
+            messages.error(request, _("The payment service did not answer; check again."))
     template = "online/_window_status.html" if request.htmx else "online/window_order.html"
     return render(
         request,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_ids
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Unit
 from wuye.registry.selectors import estates_for, get_scoped
@@ -108,7 +109,7 @@ def take_payment(request, unit_pk: int):
             amount=data["amount"],
             channel=data["method"],
             external_ref=data["external_ref"],
-            charge_ids=[int(i) for i in request.POST.getlist("charge") if i.isdigit()],
+            charge_ids=as_ids(request.POST.getlist("charge")),
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change"],
             earmark=data["earmark"],

@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 from wuye.audit.idempotency import idempotent_for
 from wuye.audit.middleware import client_ip
 from wuye.core.errors import DomainError
+from wuye.online import services as online
 from wuye.payments.documents import receipt_pdf
 from wuye.payments.views import verify_url
 
@@ -295,7 +296,7 @@ class OrderDetail(OwnerView):
         order = selectors.owner_order(request.owner_parties, out_trade_no)
         if order is None:
             raise Http404
-        return Response(self.get_serializer(order).data)
+        return Response(self.get_serializer(online.order_news(order)).data)
 
 
 # --- requests --------------------------------------------------------------------------------

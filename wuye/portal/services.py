@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -69,6 +69,19 @@ def normalize_mobile(value: str) -> str:
     return phone
 
 
+def _one_at_a_time(*names: str) -> None:
+    """Requests for the same phone (or address) wait for each other until commit, so that
+    the limits below count every code sent: without this, ten requests at the same moment
+    all count the same few codes and all send (SMS bombing). PostgreSQL: transaction-level
+    advisory locks, taken in a fixed order; SQLite serialises writing transactions anyway
+    (BEGIN IMMEDIATE)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for name in sorted(set(names)):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+
+
 @transaction.atomic
 def code_request(*, phone: str, ip: str = "", now: datetime | None = None) -> LoginCode:
     """Make a code for `phone` and, if it is an owner's, send it by SMS through the outbox.
@@ -76,6 +89,7 @@ def code_request(*, phone: str, ip: str = "", now: datetime | None = None) -> Lo
     conf = portal_settings()
     now = now or timezone.now()
     phone = normalize_mobile(phone)
+    _one_at_a_time(f"portal-code:{phone}", f"portal-code-ip:{ip}")
     recent = LoginCode.objects.filter(phone=phone, created_at__gte=now - timedelta(hours=1))
     last = recent.order_by("-created_at").first()
     if last and (now - last.created_at).total_seconds() < conf["resend_seconds"]:

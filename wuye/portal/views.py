@@ -8,14 +8,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wuye.audit.middleware import client_ip
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_ids
 from wuye.online import services as online
 from wuye.online.conf import sandbox_enabled
 from wuye.online.models import MerchantAccount, PaymentOrder
+from wuye.online.providers import ProviderError
 from wuye.online.views import qr_svg
 from wuye.payments.documents import receipt_pdf
 from wuye.payments.models import Receipt
@@ -30,7 +33,8 @@ LARGE = "wuye_large"
 
 
 def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The owner's address (behind a trusted proxy, the forwarded one), as the API sees it."""
+    return client_ip(request) or ""
 
 
 def login(request):
@@ -73,7 +77,12 @@ def logout(request):
 
 def large_type(request):
     """Switch the easy-reading mode (large type, more contrast) on or off."""
-    response = redirect(request.GET.get("next") or "portal:home")
+    wanted = request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        wanted = "portal:home"  # only back to a page of this site
+    response = redirect(wanted)
     if request.COOKIES.get(LARGE) == "1":
         response.delete_cookie(LARGE)
     else:
@@ -119,7 +128,7 @@ def home(request):
 @require_POST
 @session.owner_required
 def pay(request):
-    ids = [int(i) for i in request.POST.getlist("charge") if i.isdigit()]
+    ids = as_ids(request.POST.getlist("charge"))
     provider = request.POST.get("provider", "wechat")
     parties = {p.pk: p for p in request.owner_parties}
     from wuye.billing.models import Charge
@@ -171,7 +180,7 @@ def _own_order(request, out_trade_no: str) -> PaymentOrder:
 @session.owner_required
 def order(request, out_trade_no: str):
     """The order: its QR code (or the sandbox wallet), then, paid, the receipt. Polls."""
-    order = _own_order(request, out_trade_no)
+    order = online.order_news(_own_order(request, out_trade_no))
     here = reverse("portal:order", args=[order.out_trade_no])
     wallet = ""
     if order.code_url and sandbox_enabled() and "/pay/sandbox/" in order.code_url:
@@ -195,6 +204,8 @@ def order_cancel(request, out_trade_no: str):
         online.order_close(order=order)
     except DomainError as exc:
         messages.error(request, exc.message)
+    except ProviderError:
+        messages.error(request, _("The payment service did not answer; please try again later."))
     return redirect("portal:home")
 
 
@@ -242,7 +253,7 @@ def request_new(request):
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],
                 unit=unit,
-                charge_ids=[int(i) for i in request.POST.getlist("charge") if i.isdigit()],
+                charge_ids=as_ids(request.POST.getlist("charge")),
                 phone=form.cleaned_data["phone"] or request.owner_phone,
             )
         except DomainError as exc:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
+from wuye.core.normalize import as_id
 
 from . import forms, selectors, services
 from .models import Building, Estate, Party, ServiceContract, Unit, UnitParty
@@ -164,7 +165,7 @@ def party_list(request):
     parties = selectors.party_search(
         request.user,
         q=request.GET.get("q", ""),
-        estate_id=int(estate_id) if (estate_id or "").isdigit() else None,
+        estate_id=as_id(estate_id),
     )
     page = _paginate(request, parties)
     return render(request, "registry/party_list.html", {"page": page, "estates": estates})

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.normalize import as_id
 
 from . import exports, tasks
 from .imports import jobs
@@ -90,9 +91,9 @@ def _require(request, perm: str) -> None:
 
 
 def _estate_or_404(request, value) -> Estate:
-    if not str(value or "").isdigit():
+    if (estate_id := as_id(value)) is None:
         raise Http404("estate")
-    return get_scoped(Estate.objects.filter(is_active=True), request.user, "id", pk=int(value))
+    return get_scoped(Estate.objects.filter(is_active=True), request.user, "id", pk=estate_id)
 
 
 def _job_or_404(request, pk: int) -> ImportJob:

@@ -43,6 +43,10 @@ class _AliPay(AliPay):
             raise ProviderError(f"Alipay answered something unreadable: {exc}") from exc
 
 
+# the charsets Alipay sends notifications in (its `charset` parameter)
+CHARSETS = ("utf-8", "utf8", "gbk", "gb2312", "gb18030")
+
+
 def _yuan(value) -> Decimal | None:
     try:
         amount = Decimal(str(value))
@@ -62,6 +66,13 @@ class AlipayClient:
         self.config = config
         self.app_id = str(config["app_id"])
         self.seller_id = str(config.get("seller_id") or "")
+        if not self.seller_id:
+            # every notification's seller_id is checked: without it money paid to another
+            # seller under the same app would be believed
+            raise ProviderError(
+                f"Alipay app {self.app_id} has no seller_id (the 2088... PID) configured",
+                code="not_configured",
+            )
         self.gateway = config.get("gateway") or GATEWAY
         self.sdk = _AliPay(
             transport=transport,
@@ -164,13 +175,15 @@ class AlipayClient:
             text = body.decode("ascii")
         except UnicodeDecodeError:
             raise NotifyRejected("malformed", "the body is not form-encoded") from None
-        params = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
-        charset = (params.get("charset") or "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            try:
+        try:
+            params = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
+            charset = (params.get("charset") or "utf-8").lower()
+            if charset not in CHARSETS:
+                raise NotifyRejected("malformed", f"charset {charset[:20]!r} is not Alipay's")
+            if charset not in ("utf-8", "utf8"):
                 params = dict(parse_qsl(text, keep_blank_values=True, encoding=charset))
-            except LookupError:
-                raise NotifyRejected("malformed", f"unknown charset {charset}") from None
+        except (UnicodeError, ValueError):
+            raise NotifyRejected("malformed", "the parameters do not decode") from None
         return params
 
     def verify_notification(
@@ -215,10 +228,7 @@ class AlipayClient:
         )
 
     def expected_ids(self) -> dict[str, str]:
-        ids = {"app_id": self.app_id}
-        if self.seller_id:
-            ids["seller_id"] = self.seller_id
-        return ids
+        return {"app_id": self.app_id, "seller_id": self.seller_id}
 
     @staticmethod
     def reply_ok() -> tuple[int, str, str]:

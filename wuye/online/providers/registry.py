@@ -88,7 +88,18 @@ def client_for(account):
     if found is None:
         if len(_by_account) > 256:
             _by_account.clear()
-        found = _by_account[key] = _client_for(account)
+        try:
+            found = _client_for(account)
+        except ProviderError:
+            raise
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            # a key missing, a PEM that does not parse, a key file gone: this account is
+            # unusable, the others (and every other estate's notifications) are not
+            raise ProviderError(
+                f"merchant account {account.code} is misconfigured: {exc!r}"[:300],
+                code="not_configured",
+            ) from exc
+        _by_account[key] = found
     return found
 
 

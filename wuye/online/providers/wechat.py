@@ -272,10 +272,9 @@ class WechatClient:
         sig_type = headers.get("Wechatpay-Signature-Type", SIGNATURE_TYPE)
         if sig_type != SIGNATURE_TYPE:
             raise NotifyRejected("bad_signature", f"unsupported signature type {sig_type}")
-        try:
-            sent = int(timestamp)
-        except ValueError:
-            raise NotifyRejected("malformed", "Wechatpay-Timestamp is not a number") from None
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            raise NotifyRejected("malformed", "Wechatpay-Timestamp is not a number of seconds")
+        sent = int(timestamp)
         now = time.time() if now is None else now
         if abs(now - sent) > self.tolerance:
             raise NotifyRejected("stale_timestamp", f"{int(now - sent)} s off our clock")

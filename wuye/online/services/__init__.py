@@ -12,7 +12,7 @@ from .autodebit import (
 )
 from .bank import bank_transfer_post, party_by_reference
 from .exceptions import exception_credit, exception_dismiss, exception_refund
-from .inbox import inbox_lag, inbox_post, inbox_work
+from .inbox import inbox_lag, inbox_post, inbox_work, order_news
 from .merchants import (
     merchant_account_create,
     merchant_for,
@@ -47,6 +47,7 @@ __all__ = [
     "inbox_lag",
     "inbox_post",
     "inbox_work",
+    "order_news",
     "jsapi_params",
     "mandate_cancel",
     "mandate_create",

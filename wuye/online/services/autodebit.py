@@ -306,9 +306,11 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
             try:
                 amount = Decimal(row["amount"].replace(",", ""))
             except InvalidOperation:
+                amount = None
+            if amount is None or not amount.is_finite():  # "NaN", "sNaN", "Infinity" too
                 raise DomainError(
                     f"line {number}: amount {row['amount']!r} is not a number", field="file"
-                ) from None
+                )
             if amount != item.amount:
                 raise DomainError(
                     f"line {number}: amount {row['amount']} differs from the {item.amount} sent",

@@ -17,7 +17,7 @@ import time
 
 from django.db import close_old_connections, connection, transaction
 
-from ..models import InboxNotification
+from ..models import InboxNotification, PaymentOrder
 from ..providers import Transaction
 from .settle import transaction_settle, transactions_settle
 
@@ -78,6 +78,15 @@ def inbox_post(*, limit: int = 200, out_trade_no: str | None = None) -> int:
                     outcome=Outcome.ERROR
                 )
     return len(claimed)
+
+
+def order_news(order: PaymentOrder) -> PaymentOrder:
+    """The order as its owner should see it now: a notification for it that was acknowledged
+    but not yet posted by the inbox worker is posted first, so the receipt is there at once
+    (the owner's order page and the app ask this)."""
+    if order.status == PaymentOrder.Status.CREATED and inbox_post(out_trade_no=order.out_trade_no):
+        order.refresh_from_db()
+    return order
 
 
 def inbox_work(

@@ -101,8 +101,9 @@ def _active_accounts(provider: str) -> list[tuple[MerchantAccount, object]]:
     for (account,) in select_models(sql, [provider], [MerchantAccount]):
         try:
             pairs.append((account, client_for(account)))
-        except ProviderError:
-            continue  # not configured (or the sandbox is off): it verifies nothing
+        except ProviderError as exc:  # misconfigured, or the sandbox is off
+            if getattr(exc, "code", "") != "sandbox_off":
+                log.warning("merchant account %s verifies nothing: %s", account.code, exc)
     _accounts[provider] = (stamp, now, pairs)
     return pairs
 

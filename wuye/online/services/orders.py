@@ -27,6 +27,18 @@ from .merchants import merchant_for
 
 log = logging.getLogger(__name__)
 
+# Errors after which a payment code's charge may or may not have gone through: never close
+# the order on these without asking (WeChat SYSTEMERROR/BANKERROR, Alipay 20000 / its
+# ACQ.SYSTEM_ERROR, no answer at all).
+UNKNOWN_OUTCOME = {
+    "unreachable",
+    "provider_error",
+    "SYSTEMERROR",
+    "BANKERROR",
+    "20000",
+    "ACQ.SYSTEM_ERROR",
+}
+
 KINDS = {
     Provider.WECHAT: {"native", "jsapi", "micropay"},
     Provider.ALIPAY: {"wap", "native", "micropay"},
@@ -284,7 +296,8 @@ def window_payment_code(
 ) -> PaymentOrder:
     """Charge the owner's WeChat or Alipay payment code (付款碼) scanned at the window: the
     payment lands in the cashier's open shift with its receipt. An owner who must still
-    confirm on the phone leaves the order awaiting payment; the cashier checks it again."""
+    confirm on the phone, or a provider that gave no clear answer, leaves the order awaiting
+    payment; the cashier checks it again. Only a clear refusal closes it."""
     from .settle import transaction_settle
 
     auth_code = "".join(ch for ch in (auth_code or "") if ch.isdigit())
@@ -311,11 +324,23 @@ def window_payment_code(
             store=order.estate.code,
         )
     except ProviderError as exc:
-        order_finish(order=order, status=PaymentOrder.Status.CLOSED)
-        PaymentOrder.objects.filter(pk=order.pk).update(start_error=str(exc)[:255])
-        raise DomainError(f"the payment code was refused: {exc}", field="auth_code") from exc
-    if start.transaction is not None and start.transaction.paid:
-        transaction_settle(tx=start.transaction, verified_by=None)
+        if exc.code not in UNKNOWN_OUTCOME:
+            order_finish(order=order, status=PaymentOrder.Status.CLOSED)
+            PaymentOrder.objects.filter(pk=order.pk).update(start_error=str(exc)[:255])
+            raise DomainError(f"the payment code was refused: {exc}", field="auth_code") from exc
+        # No answer, or the provider's own error: the owner's money may have been taken.
+        # Ask; unless it says paid, the order stays open for the cashier's "check again"
+        # and the sweep, which closes it at the provider when its time is up.
+        log.warning("payment code of order %s: no clear answer (%s)", order.out_trade_no, exc)
+        try:
+            tx = client.query(out_trade_no=order.out_trade_no)
+        except ProviderError:
+            tx = None
+        if tx is not None and tx.paid:
+            transaction_settle(tx=tx, verified_by="query")
+    else:
+        if start.transaction is not None and start.transaction.paid:
+            transaction_settle(tx=start.transaction, verified_by=None)
     order.refresh_from_db()
     return order
 

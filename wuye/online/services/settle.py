@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.core.errors import DomainError
-from wuye.payments.models import Payment
+from wuye.payments.models import CashierShift, Payment
 from wuye.payments.services import payment_take
 from wuye.payments.services._common import any_of, columns, select_models, update_rows
 from wuye.payments.services.payments import PaymentRequest, payments_take
@@ -83,12 +83,24 @@ def _wrong_ids(merchant: MerchantAccount, tx: Transaction) -> str:
     return ", ".join(f"{k}={tx.merchant_ids.get(k, '')!r}" for k in wrong)
 
 
+def _into_shift(order: PaymentOrder) -> bool:
+    """Whether the order's money lands in a cashier's shift: a window order whose shift is
+    still open. Money for a counter QR paid after its shift was closed is posted as an online
+    payment: in the books the same day, and the closed shift stays as it was counted."""
+    return bool(
+        order.source == PaymentOrder.Source.WINDOW
+        and order.cashier_id
+        and CashierShift.objects.filter(pk=order.shift_id, status=CashierShift.Status.OPEN).exists()
+    )
+
+
 def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
     """Post the order's payment to its charges still open (the rest kept as prepayment), as
-    the window's cashier for window orders (it lands in the shift), else as the system.
+    the window's cashier for window orders (it lands in their shift, `_into_shift`), else as
+    the system.
     `payment_take` is atomic: a refusal rolls back to its savepoint, and the money goes to
     the exception queue."""
-    window = order.source == PaymentOrder.Source.WINDOW and order.cashier_id
+    window = _into_shift(order)
     try:
         return payment_take(
             actor=order.cashier if window else ONLINE,
@@ -272,7 +284,7 @@ def transactions_settle(items: Sequence[tuple[Transaction, int]]) -> list[str]:
         order = orders.get(tx.out_trade_no)
         outcome = _decide(order, tx, check_ids=True)
         if outcome is None:
-            if order.source == PaymentOrder.Source.WINDOW and order.cashier_id:
+            if order.source == PaymentOrder.Source.WINDOW:
                 payment = _post(order, tx)
                 outcome = Outcome.POSTED if payment is not None else Outcome.EXCEPTION
             else:

@@ -221,6 +221,11 @@ def test_a_return_file_naming_an_unknown_line_is_refused_whole(
     wrong_amount = f"h\r\n{item.reference},25.06,0000,ok\r\n".encode("gbk")
     with pytest.raises(DomainError, match="line 2: amount 25.06 differs"):
         services.debit_return_import(actor=finance, batch=batch, content=wrong_amount)
+    for nonsense in ("sNaN", "Infinity", "二百五"):
+        line = f"h\r\n{item.reference},{nonsense},0000,ok\r\n".encode("gbk")
+        with pytest.raises(DomainError, match=f"line 2: amount '{nonsense}' is not a number"):
+            services.debit_return_import(actor=finance, batch=batch, content=line)
+    assert Payment.objects.count() == 0
 
 
 def test_a_party_in_a_pending_batch_is_not_debited_twice(

@@ -308,6 +308,42 @@ def test_payment_code_at_the_window_lands_in_the_cashiers_shift(
     assert checked.status == "paid" and checked.payment.shift_id == shift.pk
 
 
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_payment_code_without_a_clear_answer_is_asked_about_never_just_closed(
+    owner, charges, sandbox_wechat, cashier, estate, monkeypatch, taken
+):
+    # given a cashier's open shift, and a WeChat answer to the payment code that is lost on
+    # the way (after the provider took the money, or before)
+    from wuye.online.providers import ProviderError
+    from wuye.online.providers.wechat import WechatClient
+    from wuye.payments.services import shift_open
+
+    shift = shift_open(actor=cashier, estate=estate, float_amount="0")
+    real = WechatClient.micropay
+
+    def lost(self, **kwargs):
+        if taken:
+            real(self, **kwargs)
+        raise ProviderError("read timed out", code="unreachable")
+
+    monkeypatch.setattr(WechatClient, "micropay", lost)
+    # when the cashier scans the code
+    order = services.window_payment_code(
+        actor=cashier,
+        party=owner,
+        charge_ids=[charges[0].pk],
+        provider="wechat",
+        auth_code="134567890123456789",
+    )
+    # then the provider is asked: money taken is posted into the shift; otherwise the
+    # order waits for "check again" and the sweep, nothing closed while it is unknown
+    if taken:
+        assert order.status == "paid" and order.payment.shift_id == shift.pk
+    else:
+        assert order.status == "created" and order.start_error == ""
+        assert not Payment.objects.exists()
+
+
 def test_a_window_payment_needs_an_open_shift(owner, charges, sandbox_wechat, cashier):
     from wuye.core.errors import DomainError
 

@@ -58,3 +58,26 @@ def test_four_copies_of_one_order_request_at_once_make_one_order(owner, charges,
     assert len({number for _, number in results}) == 1
     assert PaymentOrder.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1
+
+
+def test_six_code_requests_for_one_phone_at_once_send_one_code(owner):
+    # given an owner's phone, and six "send me a code" requests at the same moment (a script
+    # bombing the number with SMS)
+    from wuye.core.errors import DomainError
+    from wuye.notifications.models import Message
+    from wuye.portal.models import LoginCode
+    from wuye.portal.services import code_request
+
+    def send(i):
+        try:
+            code_request(phone=owner.mobile, ip=f"10.0.0.{i}")
+            return "sent"
+        except DomainError as exc:
+            return exc.code
+
+    # when they race
+    results = _race(6, send)
+    # then one code is made and sent; the others are told to wait a minute
+    assert sorted(results) == ["sent"] + ["wait"] * 5
+    assert LoginCode.objects.filter(phone=owner.mobile).count() == 1
+    assert Message.objects.filter(purpose="one_time_code", address=owner.mobile).count() == 1

@@ -108,3 +108,34 @@ def test_large_type_is_a_switch(owner_client, charges):
     assert 'class="portal-large"' in owner_client.get("/owner/").content.decode()
     owner_client.get("/owner/large/")
     assert 'class="portal-large"' not in owner_client.get("/owner/").content.decode()
+
+
+def test_large_type_goes_back_only_to_a_page_of_this_site(owner_client):
+    back = owner_client.get("/owner/large/?next=/owner/statement/")
+    assert back.status_code == 302 and back["Location"] == "/owner/statement/"
+    for elsewhere in ("https://evil.example/", "//evil.example/owner/", "javascript:alert(1)"):
+        response = owner_client.get("/owner/large/", {"next": elsewhere})
+        assert response.status_code == 302 and response["Location"] == "/owner/"
+
+
+def test_an_order_page_shows_the_receipt_of_a_notification_the_worker_has_not_posted_yet(
+    owner_client, owner, charges, sandbox_accounts, settings, pay_settings, client
+):
+    # given WeChat notifications acknowledged before posting, and the owner's order paid in
+    # the sandbox wallet: acknowledged, waiting in the inbox for the worker
+    from wuye.online import services
+    from wuye.online.models import InboxNotification, PaymentOrder
+
+    settings.WUYE_PAY = {**pay_settings, "notify_posting": "worker"}
+    order = services.order_create(
+        party=owner, charge_ids=[charges[0].pk], provider="wechat", kind="native"
+    )
+    client.post(order.code_url)
+    assert InboxNotification.objects.get().outcome == "queued"
+    assert PaymentOrder.objects.get(pk=order.pk).status == "created"
+    # when the owner looks at the order
+    page = owner_client.get(f"/owner/orders/{order.out_trade_no}/").content.decode()
+    # then it is paid, with its receipt, without waiting for the worker
+    order.refresh_from_db()
+    assert order.status == "paid" and order.payment.receipt is not None
+    assert order.payment.receipt.code in page
