@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     # Absolute base of this site for provider callbacks, e.g. https://wuye.example.com
     "public_url": "",
     "http_timeout": 10,
+    # Rejected notifications (forged, probes, stale, malformed) are kept this many days.
+    "rejected_days": 180,
     # code of a MerchantAccount -> credentials (see README)
     "merchants": {},
 }

@@ -19,3 +19,8 @@ def post_inbox() -> dict:
     while batch := services.inbox_post():
         taken += batch
     return {"posted": taken, **services.inbox_lag()}
+
+
+@task(queue_name="default")
+def purge_rejected() -> dict:
+    return {"purged": services.inbox_rejected_purge()}

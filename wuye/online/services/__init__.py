@@ -12,7 +12,7 @@ from .autodebit import (
 )
 from .bank import bank_transfer_post, party_by_reference
 from .exceptions import exception_credit, exception_dismiss, exception_refund
-from .inbox import inbox_lag, inbox_post, inbox_work, order_news
+from .inbox import inbox_lag, inbox_post, inbox_rejected_purge, inbox_work, order_news
 from .merchants import (
     merchant_account_create,
     merchant_for,
@@ -46,6 +46,7 @@ __all__ = [
     "exception_refund",
     "inbox_lag",
     "inbox_post",
+    "inbox_rejected_purge",
     "inbox_work",
     "order_news",
     "jsapi_params",

@@ -127,3 +127,21 @@ def inbox_lag() -> dict[str, float]:
     if oldest is not None:
         age = max(0.0, time.time() - oldest.timestamp())
     return {"queued": float(queued.count()), "oldest_seconds": round(age, 3)}
+
+
+def inbox_rejected_purge(*, now=None) -> int:
+    """Forget rejected notifications (forged, probes, stale, malformed) older than
+    `WUYE_PAY["rejected_days"]` (180): they are kept as evidence of what was sent, not for
+    ever. Verified ones, the books' evidence, are never purged. Returns how many went."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ..conf import pay_settings
+
+    days = int(pay_settings()["rejected_days"])
+    before = (now or timezone.now()) - timedelta(days=days)
+    gone, _ = InboxNotification.objects.filter(
+        verdict=InboxNotification.Verdict.REJECTED, received_at__lt=before
+    ).delete()
+    return gone

@@ -42,7 +42,8 @@ SYNC, WORKER = "sync", "worker"
 SETTLED_OK = (Outcome.POSTED, Outcome.DUPLICATE, Outcome.NOT_PAID, Outcome.EXCEPTION)
 REPLIES = {Provider.WECHAT: WechatClient, Provider.ALIPAY: AlipayClient}
 MAX_BODY = 64 * 1024
-KEPT_HEADERS = ("content-type", "content-length", "user-agent", "request-id")
+SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization")
+MAX_HEADERS = 50
 
 
 _mode: dict = {}
@@ -65,11 +66,16 @@ def _text(value) -> str:
 
 
 def _headers_to_keep(headers) -> dict[str, str]:
-    return {
-        _text(k): _text(v)[:500]
-        for k, v in headers.items()
-        if k.lower().startswith("wechatpay-") or k.lower() in KEPT_HEADERS
-    }
+    """Every header as it came (the evidence of what the provider sent), but credentials a
+    proxy or a client might add, and at most `MAX_HEADERS` of 500 characters each."""
+    kept = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            continue
+        if len(kept) >= MAX_HEADERS:
+            break
+        kept[_text(name)[:100]] = _text(value)[:500]
+    return kept
 
 
 _accounts: dict[str, tuple] = {}

@@ -27,7 +27,11 @@ def order_query(*, order: PaymentOrder, now: datetime | None = None) -> PaymentO
     tx = client.query(out_trade_no=order.out_trade_no)
     PaymentOrder.objects.filter(pk=order.pk).update(last_queried_at=now)
     if tx is not None and tx.paid:
-        transaction_settle(tx=tx, verified_by="query")
+        outcome = transaction_settle(tx=tx, verified_by="query")
+        if outcome == "refused" and now >= order.expires_at:
+            # paid, but not as the order says (a wrong amount): the money waits in the
+            # exception queue; the order is over, or it would be asked about every minute
+            order_finish(order=order, status=PaymentOrder.Status.EXPIRED, now=now)
     elif now >= order.expires_at:
         try:
             if tx is not None:

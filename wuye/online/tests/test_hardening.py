@@ -109,3 +109,24 @@ def test_a_counter_qr_paid_after_its_shift_was_closed_is_an_online_payment(
     assert order.status == "paid"
     assert (order.payment.source, order.payment.shift_id) == ("online", None)
     assert not Payment.objects.filter(shift=shift).exists()
+
+
+def test_old_rejected_notifications_are_forgotten_verified_ones_never(
+    client, wechat_keys, wechat_account, make_order
+):
+    # given a forged notification and a genuine one, both received 200 days ago
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wuye.online.tasks import purge_rejected
+
+    order = make_order(wechat_account)
+    forged = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys), forge=True)
+    assert post_wechat(client, *forged).status_code == 400
+    assert post_wechat(client, *wechat_notification(wechat_keys, wechat_tx(order, wechat_keys)))
+    InboxNotification.objects.update(received_at=timezone.now() - timedelta(days=200))
+    # when the daily job runs
+    assert purge_rejected.call() == {"purged": 1}
+    # then the forged one is gone, the genuine one (the books' evidence) stays
+    assert list(InboxNotification.objects.values_list("verdict", flat=True)) == ["verified"]

@@ -41,6 +41,23 @@ def test_a_paid_order_is_posted_once_with_its_receipt(
         "EV-2026031000001",
     )
     assert inbox.headers["Wechatpay-Serial"] == wechat_keys["public_key_id"]
+    # and the inbox keeps the raw body and every header WeChat sent, as the evidence
+    assert inbox.body == body.decode()
+    for name in ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce"):
+        assert inbox.headers[name] == headers[name]
+    assert inbox.headers["Content-Type"] == "application/json"
+
+
+def test_the_inbox_keeps_no_credentials_a_proxy_added(
+    client, wechat_keys, wechat_account, make_order
+):
+    order = make_order(wechat_account)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    client.cookies["sessionid"] = "abc"
+    post_wechat(client, {**headers, "Authorization": "Basic c2VjcmV0", "X-Trace": "t-1"}, body)
+    kept = InboxNotification.objects.get().headers
+    assert kept["X-Trace"] == "t-1"
+    assert not {"Authorization", "Cookie"} & set(kept)
 
 
 def test_the_platform_certificate_mode_verifies_too(

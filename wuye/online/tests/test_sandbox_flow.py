@@ -145,6 +145,26 @@ def test_an_unpaid_order_expires_and_money_arriving_later_is_queued(owner, charg
     assert item.status == "credited"
 
 
+def test_an_order_paid_with_a_wrong_amount_is_queued_once_and_then_left_alone(
+    owner, charges, sandbox_wechat
+):
+    # given an order the provider says was paid, but 1.00 less than the order
+    order = services.order_create(
+        party=owner, charge_ids=[charges[0].pk], provider="wechat", kind="native"
+    )
+    trade = sandbox.mark_paid(SandboxTrade.objects.get(out_trade_no=order.out_trade_no))
+    SandboxTrade.objects.filter(pk=trade.pk).update(amount=order.amount - 1)
+    # when the sweep asks about it, before and after its time is up
+    services.orders_sweep(now=timezone.now() + timedelta(minutes=2))
+    services.orders_sweep(now=order.expires_at + timedelta(minutes=1))
+    # then the money waits once in the exception queue, and the order is over: the next
+    # sweeps no longer ask about it
+    assert PaymentException.objects.get().reason == "amount_mismatch"
+    order.refresh_from_db()
+    assert order.status == "expired" and not Payment.objects.exists()
+    assert services.orders_sweep(now=order.expires_at + timedelta(minutes=5)) == {}
+
+
 def _finance(owner):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group

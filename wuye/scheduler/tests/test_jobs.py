@@ -99,6 +99,7 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "notifications.dispatch_due": "every 5 minutes",
         "online.sweep_orders": "every minute",
         "online.post_inbox": "every minute",
+        "online.purge_rejected": "daily at 03:20",
         "audit.purge_idempotency_records": "daily at 03:00",
         "portal.purge_owner_api": "daily at 03:10",
         "registry.sweep_import_jobs": "every 60 minutes",
