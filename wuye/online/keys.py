@@ -17,9 +17,10 @@ from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
+from wechatpayv3.utils import rsa_sign
 
 
 def rsa_pair() -> tuple[str, str]:
@@ -120,9 +121,9 @@ def private_key(pem: str):
 
 
 def wechat_sign(private_pem: str, message: str) -> str:
-    """SHA256withRSA (PKCS#1 v1.5), base64, as WeChat Pay signs."""
-    signature = private_key(private_pem).sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return base64.b64encode(signature).decode()
+    """SHA256withRSA (PKCS#1 v1.5), base64, as WeChat Pay signs: the SDK's own `rsa_sign`
+    (the signing the SDK uses for merchant requests), with the key parsed once."""
+    return rsa_sign(private_key(private_pem), message)
 
 
 def wechat_notification(

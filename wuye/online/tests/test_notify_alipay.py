@@ -109,3 +109,25 @@ def test_malformed_bodies_never_crash(client, alipay_account, body):
     response = post_alipay(client, body)
     assert response.status_code == 400 and response.content == b"fail"
     assert Payment.objects.count() == 0
+
+
+def test_an_unknown_order_is_refused_and_the_money_queued(
+    client, alipay_keys, alipay_account, make_order
+):
+    # given a genuine notification for an order we never placed
+    order = make_order(alipay_account, kind="wap")
+    params = alipay_params(order, alipay_keys, out_trade_no="HY-NEVER-PLACED")
+    # when it arrives, then Alipay hears "fail", nothing is posted, the money waits for staff
+    response = post_alipay(client, build_alipay_notification(alipay_keys, params)[1])
+    assert (response.status_code, response.content) == (400, b"fail")
+    assert Payment.objects.count() == 0
+    assert PaymentException.objects.get().reason == "unknown_order"
+
+
+def test_a_truncated_notification_is_refused(client, alipay_keys, alipay_account, make_order):
+    order = make_order(alipay_account, kind="wap")
+    _, body = build_alipay_notification(alipay_keys, alipay_params(order, alipay_keys))
+    response = post_alipay(client, body[: len(body) // 2])
+    assert (response.status_code, response.content) == (400, b"fail")
+    assert Payment.objects.count() == 0
+    assert InboxNotification.objects.get().verdict == "rejected"
