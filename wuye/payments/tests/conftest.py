@@ -31,9 +31,9 @@ def cashier(make_staff, estate):
     return make_staff("cashier", estates=[estate])
 
 
-@pytest.fixture
-def property_item(finance, supervisor, estate):
-    """物业服务费 at 2.80 per m² per month, published from 2026-01-01."""
+def published_property_item(finance, supervisor, estate, *, vacancy_rate=None):
+    """物业服务费 at 2.80 per m² per month (vacant units at `vacancy_rate` of it), filed,
+    approved and published from 2026-01-01."""
     from wuye.fees import services
 
     item = services.fee_item_create(
@@ -45,11 +45,21 @@ def property_item(finance, supervisor, estate):
         basis="per_area_month",
     )
     std = services.standard_create(
-        actor=finance, fee_item=item, rate=Decimal("2.80"), effective_from=date(2026, 1, 1)
+        actor=finance,
+        fee_item=item,
+        rate=Decimal("2.80"),
+        effective_from=date(2026, 1, 1),
+        vacancy_rate=vacancy_rate,
     )
     services.standard_approve(actor=supervisor, standard=std)
     services.standard_publish(actor=finance, standard=std, today=date(2025, 12, 1))
     return item
+
+
+@pytest.fixture
+def property_item(finance, supervisor, estate):
+    """物业服务费 at 2.80 per m² per month, published from 2026-01-01."""
+    return published_property_item(finance, supervisor, estate)
 
 
 @pytest.fixture

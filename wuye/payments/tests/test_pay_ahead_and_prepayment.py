@@ -15,7 +15,7 @@ from wuye.payments.services import (
     prepayment_balance,
 )
 
-from .conftest import TODAY, books
+from .conftest import TODAY, books, published_property_item
 
 
 def test_paying_12_months_ahead_with_a_12_plus_1_offer(
@@ -242,26 +242,9 @@ def test_an_amount_pays_as_many_months_as_the_bill_run_would_price_them(
     # owner's unit (89.50 m²) standing empty since January: 125.30 a month, not 250.60
     from datetime import date
 
-    from wuye.fees import services as fees
     from wuye.fees.models import VacancyDiscount
 
-    item = fees.fee_item_create(
-        actor=finance,
-        estate=estate,
-        code="PROPERTY",
-        name="物业服务费",
-        kind="property",
-        basis="per_area_month",
-    )
-    std = fees.standard_create(
-        actor=finance,
-        fee_item=item,
-        rate=Decimal("2.80"),
-        effective_from=date(2026, 1, 1),
-        vacancy_rate="0.5",
-    )
-    fees.standard_approve(actor=supervisor, standard=std)
-    fees.standard_publish(actor=finance, standard=std, today=date(2025, 12, 1))
+    item = published_property_item(finance, supervisor, estate, vacancy_rate="0.5")
     VacancyDiscount.objects.create(
         estate=estate, unit=unit, start_date=date(2026, 1, 1), status="approved"
     )
