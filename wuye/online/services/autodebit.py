@@ -316,10 +316,10 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
                     f"line {number}: amount {row['amount']} differs from the {item.amount} sent",
                     field="file",
                 )
-        parsed.append((item, row))
+        parsed.append((number, item, row))
     counts = {"debited": 0, "failed": 0, "unchanged": 0}
     day = timezone.localdate()
-    for item, row in parsed:
+    for number, item, row in parsed:
         if item.status != DebitItem.Status.PENDING:
             counts["unchanged"] += 1
             continue
@@ -330,19 +330,24 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
-            payment = payment_take(
-                actor=actor,
-                party=item.party,
-                amount=item.amount,
-                channel=Payment.Channel.AUTODEBIT,
-                external_ref=item.reference,
-                charge_ids=[c for c in item.charge_ids if c in open_ids] or None,
-                keep_change_as_prepayment=True,
-                source=Payment.Source.BANK,
-                payer_name=item.mandate.account_name,
-                note=f"代扣 {batch.number}",
-                today=day,
-            )
+            try:
+                payment = payment_take(
+                    actor=actor,
+                    party=item.party,
+                    amount=item.amount,
+                    channel=Payment.Channel.AUTODEBIT,
+                    external_ref=item.reference,
+                    charge_ids=[c for c in item.charge_ids if c in open_ids] or None,
+                    keep_change_as_prepayment=True,
+                    source=Payment.Source.BANK,
+                    payer_name=item.mandate.account_name,
+                    note=f"代扣 {batch.number}",
+                    today=day,
+                )
+            except DomainError as exc:  # the whole file waits: say which line and why
+                raise DomainError(
+                    f"line {number} ({item.party}): {exc.message}", field="file", code=exc.code
+                ) from exc
             item.status = DebitItem.Status.DEBITED
             item.payment = payment
             counts["debited"] += 1

@@ -274,3 +274,36 @@ def test_a_transfer_without_a_known_reference_is_refused(finance, owner, estate)
         services.bank_transfer_post(
             actor=finance, estate=estate, memo="张伟 物业费", amount="100", bank_ref="B1"
         )
+
+
+def test_a_return_file_the_books_refuse_says_which_line_and_writes_nothing(
+    finance, owner, csv_bank, make_charge, property_item, estate
+):
+    # given a batch, and today's business day already signed off by finance
+    from django.utils import timezone
+
+    from wuye.payments.models import DayClose
+
+    make_charge(property_item, "2026-01", "250.60")
+    services.mandate_create(
+        actor=finance,
+        party=owner,
+        bank=csv_bank,
+        account_name="张伟",
+        account_number="6222020200112233",
+        signed_on=date(2026, 1, 1),
+    )
+    batch = services.debit_batch_create(
+        actor=finance, estate=estate, bank=csv_bank, debit_date=date(2026, 3, 5)
+    )
+    item = batch.items.get()
+    DayClose.objects.create(
+        estate=estate, business_date=timezone.localdate(), signed_off_by=finance
+    )
+    content = f"h\r\n{item.reference},250.60,0000,ok\r\n".encode("gbk")
+    # when the bank's return file is imported, then it is refused naming the line and owner
+    with pytest.raises(DomainError, match=r"^file: line 2 \(张伟\): .*signed off"):
+        services.debit_return_import(actor=finance, batch=batch, content=content)
+    # and nothing of it was written
+    item.refresh_from_db()
+    assert item.status == DebitItem.Status.PENDING and not Payment.objects.exists()
