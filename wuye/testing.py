@@ -155,3 +155,32 @@ def browser_login(page, live_server):
         return page
 
     return login
+
+
+def race(count: int, send) -> list:
+    """Run `send(i)` in `count` threads released at the same moment (a barrier), each on its
+    own database connection (closed after), and return their results; any exception fails
+    the test with all of them. For PostgreSQL tests of what racing copies of a request do."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(send(i))
+        except Exception as exc:  # collected, the assertion shows it
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results

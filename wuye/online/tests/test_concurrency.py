@@ -1,14 +1,13 @@
 """Racing notifications on PostgreSQL: eight copies of one notification at the same moment
 give exactly one payment and one receipt (the order's row lock and UNIQUE constraints)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from wuye.online.models import InboxNotification, PaymentOrder
 from wuye.payments.models import Payment, Receipt
+from wuye.testing import race
 
 from .conftest import now, post_wechat, wechat_notification, wechat_tx
 
@@ -18,28 +17,6 @@ pytestmark = [
 ]
 
 
-def _race(count, send):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(send(i))
-        except Exception as exc:  # collected, the assertion shows it
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results
-
-
 def test_eight_copies_of_one_notification_post_one_payment_and_one_receipt(
     wechat_keys, wechat_account, make_order
 ):
@@ -47,7 +24,7 @@ def test_eight_copies_of_one_notification_post_one_payment_and_one_receipt(
     order = make_order(wechat_account)
     headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
     # when eight copies arrive at the same moment
-    statuses = _race(8, lambda i: post_wechat(Client(), headers, body).status_code)
+    statuses = race(8, lambda i: post_wechat(Client(), headers, body).status_code)
     # then all are acknowledged, and there is one payment and one receipt
     assert statuses == [200] * 8
     assert Payment.objects.count() == 1
@@ -66,7 +43,7 @@ def test_eight_resends_with_fresh_signatures_post_once(wechat_keys, wechat_accou
         wechat_notification(wechat_keys, tx, event_id=f"EV-{i % 2}", timestamp=now() - i)
         for i in range(8)
     ]
-    statuses = _race(8, lambda i: post_wechat(Client(), *copies[i]).status_code)
+    statuses = race(8, lambda i: post_wechat(Client(), *copies[i]).status_code)
     assert statuses == [200] * 8
     assert Payment.objects.count() == 1 and Receipt.objects.count() == 1
     assert PaymentOrder.objects.get(pk=order.pk).status == "paid"

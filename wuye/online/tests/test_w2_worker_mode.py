@@ -2,18 +2,18 @@
 notification naming a payable order is answered once it is in the inbox, and the inbox worker
 posts it, exactly once, in batches. What the order check refuses is still refused at once."""
 
-import threading
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 
 from wuye.online.models import InboxNotification, PaymentException, PaymentOrder
 from wuye.online.services import inbox_lag, inbox_post, posting_mode
 from wuye.payments.models import Payment, Receipt
 from wuye.payments.services import payment_take
+from wuye.testing import race
 
 from .conftest import post_wechat, wechat_notification, wechat_tx
 
@@ -308,34 +308,12 @@ def test_eight_racing_copies_and_two_workers_post_one_payment(
     # given eight copies of one notification arriving at the same moment
     order = make_order(wechat_account)
     headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
-    statuses = _race(8, lambda i: post_wechat(Client(), headers, body).status_code)
+    statuses = race(8, lambda i: post_wechat(Client(), headers, body).status_code)
     assert statuses == [200] * 8
     # when two workers run at the same moment
-    taken = _race(2, lambda i: inbox_post())
+    taken = race(2, lambda i: inbox_post())
     # then one of them took it, and there is one payment and one receipt
     assert sorted(taken) == [0, 1]
     assert Payment.objects.count() == 1 and Receipt.objects.count() == 1
     row = InboxNotification.objects.get()
     assert (row.deliveries, row.outcome) == (8, "posted")
-
-
-def _race(count, send):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(send(i))
-        except Exception as exc:  # collected, the assertion shows it
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results

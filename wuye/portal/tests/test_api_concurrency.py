@@ -3,14 +3,13 @@ network retrying in parallel) with one Idempotency-Key gets one order, the same 
 The UNIQUE (holder, key) constraint of the idempotency records decides, not a check before
 writing."""
 
-import threading
-
 import pytest
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection
 
 from wuye.audit.idempotency import IdempotencyRecord
 from wuye.online.models import PaymentOrder
+from wuye.testing import race
 
 from .test_api_auth import app_for, sign_in
 
@@ -18,28 +17,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
 ]
-
-
-def _race(count, send):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results.append(send(i))
-        except Exception as exc:  # collected, the assertion shows it
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
-    return results
 
 
 def test_four_copies_of_one_order_request_at_once_make_one_order(owner, charges, sandbox_accounts):
@@ -53,7 +30,7 @@ def test_four_copies_of_one_order_request_at_once_make_one_order(owner, charges,
         )
         return response.status_code, response.json().get("out_trade_no")
 
-    results = _race(4, send)
+    results = race(4, send)
     assert {status for status, _ in results} == {201}
     assert len({number for _, number in results}) == 1
     assert PaymentOrder.objects.count() == 1
@@ -76,7 +53,7 @@ def test_six_code_requests_for_one_phone_at_once_send_one_code(owner):
             return exc.code
 
     # when they race
-    results = _race(6, send)
+    results = race(6, send)
     # then one code is made and sent; the others are told to wait a minute
     assert sorted(results) == ["sent"] + ["wait"] * 5
     assert LoginCode.objects.filter(phone=owner.mobile).count() == 1
