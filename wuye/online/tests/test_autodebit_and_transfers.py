@@ -57,6 +57,30 @@ def fixed_bank():
 
 
 @pytest.fixture
+def debit_batch(finance, make_charge, property_item, estate):
+    """debit_batch(bank, [(party, period, amount), ...], debit_date=...) -> the estate's
+    batch for that bank: each party with an open property-fee charge and a mandate in the
+    party's own name (19-digit account numbers)."""
+
+    def make(bank, debts, *, debit_date=date(2026, 3, 31)):
+        for n, (party, period, amount) in enumerate(debts):
+            make_charge(property_item, period, amount, party=party)
+            services.mandate_create(
+                actor=finance,
+                party=party,
+                bank=bank,
+                account_name=party.name,
+                account_number=f"6222020200112{n:06d}",
+                signed_on=date(2026, 1, 1),
+            )
+        return services.debit_batch_create(
+            actor=finance, estate=estate, bank=bank, debit_date=debit_date
+        )
+
+    return make
+
+
+@pytest.fixture
 def neighbours(unit, estate):
     """Two more owners of the same unit's estate with a mandate each (owners of other units
     in real life; one unit is enough for the books)."""
@@ -70,25 +94,15 @@ def neighbours(unit, estate):
     return parties
 
 
-def test_export_and_mixed_return_file(
-    finance, owner, neighbours, csv_bank, make_charge, property_item, estate
-):
+def test_export_and_mixed_return_file(finance, owner, neighbours, csv_bank, debit_batch):
     # given three owners with mandates and open charges
     owners = [owner, *neighbours]
     periods = ["2026-01", "2026-02", "2026-03"]
-    for party, period, amount in zip(owners, periods, ["250.60", "180.00", "99.90"], strict=True):
-        make_charge(property_item, period, amount, party=party)
-        services.mandate_create(
-            actor=finance,
-            party=party,
-            bank=csv_bank,
-            account_name=party.name,
-            account_number="6222020200112233" + str(party.pk % 10) * 3,
-            signed_on=date(2026, 1, 1),
-        )
     # when finance makes the February batch and exports the bank's file
-    batch = services.debit_batch_create(
-        actor=finance, estate=estate, bank=csv_bank, debit_date=date(2026, 3, 31)
+    batch = debit_batch(
+        csv_bank,
+        list(zip(owners, periods, ["250.60", "180.00", "99.90"], strict=True)),
+        debit_date=date(2026, 3, 31),
     )
     name, content = services.debit_batch_file(actor=finance, batch=batch)
     # then it is GBK CSV with the bank's header and one line per owner
@@ -122,22 +136,9 @@ def test_export_and_mixed_return_file(
     assert Payment.objects.filter(channel="autodebit").count() == 1
 
 
-def test_fixed_width_file_counts_gbk_bytes(
-    finance, owner, fixed_bank, make_charge, property_item, estate
-):
+def test_fixed_width_file_counts_gbk_bytes(finance, owner, fixed_bank, debit_batch):
     # given an owner with a Chinese name (two bytes a character in GBK)
-    make_charge(property_item, "2026-01", "250.60")
-    services.mandate_create(
-        actor=finance,
-        party=owner,
-        bank=fixed_bank,
-        account_name="张伟",
-        account_number="6217000010001234567",
-        signed_on=date(2026, 1, 1),
-    )
-    batch = services.debit_batch_create(
-        actor=finance, estate=estate, bank=fixed_bank, debit_date=date(2026, 3, 5)
-    )
+    batch = debit_batch(fixed_bank, [(owner, "2026-01", "250.60")], debit_date=date(2026, 3, 5))
     _, content = services.debit_batch_file(actor=finance, batch=batch)
     line = content.split(b"\r\n")[0]
     # then every line is exactly 24 + 19 + 10 + 12 bytes, the amount in fen zero-padded
@@ -154,22 +155,17 @@ def test_fixed_width_file_counts_gbk_bytes(
 
 
 def test_fixed_width_return_file_with_mixed_reason_codes(
-    finance, owner, neighbours, fixed_bank, make_charge, property_item, estate
+    finance, owner, neighbours, fixed_bank, debit_batch
 ):
     # given three owners in a fixed-width batch
     owners = [owner, *neighbours]
-    for party, period in zip(owners, ["2026-01", "2026-02", "2026-03"], strict=True):
-        make_charge(property_item, period, "120.00", party=party)
-        services.mandate_create(
-            actor=finance,
-            party=party,
-            bank=fixed_bank,
-            account_name=party.name,
-            account_number="621700001000123456" + str(party.pk % 10),
-            signed_on=date(2026, 1, 1),
-        )
-    batch = services.debit_batch_create(
-        actor=finance, estate=estate, bank=fixed_bank, debit_date=date(2026, 3, 31)
+    batch = debit_batch(
+        fixed_bank,
+        [
+            (party, period, "120.00")
+            for party, period in zip(owners, ["2026-01", "2026-02", "2026-03"], strict=True)
+        ],
+        debit_date=date(2026, 3, 31),
     )
     items = list(batch.items.order_by("seq"))
     # when the bank returns, by byte columns (status at 24, reason at 25-28): no funds, a
@@ -199,20 +195,9 @@ def test_fixed_width_return_file_with_mixed_reason_codes(
 
 
 def test_a_return_file_naming_an_unknown_line_is_refused_whole(
-    finance, owner, csv_bank, make_charge, property_item, estate
+    finance, owner, csv_bank, debit_batch
 ):
-    make_charge(property_item, "2026-01", "250.60")
-    services.mandate_create(
-        actor=finance,
-        party=owner,
-        bank=csv_bank,
-        account_name="张伟",
-        account_number="6222020200112233",
-        signed_on=date(2026, 1, 1),
-    )
-    batch = services.debit_batch_create(
-        actor=finance, estate=estate, bank=csv_bank, debit_date=date(2026, 3, 5)
-    )
+    batch = debit_batch(csv_bank, [(owner, "2026-01", "250.60")], debit_date=date(2026, 3, 5))
     item = batch.items.get()
     content = f"h\r\n{item.reference},250.60,0000,ok\r\nNOPE,1.00,0000,ok\r\n".encode("gbk")
     with pytest.raises(DomainError, match="line 3: reference 'NOPE' is not in batch"):
@@ -229,20 +214,9 @@ def test_a_return_file_naming_an_unknown_line_is_refused_whole(
 
 
 def test_a_party_in_a_pending_batch_is_not_debited_twice(
-    finance, owner, csv_bank, make_charge, property_item, estate
+    finance, owner, csv_bank, estate, debit_batch
 ):
-    make_charge(property_item, "2026-01", "250.60")
-    services.mandate_create(
-        actor=finance,
-        party=owner,
-        bank=csv_bank,
-        account_name="张伟",
-        account_number="6222020200112233",
-        signed_on=date(2026, 1, 1),
-    )
-    services.debit_batch_create(
-        actor=finance, estate=estate, bank=csv_bank, debit_date=date(2026, 3, 5)
-    )
+    debit_batch(csv_bank, [(owner, "2026-01", "250.60")], debit_date=date(2026, 3, 5))
     second = services.debit_batch_create(
         actor=finance, estate=estate, bank=csv_bank, debit_date=date(2026, 3, 6)
     )
@@ -277,25 +251,14 @@ def test_a_transfer_without_a_known_reference_is_refused(finance, owner, estate)
 
 
 def test_a_return_file_the_books_refuse_says_which_line_and_writes_nothing(
-    finance, owner, csv_bank, make_charge, property_item, estate
+    finance, owner, csv_bank, estate, debit_batch
 ):
     # given a batch, and today's business day already signed off by finance
     from django.utils import timezone
 
     from wuye.payments.models import DayClose
 
-    make_charge(property_item, "2026-01", "250.60")
-    services.mandate_create(
-        actor=finance,
-        party=owner,
-        bank=csv_bank,
-        account_name="张伟",
-        account_number="6222020200112233",
-        signed_on=date(2026, 1, 1),
-    )
-    batch = services.debit_batch_create(
-        actor=finance, estate=estate, bank=csv_bank, debit_date=date(2026, 3, 5)
-    )
+    batch = debit_batch(csv_bank, [(owner, "2026-01", "250.60")], debit_date=date(2026, 3, 5))
     item = batch.items.get()
     DayClose.objects.create(
         estate=estate, business_date=timezone.localdate(), signed_off_by=finance
