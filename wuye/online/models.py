@@ -548,3 +548,73 @@ class SandboxTrade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.out_trade_no} {self.state}"
+
+
+class TransferStatement(models.Model):
+    """A bank statement (銀行流水) of an estate's collection account, imported to post the
+    owners' transfers by the payment reference in their memo. Once per file (its SHA-256)
+    and estate: importing it again shows what the first import did."""
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("imported"), auto_now_add=True)
+    first_day = models.DateField(_("from"))
+    last_day = models.DateField(_("to"))
+    posted = models.PositiveIntegerField(_("posted"), default=0)
+    to_check = models.PositiveIntegerField(_("to check"), default=0)
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "sha256"], name="transfer_statement_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.first_day} - {self.last_day})"
+
+
+class TransferLine(models.Model):
+    """One booked line of a bank statement and what became of it: a credit naming a payment
+    reference is posted (or was already, by its bank reference); a credit without one, or one
+    the books refused, waits for staff (to check); a debit (money out) is kept for the
+    record and the reconciliation."""
+
+    class Outcome(models.TextChoices):
+        POSTED = "posted", _("Posted")
+        ALREADY = "already", _("Already posted")
+        NO_REFERENCE = "no_reference", _("No payment reference")
+        REFUSED = "refused", _("Refused by the books")
+        DEBIT = "debit", _("Money out")
+
+    TO_CHECK = (Outcome.NO_REFERENCE, Outcome.REFUSED)
+
+    statement = models.ForeignKey(TransferStatement, on_delete=models.PROTECT, related_name="lines")
+    line_no = models.PositiveIntegerField(_("line"))
+    booked_on = models.DateField(_("booked"))
+    amount = MoneyField(_("amount"))
+    bank_ref = models.CharField(_("bank reference"), max_length=64)
+    memo = models.CharField(_("memo"), max_length=255, blank=True)
+    payer_name = models.CharField(_("paid by"), max_length=100, blank=True)
+    payer_account = models.CharField(_("account"), max_length=64, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("bank statement line")
+        verbose_name_plural = _("bank statement lines")
+        ordering = ["statement_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "line_no"], name="transfer_line_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booked_on} {self.amount} {self.bank_ref}"
