@@ -13,6 +13,10 @@ class TransferForm(forms.Form):
     payer_name = forms.CharField(label=_("Paid by"), max_length=100, required=False)
 
 
+class StatementForm(forms.Form):
+    file = forms.FileField(label=_("Bank statement (.xlsx, .csv or MT940)"))
+
+
 class WindowForm(forms.Form):
     party = forms.IntegerField(widget=forms.HiddenInput)
     charges = forms.CharField(widget=forms.HiddenInput)

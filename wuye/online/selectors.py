@@ -6,7 +6,13 @@ from wuye.billing.models import Charge
 from wuye.registry.models import Party
 from wuye.registry.selectors import scope
 
-from .models import DebitBatch, InboxNotification, PaymentException, PaymentOrder
+from .models import (
+    DebitBatch,
+    InboxNotification,
+    PaymentException,
+    PaymentOrder,
+    TransferStatement,
+)
 
 
 def orders_for(user, *, status: str = "", q: str = "") -> QuerySet[PaymentOrder]:
@@ -44,3 +50,11 @@ def open_charges_of(party: Party) -> list[Charge]:
         .select_related("fee_item", "unit")
         .order_by("due_date", "period", "pk")
     )
+
+
+def transfer_statements_for(user, estate=None):
+    """The bank statements of the user's estates (of one, if given), newest first."""
+    qs = scope(TransferStatement.objects.select_related("estate", "uploaded_by"), user)
+    if estate is not None:
+        qs = qs.filter(estate=estate)
+    return qs.order_by("-uploaded_at", "-id")

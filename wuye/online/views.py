@@ -19,9 +19,18 @@ from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import selectors, services
-from .forms import BatchForm, OrderFilterForm, ResolveForm, ReturnFileForm, TransferForm, WindowForm
-from .models import DebitBatch, PaymentException, PaymentOrder
+from .forms import (
+    BatchForm,
+    OrderFilterForm,
+    ResolveForm,
+    ReturnFileForm,
+    StatementForm,
+    TransferForm,
+    WindowForm,
+)
+from .models import DebitBatch, PaymentException, PaymentOrder, TransferLine
 from .providers import ProviderError
+from .statements import StatementRejected
 
 
 def qr_svg(text: str) -> str:
@@ -90,8 +99,12 @@ def exception_detail(request, pk: int):
 @login_required
 @permission_required("payments.take_payment", raise_exception=True)
 def transfer_post(request):
+    """One transfer typed from the bank's advice, or the bank's statement file."""
     estate = _estate(request)
-    form = TransferForm(request.POST or None)
+    initial = {
+        k: request.GET[k] for k in ("memo", "amount", "bank_ref", "payer_name") if k in request.GET
+    }
+    form = TransferForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and estate is not None:
         try:
             payment = services.bank_transfer_post(
@@ -110,7 +123,55 @@ def transfer_post(request):
                 },
             )
             return redirect("online:transfer_post")
-    return render(request, "online/transfer.html", {"form": form, "estate": estate})
+    return _transfer_page(request, estate, form, StatementForm())
+
+
+def _transfer_page(request, estate, form, statement_form, errors=()):
+    statements = selectors.transfer_statements_for(request.user, estate)[:10]
+    return render(
+        request,
+        "online/transfer.html",
+        {
+            "form": form,
+            "estate": estate,
+            "statement_form": statement_form,
+            "statements": statements,
+            "errors": errors,
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("payments.take_payment", raise_exception=True)
+def statement_import(request):
+    estate = _estate(request)
+    form = StatementForm(request.POST, request.FILES)
+    if form.is_valid() and estate is not None:
+        upload = form.cleaned_data["file"]
+        try:
+            statement, new = services.transfer_statement_import(
+                actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
+            )
+        except StatementRejected as exc:
+            form.add_error("file", exc.message)
+            return _transfer_page(request, estate, TransferForm(), form, exc.errors[:200])
+        if not new:
+            messages.info(request, _("This file was imported before; nothing was posted again."))
+        return redirect("online:statement_detail", pk=statement.pk)
+    return _transfer_page(request, estate, TransferForm(), form)
+
+
+@login_required
+@permission_required("payments.take_payment", raise_exception=True)
+def statement_detail(request, pk: int):
+    statement = get_scoped(selectors.transfer_statements_for(request.user), request.user, pk=pk)
+    lines = statement.lines.select_related("payment__party", "payment__receipt")
+    return render(
+        request,
+        "online/statement_detail.html",
+        {"statement": statement, "lines": lines, "to_check": TransferLine.TO_CHECK},
+    )
 
 
 @login_required

@@ -203,3 +203,65 @@ def test_only_staff_who_take_payments_import_statements(make_staff, estate, owne
             content=icbc_csv(owner.payment_ref),
         )
     assert not TransferLine.objects.exists()
+
+
+# --- the page -------------------------------------------------------------------------------
+def _upload(client, estate, name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        f"/pay/transfers/statements/?estate={estate.pk}",
+        {"file": SimpleUploadedFile(name, content)},
+    )
+
+
+def test_finance_imports_the_statement_and_posts_the_line_without_a_reference_by_hand(
+    client, finance, owner, charges, estate
+):
+    client.force_login(finance)
+    # when finance uploads the day's export on the bank transfers page
+    response = _upload(client, estate, "流水.csv", icbc_csv(owner.payment_ref))
+    # then the statement's page lists each line with what became of it
+    statement = TransferStatement.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/pay/transfers/statements/{statement.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert page.count('data-outcome="posted"') == 2 and 'data-outcome="no_reference"' in page
+    receipt = Payment.objects.get(external_ref="B0309001").receipt.code
+    assert receipt in page
+    # when finance follows "post it by hand" for the line without a reference, the form is
+    # filled from the line; adding the owner's reference to the memo posts it
+    link = page.split('data-outcome="no_reference"')[1].split('href="')[1].split('"')[0]
+    form = client.get(link.replace("&amp;", "&")).content.decode()
+    assert 'value="B0309002"' in form and 'value="1000.00"' in form
+    posted = client.post(
+        f"/pay/transfers/?estate={estate.pk}",
+        {"memo": f"转账 1-1-302 {owner.payment_ref}", "amount": "1000.00", "bank_ref": "B0309002"},
+    )
+    assert posted.status_code == 302
+    assert Payment.objects.get(external_ref="B0309002").party == owner
+    # and the statements are listed on the transfers page
+    listing = client.get(f"/pay/transfers/?estate={estate.pk}").content.decode()
+    assert "流水.csv" in listing
+
+
+def test_a_bad_statement_shows_every_error_on_the_page(client, finance, estate):
+    client.force_login(finance)
+    content = (
+        "交易日期,流水号,摘要,贷方金额\r\n2026-02-30,B1,x,1.00\r\n2026-03-01,B2,y,zz\r\n"
+    ).encode()
+    page = _upload(client, estate, "bad.csv", content).content.decode()
+    assert "2 lines cannot be read; nothing was posted" in page
+    assert "row 2, column 交易日期: not a real date: 2026-02-30" in page
+    assert "row 3, column 贷方金额: &#x27;zz&#x27; is not an amount" in page
+    assert not TransferStatement.objects.exists()
+
+
+def test_another_estates_statement_is_not_there(
+    client, make_staff, finance, owner, estate, other_estate
+):
+    statement, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=icbc_csv(owner.payment_ref)
+    )
+    client.force_login(make_staff("finance", estates=[other_estate]))
+    assert client.get(f"/pay/transfers/statements/{statement.pk}/").status_code == 404
