@@ -6,6 +6,8 @@ thousand letters."""
 
 from string import Formatter
 
+from django.utils.translation import gettext as _
+
 from wuye.core.errors import DomainError
 
 PLACEHOLDERS = {
@@ -28,14 +30,16 @@ def placeholders_in(text: str) -> list[str]:
     try:
         parsed = list(Formatter().parse(text))
     except ValueError as exc:
-        raise DomainError(f"the text has an unbalanced brace: {exc}", field="body") from exc
+        raise DomainError(
+            _("the text has an unbalanced brace: %(exc)s") % {"exc": exc}, field="body"
+        ) from exc
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
         if name == "" or spec or conversion or not name.isidentifier():
             found = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
             raise DomainError(
-                f"write placeholders as {{name}}; found {{{found}}}",
+                _("write placeholders as {name}; found {%(found)s}") % {"found": found},
                 field="body",
             )
         if name not in names:
@@ -49,10 +53,11 @@ def check_placeholders(text: str, *, field: str = "body") -> list[str]:
     unknown = [n for n in names if n not in PLACEHOLDERS]
     if unknown:
         raise DomainError(
-            "unknown placeholder(s): "
-            + ", ".join("{" + n + "}" for n in unknown)
-            + "; known: "
-            + ", ".join("{" + n + "}" for n in PLACEHOLDERS),
+            _("unknown placeholder(s): %(unknown)s; known: %(known)s")
+            % {
+                "unknown": ", ".join("{" + n + "}" for n in unknown),
+                "known": ", ".join("{" + n + "}" for n in PLACEHOLDERS),
+            },
             field=field,
             code="unknown_placeholder",
         )
@@ -65,7 +70,8 @@ def render(text: str, values: dict[str, object], *, field: str = "body") -> str:
     missing = [n for n in names if values.get(n) in (None, "")]
     if missing:
         raise DomainError(
-            "no value for placeholder(s): " + ", ".join("{" + n + "}" for n in missing),
+            _("no value for placeholder(s): %(missing)s")
+            % {"missing": ", ".join("{" + n + "}" for n in missing)},
             field=field,
             code="missing_value",
         )

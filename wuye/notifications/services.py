@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
@@ -112,7 +113,11 @@ def template_resolve(*, code: str, channel: str, language: str) -> MessageTempla
             found = qs.filter(channel=ch, language=lang).order_by("-version").first()
             if found:
                 return found
-    raise DomainError(f"no active template {code!r} for {channel} in {language}", field="template")
+    raise DomainError(
+        _("no active template %(code)s for %(channel)s in %(language)s")
+        % {"code": f"{code!r}", "channel": channel, "language": language},
+        field="template",
+    )
 
 
 # --- channels --------------------------------------------------------------------------------
@@ -191,7 +196,9 @@ def message_queue(
     that nobody could be told. A message the contact policy refuses now is kept as suppressed
     with its reason and, when waiting helps, `not_before` at the next allowed time."""
     if purpose not in Purpose.values:
-        raise DomainError(f"unknown purpose {purpose!r}", field="purpose")
+        raise DomainError(
+            _("unknown purpose %(purpose)s") % {"purpose": f"{purpose!r}"}, field="purpose"
+        )
     if dedupe_key:
         existing = Message.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
@@ -209,7 +216,9 @@ def message_queue(
         if not plan:
             reason = "no_channel"
     elif channel not in Channel.values:
-        raise DomainError(f"unknown channel {channel!r}", field="channel")
+        raise DomainError(
+            _("unknown channel %(channel)s") % {"channel": f"{channel!r}"}, field="channel"
+        )
     template = template_resolve(code=code, channel=channel, language=language)
     values = message_values(party, context, language)
     message = Message(
@@ -405,7 +414,7 @@ def message_resend(*, actor, message: Message, channel: str | None = None) -> Me
     require_perm(actor, "notifications.resend_message")
     require_estate(actor, message.estate_id)
     if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
-        raise DomainError("the message is still on its way", field="status")
+        raise DomainError(_("the message is still on its way"), field="status")
     party = Party.objects.select_related("estate").get(pk=message.party_id)
     new = message_queue(
         party=party,
@@ -518,13 +527,16 @@ def letter_tracking_record(
     require_estate(actor, message.estate_id)
     message = Message.objects.select_for_update().get(pk=message.pk)
     if message.channel != Channel.LETTER:
-        raise DomainError("only letters have a registered-mail number", field="tracking_number")
+        raise DomainError(_("only letters have a registered-mail number"), field="tracking_number")
     before = snapshot(message, ["tracking_number", "status"])
     if tracking_number:
         message.tracking_number = tracking_number.strip()[:40]
     if delivered:
         if not message.can_become(Message.Status.DELIVERED):
-            raise DomainError(f"a {message.status} letter cannot be delivered", field="status")
+            raise DomainError(
+                _("a %(status)s letter cannot be delivered") % {"status": message.status},
+                field="status",
+            )
         message.status = Message.Status.DELIVERED
         message.delivered_at = timezone.now()
     message.save()
@@ -546,9 +558,11 @@ def channel_opt_out(
     """Record that `party` refuses `channel` (from `source`: sms_reply, hotline, letter...).
     Idempotent: an open opt-out is returned as it is."""
     if channel not in CONTACT_CHANNELS:
-        raise DomainError(f"unknown channel {channel!r}", field="channel")
+        raise DomainError(
+            _("unknown channel %(channel)s") % {"channel": f"{channel!r}"}, field="channel"
+        )
     if not source:
-        raise DomainError("say where the opt-out came from", field="source")
+        raise DomainError(_("say where the opt-out came from"), field="source")
     if actor is not None:
         require_estate(actor, party.estate_id)
     try:
@@ -596,7 +610,9 @@ def contact_mark(*, party: Party, channel: str, at: datetime, source: str) -> Co
     """Count a contact made outside the outbox (a call, a visit) against the weekly cap.
     `source` identifies it (e.g. `collection.contactlog:42`); a repeat changes nothing."""
     if channel not in CONTACT_CHANNELS:
-        raise DomainError(f"unknown channel {channel!r}", field="channel")
+        raise DomainError(
+            _("unknown channel %(channel)s") % {"channel": f"{channel!r}"}, field="channel"
+        )
     try:
         with transaction.atomic():
             return ContactMark.objects.create(
@@ -609,7 +625,7 @@ def contact_mark(*, party: Party, channel: str, at: datetime, source: str) -> Co
 # --- templates -------------------------------------------------------------------------------
 def _check_template_text(subject: str, body: str) -> None:
     if not (body or "").strip():
-        raise DomainError("write the text of the message", field="body")
+        raise DomainError(_("write the text of the message"), field="body")
     check_placeholders(subject or "", field="subject")
     check_placeholders(body)
 
@@ -630,9 +646,11 @@ def template_create(
     require_perm(actor, "notifications.add_messagetemplate")
     code = (code or "").strip()
     if not code:
-        raise DomainError("give the template a code", field="code")
+        raise DomainError(_("give the template a code"), field="code")
     if purpose not in Purpose.values:
-        raise DomainError(f"unknown purpose {purpose!r}", field="purpose")
+        raise DomainError(
+            _("unknown purpose %(purpose)s") % {"purpose": f"{purpose!r}"}, field="purpose"
+        )
     _check_template_text(subject, body)
     latest = (
         MessageTemplate.objects.select_for_update()

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -50,7 +52,7 @@ DEFAULTS = {
     "api_auth_ip_rate": "30/min",
     "api_auth_phone_rate": "10/min",
 }
-GENERIC_FAILURE = "the code is wrong or has expired; ask for a new one"
+GENERIC_FAILURE = gettext_noop("the code is wrong or has expired; ask for a new one")
 
 
 def portal_settings() -> dict:
@@ -65,7 +67,7 @@ def _hash(phone: str, code: str) -> str:
 def normalize_mobile(value: str) -> str:
     phone = clean_phone(value).replace("-", "")
     if not MOBILE.match(phone):
-        raise DomainError("enter an 11-digit mobile number", field="phone")
+        raise DomainError(_("enter an 11-digit mobile number"), field="phone")
     return phone
 
 
@@ -93,14 +95,16 @@ def code_request(*, phone: str, ip: str = "", now: datetime | None = None) -> Lo
     recent = LoginCode.objects.filter(phone=phone, created_at__gte=now - timedelta(hours=1))
     last = recent.order_by("-created_at").first()
     if last and (now - last.created_at).total_seconds() < conf["resend_seconds"]:
-        raise DomainError("a code was sent a moment ago; wait a minute", field="phone", code="wait")
+        raise DomainError(
+            _("a code was sent a moment ago; wait a minute"), field="phone", code="wait"
+        )
     if recent.count() >= conf["codes_per_hour"]:
-        raise DomainError("too many codes for this number; try again later", field="phone")
+        raise DomainError(_("too many codes for this number; try again later"), field="phone")
     if ip and (
         LoginCode.objects.filter(ip=ip, created_at__gte=now - timedelta(hours=1)).count()
         >= conf["codes_per_ip_hour"]
     ):
-        raise DomainError("too many codes from here; try again later", field="phone")
+        raise DomainError(_("too many codes from here; try again later"), field="phone")
     code = f"{secrets.randbelow(10**6):06d}"
     row = LoginCode.objects.create(
         phone=phone,
@@ -155,7 +159,7 @@ def code_verify(*, phone: str, code: str, now: datetime | None = None) -> list[i
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     result = _check(phone, code, now or timezone.now())
     if not result.ok:
-        raise DomainError(GENERIC_FAILURE, field="code", code="bad_code")
+        raise DomainError(_(GENERIC_FAILURE), field="code", code="bad_code")
     return result.party_ids
 
 
@@ -171,15 +175,15 @@ def request_raise(
 ) -> OwnerRequest:
     """An owner raises a service dispute or a hardship request; staff see it in their list."""
     if kind not in OwnerRequest.Kind.values:
-        raise DomainError("choose a dispute or a hardship request", field="kind")
+        raise DomainError(_("choose a dispute or a hardship request"), field="kind")
     text = (text or "").strip()
     if len(text) < 5:
-        raise DomainError("tell us a little more (at least 5 characters)", field="text")
+        raise DomainError(_("tell us a little more (at least 5 characters)"), field="text")
     if unit is not None and not party.relations.filter(unit=unit).exists():
-        raise DomainError("that is not one of your units", field="unit")
+        raise DomainError(_("that is not one of your units"), field="unit")
     ids = [int(i) for i in (charge_ids or [])]
     if ids and Charge.objects.filter(pk__in=ids, party=party).count() != len(set(ids)):
-        raise DomainError("a charge is not one of yours", field="charges")
+        raise DomainError(_("a charge is not one of yours"), field="charges")
     item = OwnerRequest.objects.create(
         estate_id=party.estate_id,
         party=party,
@@ -205,9 +209,9 @@ def request_answer(*, actor, item: OwnerRequest, answer: str, close: bool) -> Ow
     require_estate(actor, item.estate_id)
     item = OwnerRequest.objects.select_for_update().get(pk=item.pk)
     if item.status == OwnerRequest.Status.CLOSED:
-        raise DomainError("this request is closed", field="status")
+        raise DomainError(_("this request is closed"), field="status")
     if close and not (answer or item.answer).strip():
-        raise DomainError("write the answer before closing", field="answer")
+        raise DomainError(_("write the answer before closing"), field="answer")
     item.answer = (answer or item.answer).strip()
     item.status = OwnerRequest.Status.CLOSED if close else OwnerRequest.Status.IN_PROGRESS
     item.handled_by = actor
@@ -287,8 +291,8 @@ def owner_api_purge(*, now: datetime | None = None) -> dict[str, int]:
     (`wuye.audit.idempotency.idempotency_records_purge`, job audit.purge_idempotency_records)."""
     now = now or timezone.now()
     month_ago = now - timedelta(days=30)
-    tokens, _ = OwnerToken.objects.filter(expires_at__lt=month_ago).delete()
-    revoked, _ = OwnerToken.objects.filter(revoked_at__lt=month_ago).delete()
+    tokens, _by_model = OwnerToken.objects.filter(expires_at__lt=month_ago).delete()
+    revoked, _by_model = OwnerToken.objects.filter(revoked_at__lt=month_ago).delete()
     return {"tokens": tokens + revoked}
 
 
@@ -312,18 +316,20 @@ def owner_order_create(
     charge must belong to one of the owner's parties, and all to the same one (an owner with
     units in two estates pays each estate separately)."""
     if provider not in DEFAULT_KINDS:
-        raise DomainError("choose WeChat Pay or Alipay", field="provider")
+        raise DomainError(_("choose WeChat Pay or Alipay"), field="provider")
     ids = list(dict.fromkeys(int(i) for i in charge_ids))
     if not ids:
-        raise DomainError("choose at least one charge to pay", field="charge_ids")
+        raise DomainError(_("choose at least one charge to pay"), field="charge_ids")
     owner_of = dict(
         Charge.objects.filter(pk__in=ids, party__in=parties).values_list("pk", "party_id")
     )
     for charge_id in ids:
         if charge_id not in owner_of:
-            raise DomainError(f"charge {charge_id} is not one of yours", field="charge_ids")
+            raise DomainError(
+                _("charge %(id)s is not one of yours") % {"id": charge_id}, field="charge_ids"
+            )
     if len(set(owner_of.values())) > 1:
-        raise DomainError("pay the charges of each estate separately", field="charge_ids")
+        raise DomainError(_("pay the charges of each estate separately"), field="charge_ids")
     party = next(p for p in parties if p.pk == owner_of[ids[0]])
     kind = kind or DEFAULT_KINDS[provider]
     if kind == "jsapi":
@@ -360,7 +366,7 @@ def owner_request_raise(
             .first()
         )
         if relation is None:
-            raise DomainError("that is not one of your units", field="unit")
+            raise DomainError(_("that is not one of your units"), field="unit")
         unit = relation.unit
         party = next(p for p in parties if p.pk == relation.party_id)
     elif charge_ids:

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -56,13 +57,17 @@ def mandate_create(
     require_estate(actor, party.estate_id)
     number = "".join(ch for ch in account_number or "" if ch.isdigit())
     if not 8 <= len(number) <= 30:
-        raise DomainError("an account number has 8 to 30 digits", field="account_number")
+        raise DomainError(_("an account number has 8 to 30 digits"), field="account_number")
     if not (account_name or "").strip():
-        raise DomainError("enter the account holder's name", field="account_name")
+        raise DomainError(_("enter the account holder's name"), field="account_name")
     if DebitMandate.objects.filter(
         party=party, bank=bank, status=DebitMandate.Status.ACTIVE
     ).exists():
-        raise DomainError(f"{party} already has an active mandate with {bank}", field="bank")
+        raise DomainError(
+            _("%(party)s already has an active mandate with %(bank)s")
+            % {"party": party, "bank": bank},
+            field="bank",
+        )
     mandate = DebitMandate.objects.create(
         estate_id=party.estate_id,
         party=party,
@@ -205,7 +210,11 @@ def debit_batch_file(*, actor, batch: DebitBatch) -> tuple[str, bytes]:
     for col in columns:
         field = col.get("field", "")
         if field not in EXPORT_FIELDS and not field.startswith("text:"):
-            raise DomainError(f"layout {layout.code}: unknown field {field!r}", field="layout")
+            raise DomainError(
+                _("layout %(code)s: unknown field %(field)s")
+                % {"code": layout.code, "field": f"{field!r}"},
+                field="layout",
+            )
     eol = layout.line_ending.encode()
     if layout.format == BankFileLayout.Format.CSV:
         buffer = io.StringIO()
@@ -247,7 +256,10 @@ def _rows(layout: BankFileLayout, content: bytes) -> list[tuple[int, dict[str, s
     """(line number, {reference, status, reason, amount, message}) of each data line."""
     spec = layout.return_columns
     if "reference" not in spec or "status" not in spec:
-        raise DomainError(f"layout {layout.code} names no reference/status column", field="layout")
+        raise DomainError(
+            _("layout %(code)s names no reference/status column") % {"code": layout.code},
+            field="layout",
+        )
     raw_lines = content.replace(b"\r\n", b"\n").split(b"\n")
     rows = []
     for number, raw in enumerate(raw_lines, start=1):
@@ -258,14 +270,17 @@ def _rows(layout: BankFileLayout, content: bytes) -> list[tuple[int, dict[str, s
                 text = raw.decode(layout.encoding)
             except UnicodeDecodeError:
                 raise DomainError(
-                    f"line {number}: not {layout.encoding} text", field="file"
+                    _("line %(number)s: not %(encoding)s text")
+                    % {"number": number, "encoding": layout.encoding},
+                    field="file",
                 ) from None
             cells = next(csv.reader([text], delimiter=layout.delimiter or ","))
             row = {}
             for name, index in spec.items():
                 if int(index) >= len(cells):
                     raise DomainError(
-                        f"line {number}: column {int(index) + 1} ({name}) is missing",
+                        _("line %(number)s: column %(int)s (%(name)s) is missing")
+                        % {"number": number, "int": int(index) + 1, "name": name},
                         field="file",
                     )
                 row[name] = cells[int(index)].strip()
@@ -276,7 +291,14 @@ def _rows(layout: BankFileLayout, content: bytes) -> list[tuple[int, dict[str, s
                     row[name] = raw[int(start) : int(end)].decode(layout.encoding).strip()
                 except UnicodeDecodeError:
                     raise DomainError(
-                        f"line {number}: {name} (bytes {start}-{end}) is not {layout.encoding}",
+                        _("line %(number)s: %(name)s (bytes %(start)s-%(end)s) is not %(encoding)s")
+                        % {
+                            "number": number,
+                            "name": name,
+                            "start": start,
+                            "end": end,
+                            "encoding": layout.encoding,
+                        },
                         field="file",
                     ) from None
         rows.append((number, row))
@@ -299,7 +321,8 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
         item = items.get(row["reference"])
         if item is None:
             raise DomainError(
-                f"line {number}: reference {row['reference']!r} is not in batch {batch.number}",
+                _("line %(number)s: reference %(row)s is not in batch %(number2)s")
+                % {"number": number, "row": f"{row['reference']!r}", "number2": batch.number},
                 field="file",
             )
         if row.get("amount"):
@@ -309,11 +332,14 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
                 amount = None
             if amount is None or not amount.is_finite():  # "NaN", "sNaN", "Infinity" too
                 raise DomainError(
-                    f"line {number}: amount {row['amount']!r} is not a number", field="file"
+                    _("line %(number)s: amount %(row)s is not a number")
+                    % {"number": number, "row": f"{row['amount']!r}"},
+                    field="file",
                 )
             if amount != item.amount:
                 raise DomainError(
-                    f"line {number}: amount {row['amount']} differs from the {item.amount} sent",
+                    _("line %(number)s: amount %(row)s differs from the %(amount)s sent")
+                    % {"number": number, "row": row["amount"], "amount": item.amount},
                     field="file",
                 )
         parsed.append((number, item, row))
@@ -346,7 +372,10 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
                 )
             except DomainError as exc:  # the whole file waits: say which line and why
                 raise DomainError(
-                    f"line {number} ({item.party}): {exc.message}", field="file", code=exc.code
+                    _("line %(number)s (%(party)s): %(message)s")
+                    % {"number": number, "party": item.party, "message": exc.message},
+                    field="file",
+                    code=exc.code,
                 ) from exc
             item.status = DebitItem.Status.DEBITED
             item.payment = payment

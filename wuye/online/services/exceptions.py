@@ -5,6 +5,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -27,7 +28,11 @@ def _open_item(actor, item: PaymentException) -> PaymentException:
         .get(pk=item.pk)
     )
     if locked.status != PaymentException.Status.OPEN:
-        raise DomainError(f"already {locked.get_status_display().lower()}", field="status")
+        raise DomainError(
+            _("already %(status_display)s")
+            % {"status_display": locked.get_status_display().lower()},
+            field="status",
+        )
     return locked
 
 
@@ -37,7 +42,7 @@ def exception_credit(*, actor, item: PaymentException, note: str = "") -> Paymen
     kept as prepayment. Needs the order (who paid)."""
     item = _open_item(actor, item)
     if item.order is None or item.amount is None:
-        raise DomainError("no order says who paid this; refund it instead", field="order")
+        raise DomainError(_("no order says who paid this; refund it instead"), field="order")
     payment = payment_take(
         actor=actor,
         party=item.order.party,
@@ -64,7 +69,7 @@ def exception_refund(*, actor, item: PaymentException, note: str = "") -> Paymen
     with transaction.atomic():
         locked = _open_item(actor, item)
         if locked.order is None or locked.amount is None:
-            raise DomainError("refund this one in the merchant platform", field="order")
+            raise DomainError(_("refund this one in the merchant platform"), field="order")
         refund_no = locked.refund_no or f"RF{locked.pk}{secrets.token_hex(4).upper()}"
         PaymentException.objects.filter(pk=locked.pk).update(refund_no=refund_no)
     try:
@@ -76,7 +81,7 @@ def exception_refund(*, actor, item: PaymentException, note: str = "") -> Paymen
             reason=locked.get_reason_display(),
         )
     except ProviderError as exc:
-        raise DomainError(f"the provider refused the refund: {exc}") from exc
+        raise DomainError(_("the provider refused the refund: %(exc)s") % {"exc": exc}) from exc
     with transaction.atomic():
         locked = _open_item(actor, item)
         locked.status = PaymentException.Status.REFUNDED
@@ -93,7 +98,7 @@ def exception_refund(*, actor, item: PaymentException, note: str = "") -> Paymen
 @transaction.atomic
 def exception_dismiss(*, actor, item: PaymentException, note: str) -> PaymentException:
     if not (note or "").strip():
-        raise DomainError("say why", field="note")
+        raise DomainError(_("say why"), field="note")
     item = _open_item(actor, item)
     item.status = PaymentException.Status.DISMISSED
     item.resolved_by = actor if getattr(actor, "pk", None) else None

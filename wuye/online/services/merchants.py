@@ -1,6 +1,7 @@
 """Merchant accounts and which fee item is collected through which."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -26,7 +27,9 @@ def merchant_account_create(
     require_perm(actor, "online.add_merchantaccount")
     require_estate(actor, estate.pk)
     if provider not in Provider.values:
-        raise DomainError(f"unknown provider {provider!r}", field="provider")
+        raise DomainError(
+            _("unknown provider %(provider)s") % {"provider": f"{provider!r}"}, field="provider"
+        )
     if is_default:
         MerchantAccount.objects.filter(estate=estate, provider=provider, is_default=True).update(
             is_default=False
@@ -49,7 +52,7 @@ def merchant_route_set(
     if account is None:
         return None
     if account.estate_id != fee_item.estate_id or account.provider != provider:
-        raise DomainError("the account belongs to another estate or provider", field="account")
+        raise DomainError(_("the account belongs to another estate or provider"), field="account")
     route = MerchantRoute.objects.create(fee_item=fee_item, provider=provider, account=account)
     audit_record(
         actor=actor,

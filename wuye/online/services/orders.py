@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -54,7 +55,7 @@ def _order_number(estate_code: str, now: datetime) -> str:
 def _chosen_charges(party: Party, charge_ids: list[int], *, online: bool) -> list[Charge]:
     ids = list(dict.fromkeys(int(i) for i in charge_ids))
     if not ids:
-        raise DomainError("choose at least one charge to pay", field="charges")
+        raise DomainError(_("choose at least one charge to pay"), field="charges")
     found = {
         c.pk: c
         for c in Charge.objects.select_related("fee_item", "unit").filter(pk__in=ids, party=party)
@@ -63,12 +64,17 @@ def _chosen_charges(party: Party, charge_ids: list[int], *, online: bool) -> lis
     for charge_id in ids:
         charge = found.get(charge_id)
         if charge is None:
-            raise DomainError(f"charge {charge_id} is not one of yours", field="charges")
+            raise DomainError(
+                _("charge %(id)s is not one of yours") % {"id": charge_id}, field="charges"
+            )
         if charge.status != Charge.Status.OPEN or charge.outstanding <= 0:
-            raise DomainError(f"{charge.label} is already settled", field="charges")
+            raise DomainError(
+                _("%(label)s is already settled") % {"label": charge.label}, field="charges"
+            )
         if online and not charge.fee_item.online_payable:
             raise DomainError(
-                f"{charge.fee_item.name} cannot be paid online; please pay at the service centre",
+                _("%(item_name)s cannot be paid online; please pay at the service centre")
+                % {"item_name": charge.fee_item.name},
                 field="charges",
             )
         charges.append(charge)
@@ -97,13 +103,18 @@ def _order_save(
     merchants = {merchant_for(c.fee_item_id, c.estate_id, provider) for c in charges}
     if None in merchants:
         raise DomainError(
-            f"this estate does not collect by {Provider(provider).label}", field="provider"
+            _("this estate does not collect by %(provider)s")
+            % {"provider": Provider(provider).label},
+            field="provider",
         )
     if len(merchants) > 1:
         groups = ", ".join(sorted(m.name for m in merchants))
         raise DomainError(
-            f"these charges are collected through different accounts ({groups}); "
-            "pay them separately",
+            _(
+                "these charges are collected through different accounts (%(groups)s); "
+                "pay them separately"
+            )
+            % {"groups": groups},
             field="charges",
             code="several_merchants",
         )
@@ -187,9 +198,12 @@ def order_create(
     not the party's, not open, not payable online, or collected through different merchant
     accounts. A provider that cannot be reached closes the order with the reason."""
     if provider not in KINDS or kind not in KINDS[provider]:
-        raise DomainError(f"{provider} cannot pay by {kind}", field="kind")
+        raise DomainError(
+            _("%(provider)s cannot pay by %(kind)s") % {"provider": provider, "kind": kind},
+            field="kind",
+        )
     if kind == "jsapi" and not openid:
-        raise DomainError("paying inside WeChat needs the payer's openid", field="openid")
+        raise DomainError(_("paying inside WeChat needs the payer's openid"), field="openid")
     now = now or timezone.now()
     charges = _chosen_charges(party, charge_ids, online=source == PaymentOrder.Source.PORTAL)
     if kind != "micropay" and (
@@ -254,7 +268,9 @@ def order_close(*, order: PaymentOrder, now: datetime | None = None) -> PaymentO
             transaction_settle(tx=tx, verified_by=None)
             order.refresh_from_db()
             return order
-        raise DomainError(f"the provider would not close the order: {exc}") from exc
+        raise DomainError(
+            _("the provider would not close the order: %(exc)s") % {"exc": exc}
+        ) from exc
     return order_finish(order=order, status=PaymentOrder.Status.CLOSED, now=now)
 
 
@@ -281,7 +297,7 @@ def _window_shift(actor, party: Party):
     require_estate(actor, party.estate_id)
     shift = open_shift_of(actor, party.estate_id)
     if shift is None:
-        raise DomainError("open your shift before taking payments", field="shift")
+        raise DomainError(_("open your shift before taking payments"), field="shift")
     return shift
 
 
@@ -302,7 +318,7 @@ def window_payment_code(
 
     auth_code = "".join(ch for ch in (auth_code or "") if ch.isdigit())
     if not 16 <= len(auth_code) <= 24:
-        raise DomainError("scan the payment code again (16 to 24 digits)", field="auth_code")
+        raise DomainError(_("scan the payment code again (16 to 24 digits)"), field="auth_code")
     shift = _window_shift(actor, party)
     order = order_create(
         party=party,
@@ -327,7 +343,9 @@ def window_payment_code(
         if exc.code not in UNKNOWN_OUTCOME:
             order_finish(order=order, status=PaymentOrder.Status.CLOSED)
             PaymentOrder.objects.filter(pk=order.pk).update(start_error=str(exc)[:255])
-            raise DomainError(f"the payment code was refused: {exc}", field="auth_code") from exc
+            raise DomainError(
+                _("the payment code was refused: %(exc)s") % {"exc": exc}, field="auth_code"
+            ) from exc
         # No answer, or the provider's own error: the owner's money may have been taken.
         # Ask; unless it says paid, the order stays open for the cashier's "check again"
         # and the sweep, which closes it at the provider when its time is up.
