@@ -13,6 +13,7 @@ channel + external reference), so even two racing requests post one payment.
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -265,7 +266,7 @@ class ShiftClose(GenericAPIView):
         data = _valid(ShiftCloseInput, request)
         shift = get_scoped(CashierShift.objects.all(), request.user, pk=pk)
         if not request.user.has_perm("payments.take_payment"):
-            raise DomainError("missing permission payments.take_payment")
+            raise DomainError(_("missing permission payments.take_payment"))
         shift = services.shift_close(actor=request.user, shift=shift, **data)
         return Response(ShiftOutput(shift).data)
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.money import FEN
@@ -29,21 +30,23 @@ CHANNEL_ACCOUNTS = {
 def money_in(value, field: str = "amount", *, allow_zero: bool = False) -> Decimal:
     """A positive amount with at most 2 places, or a DomainError naming the field."""
     if isinstance(value, float):
-        raise DomainError("money is never a float", field=field)
+        raise DomainError(_("money is never a float"), field=field)
     try:
         amount = Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError(f"{value!r} is not an amount", field=field) from exc
+        raise DomainError(
+            _("%(value)s is not an amount") % {"value": repr(value)}, field=field
+        ) from exc
     if not amount.is_finite():
-        raise DomainError(f"{value!r} is not an amount", field=field)
+        raise DomainError(_("%(value)s is not an amount") % {"value": repr(value)}, field=field)
     if amount < 0:
-        raise DomainError("the amount cannot be negative", field=field)
+        raise DomainError(_("the amount cannot be negative"), field=field)
     if amount == 0 and not allow_zero:
-        raise DomainError("the amount must be more than 0", field=field)
+        raise DomainError(_("the amount must be more than 0"), field=field)
     if amount != amount.quantize(FEN):
-        raise DomainError("an amount has at most 2 decimal places (fen)", field=field)
+        raise DomainError(_("an amount has at most 2 decimal places (fen)"), field=field)
     if amount > Decimal("999999999.99"):
-        raise DomainError("the amount is too large", field=field)
+        raise DomainError(_("the amount is too large"), field=field)
     return amount.quantize(FEN)
 
 
@@ -66,8 +69,11 @@ def require_day_open(estate_id: int, day: date) -> None:
         closed = cursor.fetchone() is not None
     if closed:
         raise DomainError(
-            f"the business day {day} is signed off; post the correction on the next day "
-            "and reference the original",
+            _(
+                "the business day %(day)s is signed off; post the correction on the next day "
+                "and reference the original"
+            )
+            % {"day": day},
             field="business_date",
             code="day_closed",
         )

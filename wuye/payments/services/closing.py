@@ -4,6 +4,7 @@ the daily business report (營業日報). A signed-off day takes no more posting
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -28,7 +29,9 @@ def day_sign_off(*, actor, estate: Estate, business_date: date, note: str = "") 
     ).select_related("cashier")
     if still_open:
         names = ", ".join(sorted({s.cashier.username for s in still_open}))
-        raise DomainError(f"shifts still open: {names}; close them first", field="shift")
+        raise DomainError(
+            _("shifts still open: %(names)s; close them first") % {"names": names}, field="shift"
+        )
     report = daily_report(estate_id=estate.pk, business_date=business_date)
     try:
         with transaction.atomic():
@@ -40,7 +43,9 @@ def day_sign_off(*, actor, estate: Estate, business_date: date, note: str = "") 
                 note=(note or "").strip()[:255],
             )
     except IntegrityError as exc:
-        raise DomainError(f"{business_date} is already signed off", field="business_date") from exc
+        raise DomainError(
+            _("%(date)s is already signed off") % {"date": business_date}, field="business_date"
+        ) from exc
     audit_record(
         actor=actor,
         action=AuditEvent.Action.APPROVE,

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -53,8 +54,11 @@ def settled_certificate(*, actor, unit: Unit, today: date | None = None) -> byte
     if arrears.exists():
         owed = sum(c.outstanding for c in arrears)
         raise DomainError(
-            f"{unit} has arrears of {owed} ({arrears.count()} charge(s)); "
-            "a settled certificate is issued once they are paid",
+            _(
+                "%(unit)s has arrears of %(owed)s (%(count)s charge(s)); "
+                "a settled certificate is issued once they are paid"
+            )
+            % {"unit": unit, "owed": owed, "count": arrears.count()},
             field="unit",
             code="arrears",
         )

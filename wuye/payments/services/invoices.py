@@ -3,6 +3,7 @@ the invoice number and file (the tax e-invoice platform comes later)."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
@@ -22,15 +23,17 @@ def invoice_request(
     require_perm(actor, "payments.add_invoicerequest")
     require_estate(actor, payment.estate_id)
     if payment.is_voided:
-        raise DomainError("the payment is void", field="payment")
+        raise DomainError(_("the payment is void"), field="payment")
     if payment.channel == Payment.Channel.PREPAYMENT:
-        raise DomainError("the invoice goes with the payment that brought the money", "payment")
+        raise DomainError(
+            _("the invoice goes with the payment that brought the money"), field="payment"
+        )
     profile = InvoiceProfile.objects.filter(party_id=payment.party_id).first()
     title = (title or "").strip() or (profile.title if profile else payment.party.name)
     tax_number = (tax_number or "").strip().upper() or (profile.tax_number if profile else "")
     email = (email or "").strip() or (profile.email if profile else "")
     if tax_number and not (15 <= len(tax_number) <= 20 and tax_number.isalnum()):
-        raise DomainError("a tax number has 15 to 20 letters and digits", field="tax_number")
+        raise DomainError(_("a tax number has 15 to 20 letters and digits"), field="tax_number")
     InvoiceProfile.objects.update_or_create(
         party_id=payment.party_id,
         defaults={"title": title[:100], "tax_number": tax_number, "email": email},
@@ -46,7 +49,9 @@ def invoice_request(
                 requested_by=user_or_none(actor),
             )
     except IntegrityError as exc:
-        raise DomainError("an invoice is already requested for this payment", "payment") from exc
+        raise DomainError(
+            _("an invoice is already requested for this payment"), field="payment"
+        ) from exc
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=req, after=snapshot(req))
     return req
 
@@ -58,10 +63,13 @@ def invoice_issue(*, actor, request: InvoiceRequest, invoice_number: str, file=N
     require_estate(actor, request.estate_id)
     request = InvoiceRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != InvoiceRequest.Status.REQUESTED:
-        raise DomainError(f"the request is {request.get_status_display().lower()}", "request")
+        raise DomainError(
+            _("the request is %(status)s") % {"status": request.get_status_display().lower()},
+            field="request",
+        )
     number = (invoice_number or "").strip()
     if not number:
-        raise DomainError("enter the invoice number", field="invoice_number")
+        raise DomainError(_("enter the invoice number"), field="invoice_number")
     request.invoice_number = number[:40]
     if file is not None:
         request.invoice_file = file

@@ -30,6 +30,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import SYSTEM, audit_event, audit_record
@@ -165,10 +166,15 @@ def _check_designated(party: Party, ids: list[int], held: list[Charge] | None = 
     for charge_id in ids:
         charge = found.get(charge_id)
         if charge is None or charge.party_id != party.pk:
-            raise DomainError(f"charge {charge_id} is not one of {party}'s", field="charges")
+            raise DomainError(
+                _("charge %(charge)s is not one of %(party)s's")
+                % {"charge": charge_id, "party": party},
+                field="charges",
+            )
         if charge.status != Charge.Status.OPEN:
             raise DomainError(
-                f"{charge.label} is already {charge.get_status_display().lower()}",
+                _("%(charge)s is already %(status)s")
+                % {"charge": charge.label, "status": charge.get_status_display().lower()},
                 field="charges",
                 code="not_open",
             )
@@ -210,13 +216,16 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
     amount due for them after offers, months, offer or None, leftover money for prepayment)."""
     item = plan.fee_item
     if item.estate_id != unit.estate_id or not item.is_recurring:
-        raise DomainError(f"{item} is not a recurring fee of this estate", field="fee_item")
+        raise DomainError(
+            _("%(item)s is not a recurring fee of this estate") % {"item": item}, field="fee_item"
+        )
     first = _next_unbilled(unit, item, today)
     step = item.months
     if plan.months is not None:
         if plan.months <= 0 or plan.months % step:
             raise DomainError(
-                f"{item.name} is billed every {step} month(s); pay a multiple of {step}",
+                _("%(item)s is billed every %(step)s month(s); pay a multiple of %(step)s")
+                % {"item": item.name, "step": step},
                 field="months",
             )
         months = plan.months
@@ -225,7 +234,11 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
         months = (last.year - first.year) * 12 + last.month - first.month + 1
         months = -(-months // step) * step  # up to the end of the cycle
         if months <= 0:
-            raise DomainError(f"{unit} is already charged up to {plan.until}", field="until")
+            raise DomainError(
+                _("%(unit)s is already charged up to %(until)s")
+                % {"unit": unit, "until": plan.until},
+                field="until",
+            )
     elif plan.amount is not None:
         months = 0
         total = ZERO
@@ -240,11 +253,12 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
         if months == 0:
             price = charge_period_quote(unit=unit, fee_item=item, period=first, today=today)
             raise DomainError(
-                f"{plan.amount} does not pay one {item.name} cycle ({price})",
+                _("%(amount)s does not pay one %(item)s cycle (%(price)s)")
+                % {"amount": plan.amount, "item": item.name, "price": price},
                 field="amount",
             )
     else:
-        raise DomainError("say how far ahead to pay", field="months")
+        raise DomainError(_("say how far ahead to pay"), field="months")
     offers = PrepaymentOffer.objects.filter(
         estate_id=unit.estate_id, fee_item=item, is_active=True
     ).order_by("-min_months", "id")
@@ -257,14 +271,17 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
     ahead = (last.year - today.year) * 12 + last.month - today.month
     if cap is not None and ahead > cap:
         raise DomainError(
-            f"the estate caps paying ahead at {cap} months after the current one; this would "
-            f"pay {item.name} of {unit} up to {last}",
+            _(
+                "the estate caps paying ahead at %(cap)s months after the current one; this "
+                "would pay %(item)s of %(unit)s up to %(period)s"
+            )
+            % {"cap": cap, "item": item.name, "unit": unit, "period": last},
             field="months",
             code="cap",
         )
     cycles: list[list[Charge]] = []
     cycle = first
-    for _ in range((months + free) // step):
+    for __ in range((months + free) // step):
         cycles.append(
             charge_period_create(actor=actor, unit=unit, fee_item=item, period=cycle, today=today)
         )
@@ -385,8 +402,11 @@ def _change(
     if not keep:
         owed = sum((c.outstanding for c in charges), ZERO)
         raise DomainError(
-            f"{amount} is {remainder} more than the {owed} owed on the charges; "
-            "take less, or keep the rest as prepayment",
+            _(
+                "%(amount)s is %(extra)s more than the %(owed)s owed on the charges; "
+                "take less, or keep the rest as prepayment"
+            )
+            % {"amount": amount, "extra": remainder, "owed": owed},
             field="amount",
             code="overpaid",
         )
@@ -395,8 +415,11 @@ def _change(
         balance = prepayment_balance(party.pk) + pending
         if balance + remainder > cap:
             raise DomainError(
-                f"the estate caps prepayments at {cap} for this owner (balance {balance}); "
-                f"at most {max(ZERO, cap - balance)} more can be kept",
+                _(
+                    "the estate caps prepayments at %(cap)s for this owner (balance %(balance)s); "
+                    "at most %(more)s more can be kept"
+                )
+                % {"cap": cap, "balance": balance, "more": max(ZERO, cap - balance)},
                 field="amount",
                 code="cap",
             )
@@ -415,13 +438,14 @@ def _designated_open(
         still = [i for i in designated if i in open_ids]
         if designated and not still:
             raise DomainError(
-                "every chosen charge was settled", field="charges", code="charges_settled"
+                _("every chosen charge was settled"), field="charges", code="charges_settled"
             )
         return still
     for charge in held:  # paid by a payment planned earlier in this batch
         if charge.pk in designated and charge.pk not in open_ids:
             raise DomainError(
-                f"{charge.label} is already {charge.get_status_display().lower()}",
+                _("%(charge)s is already %(status)s")
+                % {"charge": charge.label, "status": charge.get_status_display().lower()},
                 field="charges",
                 code="not_open",
             )
@@ -439,7 +463,11 @@ def _apply(charges: dict[int, Charge], plan: list[tuple[int, Decimal]]) -> list[
     for charge_id, part in plan:
         left = charges[charge_id].outstanding - part
         if left < 0:
-            raise DomainError(f"charge {charge_id} would be overpaid by {-left}", field="amount")
+            raise DomainError(
+                _("charge %(charge)s would be overpaid by %(excess)s")
+                % {"charge": charge_id, "excess": -left},
+                field="amount",
+            )
     changed = []
     for charge_id, part in plan:
         charge = charges[charge_id]
@@ -590,8 +618,11 @@ def _entry_lines(payment: Payment) -> list[Line]:
 def _replay(payment: Payment, *, party: Party, amount: Decimal, channel: str) -> Payment:
     if (payment.party_id, payment.amount, payment.channel) != (party.pk, amount, channel):
         raise DomainError(
-            f"this request was already used for another payment ({payment.amount} by "
-            f"{payment.party}); start a new one",
+            _(
+                "this request was already used for another payment (%(amount)s by "
+                "%(party)s); start a new one"
+            )
+            % {"amount": payment.amount, "party": payment.party},
             field="idempotency_key",
             code="conflict",
         )
@@ -687,12 +718,14 @@ def _payment_take(
     require_perm(actor, "payments.take_payment")
     require_estate(actor, party.estate_id)
     if channel not in Payment.Channel.values or channel == Payment.Channel.PREPAYMENT:
-        raise DomainError(f"unknown payment method {channel!r}", field="method")
+        raise DomainError(
+            _("unknown payment method %(method)s") % {"method": repr(channel)}, field="method"
+        )
     amount = money_in(amount)
     external_ref = (external_ref or "").strip()
     if channel in (Payment.Channel.POS, Payment.Channel.TRANSFER) and not external_ref:
         raise DomainError(
-            "enter the reference (POS voucher number or bank reference)", field="external_ref"
+            _("enter the reference (POS voucher number or bank reference)"), field="external_ref"
         )
     key = (idempotency_key or "").strip() or None
     by_key, by_ref = _taken_before(key, channel, external_ref)
@@ -702,25 +735,25 @@ def _payment_take(
         if found.party_id == party.pk and found.amount == amount:
             return found
         raise DomainError(
-            f"reference {external_ref} is already recorded for a payment of {found.amount} "
-            f"by {found.party}",
+            _("reference %(ref)s is already recorded for a payment of %(amount)s by %(party)s")
+            % {"ref": external_ref, "amount": found.amount, "party": found.party},
             field="external_ref",
             code="duplicate",
         )
     if unit is not None and unit.estate_id != party.estate_id:
-        raise DomainError("the unit belongs to another estate", field="unit")
+        raise DomainError(_("the unit belongs to another estate"), field="unit")
     if earmark is not None and earmark.estate_id != party.estate_id:
-        raise DomainError("the fee item belongs to another estate", field="earmark")
+        raise DomainError(_("the fee item belongs to another estate"), field="earmark")
     day = business_today(today)
     require_day_open(party.estate_id, day)
     shift = None
     if source == Payment.Source.WINDOW:
         shift = open_shift_of(actor, party.estate_id)
         if shift is None:
-            raise DomainError("open your shift before taking payments", field="shift")
+            raise DomainError(_("open your shift before taking payments"), field="shift")
         shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
         if not shift.is_open:
-            raise DomainError("the shift is closed", field="shift")
+            raise DomainError(_("the shift is closed"), field="shift")
 
     # Lock order: unit -> charge -> receipt counter -> voucher counter. The counters are
     # taken by `_write` as the last statements; a rollback gives their numbers back.
@@ -735,7 +768,7 @@ def _payment_take(
     leftover = ZERO
     if pay_ahead is not None:
         if unit is None:
-            raise DomainError("paying ahead needs the unit", field="unit")
+            raise DomainError(_("paying ahead needs the unit"), field="unit")
         in_arrears = Charge.objects.filter(
             unit=unit, status=Charge.Status.OPEN, due_date__lt=day
         ).exists()
@@ -761,7 +794,7 @@ def _payment_take(
     if round_off:
         cfg = settings_of(party.estate_id)
         if not cfg.round_small_change:
-            raise DomainError("this estate does not round off small change", field="round_off")
+            raise DomainError(_("this estate does not round off small change"), field="round_off")
         targets = charges
         due_total = sum((c.outstanding for c in targets), ZERO)
         collect, dropped = calculations.round_off(due_total, cfg.round_unit)
@@ -891,21 +924,26 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
         try:
             require_estate(actor, r.party.estate_id)
             if r.channel not in Payment.Channel.values or r.channel == Payment.Channel.PREPAYMENT:
-                raise DomainError(f"unknown payment method {r.channel!r}", field="method")
+                raise DomainError(
+                    _("unknown payment method %(method)s") % {"method": repr(r.channel)},
+                    field="method",
+                )
             if r.source == Payment.Source.WINDOW:
                 raise DomainError(
-                    "a window payment is taken in the cashier's shift", field="source"
+                    _("a window payment is taken in the cashier's shift"), field="source"
                 )
             key = (r.idempotency_key or "").strip()
             if not key:
-                raise DomainError("each payment needs its idempotency key", field="idempotency_key")
+                raise DomainError(
+                    _("each payment needs its idempotency key"), field="idempotency_key"
+                )
             checked.append((i, r, money_in(r.amount), key, (r.external_ref or "").strip()))
         except DomainError as exc:
             results[i] = exc
     before = _taken_before_many(checked)
     closed = _closed_estates({r.party.estate_id for _, r, _, _, _ in checked}, day)
     held: dict[int, list[Charge]] = {}
-    for charge in _open_charges(sorted({r.party.pk for _, r, _, _, _ in checked})):
+    for charge in _open_charges(sorted({r.party.pk for __, r, __, __, __ in checked})):
         held.setdefault(charge.party_id, []).append(charge)
     kept: dict[int, Decimal] = {}
     planned = []
@@ -919,8 +957,11 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
                     results[i] = found
                     continue
                 raise DomainError(
-                    f"reference {ref} is already recorded for a payment of {found.amount} "
-                    f"by {found.party}",
+                    _(
+                        "reference %(ref)s is already recorded for a payment of %(amount)s "
+                        "by %(party)s"
+                    )
+                    % {"ref": ref, "amount": found.amount, "party": found.party},
                     field="external_ref",
                     code="duplicate",
                 )
@@ -971,7 +1012,7 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
         except DomainError as exc:
             results[i] = exc
     written = _write([t for _, t in planned]) if planned else []
-    for (i, _), payment in zip(planned, written, strict=True):
+    for (i, __), payment in zip(planned, written, strict=True):
         results[i] = payment
     return results
 
@@ -1078,7 +1119,7 @@ def prepayment_apply(
         created_by=user_or_none(actor),
     )
     merged: dict[int, Decimal] = {}
-    for cid, part, _ in plan:
+    for cid, part, __ in plan:
         merged[cid] = merged.get(cid, ZERO) + part
     Allocation.objects.bulk_create(
         [
@@ -1104,7 +1145,7 @@ def prepayment_apply(
     Payment.objects.filter(pk=payment.pk).update(entry_id=entry.pk)
     payment.entry_id = entry.pk
     used: dict[int | None, Decimal] = {}
-    for _, part, pool in plan:
+    for __, part, pool in plan:
         used[pool] = used.get(pool, ZERO) + part
     insert_many(
         [

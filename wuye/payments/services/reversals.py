@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
@@ -65,14 +66,14 @@ def reversal_request(
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("say why", field="reason")
+        raise DomainError(_("say why"), field="reason")
     if payment.is_voided:
-        raise DomainError("the payment is already void", field="payment")
+        raise DomainError(_("the payment is already void"), field="payment")
     if payment.channel == Payment.Channel.PREPAYMENT:
-        raise DomainError("a use of prepayment is not voided or refunded", field="payment")
+        raise DomainError(_("a use of prepayment is not voided or refunded"), field="payment")
     if kind == PaymentReversal.Kind.VOID:
         if payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
-            raise DomainError("part of the payment was refunded; refund the rest", field="kind")
+            raise DomainError(_("part of the payment was refunded; refund the rest"), field="kind")
         total, prepay, by_charge = payment.amount, payment.prepaid, _live_allocations(payment)
         channel = payment.channel
     elif kind == PaymentReversal.Kind.REFUND:
@@ -82,23 +83,29 @@ def reversal_request(
         for cid, part in by_charge.items():
             if part > live.get(cid, ZERO):
                 raise DomainError(
-                    f"the payment has only {live.get(cid, ZERO)} on charge {cid}", field="charges"
+                    _("the payment has only %(amount)s on charge %(charge)s")
+                    % {"amount": live.get(cid, ZERO), "charge": cid},
+                    field="charges",
                 )
         if prepay > _prepaid_left(payment):
             raise DomainError(
-                f"only {_prepaid_left(payment)} of this payment's prepayment is left",
+                _("only %(amount)s of this payment's prepayment is left")
+                % {"amount": _prepaid_left(payment)},
                 field="from_prepayment",
             )
         total = prepay + sum(by_charge.values(), ZERO)
         if amount is not None and money_in(amount) != total:
-            raise DomainError(f"the parts add up to {total}", field="amount")
+            raise DomainError(_("the parts add up to %(total)s") % {"total": total}, field="amount")
         if total <= 0:
-            raise DomainError("say what to refund", field="amount")
+            raise DomainError(_("say what to refund"), field="amount")
         channel = refund_channel or payment.channel
         if channel not in CHANNEL_ACCOUNTS or channel == Payment.Channel.PREPAYMENT:
-            raise DomainError(f"cannot pay back by {channel!r}", field="refund_channel")
+            raise DomainError(
+                _("cannot pay back by %(method)s") % {"method": repr(channel)},
+                field="refund_channel",
+            )
     else:
-        raise DomainError(f"unknown kind {kind!r}", field="kind")
+        raise DomainError(_("unknown kind %(kind)s") % {"kind": repr(kind)}, field="kind")
     reversal = PaymentReversal(
         estate_id=payment.estate_id,
         payment=payment,
@@ -114,7 +121,7 @@ def reversal_request(
         with transaction.atomic():
             reversal.save()
     except IntegrityError as exc:
-        raise DomainError("a void of this payment is already requested", field="kind") from exc
+        raise DomainError(_("a void of this payment is already requested"), field="kind") from exc
     audit_record(
         actor=actor, action=AuditEvent.Action.CREATE, subject=reversal, after=snapshot(reversal)
     )
@@ -129,9 +136,12 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     require_estate(actor, reversal.estate_id)
     reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
     if reversal.status != PaymentReversal.Status.REQUESTED:
-        raise DomainError(f"already {reversal.get_status_display().lower()}", field="reversal")
+        raise DomainError(
+            _("already %(status)s") % {"status": reversal.get_status_display().lower()},
+            field="reversal",
+        )
     if reversal.requested_by_id and reversal.requested_by_id == getattr(actor, "pk", None):
-        raise PermissionDenied("a void or refund is approved by someone other than who asked")
+        raise PermissionDenied(_("a void or refund is approved by someone other than who asked"))
     day = business_today(today)
     require_day_open(reversal.estate_id, day)
     charges = {int(k): money_in(v) for k, v in reversal.charges.items()}
@@ -141,16 +151,20 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     }
     payment = Payment.objects.select_for_update().get(pk=reversal.payment_id)
     if payment.is_voided:
-        raise DomainError("the payment is already void", field="payment")
+        raise DomainError(_("the payment is already void"), field="payment")
     live = _live_allocations(payment)
     for cid, part in charges.items():
         if part > live.get(cid, ZERO):
-            raise DomainError(f"the payment has only {live.get(cid, ZERO)} on charge {cid}")
+            raise DomainError(
+                _("the payment has only %(amount)s on charge %(charge)s")
+                % {"amount": live.get(cid, ZERO), "charge": cid}
+            )
     if reversal.from_prepayment > 0:
         pool = prepayment_balance(payment.party_id, payment.earmark_id, exact=True)
         if reversal.from_prepayment > pool:
             raise DomainError(
-                f"only {pool} of the prepayment is still unused; the rest has paid charges",
+                _("only %(amount)s of the prepayment is still unused; the rest has paid charges")
+                % {"amount": pool},
                 field="from_prepayment",
             )
     # The cash goes back out of the box of the shift open now: the payment's, else the
@@ -265,9 +279,12 @@ def reversal_reject(*, actor, reversal: PaymentReversal, note: str) -> PaymentRe
     require_estate(actor, reversal.estate_id)
     reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
     if reversal.status != PaymentReversal.Status.REQUESTED:
-        raise DomainError(f"already {reversal.get_status_display().lower()}", field="reversal")
+        raise DomainError(
+            _("already %(status)s") % {"status": reversal.get_status_display().lower()},
+            field="reversal",
+        )
     if not (note or "").strip():
-        raise DomainError("say why it is rejected", field="note")
+        raise DomainError(_("say why it is rejected"), field="note")
     reversal.status = PaymentReversal.Status.REJECTED
     reversal.decided_by = user_or_none(actor)
     reversal.decided_at = timezone.now()

@@ -1,6 +1,7 @@
 """The estate's window settings and prepayment offers (finance or a supervisor sets them)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
@@ -14,7 +15,7 @@ from ..models import CashierSettings, PrepaymentOffer
 def cashier_settings_update(*, actor, estate: Estate, **fields) -> CashierSettings:
     require_perm(actor, "payments.change_cashiersettings")
     require_estate(actor, estate.pk)
-    settings, _ = CashierSettings.objects.select_for_update().get_or_create(estate=estate)
+    settings, __ = CashierSettings.objects.select_for_update().get_or_create(estate=estate)
     before = snapshot(settings)
     for name, value in fields.items():
         setattr(settings, name, value)
@@ -37,7 +38,7 @@ def prepayment_offer_create(*, actor, estate: Estate, **fields) -> PrepaymentOff
     if offer.fee_item.estate_id != estate.pk:
         from wuye.core.errors import DomainError
 
-        raise DomainError("the fee item belongs to another estate", field="fee_item")
+        raise DomainError(_("the fee item belongs to another estate"), field="fee_item")
     _validated_save(offer)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=offer, after=snapshot(offer))
     return offer

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
@@ -37,7 +38,7 @@ def shift_open(*, actor, estate: Estate, float_amount="0", today=None) -> Cashie
             shift.save()
     except IntegrityError as exc:
         raise DomainError(
-            "you already have an open shift at this estate; close it first",
+            _("you already have an open shift at this estate; close it first"),
             field="shift",
             code="conflict",
         ) from exc
@@ -84,9 +85,9 @@ def shift_close(
     if shift.cashier_id != getattr(actor, "pk", None) and not actor.has_perm(
         "payments.close_any_shift"
     ):
-        raise PermissionDenied("only the cashier or a supervisor closes this shift")
+        raise PermissionDenied(_("only the cashier or a supervisor closes this shift"))
     if shift.status != CashierShift.Status.OPEN:
-        raise DomainError("the shift is already closed", field="shift", code="closed")
+        raise DomainError(_("the shift is already closed"), field="shift", code="closed")
     cash = money_in(counted_cash, "counted_cash", allow_zero=True)
     pos = money_in(counted_pos or "0", "counted_pos", allow_zero=True)
     expected = shift_expected(shift)
@@ -118,9 +119,9 @@ def shift_hand_over(*, actor, shift: CashierShift) -> CashierShift:
     require_estate(actor, shift.estate_id)
     shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
     if shift.status != CashierShift.Status.CLOSED:
-        raise DomainError("only a closed shift is handed over", field="shift")
+        raise DomainError(_("only a closed shift is handed over"), field="shift")
     if shift.cashier_id == getattr(actor, "pk", None):
-        raise DomainError("the shift is handed over to someone else", field="shift")
+        raise DomainError(_("the shift is handed over to someone else"), field="shift")
     require_perm(actor, "payments.take_payment")
     shift.status = CashierShift.Status.HANDED_OVER
     shift.handed_to = actor
