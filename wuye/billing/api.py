@@ -7,6 +7,7 @@ pages (another estate's record is a 404); writes honour `Idempotency-Key`."""
 import uuid
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
@@ -80,7 +81,7 @@ class ChargeOut(serializers.ModelSerializer):
 
 def _need(user, perm: str) -> None:
     if not user.has_perm(perm):
-        raise PermissionDenied(f"missing permission {perm}")
+        raise PermissionDenied(_("missing permission %(perm)s") % {"perm": perm})
 
 
 class RunList(APIView):

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.translation import gettext as _
+
 from wuye.core.errors import DomainError
 
 _PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
@@ -24,7 +26,8 @@ class Period:
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12 or not 1900 <= self.year <= 9999:
             raise DomainError(
-                f"not a period: {self.year}-{self.month:02d}; write YYYY-MM with a month 01-12",
+                _("not a period: %(year)s-%(month)s; write YYYY-MM with a month 01-12")
+                % {"year": self.year, "month": f"{self.month:02d}"},
                 field="period",
             )
 
@@ -36,7 +39,8 @@ class Period:
         match = _PATTERN.match((text or "").strip())
         if not match:
             raise DomainError(
-                f"not a period: {text!r}; write the month as YYYY-MM, e.g. 2026-12",
+                _("not a period: %(text)s; write the month as YYYY-MM, e.g. 2026-12")
+                % {"text": repr(text)},
                 field="period",
             )
         return cls(int(match.group(1)), int(match.group(2)))

@@ -7,6 +7,7 @@ from datetime import date as Date
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.money import ZERO, MoneySum
@@ -32,7 +33,7 @@ def account_balance(estate, code: str, upto: Date | None = None) -> Decimal:
     kinds = set(accounts.values_list("kind", flat=True))
     if not kinds:
         if code not in chart.ACCOUNTS:
-            raise DomainError(f"unknown account {code}", field="code")
+            raise DomainError(_("unknown account %(code)s") % {"code": code}, field="code")
         kinds = {chart.ACCOUNTS[code][1]}
     qs = Posting.objects.filter(estate_id=_estate_id(estate), account__in=accounts)
     if upto is not None:

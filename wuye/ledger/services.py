@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_event, audit_record
@@ -52,9 +53,9 @@ def account_ensure(*, code: str, name: str, kind: str) -> Account:
     An existing account keeps its name; a different kind is refused."""
     code = (code or "").strip()
     if not code:
-        raise DomainError("an account needs a code", field="code")
+        raise DomainError(_("an account needs a code"), field="code")
     if kind not in Account.Kind.values:
-        raise DomainError(f"unknown account kind {kind!r}", field="kind")
+        raise DomainError(_("unknown account kind %(kind)s") % {"kind": repr(kind)}, field="kind")
     Account.objects.bulk_create(
         [Account(code=code, name=name, kind=kind, parent=_parent_of(code))],
         ignore_conflicts=True,
@@ -62,7 +63,10 @@ def account_ensure(*, code: str, name: str, kind: str) -> Account:
     account = Account.objects.get(code=code)
     if account.kind != kind:
         raise DomainError(
-            f"account {code} exists as {account.kind}, not {kind}", field="kind", code="conflict"
+            _("account %(code)s exists as %(kind)s, not %(wanted)s")
+            % {"code": code, "kind": account.kind, "wanted": kind},
+            field="kind",
+            code="conflict",
         )
     return account
 
@@ -110,46 +114,71 @@ def _accounts_select(codes: set[str]) -> dict[str, Account]:
 
 
 def _amount(value, row: int, side: str) -> Decimal:
-    where = f"line {row} {side}"
+    where = _("line %(row)s %(side)s") % {"row": row, "side": side}
     if isinstance(value, float):
-        raise DomainError(f"{where}: money is never a float; pass a Decimal", field="lines")
+        raise DomainError(
+            _("%(where)s: money is never a float; pass a Decimal") % {"where": where},
+            field="lines",
+        )
     try:
         amount = Decimal(value if value is not None else 0)
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise DomainError(f"{where}: {value!r} is not an amount", field="lines") from exc
+        raise DomainError(
+            _("%(where)s: %(value)s is not an amount") % {"where": where, "value": repr(value)},
+            field="lines",
+        ) from exc
     if not amount.is_finite():
-        raise DomainError(f"{where}: {value!r} is not an amount", field="lines")
+        raise DomainError(
+            _("%(where)s: %(value)s is not an amount") % {"where": where, "value": repr(value)},
+            field="lines",
+        )
     if amount != amount.quantize(FEN):
-        raise DomainError(f"{where}: {amount} has more than 2 decimal places", field="lines")
+        raise DomainError(
+            _("%(where)s: %(amount)s has more than 2 decimal places")
+            % {"where": where, "amount": amount},
+            field="lines",
+        )
     if amount < 0:
-        raise DomainError(f"{where}: {amount} is negative", field="lines")
+        raise DomainError(
+            _("%(where)s: %(amount)s is negative") % {"where": where, "amount": amount},
+            field="lines",
+        )
     if amount > MAX_AMOUNT:
-        raise DomainError(f"{where}: {amount} is too large", field="lines")
+        raise DomainError(
+            _("%(where)s: %(amount)s is too large") % {"where": where, "amount": amount},
+            field="lines",
+        )
     return amount.quantize(FEN)
 
 
 def _clean_lines(lines: Sequence[Line]) -> list[Line]:
     """Lines with 2-place Decimal amounts, or a DomainError naming the line at fault."""
     if not lines:
-        raise DomainError("an entry needs lines", field="lines")
+        raise DomainError(_("an entry needs lines"), field="lines")
     clean = []
     for row, line in enumerate(lines, start=1):
-        debit = _amount(line.debit, row, "debit")
-        credit = _amount(line.credit, row, "credit")
+        debit = _amount(line.debit, row, _("debit"))
+        credit = _amount(line.credit, row, _("credit"))
         if debit and credit:
-            raise DomainError(f"line {row}: both debit and credit are set", field="lines")
+            raise DomainError(
+                _("line %(row)s: both debit and credit are set") % {"row": row}, field="lines"
+            )
         if not debit and not credit:
-            raise DomainError(f"line {row}: the amount is zero", field="lines")
+            raise DomainError(_("line %(row)s: the amount is zero") % {"row": row}, field="lines")
         if line.party_id is not None and not isinstance(line.party_id, int):
-            raise DomainError(f"line {row}: party_id must be a number", field="lines")
+            raise DomainError(
+                _("line %(row)s: party_id must be a number") % {"row": row}, field="lines"
+            )
         clean.append(Line(str(line.account).strip(), debit, credit, line.party_id))
     if len(clean) < 2:
-        raise DomainError("an entry needs at least two lines", field="lines")
+        raise DomainError(_("an entry needs at least two lines"), field="lines")
     debits = sum((line.debit for line in clean), ZERO)
     credits = sum((line.credit for line in clean), ZERO)
     if debits != credits:
         raise DomainError(
-            f"the entry does not balance: debits {debits} <> credits {credits}", field="lines"
+            _("the entry does not balance: debits %(debits)s <> credits %(credits)s")
+            % {"debits": debits, "credits": credits},
+            field="lines",
         )
     return clean
 
@@ -191,8 +220,11 @@ def _existing(key: str, signature: tuple) -> JournalEntry | None:
         lines=lines,
     ):
         raise DomainError(
-            f"idempotency key {key!r} was already used for voucher {entry.voucher} "
-            "with different content",
+            _(
+                "idempotency key %(key)s was already used for voucher %(voucher)s "
+                "with different content"
+            )
+            % {"key": repr(key), "voucher": entry.voucher},
             field="idempotency_key",
             code="conflict",
         )
@@ -283,12 +315,12 @@ SMALL = 4  # up to this many rows as VALUES (scalar parameters), more as arrays 
 def _source(columns: list[tuple[str, str]], k: int, alias: str) -> str:
     """Rows `alias (name, ..., ord)` of (name, type) columns: `k` rows of VALUES when few,
     else `unnest(%s::type[], ...) WITH ORDINALITY` (the text the same for any number)."""
-    names = ", ".join(name for name, _ in columns)
+    names = ", ".join(name for name, __ in columns)
     if k <= SMALL:
-        row = ", ".join(f"%s::{kind}" for _, kind in columns)
+        row = ", ".join(f"%s::{kind}" for __, kind in columns)
         rows = ", ".join(f"({row}, {n}::int)" for n in range(1, k + 1))
         return f"(VALUES {rows}) AS {alias} ({names}, ord)"
-    arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+    arrays = ", ".join(f"%s::{kind}[]" for __, kind in columns)
     return f"unnest({arrays}) WITH ORDINALITY AS {alias} ({names}, ord)"
 
 
@@ -366,7 +398,7 @@ def _insert_group_pg(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bo
         found = cursor.fetchall()
     if not found:
         return None
-    inserted = {key: (pk, number) for _, pk, key, number in found if pk is not None}
+    inserted = {key: (pk, number) for __, pk, key, number in found if pk is not None}
     for entry, postings in group:
         if entry.idempotency_key in inserted:
             pk, entry.voucher_no = inserted[entry.idempotency_key]
@@ -381,7 +413,7 @@ def _insert_group_pg(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bo
     # Numbers were taken for entries that were not inserted: gaps. Never committed.
     raise IntegrityError(
         "entries_post: an idempotency key is already posted "
-        f"({', '.join(e.idempotency_key for e, _ in group if e.idempotency_key not in inserted)})"
+        f"({', '.join(e.idempotency_key for e, __ in group if e.idempotency_key not in inserted)})"
     )
 
 
@@ -473,7 +505,7 @@ def entry_post(
         actor=actor,
     )
     with _atomic_unless_inside():
-        [(entry, postings, signature)], _ = _prepare([spec], reverses=reverses)
+        [(entry, postings, signature)], __ = _prepare([spec], reverses=reverses)
         if not _insert_group([(entry, postings)])[0]:
             # A retry: the UNIQUE constraint answered (no lookup first); same content or not?
             key = entry.idempotency_key
@@ -481,7 +513,7 @@ def entry_post(
                 return existing
             if reverses is not None and JournalEntry.objects.filter(reverses=reverses).exists():
                 raise DomainError(
-                    f"voucher {reverses.voucher} is already reversed",
+                    _("voucher %(voucher)s is already reversed") % {"voucher": reverses.voucher},
                     field="entry",
                     code="conflict",
                 )
@@ -506,13 +538,13 @@ def entries_post(
     if not entries:
         return []
     with _atomic_unless_inside():
-        prepared, _ = _prepare(list(entries))
+        prepared, __ = _prepare(list(entries))
         groups: dict[tuple[int, int], list] = {}
-        for entry, postings, _ in prepared:
+        for entry, postings, __ in prepared:
             groups.setdefault((entry.estate_id, entry.voucher_year), []).append((entry, postings))
         for key in sorted(groups):
             _insert_group(groups[key])
-        made = [entry for entry, _, _ in prepared]
+        made = [entry for entry, __, __ in prepared]
         if audit:
             _audit(made, actor)
         return made
@@ -534,24 +566,35 @@ def _prepare(specs: list[NewEntry], *, reverses: JournalEntry | None = None) -> 
         try:
             key = (spec.idempotency_key or "").strip()
             if not key:
-                raise DomainError("an entry needs an idempotency key", field="idempotency_key")
+                raise DomainError(_("an entry needs an idempotency key"), field="idempotency_key")
             if not isinstance(spec.date, Date):
-                raise DomainError("the entry needs a business date", field="date")
+                raise DomainError(_("the entry needs a business date"), field="date")
             cleaned.append((spec, key, _clean_lines(spec.lines)))
         except DomainError as exc:
             if len(specs) == 1:
                 raise
-            raise DomainError(f"entry {n}: {exc.message}", field=exc.field) from exc
-    accounts = _accounts_by_code({line.account for _, _, clean in cleaned for line in clean})
+            raise DomainError(
+                _("entry %(n)s: %(message)s") % {"n": n, "message": exc.message},
+                field=exc.field,
+            ) from exc
+    accounts = _accounts_by_code({line.account for __, __, clean in cleaned for line in clean})
     prepared = []
     reverses_id = reverses.pk if reverses is not None else None
     for spec, key, clean in cleaned:
         for row, line in enumerate(clean, start=1):
             account = accounts.get(line.account)
             if account is None:
-                raise DomainError(f"line {row}: unknown account {line.account}", field="lines")
+                raise DomainError(
+                    _("line %(row)s: unknown account %(account)s")
+                    % {"row": row, "account": line.account},
+                    field="lines",
+                )
             if not account.is_active:
-                raise DomainError(f"line {row}: account {account} is closed", field="lines")
+                raise DomainError(
+                    _("line %(row)s: account %(account)s is closed")
+                    % {"row": row, "account": account},
+                    field="lines",
+                )
         memo = (spec.memo or "").strip()[:200]
         entry = JournalEntry(
             estate_id=spec.estate_id,
@@ -615,12 +658,14 @@ def entry_reverse(
     reversed at most once; a reversal itself is not reversed (post a new entry instead)."""
     if entry.reverses_id is not None:
         raise DomainError(
-            f"voucher {entry.voucher} is itself a reversal; post a new entry instead",
+            _("voucher %(voucher)s is itself a reversal; post a new entry instead")
+            % {"voucher": entry.voucher},
             field="entry",
         )
     if date < entry.date:
         raise DomainError(
-            f"a reversal cannot be dated before the entry it reverses ({entry.date})",
+            _("a reversal cannot be dated before the entry it reverses (%(date)s)")
+            % {"date": entry.date},
             field="date",
         )
     lines = [
@@ -655,9 +700,9 @@ def vouchers_export(
     from .selectors import voucher_rows
 
     if fmt not in ("xlsx", "csv"):
-        raise DomainError("export as xlsx or csv", field="format")
+        raise DomainError(_("export as xlsx or csv"), field="format")
     if date_from > date_to:
-        raise DomainError("the period starts after it ends", field="date_from")
+        raise DomainError(_("the period starts after it ends"), field="date_from")
     rows = voucher_rows(estate_id=estate.pk, date_from=date_from, date_to=date_to)
     content, count = (_as_xlsx if fmt == "xlsx" else _as_csv)(rows)
     audit_record(

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.money import FEN, MoneySum
 from wuye.fees.models import FeeItem
@@ -55,15 +56,17 @@ from .runs import _check_period_open, _compute_units, _insert_units, plan_estate
 def _money_in(value, field: str = "amount") -> Decimal:
     """A positive amount with at most 2 places, or a DomainError naming the field."""
     if isinstance(value, float):
-        raise DomainError("money is never a float", field=field)
+        raise DomainError(_("money is never a float"), field=field)
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError(f"{value!r} is not an amount", field=field) from exc
+        raise DomainError(
+            _("%(value)s is not an amount") % {"value": repr(value)}, field=field
+        ) from exc
     if not amount.is_finite() or amount <= 0:
-        raise DomainError("the amount must be more than 0", field=field)
+        raise DomainError(_("the amount must be more than 0"), field=field)
     if amount != amount.quantize(FEN):
-        raise DomainError("an amount has at most 2 decimal places (fen)", field=field)
+        raise DomainError(_("an amount has at most 2 decimal places (fen)"), field=field)
     return amount.quantize(FEN)
 
 
@@ -104,7 +107,11 @@ def charge_refresh(*, charge: Charge) -> Charge:
     charge = lock_charge(charge)
     value = charge_outstanding_recompute(charge)
     if value < 0:
-        raise DomainError(f"charge {charge.pk} would be overpaid by {-value}", field="amount")
+        raise DomainError(
+            _("charge %(charge)s would be overpaid by %(amount)s")
+            % {"charge": charge.pk, "amount": -value},
+            field="amount",
+        )
     status = _status_for(charge, value)
     if (value, status) != (charge.outstanding, charge.status):
         charge.outstanding, charge.status = value, status
@@ -140,20 +147,23 @@ def charge_adhoc_create(
         if existing is not None:
             return existing
     if fee_item.estate_id != unit.estate_id:
-        raise DomainError("the fee item belongs to another estate", field="fee_item")
+        raise DomainError(_("the fee item belongs to another estate"), field="fee_item")
     amount = _money_in(amount)
     description = (description or "").strip()
     if not description:
-        raise DomainError("say what the charge is for", field="description")
+        raise DomainError(_("say what the charge is for"), field="description")
     bill_date = bill_date or timezone.localdate()
     due_date = due_date or bill_date
     if due_date < bill_date:
-        raise DomainError("the due date is before the bill date", field="due_date")
+        raise DomainError(_("the due date is before the bill date"), field="due_date")
     party = party or payer_on(unit, bill_date)
     if party is None:
-        raise DomainError(f"{unit} has no owner or payer on {bill_date}", field="party")
+        raise DomainError(
+            _("%(unit)s has no owner or payer on %(date)s") % {"unit": unit, "date": bill_date},
+            field="party",
+        )
     if party.estate_id != unit.estate_id:
-        raise DomainError("the party belongs to another estate", field="party")
+        raise DomainError(_("the party belongs to another estate"), field="party")
     kind = (
         Charge.Kind.DEPOSIT
         if fee_item.treatment == FeeItem.Treatment.DEPOSIT
@@ -226,26 +236,31 @@ def _period_rows(unit: Unit, fee_item: FeeItem, p: Period, today: date):
     """What a bill run would charge the unit for `fee_item` in the cycle starting in `p`:
     (plan, standard, rows), or the DomainError that says why it charges nothing."""
     if not unit.is_active:
-        raise DomainError(f"{unit} is not active", field="unit")
+        raise DomainError(_("%(unit)s is not active") % {"unit": unit}, field="unit")
     _check_period_open(unit.estate, p)
     plan = next((x for x in plan_estate(unit.estate, p, today) if x.item.pk == fee_item.pk), None)
     if plan is None:
         raise DomainError(
-            f"{fee_item.name} is not a recurring fee billed in {p} "
-            f"(every {fee_item.months} month(s))",
+            _("%(item)s is not a recurring fee billed in %(period)s (every %(months)s month(s))")
+            % {"item": fee_item.name, "period": p, "months": fee_item.months},
             field="period",
         )
     std = next((s for s, types in plan.groups.values() if unit.unit_type in types), None)
     if std is None:
         raise DomainError(
-            plan.no_standard.get(unit.unit_type) or f"no standard of {fee_item.name} in force",
+            plan.no_standard.get(unit.unit_type)
+            or _("no standard of %(item)s in force") % {"item": fee_item.name},
             field="fee_standard",
         )
     skips: dict[str, list[str]] = defaultdict(list)
     rows = _compute_units(plan, std, [unit.pk], skips)
     if not rows and not _regular_charges(unit, fee_item, p):
         why = f": {next(iter(skips))}" if skips else ""
-        raise DomainError(f"{unit} pays no {fee_item.name} in {p}{why}", field="period")
+        raise DomainError(
+            _("%(unit)s pays no %(item)s in %(period)s%(why)s")
+            % {"unit": unit, "item": fee_item.name, "period": p, "why": why},
+            field="period",
+        )
     return plan, std, rows
 
 
@@ -257,7 +272,7 @@ def charge_period_quote(*, unit: Unit, fee_item: FeeItem, period: Period | str, 
     p = period if isinstance(period, Period) else Period.parse(period)
     if existing := _regular_charges(unit, fee_item, p):
         return sum((c.amount for c in existing), ZERO)
-    _, _, rows = _period_rows(unit, fee_item, p, today)
+    __, __, rows = _period_rows(unit, fee_item, p, today)
     return sum((r.amount for r in rows), ZERO)
 
 
@@ -278,7 +293,7 @@ def charge_period_create(
     payer part, usually one. Whether the caller may raise it is the caller's check."""
     require_estate(actor, unit.estate_id)
     if fee_item.estate_id != unit.estate_id:
-        raise DomainError("the fee item belongs to another estate", field="fee_item")
+        raise DomainError(_("the fee item belongs to another estate"), field="fee_item")
     p = period if isinstance(period, Period) else Period.parse(period)
     # Lock order: unit -> charge. Two requests for the same unit wait for each other.
     unit = Unit.objects.select_for_update().select_related("estate").get(pk=unit.pk)
@@ -318,15 +333,19 @@ def waiver_request(*, actor, charge: Charge, amount, reason: str) -> Waiver:
     amount = _money_in(amount)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("say why the charge should be waived", field="reason")
+        raise DomainError(_("say why the charge should be waived"), field="reason")
     if charge.status != Charge.Status.OPEN:
-        raise DomainError(f"the charge is {charge.get_status_display().lower()}", field="charge")
+        raise DomainError(
+            _("the charge is %(status)s") % {"status": charge.get_status_display().lower()},
+            field="charge",
+        )
     pending = Waiver.objects.filter(charge=charge, status=Waiver.Status.REQUESTED).aggregate(
         s=MoneySum("amount")
     )["s"]
     if amount + pending > charge.outstanding:
         raise DomainError(
-            f"at most {charge.outstanding - pending} can still be waived", field="amount"
+            _("at most %(amount)s can still be waived") % {"amount": charge.outstanding - pending},
+            field="amount",
         )
     waiver = Waiver.objects.create(
         estate_id=charge.estate_id,
@@ -346,9 +365,11 @@ def _decide(actor, waiver: Waiver) -> Waiver:
     require_estate(actor, waiver.estate_id)
     waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
     if waiver.status != Waiver.Status.REQUESTED:
-        raise DomainError(f"the waiver is already {waiver.get_status_display().lower()}")
+        raise DomainError(
+            _("the waiver is already %(status)s") % {"status": waiver.get_status_display().lower()}
+        )
     if waiver.requested_by_id and waiver.requested_by_id == getattr(actor, "pk", None):
-        raise PermissionDenied("a waiver is decided by someone other than who asked for it")
+        raise PermissionDenied(_("a waiver is decided by someone other than who asked for it"))
     return waiver
 
 
@@ -378,7 +399,10 @@ def waiver_approve(*, actor, waiver: Waiver, note: str = "") -> Waiver:
     waiver = _decide(actor, waiver)
     charge = lock_charge(waiver.charge)
     if waiver.amount > charge.outstanding:
-        raise DomainError(f"only {charge.outstanding} is still owed on the charge", field="amount")
+        raise DomainError(
+            _("only %(amount)s is still owed on the charge") % {"amount": charge.outstanding},
+            field="amount",
+        )
     waiver.status = Waiver.Status.APPROVED
     waiver.decided_by = _user(actor)
     waiver.decided_at = timezone.now()
@@ -417,20 +441,22 @@ def waiver_grant(
     require_estate(actor, charge.estate_id)
     if policy not in WAIVER_POLICIES:
         raise DomainError(
-            f"{policy!r} is not a waiver policy ({', '.join(WAIVER_POLICIES)}); ask for "
-            "approval instead",
+            _("%(policy)s is not a waiver policy (%(policies)s); ask for approval instead")
+            % {"policy": repr(policy), "policies": ", ".join(WAIVER_POLICIES)},
             field="policy",
         )
     key = (idempotency_key or "").strip()
     if not key:
-        raise DomainError("a granted waiver needs an idempotency key", field="idempotency_key")
+        raise DomainError(_("a granted waiver needs an idempotency key"), field="idempotency_key")
     ledger_key = f"billing-waiver-grant:{key}"
     if len(ledger_key) > 128:
-        raise DomainError("the idempotency key is too long (100 characters at most)", field="key")
+        raise DomainError(
+            _("the idempotency key is too long (100 characters at most)"), field="key"
+        )
     amount = _money_in(amount)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("say why the charge is waived", field="reason")
+        raise DomainError(_("say why the charge is waived"), field="reason")
     charge = lock_charge(charge)
     found = (
         JournalEntry.objects.filter(idempotency_key=ledger_key)
@@ -441,15 +467,22 @@ def waiver_grant(
         waiver = Waiver.objects.get(pk=int(found))
         if (waiver.charge_id, waiver.amount) != (charge.pk, amount):
             raise DomainError(
-                f"this key already granted {waiver.amount} on charge {waiver.charge_id}",
+                _("this key already granted %(amount)s on charge %(charge)s")
+                % {"amount": waiver.amount, "charge": waiver.charge_id},
                 field="idempotency_key",
                 code="conflict",
             )
         return waiver
     if charge.status != Charge.Status.OPEN:
-        raise DomainError(f"the charge is {charge.get_status_display().lower()}", field="charge")
+        raise DomainError(
+            _("the charge is %(status)s") % {"status": charge.get_status_display().lower()},
+            field="charge",
+        )
     if amount > charge.outstanding:
-        raise DomainError(f"only {charge.outstanding} is still owed on the charge", field="amount")
+        raise DomainError(
+            _("only %(amount)s is still owed on the charge") % {"amount": charge.outstanding},
+            field="amount",
+        )
     waiver = Waiver.objects.create(
         estate_id=charge.estate_id,
         charge=charge,
@@ -473,7 +506,7 @@ def waiver_grant(
 def waiver_reject(*, actor, waiver: Waiver, note: str) -> Waiver:
     waiver = _decide(actor, waiver)
     if not (note or "").strip():
-        raise DomainError("say why the waiver is rejected", field="note")
+        raise DomainError(_("say why the waiver is rejected"), field="note")
     waiver.status = Waiver.Status.REJECTED
     waiver.decided_by = _user(actor)
     waiver.decided_at = timezone.now()
@@ -501,9 +534,11 @@ def charge_credit_note(
     charge = lock_charge(charge)
     amount = _money_in(amount)
     if not (reason or "").strip():
-        raise DomainError("say why the charge is corrected", field="reason")
+        raise DomainError(_("say why the charge is corrected"), field="reason")
     if amount > charge.outstanding:
-        raise DomainError(f"only {charge.outstanding} is still owed", field="amount")
+        raise DomainError(
+            _("only %(amount)s is still owed") % {"amount": charge.outstanding}, field="amount"
+        )
     note = CreditNote.objects.create(
         estate_id=charge.estate_id,
         charge=charge,
@@ -544,7 +579,7 @@ def charge_debit_note(
         return existing
     amount = _money_in(amount)
     if not (reason or "").strip():
-        raise DomainError("say why the charge is corrected", field="reason")
+        raise DomainError(_("say why the charge is corrected"), field="reason")
     today = timezone.localdate()
     note = Charge.objects.create(
         estate_id=charge.estate_id,
@@ -590,18 +625,19 @@ def deposit_release_request(
     require_estate(actor, charge.estate_id)
     charge = lock_charge(charge)
     if charge.kind != Charge.Kind.DEPOSIT:
-        raise DomainError("only a deposit can be refunded or forfeited", field="charge")
+        raise DomainError(_("only a deposit can be refunded or forfeited"), field="charge")
     if action not in DepositRelease.Action.values:
-        raise DomainError(f"unknown action {action!r}", field="action")
+        raise DomainError(_("unknown action %(action)s") % {"action": repr(action)}, field="action")
     amount = _money_in(amount)
     if not (reason or "").strip():
-        raise DomainError("say why", field="reason")
+        raise DomainError(_("say why"), field="reason")
     pending = DepositRelease.objects.filter(
         charge=charge, status=DepositRelease.Status.REQUESTED
     ).aggregate(s=MoneySum("amount"))["s"]
     if amount + pending > _held(charge):
         raise DomainError(
-            f"only {_held(charge) - pending} of this deposit is held (paid and not released)",
+            _("only %(amount)s of this deposit is held (paid and not released)")
+            % {"amount": _held(charge) - pending},
             field="amount",
         )
     release = DepositRelease.objects.create(
@@ -624,12 +660,17 @@ def deposit_release_approve(*, actor, release: DepositRelease) -> DepositRelease
     require_estate(actor, release.estate_id)
     release = DepositRelease.objects.select_for_update().get(pk=release.pk)
     if release.status != DepositRelease.Status.REQUESTED:
-        raise DomainError(f"already {release.get_status_display().lower()}")
+        raise DomainError(
+            _("already %(status)s") % {"status": release.get_status_display().lower()}
+        )
     if release.requested_by_id and release.requested_by_id == getattr(actor, "pk", None):
-        raise PermissionDenied("a release is decided by someone other than who asked for it")
+        raise PermissionDenied(_("a release is decided by someone other than who asked for it"))
     charge = lock_charge(release.charge)
     if release.amount > _held(charge):
-        raise DomainError(f"only {_held(charge)} of this deposit is held", field="amount")
+        raise DomainError(
+            _("only %(amount)s of this deposit is held") % {"amount": _held(charge)},
+            field="amount",
+        )
     if release.action == DepositRelease.Action.REFUND:
         credit = chart.REFUNDS_PAYABLE
     else:
@@ -665,7 +706,9 @@ def deposit_release_reject(*, actor, release: DepositRelease) -> DepositRelease:
     require_estate(actor, release.estate_id)
     release = DepositRelease.objects.select_for_update().get(pk=release.pk)
     if release.status != DepositRelease.Status.REQUESTED:
-        raise DomainError(f"already {release.get_status_display().lower()}")
+        raise DomainError(
+            _("already %(status)s") % {"status": release.get_status_display().lower()}
+        )
     release.status = DepositRelease.Status.REJECTED
     release.decided_by = _user(actor)
     release.decided_at = timezone.now()

@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.money import FEN
 from wuye.fees.models import FeeItem
@@ -111,16 +112,18 @@ def _read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:
-        raise DomainError(f"not an .xlsx file: {exc}", field="file") from exc
+        raise DomainError(_("not an .xlsx file: %(error)s") % {"error": exc}, field="file") from exc
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if not header:
-        raise DomainError("the sheet is empty", field="file")
+        raise DomainError(_("the sheet is empty"), field="file")
     names = [HEADERS.get(_cell_text(h).lower(), HEADERS.get(_cell_text(h), "")) for h in header]
     missing = [c for c in REQUIRED if c not in names]
     if missing:
-        raise DomainError(f"missing columns: {', '.join(missing)}", field="file")
+        raise DomainError(
+            _("missing columns: %(columns)s") % {"columns": ", ".join(missing)}, field="file"
+        )
     out = []
     for number, values in enumerate(rows, start=2):
         if values is None or all(v in (None, "") for v in values):
@@ -135,13 +138,15 @@ def _amount(raw, row: int, errors: list[RowError]) -> Decimal | None:
     try:
         value = Decimal(text)
     except (InvalidOperation, ValueError):
-        errors.append(RowError(row, "amount", f"{text!r} is not an amount"))
+        errors.append(
+            RowError(row, "amount", _("%(text)s is not an amount") % {"text": repr(text)})
+        )
         return None
     if not value.is_finite() or value <= 0:
-        errors.append(RowError(row, "amount", "must be more than 0"))
+        errors.append(RowError(row, "amount", _("must be more than 0")))
         return None
     if value != value.quantize(FEN):
-        errors.append(RowError(row, "amount", "at most 2 decimal places"))
+        errors.append(RowError(row, "amount", _("at most 2 decimal places")))
         return None
     return value.quantize(FEN)
 
@@ -155,7 +160,9 @@ def _date(raw, row: int, errors: list[RowError]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors.append(RowError(row, "date", f"{text!r} is not a date (YYYY-MM-DD)"))
+        errors.append(
+            RowError(row, "date", _("%(text)s is not a date (YYYY-MM-DD)") % {"text": repr(text)})
+        )
         return None
 
 
@@ -178,24 +185,34 @@ def opening_balances_import(
         before = len(errors)
         unit = units.get(_cell_text(data.get("unit")))
         if unit is None:
-            errors.append(RowError(number, "unit", f"no unit {_cell_text(data.get('unit'))!r}"))
+            errors.append(
+                RowError(
+                    number,
+                    "unit",
+                    _("no unit %(unit)s") % {"unit": repr(_cell_text(data.get("unit")))},
+                )
+            )
         item = items.get(_cell_text(data.get("fee_item")).upper())
         if item is None:
             errors.append(
-                RowError(number, "fee_item", f"no fee item {_cell_text(data.get('fee_item'))!r}")
+                RowError(
+                    number,
+                    "fee_item",
+                    _("no fee item %(item)s") % {"item": repr(_cell_text(data.get("fee_item")))},
+                )
             )
         kind = TYPES.get(_cell_text(data.get("type")).lower())
         if kind is None:
             errors.append(
                 RowError(
-                    number, "type", "must be arrears, prepaid or paid_up_to (欠费/预存/已缴至)"
+                    number, "type", _("must be arrears, prepaid or paid_up_to (欠费/预存/已缴至)")
                 )
             )
         if len(errors) > before:
             continue
         key = (kind, unit.pk, item.pk, _cell_text(data.get("period")))
         if key in seen:
-            errors.append(RowError(number, "unit", f"repeats row {seen[key]}"))
+            errors.append(RowError(number, "unit", _("repeats row %(row)s") % {"row": seen[key]}))
             continue
         seen[key] = number
         if kind == "arrears":
@@ -207,25 +224,39 @@ def opening_balances_import(
             amount = _amount(data.get("amount"), number, errors)
             party = payer_on(unit, period.start) or payer_on(unit, period.end)
             if party is None:
-                errors.append(RowError(number, "unit", f"{unit} had no owner or payer in {period}"))
+                errors.append(
+                    RowError(
+                        number,
+                        "unit",
+                        _("%(unit)s had no owner or payer in %(period)s")
+                        % {"unit": unit, "period": period},
+                    )
+                )
             if amount is None or party is None:
                 continue
             if Charge.objects.filter(
                 idempotency_key=f"opening:{unit.pk}:{item.pk}:{period}"
             ).exists():
-                errors.append(RowError(number, "period", "already imported"))
+                errors.append(RowError(number, "period", _("already imported")))
                 continue
             arrears.append((unit, item, period, amount, party))
         elif kind == "prepaid":
             amount = _amount(data.get("amount"), number, errors)
             party = payer_on(unit, as_of)
             if party is None:
-                errors.append(RowError(number, "unit", f"{unit} has no owner or payer on {as_of}"))
+                errors.append(
+                    RowError(
+                        number,
+                        "unit",
+                        _("%(unit)s has no owner or payer on %(date)s")
+                        % {"unit": unit, "date": as_of},
+                    )
+                )
             if amount is None or party is None:
                 continue
             key = f"opening-prepaid:{unit.pk}:{item.pk}:{party.pk}"
             if PrepaymentMovement.objects.filter(idempotency_key=key).exists():
-                errors.append(RowError(number, "amount", "already imported"))
+                errors.append(RowError(number, "amount", _("already imported")))
                 continue
             prepaid.append((unit, item, amount, party, key))
         else:
@@ -233,7 +264,7 @@ def opening_balances_import(
             if day is None:
                 continue
             if PaidUpTo.objects.filter(unit=unit, fee_item=item).exists():
-                errors.append(RowError(number, "date", "a paid-up-to date is already recorded"))
+                errors.append(RowError(number, "date", _("a paid-up-to date is already recorded")))
                 continue
             paid_to.append((unit, item, day))
     if errors or dry_run:

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.money import ROUNDING_UNITS, ZERO, MoneySum
 from wuye.fees.models import FeeItem, FeeStandard, VacancyDiscount
@@ -200,7 +201,10 @@ def _plain_select(
     item, start, end = plan.item, plan.cycle.start, plan.cycle_end
     rate_millis = int(std.rate * 10_000)  # rate has 4 places: exact
     if std.rate * 10_000 != rate_millis:
-        raise DomainError(f"{item.name}: rate {std.rate} has more than 4 places")
+        raise DomainError(
+            _("%(item)s: rate %(rate)s has more than 4 places")
+            % {"item": item.name, "rate": std.rate}
+        )
     if item.basis == FeeItem.Basis.PER_AREA_MONTH:
         # m² in hundredths, an integer: exact on PostgreSQL (NUMERIC(10, 2)); SQLite keeps
         # areas as floats (89.29 * 100 = 8928.999...), so it rounds first
@@ -662,13 +666,18 @@ def _check_period_open(estate: Estate, period: Period) -> None:
     ).exists()
     if closed:
         raise DomainError(
-            f"{estate.name}: period {period} is closed; no more runs for it", field="period"
+            _("%(estate)s: period %(period)s is closed; no more runs for it")
+            % {"estate": estate.name, "period": period},
+            field="period",
         )
 
 
 def _transition(run: BillingRun, status: str) -> None:
     if status not in BillingRun.TRANSITIONS[run.status]:
-        raise DomainError(f"a {run.get_status_display()} run cannot become {status}")
+        raise DomainError(
+            _("a %(status)s run cannot become %(new_status)s")
+            % {"status": run.get_status_display(), "new_status": status}
+        )
     run.status = status
 
 
@@ -737,7 +746,9 @@ def _lock_period(estate: Estate, period: Period) -> BillingPeriod:
     bp = BillingPeriod.objects.select_for_update().get(estate=estate, period=str(period))
     if bp.status == BillingPeriod.Status.CLOSED:
         raise DomainError(
-            f"{estate.name}: period {period} is closed; no more runs for it", field="period"
+            _("%(estate)s: period %(period)s is closed; no more runs for it")
+            % {"estate": estate.name, "period": period},
+            field="period",
         )
     return bp
 
@@ -857,10 +868,10 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
     if run.estate_id:
         require_estate(actor, run.estate_id)
     if not (reason or "").strip():
-        raise DomainError("say why the run is cancelled", field="reason")
+        raise DomainError(_("say why the run is cancelled"), field="reason")
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
     if run.status == BillingRun.Status.RUNNING:
-        raise DomainError("the run is still running; wait for it to finish or fail")
+        raise DomainError(_("the run is still running; wait for it to finish or fail"))
     _transition(run, BillingRun.Status.CANCELLED)
     charges = Charge.objects.filter(run=run).exclude(status=Charge.Status.CANCELLED)
     touched = charges.filter(
@@ -873,8 +884,11 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
     if touched.exists():
         first = touched.select_related("unit").first()
         raise DomainError(
-            f"charges of this run are already paid, waived or carry late fees "
-            f"(e.g. unit {first.unit.number}); correct them one by one instead",
+            _(
+                "charges of this run are already paid, waived or carry late fees "
+                "(e.g. unit %(unit)s); correct them one by one instead"
+            )
+            % {"unit": first.unit.number},
             code="run_touched",
         )
     today = timezone.localdate()
@@ -929,9 +943,9 @@ def unit_fee_stop(*, actor, unit: Unit, fee_item: FeeItem, from_date: date, reas
     require_perm(actor, "billing.stop_fee")
     require_estate(actor, unit.estate_id)
     if fee_item.estate_id != unit.estate_id:
-        raise DomainError("the fee item belongs to another estate", field="fee_item")
+        raise DomainError(_("the fee item belongs to another estate"), field="fee_item")
     if not (reason or "").strip():
-        raise DomainError("say why the fee stops", field="reason")
+        raise DomainError(_("say why the fee stops"), field="reason")
     stop, created = FeeStop.objects.get_or_create(
         unit=unit,
         fee_item=fee_item,
@@ -944,7 +958,9 @@ def unit_fee_stop(*, actor, unit: Unit, fee_item: FeeItem, from_date: date, reas
     )
     if not created and stop.from_date != from_date:
         raise DomainError(
-            f"{unit} already stops {fee_item.name} from {stop.from_date}", field="from_date"
+            _("%(unit)s already stops %(item)s from %(date)s")
+            % {"unit": unit, "item": fee_item.name, "date": stop.from_date},
+            field="from_date",
         )
     if created:
         audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=stop)
