@@ -564,6 +564,7 @@ class TransferStatement(models.Model):
     uploaded_at = models.DateTimeField(_("imported"), auto_now_add=True)
     first_day = models.DateField(_("from"))
     last_day = models.DateField(_("to"))
+    lines_total = models.PositiveIntegerField(_("lines"))
     posted = models.PositiveIntegerField(_("posted"), default=0)
     to_check = models.PositiveIntegerField(_("to check"), default=0)
 
@@ -578,18 +579,33 @@ class TransferStatement(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} ({self.first_day} - {self.last_day})"
 
+    @property
+    def is_complete(self) -> bool:
+        """Every line of the file recorded (an import cut short is finished by the next)."""
+        return self.lines.count() >= self.lines_total
+
+    def recount(self) -> None:
+        """posted / to check from the lines (after an import, or a line posted by hand)."""
+        Outcome = TransferLine.Outcome
+        outcomes = list(self.lines.values_list("outcome", flat=True))
+        self.posted = sum(1 for o in outcomes if o in (Outcome.POSTED, Outcome.BY_HAND))
+        self.to_check = sum(1 for o in outcomes if o in TransferLine.TO_CHECK)
+        self.save(update_fields=["posted", "to_check"])
+
 
 class TransferLine(models.Model):
     """One booked line of a bank statement and what became of it: a credit naming a payment
     reference is posted (or was already, by its bank reference); a credit without one, or one
     the books refused, waits for staff (to check); a debit (money out) is kept for the
-    record and the reconciliation."""
+    record and the reconciliation. A line waiting for staff is marked posted by hand when its
+    bank reference is posted from the transfer form."""
 
     class Outcome(models.TextChoices):
         POSTED = "posted", _("Posted")
         ALREADY = "already", _("Already posted")
         NO_REFERENCE = "no_reference", _("No payment reference")
         REFUSED = "refused", _("Refused by the books")
+        BY_HAND = "by_hand", _("Posted by hand")
         DEBIT = "debit", _("Money out")
 
     TO_CHECK = (Outcome.NO_REFERENCE, Outcome.REFUSED)

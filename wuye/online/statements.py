@@ -14,15 +14,19 @@ idempotency key of its posting); a line that has not is an error with its row an
 and a file with any error is refused whole (nothing is posted from it). Pure: no database.
 """
 
+import csv
 import io
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import ParseError
+
+from django.utils.translation import gettext as _
 
 from wuye.core.normalize import clean_text
 from wuye.registry.imports.cells import CellError, a_date
-from wuye.registry.imports.reading import FileUnreadable, open_table
+from wuye.registry.imports.reading import FileUnreadable, decode, open_table
 
 MAX_LINES = 20_000
 HEADER_ROWS = 15  # a bank's export puts its account details above the table
@@ -48,8 +52,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        values = {"row": self.row, "column": self.column, "message": self.message}
+        if self.column:
+            return _("row %(row)s, column %(column)s: %(message)s") % values
+        return _("row %(row)s: %(message)s") % values
 
 
 class StatementRejected(ValueError):
@@ -67,7 +73,18 @@ HEADERS = {
     "credit": ("贷方金额", "贷方发生额", "收入金额", "收入", "存入金额", "贷方", "credit"),
     "debit": ("借方金额", "借方发生额", "支出金额", "支出", "借方", "debit"),
     "amount": ("交易金额", "发生额", "金额", "amount"),
-    "direction": ("借贷标志", "借贷方向", "收支方向", "借贷", "方向", "direction"),
+    "direction": (
+        "借贷标志",
+        "借贷标识",
+        "借贷方向",
+        "收支方向",
+        "交易方向",
+        "收付方向",
+        "借贷",
+        "收支",
+        "方向",
+        "direction",
+    ),
     "memo": ("摘要", "附言", "交易附言", "用途", "备注", "说明", "memo", "remark", "purpose"),
     "bank_ref": (
         "交易流水号",
@@ -88,19 +105,37 @@ DEBIT_WORDS = {"借", "d", "dr", "debit", "支", "支出", "借方"}
 def read_statement(file_name: str, content: bytes) -> list[StatementRow]:
     """The booked lines of a statement file, or StatementRejected."""
     if not content:
-        raise StatementRejected("the file is empty")
+        raise StatementRejected(_("the file is empty"))
     if _looks_like_mt940(content):
         return _mt940(content)
     try:
-        book = open_table(io.BytesIO(content), file_name)
+        if content.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xls")):
+            book = open_table(io.BytesIO(content), file_name)
+            try:
+                if not book.sheets:
+                    raise StatementRejected(_("the workbook has no sheet"))
+                return _table(book.sheets[0].rows)
+            finally:
+                book.close()
+        return _table(_csv_rows(content))
     except FileUnreadable as exc:
         raise StatementRejected(str(exc)) from None
-    try:
-        if not book.sheets:
-            raise StatementRejected("the workbook has no sheet")
-        return _table(book.sheets[0].rows)
-    finally:
-        book.close()
+    except (csv.Error, ParseError, ValueError, KeyError, IndexError, TypeError) as exc:
+        if isinstance(exc, StatementRejected):
+            raise
+        raise StatementRejected(
+            _("the file cannot be read as a statement (%(error)s)") % {"error": str(exc)[:120]}
+        ) from None
+
+
+def _csv_rows(content: bytes):
+    """(row number, values) of a CSV export; the separator is the one most used in its first
+    lines (a bank's account details above the table have none, so line 1 cannot tell)."""
+    text, _encoding = decode(content)
+    head = text.splitlines()[:20]
+    delimiter = max([",", "\t", ";"], key=lambda d: sum(line.count(d) for line in head))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return ((n, tuple(row)) for n, row in enumerate(reader, start=1))
 
 
 # --- MT940 ----------------------------------------------------------------------------------
@@ -115,24 +150,32 @@ def _decoded(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise StatementRejected("the MT940 file is neither UTF-8 nor GBK text")
+    raise StatementRejected(_("the MT940 file is neither UTF-8 nor GBK text"))
 
 
 def _mt940(content: bytes) -> list[StatementRow]:
     import mt940
 
+    # a reversal (RC, RD) carries the sign of the money's real direction
+    options = mt940.Options(reversal_sign=True, case_insensitive_marks=True)
     try:
-        transactions = mt940.parse(_decoded(content))
-    except Exception as exc:  # the library raises what its regexes meet; all mean "unreadable"
-        raise StatementRejected(f"not a readable MT940 statement ({exc})") from None
+        transactions = mt940.parse(_decoded(content), options=options)
+    except Exception:  # the library raises what its regexes meet; all mean "unreadable"
+        raise StatementRejected(_("not a readable MT940 statement")) from None
     rows, errors = [], []
     for n, tx in enumerate(transactions, start=1):
         data = tx.data
+        # the bank's own reference (after //): the payer's reference is often just the WY code,
+        # the same every month, and would make a second month's transfer look posted
         ref = clean_text(data.get("bank_reference") or "")
         if not ref or ref.upper() == "NONREF":
-            ref = clean_text(data.get("customer_reference") or "")
-        if not ref or ref.upper() == "NONREF":
-            errors.append(RowError(n, ":61:", "no bank reference (after //) on the line"))
+            errors.append(RowError(n, ":61:", _("no bank reference (after //) on the line")))
+            continue
+        currency = str(getattr(data["amount"], "currency", "") or data.get("currency") or "")
+        if currency and currency.upper() != "CNY":
+            errors.append(
+                RowError(n, ":61:", _("in %(currency)s, not CNY") % {"currency": currency})
+            )
             continue
         amount = Decimal(str(data["amount"].amount)).quantize(Decimal("0.01"))
         details = " ".join(
@@ -148,30 +191,49 @@ def _mt940(content: bytes) -> list[StatementRow]:
             )
         )
     if errors:
-        raise StatementRejected(f"{len(errors)} lines cannot be read", errors)
+        raise StatementRejected(
+            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
+            errors,
+        )
     if not rows:
-        raise StatementRejected("the statement has no transactions")
+        raise StatementRejected(_("the statement has no transactions"))
     return rows
 
 
 # --- xlsx / csv -----------------------------------------------------------------------------
 def _key(value: object) -> str:
-    return re.sub(r"[\s:：()（）]", "", clean_text(value).lower())
+    """A header as compared: 贷方发生额（收入） and "贷方发生额" alike, 收/支 as 收支."""
+    text = re.sub(r"[（(][^）)]*[）)]", "", clean_text(value).lower())
+    return re.sub(r"[\s:：/\\_\-]", "", text)
 
 
-_LOOKUP = {_key(name): field for field, names in HEADERS.items() for name in names}
+# header -> (field, rank): the lower the rank, the better the column for its field
+_LOOKUP = {
+    _key(name): (field, rank) for field, names in HEADERS.items() for rank, name in enumerate(names)
+}
 
 
-def _header(values: tuple) -> dict[str, int] | None:
-    """The columns of a header row (field -> index), or None when `values` is not one."""
-    found: dict[str, int] = {}
+def _header(values: tuple) -> dict | None:
+    """The columns of a header row (field -> index; "memo" -> every memo-like column, in
+    order), or None when `values` is not one. Where two columns fit a field (凭证号 and
+    交易流水号), the field's better name wins."""
+    best: dict[str, tuple[int, int]] = {}
+    memos: list[int] = []
     for i, value in enumerate(values):
-        field = _LOOKUP.get(_key(value))
-        if field and field not in found:
-            found[field] = i
-    has_amount = "credit" in found or "amount" in found
-    if "booked_on" in found and has_amount and ("memo" in found or "bank_ref" in found):
-        return found
+        found = _LOOKUP.get(_key(value))
+        if found is None:
+            continue
+        field, rank = found
+        if field == "memo":
+            memos.append(i)
+        elif field not in best or rank < best[field][0]:
+            best[field] = (rank, i)
+    columns: dict = {field: i for field, (_rank, i) in best.items()}
+    if memos:
+        columns["memo"] = memos
+    has_amount = "credit" in columns or "amount" in columns
+    if "booked_on" in columns and has_amount and ("memo" in columns or "bank_ref" in columns):
+        return columns
     return None
 
 
@@ -183,25 +245,35 @@ def _table(rows) -> list[StatementRow]:
             break
         columns = _header(values)
         if columns is not None:
-            names = {field: clean_text(values[i]) for field, i in columns.items()}
+            names = {
+                field: clean_text(values[i if isinstance(i, int) else i[0]])
+                for field, i in columns.items()
+            }
             break
     if columns is None:
         raise StatementRejected(
-            "no table of transactions: a header row with the date (交易日期), the amount "
-            "(贷方金额 or 交易金额) and the memo (摘要/附言) was not found in the first "
-            f"{HEADER_ROWS} rows"
+            _(
+                "no table of transactions: a header row with the date (交易日期), the amount "
+                "(贷方金额 or 交易金额) and the memo (摘要/附言) was not found in the first "
+                "%(rows)s rows"
+            )
+            % {"rows": HEADER_ROWS}
         )
     if "bank_ref" not in columns:
         raise StatementRejected(
-            "the file has no column of the bank's transaction reference (流水号): without it "
-            "a transfer could be posted twice"
+            _(
+                "the file has no column of the bank's transaction reference (流水号): without "
+                "it a transfer could be posted twice"
+            )
         )
     out, errors = [], []
     for number, values in rows:
         if not any(clean_text(v) for v in values):
             continue
         if len(out) + len(errors) >= MAX_LINES:
-            raise StatementRejected(f"more than {MAX_LINES} lines: split the statement")
+            raise StatementRejected(
+                _("more than %(lines)s lines: split the statement") % {"lines": MAX_LINES}
+            )
         try:
             row = _row(number, values, columns, names)
         except _CellAt as exc:
@@ -210,9 +282,20 @@ def _table(rows) -> list[StatementRow]:
         if row is not None:
             out.append(row)
     if errors:
-        raise StatementRejected(f"{len(errors)} lines cannot be read; nothing was posted", errors)
+        raise StatementRejected(
+            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
+            errors,
+        )
     if not out:
-        raise StatementRejected("the statement has no transactions under its header")
+        raise StatementRejected(_("the statement has no transactions under its header"))
+    if "amount" in columns and "direction" not in columns and all(r.amount > 0 for r in out):
+        raise StatementRejected(
+            _(
+                "the amounts carry no sign and the file has no 借/贷 column: money out could "
+                "not be told from money in; export the statement with its debit and credit "
+                "columns"
+            )
+        )
     return out
 
 
@@ -221,32 +304,36 @@ class _CellAt(Exception):
         self.column, self.message = column, message
 
 
-def _cell(values: tuple, columns: dict[str, int], field: str):
-    i = columns.get(field)
-    return values[i] if i is not None and i < len(values) else None
+TOTALS = ("合计", "总计", "本页合计", "累计", "小计", "total")
 
 
 def _row(number, values, columns, names) -> StatementRow | None:
     def cell(field):
-        return _cell(values, columns, field)
+        i = columns.get(field)
+        return values[i] if isinstance(i, int) and i < len(values) else None
 
-    text = clean_text(cell("booked_on"))
-    if text in ("合计", "总计", "本页合计", "total") or text.startswith(("合计", "总计")):
-        return None  # the bank's own totals under the table
+    raw_date = cell("booked_on")
+    if isinstance(raw_date, int) and 19000101 <= raw_date <= 29991231:
+        raw_date = str(raw_date)  # 20260301 typed as a number
     try:
-        booked_on = a_date(cell("booked_on"))
+        booked_on = a_date(raw_date)
     except CellError as exc:
+        texts = [clean_text(v).lower() for v in values]
+        if any(t.startswith(TOTALS) for t in texts):
+            return None  # the bank's own totals under the table
         raise _CellAt(names["booked_on"], str(exc)) from None
     amount = _signed_amount(cell, names)
     ref = clean_text(cell("bank_ref"))
     if not ref:
-        raise _CellAt(names["bank_ref"], "the bank's reference is empty")
+        raise _CellAt(names["bank_ref"], _("the bank's reference is empty"))
+    memo_parts = [clean_text(values[i]) for i in columns.get("memo", []) if i < len(values)]
+    memo = " ".join(dict.fromkeys(part for part in memo_parts if part))
     return StatementRow(
         line_no=number,
         booked_on=booked_on,
         amount=amount,
         bank_ref=ref[:64],
-        memo=clean_text(cell("memo"))[:255],
+        memo=memo[:255],
         payer_name=clean_text(cell("payer_name"))[:100],
         payer_account=clean_text(cell("payer_account"))[:64],
     )
@@ -259,39 +346,50 @@ def _signed_amount(cell, names) -> Decimal:
         if "debit" in names:
             debit = _money(cell("debit"), names["debit"], blank_ok=True)
         if credit and debit:
-            raise _CellAt(names["credit"], "both a credit and a debit on one line")
+            raise _CellAt(names["credit"], _("both a credit and a debit on one line"))
         if credit:
             return credit
         if debit:
             return -debit
-        raise _CellAt(names["credit"], "no amount")
+        raise _CellAt(names["credit"], _("no amount"))
     amount = _money(cell("amount"), names["amount"], blank_ok=False, signed=True)
     if "direction" in names:
         word = clean_text(cell("direction")).lower()
         if word in DEBIT_WORDS:
-            return -abs(amount)
+            return -amount
         if word not in CREDIT_WORDS:
-            raise _CellAt(names["direction"], f"{word!r} is neither credit (贷) nor debit (借)")
-        return abs(amount)
+            raise _CellAt(
+                names["direction"],
+                _("%(word)s is neither credit (贷) nor debit (借)") % {"word": repr(word)},
+            )
+        return amount  # a negative credit is a reversal (红字冲正): money out
     return amount
 
 
+_NOT_DIGITS = re.compile(r"[,，\s¥￥元]|CNY|RMB", re.IGNORECASE)
+
+
 def _money(value, column: str, *, blank_ok: bool, signed: bool = False) -> Decimal | None:
-    raw = clean_text(value).replace(",", "").replace("¥", "").replace("￥", "")
+    if isinstance(value, float):
+        value = repr(round(value, 2)) if abs(value - round(value, 2)) < 1e-9 else repr(value)
+    raw = _NOT_DIGITS.sub("", clean_text(value))
     if not raw or raw in ("-", "--"):
         if blank_ok:
             return None
-        raise _CellAt(column, "no amount")
+        raise _CellAt(column, _("no amount"))
     try:
         amount = Decimal(raw)
     except InvalidOperation:
-        raise _CellAt(column, f"{raw!r} is not an amount") from None
+        raise _CellAt(column, _("%(raw)s is not an amount") % {"raw": repr(raw)}) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise _CellAt(column, f"{raw!r} is not an amount in yuan with at most 2 decimals")
+        raise _CellAt(
+            column,
+            _("%(raw)s is not an amount in yuan with at most 2 decimals") % {"raw": repr(raw)},
+        )
     if amount < 0 and not signed:
-        raise _CellAt(column, f"{raw} is negative")
+        raise _CellAt(column, _("%(raw)s is negative") % {"raw": raw})
     if amount == 0:
         if blank_ok:
             return None  # 0.00 in the column a line does not use
-        raise _CellAt(column, "the amount is zero")
+        raise _CellAt(column, _("the amount is zero"))
     return amount.quantize(Decimal("0.01"))

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -122,7 +123,7 @@ def transfer_post(request):
                     "receipt": payment.receipt.code,
                 },
             )
-            return redirect("online:transfer_post")
+            return redirect(f"{reverse('online:transfer_post')}?estate={estate.pk}")
     return _transfer_page(request, estate, form, StatementForm())
 
 
@@ -170,7 +171,12 @@ def statement_detail(request, pk: int):
     return render(
         request,
         "online/statement_detail.html",
-        {"statement": statement, "lines": lines, "to_check": TransferLine.TO_CHECK},
+        {
+            "statement": statement,
+            "lines": lines,
+            "to_check": TransferLine.TO_CHECK,
+            "by_hand": TransferLine.Outcome.NO_REFERENCE,
+        },
     )
 
 

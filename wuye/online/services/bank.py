@@ -5,7 +5,8 @@ import hashlib
 import re
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -37,6 +38,12 @@ def party_by_reference(text: str, *, estate: Estate | None = None) -> Party | No
     return None
 
 
+def transfer_ref(estate: Estate, bank_ref: str) -> str:
+    """The payment's external reference of a transfer: the bank's reference within the
+    estate (each estate has its collection account, and short 凭证号 repeat across banks)."""
+    return f"{estate.code}/{clean_text(bank_ref)}"[:64]
+
+
 def bank_transfer_post(
     *,
     actor,
@@ -48,28 +55,47 @@ def bank_transfer_post(
     today: date | None = None,
 ) -> Payment:
     """Post a bank transfer to the party named by the payment reference in its memo: oldest
-    charges first, the rest kept as prepayment. The bank's reference makes it idempotent."""
-    if not (bank_ref or "").strip():
-        raise DomainError("enter the bank's reference of the transfer", field="bank_ref")
+    charges first, the rest kept as prepayment. The bank's reference makes it idempotent. A
+    statement line that waited for staff (no reference in its memo) is marked posted by hand."""
+    if not clean_text(bank_ref):
+        raise DomainError(_("enter the bank's reference of the transfer"), field="bank_ref")
     party = party_by_reference(memo, estate=estate)
     if party is None:
         raise DomainError(
-            "no payment reference (WY + 8 characters) of this estate in the memo",
+            _("no payment reference (WY + 8 characters) of this estate in the memo"),
             field="memo",
             code="unmatched",
         )
-    return payment_take(
-        actor=actor,
-        party=party,
-        amount=amount,
-        channel=Payment.Channel.TRANSFER,
-        external_ref=bank_ref.strip()[:64],
-        keep_change_as_prepayment=True,
-        source=Payment.Source.BANK,
-        payer_name=payer_name,
-        note=clean_text(memo)[:255],
-        today=today,
+    with transaction.atomic():
+        payment = payment_take(
+            actor=actor,
+            party=party,
+            amount=amount,
+            channel=Payment.Channel.TRANSFER,
+            external_ref=transfer_ref(estate, bank_ref),
+            keep_change_as_prepayment=True,
+            source=Payment.Source.BANK,
+            payer_name=payer_name,
+            note=clean_text(memo)[:255],
+            today=today,
+        )
+        _resolve_waiting_lines(estate, bank_ref, payment)
+    return payment
+
+
+def _resolve_waiting_lines(estate: Estate, bank_ref: str, payment: Payment) -> None:
+    waiting = TransferLine.objects.filter(
+        statement__estate=estate,
+        bank_ref=clean_text(bank_ref)[:64],
+        outcome__in=TransferLine.TO_CHECK,
+        amount=payment.amount,
     )
+    statements = set(waiting.values_list("statement_id", flat=True))
+    if not statements:
+        return
+    waiting.update(outcome=TransferLine.Outcome.BY_HAND, payment=payment)
+    for statement in TransferStatement.objects.filter(pk__in=statements):
+        statement.recount()
 
 
 def transfer_statement_import(
@@ -82,39 +108,50 @@ def transfer_statement_import(
     refuse, wait for staff with the reason; debits are kept for the reconciliation.
 
     A file that cannot be read, or has lines in error, is refused whole (`StatementRejected`,
-    every error with its row and column) and nothing is written. Returns (statement, new):
-    the same file again is the first import's statement, nothing posted twice."""
+    every error with its row and column) and nothing is written. Each line is then posted in
+    a transaction of its own (a long file must not hold the estate's receipt counter, nor
+    wait for the window's payments): an import cut short is finished by importing the same
+    file again. Returns (statement, new): the same file again is the first import's
+    statement, nothing posted twice."""
     require_perm(actor, "payments.take_payment")
     require_estate(actor, estate.pk)
     digest = hashlib.sha256(content).hexdigest()
     found = TransferStatement.objects.filter(estate=estate, sha256=digest).first()
-    if found is not None:
+    if found is not None and found.is_complete:
         return found, False
     rows = read_statement(file_name, content)
-    with transaction.atomic():
-        statement = TransferStatement.objects.create(
-            estate=estate,
-            file_name=clean_text(file_name)[:200] or "statement",
-            sha256=digest,
-            uploaded_by=actor,
-            first_day=min(r.booked_on for r in rows),
-            last_day=max(r.booked_on for r in rows),
-        )
-        lines = [_statement_line(actor, estate, statement, row, today) for row in rows]
-        TransferLine.objects.bulk_create(lines)
-        statement.posted = sum(1 for x in lines if x.outcome == TransferLine.Outcome.POSTED)
-        statement.to_check = sum(1 for x in lines if x.outcome in TransferLine.TO_CHECK)
-        statement.save(update_fields=["posted", "to_check"])
-        audit_record(
-            actor=actor,
-            action=AuditEvent.Action.IMPORT,
-            subject=statement,
-            summary=(
-                f"bank statement {statement.file_name}: {len(lines)} lines, "
-                f"{statement.posted} posted, {statement.to_check} to check"
-            ),
-        )
-    return statement, True
+    statement, new = found, False
+    if statement is None:
+        try:
+            with transaction.atomic():
+                statement = TransferStatement.objects.create(
+                    estate=estate,
+                    file_name=clean_text(file_name)[:200] or "statement",
+                    sha256=digest,
+                    uploaded_by=actor,
+                    first_day=min(r.booked_on for r in rows),
+                    last_day=max(r.booked_on for r in rows),
+                    lines_total=len(rows),
+                )
+            new = True
+        except IntegrityError:  # the same file uploaded twice at once: the other one posts
+            return TransferStatement.objects.get(estate=estate, sha256=digest), False
+    done = set(statement.lines.values_list("line_no", flat=True))
+    for row in rows:
+        if row.line_no not in done:
+            with transaction.atomic():
+                _statement_line(actor, estate, statement, row, today).save()
+    statement.recount()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.IMPORT,
+        subject=statement,
+        summary=(
+            f"bank statement {statement.file_name}: {len(rows)} lines, "
+            f"{statement.posted} posted, {statement.to_check} to check"
+        ),
+    )
+    return statement, new
 
 
 def _statement_line(actor, estate, statement, row: StatementRow, today) -> TransferLine:
@@ -133,8 +170,19 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
         line.outcome = Outcome.DEBIT
         return line
     before = Payment.objects.filter(
-        channel=Payment.Channel.TRANSFER, external_ref=row.bank_ref[:64]
+        channel=Payment.Channel.TRANSFER, external_ref=transfer_ref(estate, row.bank_ref)
     ).first()
+    if before is not None:  # typed by hand, or in an overlapping statement
+        line.payment = before
+        if before.amount == row.amount:
+            line.outcome = Outcome.ALREADY
+        else:
+            line.outcome = Outcome.REFUSED
+            line.detail = _("bank reference %(ref)s was posted for %(amount)s") % {
+                "ref": row.bank_ref,
+                "amount": before.amount,
+            }
+        return line
     try:
         line.payment = bank_transfer_post(
             actor=actor,
@@ -146,12 +194,8 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
             today=today,
         )
     except DomainError as exc:
-        if exc.code == "unmatched" and before is None:
-            line.outcome = Outcome.NO_REFERENCE
-        else:
-            line.outcome = Outcome.REFUSED
-            line.payment = before
+        line.outcome = Outcome.NO_REFERENCE if exc.code == "unmatched" else Outcome.REFUSED
         line.detail = exc.message[:255]
         return line
-    line.outcome = Outcome.ALREADY if before is not None else Outcome.POSTED
+    line.outcome = Outcome.POSTED
     return line

@@ -61,8 +61,8 @@ def test_a_statement_posts_the_credits_naming_a_reference_and_keeps_the_rest(
     assert (statement.posted, statement.to_check) == (2, 1)
     paid = Payment.objects.filter(channel="transfer").order_by("external_ref")
     assert [(p.external_ref, p.amount, p.party_id) for p in paid] == [
-        ("B0309001", Decimal("250.60"), owner.pk),
-        ("B0310002", Decimal("1200.00"), owner.pk),
+        ("HY/B0309001", Decimal("250.60"), owner.pk),
+        ("HY/B0310002", Decimal("1200.00"), owner.pk),
     ]
     assert all(p.receipt is not None and p.source == "bank" for p in paid)
     assert lines[0].payer_name == "张伟" and lines[2].amount == Decimal("-5.00")
@@ -89,7 +89,7 @@ def test_a_transfer_posted_by_hand_or_in_an_overlapping_statement_is_not_posted_
     # then that line is known, not posted twice
     line = statement.lines.get(bank_ref="B0309001")
     assert (line.outcome, line.payment_id) == ("already", by_hand.pk)
-    assert Payment.objects.filter(external_ref="B0309001").count() == 1
+    assert Payment.objects.filter(external_ref="HY/B0309001").count() == 1
 
 
 def test_a_reference_of_another_estate_is_not_this_estates_money(
@@ -227,7 +227,7 @@ def test_finance_imports_the_statement_and_posts_the_line_without_a_reference_by
     assert response["Location"] == f"/pay/transfers/statements/{statement.pk}/"
     page = client.get(response["Location"]).content.decode()
     assert page.count('data-outcome="posted"') == 2 and 'data-outcome="no_reference"' in page
-    receipt = Payment.objects.get(external_ref="B0309001").receipt.code
+    receipt = Payment.objects.get(external_ref="HY/B0309001").receipt.code
     assert receipt in page
     # when finance follows "post it by hand" for the line without a reference, the form is
     # filled from the line; adding the owner's reference to the memo posts it
@@ -239,7 +239,11 @@ def test_finance_imports_the_statement_and_posts_the_line_without_a_reference_by
         {"memo": f"转账 1-1-302 {owner.payment_ref}", "amount": "1000.00", "bank_ref": "B0309002"},
     )
     assert posted.status_code == 302
-    assert Payment.objects.get(external_ref="B0309002").party == owner
+    assert Payment.objects.get(external_ref="HY/B0309002").party == owner
+    # and the statement no longer counts it as waiting: it was posted by hand
+    statement.refresh_from_db()
+    assert statement.to_check == 0
+    assert statement.lines.get(bank_ref="B0309002").outcome == "by_hand"
     # and the statements are listed on the transfers page
     listing = client.get(f"/pay/transfers/?estate={estate.pk}").content.decode()
     assert "流水.csv" in listing
@@ -265,3 +269,143 @@ def test_another_estates_statement_is_not_there(
     )
     client.force_login(make_staff("finance", estates=[other_estate]))
     assert client.get(f"/pay/transfers/statements/{statement.pk}/").status_code == 404
+
+
+# --- what banks' files really hold ----------------------------------------------------------
+def _csv(text: str) -> bytes:
+    return text.replace("\n", "\r\n").encode("gbk")
+
+
+def test_an_mt940_reversal_is_money_out_and_a_line_needs_the_banks_own_reference():
+    # a credit reversed the same day (RC): never an owner's payment
+    content = (
+        ":20:S1\n:25:1/CNY\n:28C:1/1\n:60F:C260308CNY0,00\n"
+        ":61:2603090309RC250,00NTRFWY23456789//BOC9\n:86:WY23456789 物业费 冲正\n"
+        ":61:2603090309C250,00NTRFWY23456789//BOC8\n:86:WY23456789 物业费\n"
+        ":62F:C260309CNY0,00\n"
+    ).encode()
+    rows = read_statement("s.sta", content)
+    assert [(r.bank_ref, r.amount) for r in rows] == [
+        ("BOC9", Decimal("-250.00")),
+        ("BOC8", Decimal("250.00")),
+    ]
+    # the payer's own reference (often just the WY code, the same every month) is no key
+    no_bank_ref = content.replace(b"//BOC8", b"")
+    with pytest.raises(StatementRejected) as caught:
+        read_statement("s.sta", no_bank_ref)
+    assert "no bank reference" in str(caught.value.errors[0])
+
+
+@pytest.mark.parametrize(
+    "header, line, amount",
+    [
+        (
+            "交易日期,流水号,交易金额,收/支,摘要",
+            "2026-03-09,B1,100.00,支,退款 WY23456789",
+            "-100.00",
+        ),
+        ("交易日期,流水号,交易金额,借贷标识,摘要", "2026-03-09,B1,100.00,借,退款", "-100.00"),
+        ("交易日期,流水号,交易金额,借贷标志,摘要", "2026-03-09,B1,-100.00,贷,红字冲正", "-100.00"),
+        ("交易日期,流水号,交易金额,借贷标志,摘要", "2026-03-09,B1,100.00,贷,WY23456789", "100.00"),
+        (
+            "交易日期,流水号,贷方发生额（收入）,借方发生额（支出）,摘要",
+            "2026-03-09,B1,,7.50,费",
+            "-7.50",
+        ),
+        ("交易日期,流水号,贷方金额,摘要", '2026-03-09,B1,"￥1,234.50元",x', "1234.50"),
+    ],
+)
+def test_money_in_and_money_out_are_told_apart_whatever_the_bank_writes(header, line, amount):
+    (row,) = read_statement("s.csv", _csv(f"{header}\n{line}\n"))
+    assert row.amount == Decimal(amount)
+
+
+def test_unsigned_amounts_without_a_direction_are_refused():
+    content = _csv("交易日期,流水号,交易金额,摘要\n2026-03-09,B1,100.00,x\n2026-03-09,B2,5.00,y\n")
+    with pytest.raises(StatementRejected, match="no 借/贷 column"):
+        read_statement("s.csv", content)
+
+
+def test_the_better_column_wins_and_every_memo_column_is_read():
+    # 凭证号 comes before 交易流水号, 摘要 only says 转账 and the owner wrote in 用途
+    content = _csv(
+        "序号,凭证号,交易日期,交易流水号,摘要,用途,贷方金额\n"
+        "1,V01,2026-03-09,TX0001,转账,WY23456789 物业费,250.60\n"
+        "合计,,,,,,250.60\n"
+    )
+    (row,) = read_statement("s.csv", content)
+    assert (row.bank_ref, row.memo) == ("TX0001", "转账 WY23456789 物业费")
+
+
+def test_a_tab_separated_export_with_the_account_above_the_table():
+    content = _csv(
+        "账号:\t6222020200112233001\n户名:\t华苑物业\n\n"
+        "交易日期\t交易流水号\t摘要\t贷方金额\n2026-03-09\tB1\tWY23456789\t250.60\n"
+    )
+    (row,) = read_statement("s.csv", content)
+    assert (row.bank_ref, row.amount) == ("B1", Decimal("250.60"))
+
+
+def test_excel_numbers_for_dates_and_computed_amounts():
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["交易日期", "流水号", "贷方金额", "摘要"])
+    sheet.append([20260309, "B1", 0.1 + 0.2, "x"])
+    out = io.BytesIO()
+    book.save(out)
+    (row,) = read_statement("s.xlsx", out.getvalue())
+    assert (row.booked_on, row.amount) == (date(2026, 3, 9), Decimal("0.30"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        ("交易日期,流水号,摘要,贷方金额\n2026-03-09,B1," + "x" * 200_000 + ",1.00\n").encode(),
+        b"PK\x03\x04garbage that is no zip",
+    ],
+)
+def test_a_file_the_readers_choke_on_is_refused_not_a_crash(content):
+    with pytest.raises(StatementRejected):
+        read_statement("s.xlsx" if content.startswith(b"PK") else "s.csv", content)
+
+
+def test_two_estates_with_the_same_short_bank_reference_each_post_their_own(
+    finance, owner, charges, estate, other_estate, make_staff
+):
+    # given the same 凭证号 in both estates' statements (different banks, different accounts)
+    other_finance = make_staff("finance", estates=[other_estate])
+    stranger = Party.objects.create(estate=other_estate, name="王五")
+    mine = _csv(f"交易日期,凭证号,摘要,贷方金额\n2026-03-09,0001,{owner.payment_ref},250.60\n")
+    theirs = _csv(f"交易日期,凭证号,摘要,贷方金额\n2026-03-09,0001,{stranger.payment_ref},99.00\n")
+    first, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="a.csv", content=mine
+    )
+    second, _ = services.transfer_statement_import(
+        actor=other_finance, estate=other_estate, file_name="b.csv", content=theirs
+    )
+    # then each is posted in its estate, neither sees the other's payment
+    assert first.lines.get().outcome == second.lines.get().outcome == "posted"
+    assert second.lines.get().payment.party == stranger
+    assert sorted(Payment.objects.values_list("external_ref", flat=True)) == ["HY/0001", "LJ/0001"]
+
+
+def test_an_import_cut_short_is_finished_by_importing_the_file_again(
+    finance, owner, charges, estate
+):
+    # given an import that stopped after its first lines (the process was killed)
+    content = icbc_csv(owner.payment_ref)
+    statement, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=content
+    )
+    cut = statement.lines.filter(line_no__gte=8)
+    payment_ids = list(cut.exclude(payment=None).values_list("payment_id", flat=True))
+    cut.delete()
+    assert payment_ids  # the last line was a posted transfer
+    # when the same file is imported again
+    again, new = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=content
+    )
+    # then the missing lines are recorded, the transfer already posted is known, not posted twice
+    assert (again.pk, new) == (statement.pk, False)
+    assert again.lines.count() == 4 and again.lines.get(line_no=8).outcome == "already"
+    assert Payment.objects.filter(channel="transfer").count() == 2
