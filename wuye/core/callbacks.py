@@ -11,11 +11,19 @@ does not depend on the handler; only the work around it is less."""
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 
 class CallbackHandler(WSGIHandler):
-    """Django's WSGI handler with `settings.CALLBACK_MIDDLEWARE` in place of MIDDLEWARE."""
+    """Django's WSGI handler with `settings.CALLBACK_MIDDLEWARE` in place of MIDDLEWARE. With
+    no LocaleMiddleware, each callback runs in the site's language (LANGUAGE_CODE), not in
+    whatever language the thread's last request left active: what it writes (a payment's
+    note, a receipt's lines) reads the same whichever thread took it."""
+
+    def get_response(self, request):
+        with translation.override(settings.LANGUAGE_CODE):
+            return super().get_response(request)
 
     def load_middleware(self, is_async=False):
         self._view_middleware = []

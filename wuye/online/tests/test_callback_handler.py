@@ -87,3 +87,22 @@ def test_staff_pages_keep_the_full_middleware(wsgi):
     assert status == 200 and b"csrfmiddlewaretoken" in content
     assert response_headers["X-Frame-Options"] == "DENY"
     assert "csrftoken" in response_headers.get("Set-Cookie", "")
+
+
+def test_a_notification_is_written_in_the_sites_language_whatever_the_thread_last_spoke(
+    wsgi, settings, wechat_keys, wechat_account, make_order
+):
+    # given a site in zh-hans, and a thread whose last request was in English
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    translation.activate("en")
+    order = make_order(wechat_account)
+    headers, body = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    try:
+        # when the notification is posted through the callback handler
+        assert wsgi("POST", "/pay/notify/wechat", body, headers)[0] == 200
+    finally:
+        translation.deactivate()
+    # then the payment's note names the provider in the site's language
+    assert Payment.objects.get().note.startswith("微信支付")
