@@ -29,16 +29,26 @@ from .merchants import merchant_for
 log = logging.getLogger(__name__)
 
 # Errors after which a payment code's charge may or may not have gone through: never close
-# the order on these without asking (WeChat SYSTEMERROR/BANKERROR, Alipay 20000 / its
-# ACQ.SYSTEM_ERROR, no answer at all).
+# the order on these without asking. WeChat Pay v3 SYSTEM_ERROR (v2: SYSTEMERROR),
+# BANKERROR, any 5xx; Alipay's 20000 (its sub codes isp./aop.unknow-error, ACQ.SYSTEM_ERROR);
+# no answer at all.
 UNKNOWN_OUTCOME = {
     "unreachable",
     "provider_error",
+    "SYSTEM_ERROR",
     "SYSTEMERROR",
     "BANKERROR",
     "20000",
     "ACQ.SYSTEM_ERROR",
+    "isp.unknow-error",
+    "aop.unknow-error",
 }
+
+
+def _outcome_unknown(exc: ProviderError) -> bool:
+    code = str(exc.code or "")
+    return code in UNKNOWN_OUTCOME or (code.isdigit() and int(code) >= 500)
+
 
 KINDS = {
     Provider.WECHAT: {"native", "jsapi", "micropay"},
@@ -340,7 +350,7 @@ def window_payment_code(
             store=order.estate.code,
         )
     except ProviderError as exc:
-        if exc.code not in UNKNOWN_OUTCOME:
+        if not _outcome_unknown(exc):
             order_finish(order=order, status=PaymentOrder.Status.CLOSED)
             PaymentOrder.objects.filter(pk=order.pk).update(start_error=str(exc)[:255])
             raise DomainError(

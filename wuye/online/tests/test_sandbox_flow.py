@@ -328,9 +328,17 @@ def test_payment_code_at_the_window_lands_in_the_cashiers_shift(
     assert checked.status == "paid" and checked.payment.shift_id == shift.pk
 
 
-@pytest.mark.parametrize("taken", [True, False])
+@pytest.mark.parametrize(
+    "taken, code",
+    [
+        (True, "unreachable"),
+        (False, "unreachable"),
+        (True, "SYSTEM_ERROR"),
+        (True, "502"),
+    ],
+)
 def test_a_payment_code_without_a_clear_answer_is_asked_about_never_just_closed(
-    owner, charges, sandbox_wechat, cashier, estate, monkeypatch, taken
+    owner, charges, sandbox_wechat, cashier, estate, monkeypatch, taken, code
 ):
     # given a cashier's open shift, and a WeChat answer to the payment code that is lost on
     # the way (after the provider took the money, or before)
@@ -344,7 +352,7 @@ def test_a_payment_code_without_a_clear_answer_is_asked_about_never_just_closed(
     def lost(self, **kwargs):
         if taken:
             real(self, **kwargs)
-        raise ProviderError("read timed out", code="unreachable")
+        raise ProviderError("no clear answer", code=code)
 
     monkeypatch.setattr(WechatClient, "micropay", lost)
     # when the cashier scans the code
