@@ -1,5 +1,7 @@
 """Domain errors: what went wrong, said so that staff can act on it."""
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A business rule refused the request. `field` names the input at fault, if one is."""
@@ -17,6 +19,6 @@ class DomainError(Exception):
 class PermissionDenied(DomainError):
     """The actor may not do this (role or estate)."""
 
-    def __init__(self, message: str = "not permitted", **kwargs):
+    def __init__(self, message: str | None = None, **kwargs):
         kwargs.setdefault("code", "permission_denied")
-        super().__init__(message, **kwargs)
+        super().__init__(_("not permitted") if message is None else message, **kwargs)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.registry.selectors import scope
@@ -47,16 +48,18 @@ def standard_in_force(
                 return std
     what = f"{item.name} ({item.code})"
     if unit_type:
-        what += f" for {unit_type} units"
+        what = _("%(item)s for %(type)s units") % {"item": what, "type": unit_type}
     if published:
         later = [s.effective_from for s in published if s.effective_from > on]
         ended = [s.effective_to for s in published if s.effective_to and s.effective_to < on]
         if later and not ended:
-            reason = f"the published standard is not yet effective (from {min(later)})"
+            reason = _("the published standard is not yet effective (from %(date)s)") % {
+                "date": min(later)
+            }
         elif ended:
-            reason = f"the published standard ended on {max(ended)}"
+            reason = _("the published standard ended on %(date)s") % {"date": max(ended)}
         else:  # pragma: no cover - published spans are contiguous
-            reason = "no published standard covers that day"
+            reason = _("no published standard covers that day")
     else:
         pending = sorted(
             {
@@ -70,10 +73,16 @@ def standard_in_force(
             }
         )
         if pending:
-            reason = f"only a {' / '.join(pending)} standard exists; it must be published"
+            reason = _("only a %(statuses)s standard exists; it must be published") % {
+                "statuses": " / ".join(pending)
+            }
         else:
-            reason = "no fee standard has been published"
-    raise DomainError(f"{what} on {on}: {reason}", field="fee_standard", code="no_standard")
+            reason = _("no fee standard has been published")
+    raise DomainError(
+        _("%(what)s on %(day)s: %(reason)s") % {"what": what, "day": on, "reason": reason},
+        field="fee_standard",
+        code="no_standard",
+    )
 
 
 def vacancy_spans(

@@ -13,6 +13,7 @@ stored idempotent replay must not hold personal data in clear.
 """
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -197,7 +198,7 @@ class UnitPartyList(_ListView):
 def _wants_reveal(request: Request) -> bool:
     reveal = request.query_params.get("reveal", "").lower() in {"1", "true", "yes"}
     if reveal and not request.user.has_perm("registry.view_pii"):
-        raise DomainPermissionDenied("your role may not see full phone and ID numbers")
+        raise DomainPermissionDenied(_("your role may not see full phone and ID numbers"))
     return reveal
 
 
@@ -277,7 +278,7 @@ class OwnerNoteList(_ListView):
         party = self.party()
         data = _valid(s.OwnerNoteInput, request)
         if data.get("unit") is not None and data["unit"].estate_id != party.estate_id:
-            raise DomainError("the unit belongs to another estate", field="unit")
+            raise DomainError(_("the unit belongs to another estate"), field="unit")
         note = services.owner_note_add(actor=request.user, party=party, **data)
         return Response(s.OwnerNoteOutput(note).data, status=status.HTTP_201_CREATED)
 

@@ -11,6 +11,7 @@ from typing import IO
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -144,16 +145,19 @@ def export_write(*, actor, estate: Estate, kind: str, fmt: str, file: IO[bytes])
     """Write the estate's `kind` records to `file` as `fmt`; return how many rows. One audit
     row of action "export". `actor=None` is the server's operator on the command line."""
     if kind not in KINDS:
-        raise DomainError(f"unknown export kind {kind!r}", field="kind")
+        raise DomainError(_("unknown export kind %(kind)s") % {"kind": repr(kind)}, field="kind")
     if fmt not in FORMATS:
-        raise DomainError(f"unknown format {fmt!r}: use xlsx or csv", field="format")
+        raise DomainError(
+            _("unknown format %(format)s: use xlsx or csv") % {"format": repr(fmt)},
+            field="format",
+        )
     reveal = True
     if actor is not None:
         if not actor.has_perm("registry.export_registry"):
-            raise PermissionDenied("your role may not export the registry")
+            raise PermissionDenied(_("your role may not export the registry"))
         ids = visible_estate_ids(actor)
         if ids is not None and estate.pk not in ids:
-            raise PermissionDenied("this estate is not one of yours", field="estate")
+            raise PermissionDenied(_("this estate is not one of yours"), field="estate")
         reveal = actor.has_perm("registry.view_pii")
     writer = _write_xlsx if fmt == "xlsx" else _write_csv
     count = writer(file, kind, _rows(kind, estate, reveal))

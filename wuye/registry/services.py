@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, changed, snapshot
@@ -30,12 +31,12 @@ from .selectors import visible_estate_ids
 def require_estate(actor, estate_id: int) -> None:
     ids = visible_estate_ids(actor)
     if ids is not None and estate_id not in ids:
-        raise PermissionDenied("this estate is not one of yours", field="estate")
+        raise PermissionDenied(_("this estate is not one of yours"), field="estate")
 
 
 def require_perm(actor, perm: str) -> None:
     if actor is not None and not actor.has_perm(perm):
-        raise PermissionDenied(f"missing permission {perm}")
+        raise PermissionDenied(_("missing permission %(perm)s") % {"perm": perm})
 
 
 # UNIQUE constraints of the registry and the input field each one is about.
@@ -62,7 +63,9 @@ def _validated_save(instance: Model) -> None:
             instance.save()
     except IntegrityError as exc:
         field = next((f for name, f in _CONSTRAINT_FIELDS.items() if name in str(exc)), None)
-        raise DomainError(f"conflicts with an existing record: {exc}", field=field) from exc
+        raise DomainError(
+            _("conflicts with an existing record: %(error)s") % {"error": exc}, field=field
+        ) from exc
 
 
 def _create(actor, instance: Model, perm: str) -> Model:
@@ -97,7 +100,9 @@ def _clean_phones(data: dict[str, Any]) -> dict[str, Any]:
         if data.get(name):
             data[name] = clean_phone(data[name])
             if not is_valid_phone(data[name]):
-                raise DomainError(f"not a valid phone number: {data[name]}", field=name)
+                raise DomainError(
+                    _("not a valid phone number: %(phone)s") % {"phone": data[name]}, field=name
+                )
     return data
 
 
@@ -136,7 +141,7 @@ def unit_create(*, actor, building: Building, number: str, **fields) -> Unit:
 @transaction.atomic
 def unit_update(*, actor, unit: Unit, **changes) -> Unit:
     if "building" in changes and changes["building"].estate_id != unit.estate_id:
-        raise DomainError("the building belongs to another estate", field="building")
+        raise DomainError(_("the building belongs to another estate"), field="building")
     return _update(actor, unit, changes, "registry.change_unit")
 
 
@@ -170,21 +175,24 @@ def unit_party_add(
     A new owner ends the previous owner's open ownership the day before (a transfer); the old
     owner's charges stay theirs. A designated payer ends any other open payer designation."""
     if party.estate_id != unit.estate_id:
-        raise DomainError("the party belongs to another estate", field="party")
+        raise DomainError(_("the party belongs to another estate"), field="party")
     require_perm(actor, "registry.add_unitparty")
     require_estate(actor, unit.estate_id)
     open_rel = UnitParty.objects.select_for_update().filter(unit=unit, end_date__isnull=True)
     for rel in open_rel:
         if rel.party_id == party.pk and rel.role == role:
             raise DomainError(
-                f"{party} is already recorded as {rel.get_role_display()}", field="party"
+                _("%(party)s is already recorded as %(role)s")
+                % {"party": party, "role": rel.get_role_display()},
+                field="party",
             )
         ends_ownership = end_previous and role == UnitParty.Role.OWNER == rel.role
         ends_payer = is_payer and rel.is_payer
         if ends_ownership or ends_payer:
             if rel.start_date >= start_date:
                 raise DomainError(
-                    f"{rel.party} holds {unit} from {rel.start_date}; the new date must be later",
+                    _("%(party)s holds %(unit)s from %(day)s; the new date must be later")
+                    % {"party": rel.party, "unit": unit, "day": rel.start_date},
                     field="start_date",
                 )
             before = snapshot(rel)
@@ -238,7 +246,7 @@ def owner_note_add(
 ) -> OwnerNote:
     text = clean_text(text)
     if not text:
-        raise DomainError("write what you learned", field="text")
+        raise DomainError(_("write what you learned"), field="text")
     department = ",".join(sorted(actor.groups.values_list("name", flat=True)))
     note = OwnerNote(
         estate_id=party.estate_id,
@@ -260,7 +268,7 @@ def party_contact_view(*, actor, party: Party, reveal: bool = False) -> dict[str
     require_estate(actor, party.estate_id)
     if reveal:
         if not actor.has_perm("registry.view_pii"):
-            raise PermissionDenied("your role may not see full phone and ID numbers")
+            raise PermissionDenied(_("your role may not see full phone and ID numbers"))
         with transaction.atomic():
             audit_record(
                 actor=actor,
@@ -278,7 +286,7 @@ def party_contact_view(*, actor, party: Party, reveal: bool = False) -> dict[str
 
 @transaction.atomic
 def staff_assign(*, actor, user, estates: list[Estate]) -> StaffProfile:
-    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    profile, __ = StaffProfile.objects.get_or_create(user=user)
     before = sorted(profile.estates.values_list("code", flat=True))
     profile.estates.set(estates)
     after = sorted(e.code for e in estates)

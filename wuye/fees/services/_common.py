@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Model
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, changed, snapshot
@@ -33,4 +34,4 @@ def validated_save(instance: Model, *, prefix: str = "") -> None:
     try:
         instance.save()
     except IntegrityError as exc:
-        raise DomainError(f"{prefix}conflicts with an existing record") from exc
+        raise DomainError(prefix + _("conflicts with an existing record")) from exc

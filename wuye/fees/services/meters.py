@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
@@ -55,16 +56,26 @@ def meter_create(
     require_estate(actor, estate.pk)
     serial = clean_text(serial)
     if not serial:
-        raise DomainError("the meter needs a serial number", field="serial")
+        raise DomainError(_("the meter needs a serial number"), field="serial")
     if fee_item.estate_id != estate.pk:
-        raise DomainError(f"{fee_item} belongs to another estate", field="fee_item")
+        raise DomainError(
+            _("%(item)s belongs to another estate") % {"item": fee_item}, field="fee_item"
+        )
     if fee_item.basis != FeeItem.Basis.METERED:
-        raise DomainError(f"{fee_item} ({fee_item.code}) is not a metered item", field="fee_item")
+        raise DomainError(
+            _("%(item)s (%(code)s) is not a metered item")
+            % {"item": fee_item, "code": fee_item.code},
+            field="fee_item",
+        )
     units = [unit] if unit else list(shared_units or [])
     if any(u.estate_id != estate.pk for u in units):
-        raise DomainError("a unit belongs to another estate", field="unit")
+        raise DomainError(_("a unit belongs to another estate"), field="unit")
     if Meter.objects.filter(estate=estate, serial=serial).exists():
-        raise DomainError(f"meter {serial} already exists in {estate}", field="serial")
+        raise DomainError(
+            _("meter %(serial)s already exists in %(estate)s")
+            % {"serial": serial, "estate": estate},
+            field="serial",
+        )
     meter = Meter(
         estate=estate,
         unit=unit,
@@ -72,7 +83,7 @@ def meter_create(
         serial=serial,
         kind=Meter.Kind.UNIT if unit else Meter.Kind.MASTER,
     )
-    validated_save(meter, prefix=f"meter {serial}: ")
+    validated_save(meter, prefix=_("meter %(serial)s: ") % {"serial": serial})
     if unit is None and shared_units:
         meter.shared_units.set(shared_units)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=meter, after=snapshot(meter))
@@ -80,18 +91,27 @@ def meter_create(
 
 
 def _consumption_value(value, *, what: str = "reading") -> Decimal:
+    # `what` is "reading" or "consumption": the noun the messages name, translated here
+    noun = {"reading": _("reading"), "consumption": _("consumption")}.get(what, what)
     if isinstance(value, float):
         value = repr(value)
     try:
         number = Decimal(clean_text(value).replace(",", ""))
     except InvalidOperation as exc:
-        raise DomainError(f"the {what} {value!r} is not a number", field="value") from exc
+        raise DomainError(
+            _("the %(what)s %(value)s is not a number") % {"what": noun, "value": repr(value)},
+            field="value",
+        ) from exc
     if not number.is_finite():
-        raise DomainError(f"the {what} is not a number", field="value")
+        raise DomainError(_("the %(what)s is not a number") % {"what": noun}, field="value")
     if number < 0:
-        raise DomainError(f"the {what} cannot be negative", field="value")
+        raise DomainError(_("the %(what)s cannot be negative") % {"what": noun}, field="value")
     if number != number.quantize(STEP):
-        raise DomainError(f"the {what} {number} has more than 3 decimal places", field="value")
+        raise DomainError(
+            _("the %(what)s %(value)s has more than 3 decimal places")
+            % {"what": noun, "value": number},
+            field="value",
+        )
     return number.quantize(STEP)
 
 
@@ -114,10 +134,14 @@ def _record(
     meter = Meter.objects.select_for_update().get(pk=meter.pk)  # one writer per meter
     value = _consumption_value(value)
     if not meter.is_active:
-        raise DomainError(f"meter {meter.serial} is not in use", field="serial")
+        raise DomainError(
+            _("meter %(serial)s is not in use") % {"serial": meter.serial}, field="serial"
+        )
     if read_on > (today or timezone.localdate()):
         raise DomainError(
-            f"meter {meter.serial}: the reading date {read_on} is in the future", field="read_on"
+            _("meter %(serial)s: the reading date %(day)s is in the future")
+            % {"serial": meter.serial, "day": read_on},
+            field="read_on",
         )
     live = meter.readings.exclude(status=MeterReading.Status.REJECTED)
     same_day = live.filter(read_on=read_on).first()
@@ -125,22 +149,28 @@ def _record(
         if same_day.value == value:
             return same_day, False
         raise DomainError(
-            f"meter {meter.serial} was already read on {read_on} ({same_day.value}); "
-            "reject that reading first to correct it",
+            _(
+                "meter %(serial)s was already read on %(day)s (%(value)s); "
+                "reject that reading first to correct it"
+            )
+            % {"serial": meter.serial, "day": read_on, "value": same_day.value},
             field="value",
         )
     later = live.filter(read_on__gt=read_on).order_by("read_on").first()
     if later is not None:
         raise DomainError(
-            f"meter {meter.serial} has a later reading on {later.read_on}; "
-            "readings are entered in date order",
+            _("meter %(serial)s has a later reading on %(day)s; readings are entered in date order")
+            % {"serial": meter.serial, "day": later.read_on},
             field="read_on",
         )
     pending = live.filter(status=MeterReading.Status.FLAGGED).first()
     if pending is not None:
         raise DomainError(
-            f"meter {meter.serial}: the reading of {pending.read_on} is flagged and awaits "
-            "review; approve or reject it first",
+            _(
+                "meter %(serial)s: the reading of %(day)s is flagged and awaits "
+                "review; approve or reject it first"
+            )
+            % {"serial": meter.serial, "day": pending.read_on},
             field="serial",
         )
     accepted = meter.readings.filter(status__in=MeterReading.BILLABLE).order_by("-read_on", "-id")
@@ -190,8 +220,8 @@ def reading_approve(
     serial = reading.meter.serial
     if reading.status != MeterReading.Status.FLAGGED:
         raise DomainError(
-            f"meter {serial}: only a flagged reading needs approval "
-            f"(it is {reading.get_status_display()})",
+            _("meter %(serial)s: only a flagged reading needs approval (it is %(status)s)")
+            % {"serial": serial, "status": reading.get_status_display()},
             field="status",
         )
     before = snapshot(reading, _READING_FIELDS)
@@ -199,8 +229,11 @@ def reading_approve(
         reading.consumption = _consumption_value(consumption, what="consumption")
     if reading.consumption is not None and reading.consumption < 0:
         raise DomainError(
-            f"meter {serial}: the reading is lower than the last one; give the consumption to "
-            "bill (e.g. the new meter's reading after a replacement) or reject it",
+            _(
+                "meter %(serial)s: the reading is lower than the last one; give the consumption "
+                "to bill (e.g. the new meter's reading after a replacement) or reject it"
+            )
+            % {"serial": serial},
             field="consumption",
         )
     reading.status = MeterReading.Status.APPROVED
@@ -228,22 +261,29 @@ def reading_reject(*, actor, reading: MeterReading, reason: str) -> MeterReading
     require_estate(actor, reading.estate_id)
     reason = clean_text(reason)
     if not reason:
-        raise DomainError("say why the reading is rejected", field="reason")
+        raise DomainError(_("say why the reading is rejected"), field="reason")
     reading = _locked_reading(reading)
     serial = reading.meter.serial
     if reading.status == MeterReading.Status.REJECTED:
         return reading
     if reading.billed:
-        raise DomainError(f"meter {serial}: the reading is billed; correct it through billing")
+        raise DomainError(
+            _("meter %(serial)s: the reading is billed; correct it through billing")
+            % {"serial": serial}
+        )
     later = (
         MeterReading.objects.filter(meter_id=reading.meter_id, read_on__gt=reading.read_on)
         .exclude(status=MeterReading.Status.REJECTED)
         .exists()
     )
     if later:
-        raise DomainError(f"meter {serial}: only the latest reading can be rejected")
+        raise DomainError(
+            _("meter %(serial)s: only the latest reading can be rejected") % {"serial": serial}
+        )
     if reading.apportionments.exclude(status=SharedApportionment.Status.REJECTED).exists():
-        raise DomainError(f"meter {serial}: reject the reading's apportionment first")
+        raise DomainError(
+            _("meter %(serial)s: reject the reading's apportionment first") % {"serial": serial}
+        )
     before = snapshot(reading, _READING_FIELDS)
     reading.status = MeterReading.Status.REJECTED
     reading.reviewed_by = actor
@@ -272,7 +312,7 @@ def consumption_mark_billed(
             pk__in=reading_ids, billed=False, status__in=MeterReading.BILLABLE
         ).update(billed=True)
         if done != len(set(reading_ids)):
-            raise DomainError("some meter readings are already billed or not billable")
+            raise DomainError(_("some meter readings are already billed or not billable"))
     if line_ids:
         done = ApportionmentLine.objects.filter(
             pk__in=line_ids,
@@ -280,7 +320,7 @@ def consumption_mark_billed(
             apportionment__status=SharedApportionment.Status.APPROVED,
         ).update(billed=True)
         if done != len(set(line_ids)):
-            raise DomainError("some apportioned consumptions are already billed or not approved")
+            raise DomainError(_("some apportioned consumptions are already billed or not approved"))
 
 
 @transaction.atomic
@@ -294,11 +334,11 @@ def consumption_unmark_billed(
     if reading_ids:
         done = MeterReading.objects.filter(pk__in=reading_ids, billed=True).update(billed=False)
         if done != len(set(reading_ids)):
-            raise DomainError("some meter readings to release are not billed")
+            raise DomainError(_("some meter readings to release are not billed"))
     if line_ids:
         done = ApportionmentLine.objects.filter(pk__in=line_ids, billed=True).update(billed=False)
         if done != len(set(line_ids)):
-            raise DomainError("some apportioned consumptions to release are not billed")
+            raise DomainError(_("some apportioned consumptions to release are not billed"))
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -320,8 +360,13 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        if self.column:
+            return _("row %(row)s, column %(column)s: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
 
 
 class ReadingImportError(DomainError):
@@ -330,8 +375,12 @@ class ReadingImportError(DomainError):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
         shown = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} error(s), nothing imported: {shown}{more}", code="import")
+        more = _(" (and %(count)s more)") % {"count": len(errors) - 5} if len(errors) > 5 else ""
+        super().__init__(
+            _("%(count)s error(s), nothing imported: %(shown)s%(more)s")
+            % {"count": len(errors), "shown": shown, "more": more},
+            code="import",
+        )
 
 
 @dataclass
@@ -360,7 +409,7 @@ def _parse_date(value) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"{text!r} is not a date (use 2026-03-31)")
+    raise ValueError(_("%(text)s is not a date (use 2026-03-31)") % {"text": repr(text)})
 
 
 def _serial(value) -> str:
@@ -375,7 +424,9 @@ def _read_sheet(file) -> list[tuple[int, tuple]]:
     try:
         book = load_workbook(file, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a bad file
-        raise DomainError(f"not a readable .xlsx file: {exc}", field="file") from exc
+        raise DomainError(
+            _("not a readable .xlsx file: %(error)s") % {"error": exc}, field="file"
+        ) from exc
     sheet = book.worksheets[0]
     rows = [(i, row) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
     book.close()
@@ -406,12 +457,12 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
             break
     if header_at is None:
         raise ReadingImportError(
-            [RowError(1, "", "no header row with 表号/serial, 读数日期/read_on, 读数/value")]
+            [RowError(1, "", _("no header row with 表号/serial, 读数日期/read_on, 读数/value"))]
         )
     missing = [COLUMN_LABELS[n] for n in COLUMNS if n not in columns]
     if missing:
         raise ReadingImportError(
-            [RowError(header_at, m, "this column is missing") for m in missing]
+            [RowError(header_at, m, _("this column is missing")) for m in missing]
         )
     meters = {m.serial: m for m in Meter.objects.filter(estate=estate)}
     errors: list[RowError] = []
@@ -419,7 +470,9 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
     seen: dict[tuple[str, date], int] = {}
     data_rows = [(n, r) for n, r in rows if n > header_at]
     if len(data_rows) > MAX_ROWS:
-        raise ReadingImportError([RowError(0, "", f"more than {MAX_ROWS} rows; split the file")])
+        raise ReadingImportError(
+            [RowError(0, "", _("more than %(max)s rows; split the file") % {"max": MAX_ROWS})]
+        )
     for number, row in data_rows:
         cells = {n: (row[p] if p < len(row) else None) for n, p in columns.items()}
         if all(v is None or clean_text(v) == "" for v in cells.values()):
@@ -428,14 +481,18 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
         serial = _serial(cells["serial"])
         meter = meters.get(serial)
         if not serial:
-            row_errors.append(RowError(number, COLUMN_LABELS["serial"], "the serial is empty"))
+            row_errors.append(RowError(number, COLUMN_LABELS["serial"], _("the serial is empty")))
         elif meter is None:
             row_errors.append(
-                RowError(number, COLUMN_LABELS["serial"], f"no meter {serial} in {estate}")
+                RowError(
+                    number,
+                    COLUMN_LABELS["serial"],
+                    _("no meter %(serial)s in %(estate)s") % {"serial": serial, "estate": estate},
+                )
             )
         read_on = None
         if cells["read_on"] is None or clean_text(cells["read_on"]) == "":
-            row_errors.append(RowError(number, COLUMN_LABELS["read_on"], "the date is empty"))
+            row_errors.append(RowError(number, COLUMN_LABELS["read_on"], _("the date is empty")))
         else:
             try:
                 read_on = _parse_date(cells["read_on"])
@@ -444,11 +501,15 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
             else:
                 if read_on > today:
                     row_errors.append(
-                        RowError(number, COLUMN_LABELS["read_on"], f"{read_on} is in the future")
+                        RowError(
+                            number,
+                            COLUMN_LABELS["read_on"],
+                            _("%(day)s is in the future") % {"day": read_on},
+                        )
                     )
         value = None
         if cells["value"] is None or clean_text(cells["value"]) == "":
-            row_errors.append(RowError(number, COLUMN_LABELS["value"], "the reading is empty"))
+            row_errors.append(RowError(number, COLUMN_LABELS["value"], _("the reading is empty")))
         else:
             try:
                 value = _consumption_value(cells["value"])
@@ -461,7 +522,8 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
                     RowError(
                         number,
                         COLUMN_LABELS["serial"],
-                        f"meter {serial} on {read_on} is already on row {first}",
+                        _("meter %(serial)s on %(day)s is already on row %(row)s")
+                        % {"serial": serial, "day": read_on, "row": first},
                     )
                 )
         if row_errors:
@@ -471,7 +533,7 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
     if errors:
         raise ReadingImportError(errors)
     if not parsed:
-        raise ReadingImportError([RowError(header_at + 1, "", "the file has no readings")])
+        raise ReadingImportError([RowError(header_at + 1, "", _("the file has no readings"))])
     result = ImportResult()
     field_column = {"value": "value", "read_on": "read_on", "serial": "serial"}
     for number, meter, read_on, value in sorted(parsed, key=lambda p: (p[1].serial, p[2])):
@@ -512,8 +574,12 @@ def _weights(units: list[Unit], method: str, formula: str) -> list[Decimal]:
         unknown = [u.number for u in units if not u.gross_area]
         if unknown:
             raise DomainError(
-                f"units without a gross area: {', '.join(unknown[:5])}"
-                + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""),
+                _("units without a gross area: %(units)s") % {"units": ", ".join(unknown[:5])}
+                + (
+                    _(" and %(count)s more") % {"count": len(unknown) - 5}
+                    if len(unknown) > 5
+                    else ""
+                ),
                 field="method",
             )
         return [u.gross_area for u in units]
@@ -537,11 +603,12 @@ def _weights(units: list[Unit], method: str, formula: str) -> list[Decimal]:
         negative = [u.number for u, w in zip(units, weights, strict=True) if w < 0]
         if negative:
             raise DomainError(
-                f"the formula gives a negative weight for {', '.join(negative[:5])}",
+                _("the formula gives a negative weight for %(units)s")
+                % {"units": ", ".join(negative[:5])},
                 field="formula",
             )
         return weights
-    raise DomainError(f"unknown method {method!r}", field="method")
+    raise DomainError(_("unknown method %(method)s") % {"method": repr(method)}, field="method")
 
 
 @transaction.atomic
@@ -555,35 +622,53 @@ def apportionment_create(
     reading = _locked_reading(reading)
     meter = reading.meter
     if meter.kind != Meter.Kind.MASTER:
-        raise DomainError(f"meter {meter.serial} is a unit's own meter, not a shared one")
+        raise DomainError(
+            _("meter %(serial)s is a unit's own meter, not a shared one") % {"serial": meter.serial}
+        )
     if reading.status not in MeterReading.BILLABLE or reading.consumption is None:
         raise DomainError(
-            f"meter {meter.serial}: the reading of {reading.read_on} has no accepted consumption "
-            "to share (a first reading, flagged or rejected)",
+            _(
+                "meter %(serial)s: the reading of %(day)s has no accepted consumption "
+                "to share (a first reading, flagged or rejected)"
+            )
+            % {"serial": meter.serial, "day": reading.read_on},
             field="reading",
         )
     formula = formula.strip() if method == SharedApportionment.Method.FORMULA else ""
     if method == SharedApportionment.Method.FORMULA and not formula:
-        raise DomainError("write the formula", field="formula")
+        raise DomainError(_("write the formula"), field="formula")
     existing = reading.apportionments.exclude(status=SharedApportionment.Status.REJECTED).first()
     if existing is not None:
         if existing.method == method and existing.formula == formula:
             return existing
         raise DomainError(
-            f"meter {meter.serial}: the reading of {reading.read_on} is already apportioned "
-            f"({existing.get_method_display()}); reject that first",
+            _(
+                "meter %(serial)s: the reading of %(day)s is already apportioned "
+                "(%(method)s); reject that first"
+            )
+            % {
+                "serial": meter.serial,
+                "day": reading.read_on,
+                "method": existing.get_method_display(),
+            },
             field="reading",
         )
     units = list(meter.shared_units.filter(is_active=True).order_by("id"))
     if not units:
         units = list(Unit.objects.filter(estate_id=meter.estate_id, is_active=True).order_by("id"))
     if not units:
-        raise DomainError(f"meter {meter.serial}: no units to share it", field="reading")
+        raise DomainError(
+            _("meter %(serial)s: no units to share it") % {"serial": meter.serial},
+            field="reading",
+        )
     weights = _weights(units, method, formula)
     try:
         parts = calculations.apportion(reading.consumption, weights)
     except ValueError as exc:
-        raise DomainError(f"meter {meter.serial}: {exc}", field="method") from exc
+        raise DomainError(
+            _("meter %(serial)s: %(error)s") % {"serial": meter.serial, "error": exc},
+            field="method",
+        ) from exc
     apportionment = SharedApportionment.objects.create(
         estate_id=meter.estate_id,
         reading=reading,
@@ -622,7 +707,8 @@ def _decide_apportionment(actor, apportionment, status: str, summary: str) -> Sh
     apportionment = SharedApportionment.objects.select_for_update().get(pk=apportionment.pk)
     if apportionment.status != SharedApportionment.Status.DRAFT:
         raise DomainError(
-            f"the apportionment is {apportionment.get_status_display().lower()} already",
+            _("the apportionment is %(status)s already")
+            % {"status": apportionment.get_status_display().lower()},
             field="status",
         )
     apportionment.status = status
@@ -655,7 +741,7 @@ def apportionment_reject(
 ) -> SharedApportionment:
     """Reject a draft apportionment (e.g. to redo it by another method)."""
     if not clean_text(reason):
-        raise DomainError("say why the apportionment is rejected", field="reason")
+        raise DomainError(_("say why the apportionment is rejected"), field="reason")
     return _decide_apportionment(
         actor,
         apportionment,

@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
@@ -59,9 +60,16 @@ def fee_item_create(
         estate=estate, code=code, name=clean_text(name), kind=kind, basis=basis, **fields
     )
     if item.basis == FeeItem.Basis.METERED and not item.meter_unit:
-        raise DomainError(f"{_label(item)}: a metered item needs a meter unit", field="meter_unit")
+        raise DomainError(
+            _("%(item)s: a metered item needs a meter unit") % {"item": _label(item)},
+            field="meter_unit",
+        )
     if FeeItem.objects.filter(estate=estate, code=code).exists():
-        raise DomainError(f"{estate} already has a fee item with code {code}", field="code")
+        raise DomainError(
+            _("%(estate)s already has a fee item with code %(code)s")
+            % {"estate": estate, "code": code},
+            field="code",
+        )
     validated_save(item, prefix=f"{_label(item)}: ")
     _ensure_revenue_account(item)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=item, after=snapshot(item))
@@ -77,8 +85,11 @@ def fee_item_update(*, actor, item: FeeItem, **changes) -> FeeItem:
         for name in _FROZEN_ONCE_PRICED:
             if name in changes and changes[name] != getattr(item, name):
                 raise DomainError(
-                    f"{_label(item)}: {name} cannot change once the item has standards; "
-                    "create a new item instead",
+                    _(
+                        "%(item)s: %(field)s cannot change once the item has standards; "
+                        "create a new item instead"
+                    )
+                    % {"item": _label(item), "field": name},
                     field=name,
                 )
     if "code" in changes:
@@ -102,13 +113,19 @@ def _check_rate(item: FeeItem, rate) -> Decimal:
         rate = Decimal(str(rate).strip())
     except InvalidOperation as exc:
         raise DomainError(
-            f"{_label(item)}: the rate {rate!r} is not a number", field="rate"
+            _("%(item)s: the rate %(rate)s is not a number")
+            % {"item": _label(item), "rate": repr(rate)},
+            field="rate",
         ) from exc
     if not rate.is_finite():
-        raise DomainError(f"{_label(item)}: the rate is not a number", field="rate")
+        raise DomainError(
+            _("%(item)s: the rate is not a number") % {"item": _label(item)}, field="rate"
+        )
     problem = calculations.rate_problem(basis=item.basis, rate=rate, recurring=item.is_recurring)
     if problem:
-        raise DomainError(f"{_label(item)}: {problem}", field="rate")
+        raise DomainError(
+            _("%(item)s: %(problem)s") % {"item": _label(item), "problem": problem}, field="rate"
+        )
     return rate
 
 
@@ -119,16 +136,19 @@ def _check_vacancy_rate(item: FeeItem, vacancy_rate) -> Decimal | None:
         share = Decimal(str(vacancy_rate))
     except InvalidOperation as exc:
         raise DomainError(
-            f"{_label(item)}: the vacancy share is not a number", field="vacancy_rate"
+            _("%(item)s: the vacancy share is not a number") % {"item": _label(item)},
+            field="vacancy_rate",
         ) from exc
     if not (0 <= share <= 1):
         raise DomainError(
-            f"{_label(item)}: the vacancy share must be between 0 and 1 (e.g. 0.7 for 70%)",
+            _("%(item)s: the vacancy share must be between 0 and 1 (e.g. 0.7 for 70%%)")
+            % {"item": _label(item)},
             field="vacancy_rate",
         )
     if not item.is_recurring:
         raise DomainError(
-            f"{_label(item)}: a vacancy share applies only to recurring fees", field="vacancy_rate"
+            _("%(item)s: a vacancy share applies only to recurring fees") % {"item": _label(item)},
+            field="vacancy_rate",
         )
     return share
 
@@ -165,7 +185,9 @@ def standard_create(
     # Lock the item so that two drafts created at once get different versions.
     fee_item = FeeItem.objects.select_for_update().get(pk=fee_item.pk)
     if not fee_item.is_active:
-        raise DomainError(f"{_label(fee_item)}: the item is inactive", field="fee_item")
+        raise DomainError(
+            _("%(item)s: the item is inactive") % {"item": _label(fee_item)}, field="fee_item"
+        )
     rate = _check_rate(fee_item, rate)
     share = _check_vacancy_rate(fee_item, vacancy_rate)
     latest = FeeStandard.objects.filter(
@@ -209,7 +231,8 @@ def standard_update(*, actor, standard: FeeStandard, **changes) -> FeeStandard:
     item = standard.fee_item
     if standard.status != FeeStandard.Status.DRAFT:
         raise DomainError(
-            f"{standard}: only a draft can be edited; create a new version instead",
+            _("%(standard)s: only a draft can be edited; create a new version instead")
+            % {"standard": standard},
             field="status",
         )
     allowed = {
@@ -222,7 +245,10 @@ def standard_update(*, actor, standard: FeeStandard, **changes) -> FeeStandard:
     }
     unknown = set(changes) - allowed
     if unknown:
-        raise DomainError(f"{standard}: cannot change {', '.join(sorted(unknown))}")
+        raise DomainError(
+            _("%(standard)s: cannot change %(fields)s")
+            % {"standard": standard, "fields": ", ".join(sorted(unknown))}
+        )
     if "rate" in changes:
         changes["rate"] = _check_rate(item, changes["rate"])
     if "vacancy_rate" in changes:
@@ -249,7 +275,8 @@ def standard_approve(*, actor, standard: FeeStandard) -> FeeStandard:
     standard = _locked(standard)
     if standard.status != FeeStandard.Status.DRAFT:
         raise DomainError(
-            f"{standard}: only a draft can be approved (it is {standard.get_status_display()})",
+            _("%(standard)s: only a draft can be approved (it is %(status)s)")
+            % {"standard": standard, "status": standard.get_status_display()},
             field="status",
         )
     _check_rate(standard.fee_item, standard.rate)
@@ -294,8 +321,8 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
     item = standard.fee_item
     if standard.status != FeeStandard.Status.APPROVED:
         raise DomainError(
-            f"{standard}: only an approved standard can be published "
-            f"(it is {standard.get_status_display()})",
+            _("%(standard)s: only an approved standard can be published (it is %(status)s)")
+            % {"standard": standard, "status": standard.get_status_display()},
             field="status",
         )
     _check_rate(item, standard.rate)
@@ -312,9 +339,17 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
     clash = [p for p in published if p.effective_from >= standard.effective_from]
     if clash:
         raise DomainError(
-            f"{_label(item)}: version {clash[0].version} is already published from "
-            f"{clash[0].effective_from}; a new version must take effect after that "
-            f"(this one is from {standard.effective_from})",
+            _(
+                "%(item)s: version %(version)s is already published from "
+                "%(published_from)s; a new version must take effect after that "
+                "(this one is from %(this_from)s)"
+            )
+            % {
+                "item": _label(item),
+                "version": clash[0].version,
+                "published_from": clash[0].effective_from,
+                "this_from": standard.effective_from,
+            },
             field="effective_from",
             code="overlap",
         )
@@ -366,7 +401,9 @@ def standard_withdraw(*, actor, standard: FeeStandard, reason: str) -> FeeStanda
     require_estate(actor, standard.estate_id)
     reason = clean_text(reason)
     if not reason:
-        raise DomainError(f"{standard}: say why it is withdrawn", field="reason")
+        raise DomainError(
+            _("%(standard)s: say why it is withdrawn") % {"standard": standard}, field="reason"
+        )
     standard = _locked(standard)
     if standard.status == FeeStandard.Status.WITHDRAWN:
         return standard

@@ -8,6 +8,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
@@ -38,7 +39,10 @@ def vacancy_apply(
     require_perm(actor, "fees.add_vacancydiscount")
     require_estate(actor, unit.estate_id)
     if end_date is not None and end_date < start_date:
-        raise DomainError(f"{unit}: the end date is before the start date", field="end_date")
+        raise DomainError(
+            _("%(unit)s: the end date is before the start date") % {"unit": unit},
+            field="end_date",
+        )
     # Lock the unit so that two overlapping applications cannot both pass the check.
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
     overlap = (
@@ -51,8 +55,8 @@ def vacancy_apply(
     clash = overlap.first()
     if clash is not None:
         raise DomainError(
-            f"{unit} already has a vacancy discount ({clash.get_status_display()}) "
-            f"from {clash.start_date}",
+            _("%(unit)s already has a vacancy discount (%(status)s) from %(day)s")
+            % {"unit": unit, "status": clash.get_status_display(), "day": clash.start_date},
             field="start_date",
         )
     discount = VacancyDiscount(
@@ -85,12 +89,15 @@ def vacancy_inspect(
     discount = _locked(discount)
     if discount.status != VacancyDiscount.Status.APPLIED:
         raise DomainError(
-            f"{discount.unit}: only an application can be inspected "
-            f"(it is {discount.get_status_display()})",
+            _("%(unit)s: only an application can be inspected (it is %(status)s)")
+            % {"unit": discount.unit, "status": discount.get_status_display()},
             field="status",
         )
     if not vacant and not clean_text(notes):
-        raise DomainError(f"{discount.unit}: say what the inspection found", field="notes")
+        raise DomainError(
+            _("%(unit)s: say what the inspection found") % {"unit": discount.unit},
+            field="notes",
+        )
     before = snapshot(discount, _FIELDS)
     discount.status = (
         VacancyDiscount.Status.INSPECTED if vacant else VacancyDiscount.Status.REJECTED
@@ -118,8 +125,8 @@ def vacancy_approve(*, actor, discount: VacancyDiscount, notes: str = "") -> Vac
     discount = _locked(discount)
     if discount.status != VacancyDiscount.Status.INSPECTED:
         raise DomainError(
-            f"{discount.unit}: only an inspected application can be approved "
-            f"(it is {discount.get_status_display()})",
+            _("%(unit)s: only an inspected application can be approved (it is %(status)s)")
+            % {"unit": discount.unit, "status": discount.get_status_display()},
             field="status",
         )
     before = snapshot(discount, _FIELDS)
@@ -145,12 +152,14 @@ def vacancy_reject(*, actor, discount: VacancyDiscount, reason: str) -> VacancyD
     require_perm(actor, "fees.approve_vacancydiscount")
     require_estate(actor, discount.estate_id)
     if not clean_text(reason):
-        raise DomainError(f"{discount.unit}: say why it is rejected", field="reason")
+        raise DomainError(
+            _("%(unit)s: say why it is rejected") % {"unit": discount.unit}, field="reason"
+        )
     discount = _locked(discount)
     if discount.status not in (VacancyDiscount.Status.APPLIED, VacancyDiscount.Status.INSPECTED):
         raise DomainError(
-            f"{discount.unit}: a {discount.get_status_display().lower()} discount cannot be "
-            "rejected",
+            _("%(unit)s: a %(status)s discount cannot be rejected")
+            % {"unit": discount.unit, "status": discount.get_status_display().lower()},
             field="status",
         )
     before = snapshot(discount, _FIELDS)
@@ -177,15 +186,20 @@ def vacancy_end(*, actor, discount: VacancyDiscount, end_date: date) -> VacancyD
     require_estate(actor, discount.estate_id)
     discount = _locked(discount)
     if discount.status != VacancyDiscount.Status.APPROVED:
-        raise DomainError(f"{discount.unit}: only an approved discount can be ended")
+        raise DomainError(
+            _("%(unit)s: only an approved discount can be ended") % {"unit": discount.unit}
+        )
     if end_date < discount.start_date:
         raise DomainError(
-            f"{discount.unit}: the end date is before the start {discount.start_date}",
+            _("%(unit)s: the end date is before the start %(day)s")
+            % {"unit": discount.unit, "day": discount.start_date},
             field="end_date",
         )
     if discount.end_date is not None and end_date > discount.end_date:
         raise DomainError(
-            f"{discount.unit}: the discount already ends on {discount.end_date}", field="end_date"
+            _("%(unit)s: the discount already ends on %(day)s")
+            % {"unit": discount.unit, "day": discount.end_date},
+            field="end_date",
         )
     before = snapshot(discount, _FIELDS)
     discount.end_date = end_date

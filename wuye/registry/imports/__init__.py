@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
@@ -83,7 +84,8 @@ class ImportRejected(DomainError):
 
     def __init__(self, report: ImportReport):
         super().__init__(
-            f"{len(report.errors)} errors in {report.filename}; nothing was imported",
+            _("%(count)s errors in %(file)s; nothing was imported")
+            % {"count": len(report.errors), "file": report.filename},
             code="import_rejected",
         )
         self.report = report
@@ -95,10 +97,10 @@ def authorise(actor, estate: Estate) -> None:
     if actor is None:
         return
     if not actor.has_perm("registry.import_registry"):
-        raise PermissionDenied("your role may not import the registry")
+        raise PermissionDenied(_("your role may not import the registry"))
     ids = visible_estate_ids(actor)
     if ids is not None and estate.pk not in ids:
-        raise PermissionDenied("this estate is not one of yours", field="estate")
+        raise PermissionDenied(_("this estate is not one of yours"), field="estate")
 
 
 def _pick_sheet(book: Workbook, kind: str) -> Sheet:
@@ -134,7 +136,11 @@ def import_check(
     """Read and validate the whole file; write nothing. Every error is in `report.errors`.
     `progress` hears how many of the sheet's rows have been read, every thousand."""
     if kind not in KINDS:
-        raise DomainError(f"unknown import kind {kind!r}: use {', '.join(KINDS)}", field="kind")
+        raise DomainError(
+            _("unknown import kind %(kind)s: use %(kinds)s")
+            % {"kind": repr(kind), "kinds": ", ".join(KINDS)},
+            field="kind",
+        )
     authorise(actor, estate)
     report = ImportReport(kind=kind, estate=estate, filename=filename, sha256=file_sha256(file))
     checked = Checked()
@@ -162,11 +168,11 @@ def import_check(
     finally:
         book.close()
     if not checked.errors and checked.rows == 0:
-        checked.errors.append(RowError(2, "", "the file has no rows to import"))
+        checked.errors.append(RowError(2, "", _("the file has no rows to import")))
     checked.errors.sort(key=lambda e: e.row)
     report.rows = checked.rows
     report.errors = checked.errors
-    report.columns = [shown for shown, _ in checked.columns]
+    report.columns = [shown for shown, _column in checked.columns]
     report.ignored_columns = checked.ignored_columns
     report.preview = checked.preview
     report.counts = checked.plan.counts()
@@ -233,7 +239,8 @@ def import_apply(
                 before_commit(report)
     except IntegrityError as exc:
         raise DomainError(
-            f"the registry changed while importing ({exc}); nothing was written, run it again"
+            _("the registry changed while importing (%(error)s); nothing was written, run it again")
+            % {"error": exc}
         ) from exc
     report.written = True
     report.checked = None  # free the plan's objects

@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.core.normalize import MOBILE, clean_phone, clean_text, is_valid_phone
 
@@ -21,7 +23,7 @@ def text(value: object, *, max_length: int | None = None) -> str:
         value = int(value)  # a code typed as 3 in Excel arrives as 3.0
     result = clean_text(value)
     if max_length is not None and len(result) > max_length:
-        raise CellError(f"longer than {max_length} characters")
+        raise CellError(_("longer than %(max)s characters") % {"max": max_length})
     return result
 
 
@@ -32,7 +34,7 @@ def unit_number(value: object) -> str:
     """`１－２－３０１`, ` 1 - 2 - 301 ` and `1—2—301` are all `1-2-301`."""
     number = _DASHES.sub("-", text(value)).replace(" ", "").upper()
     if len(number) > 30:
-        raise CellError("longer than 30 characters")
+        raise CellError(_("longer than %(max)s characters") % {"max": 30})
     return number
 
 
@@ -43,7 +45,7 @@ _CENT = Decimal("0.01")
 def positive_decimal(value: object) -> Decimal:
     """An area such as `89.5`, `89.50㎡` or `1,203.4`; more than zero, at most 2 places."""
     if isinstance(value, bool):
-        raise CellError(f"not a number: {value}")
+        raise CellError(_("not a number: %(value)s") % {"value": value})
     if isinstance(value, float):
         number = Decimal(repr(value))
         rounded = number.quantize(_CENT)
@@ -57,15 +59,15 @@ def positive_decimal(value: object) -> Decimal:
         try:
             number = Decimal(raw)
         except InvalidOperation:
-            raise CellError(f"not a number: {text(value)}") from None
+            raise CellError(_("not a number: %(value)s") % {"value": text(value)}) from None
     if not number.is_finite():
-        raise CellError(f"not a number: {value}")
+        raise CellError(_("not a number: %(value)s") % {"value": value})
     if number <= 0:
-        raise CellError(f"must be more than zero (is {number})")
+        raise CellError(_("must be more than zero (is %(number)s)") % {"number": number})
     if number != number.quantize(_CENT):
-        raise CellError(f"at most 2 decimal places (is {number})")
+        raise CellError(_("at most 2 decimal places (is %(number)s)") % {"number": number})
     if number >= Decimal("100000000"):
-        raise CellError(f"too large ({number})")
+        raise CellError(_("too large (%(number)s)") % {"number": number})
     return number.quantize(_CENT)
 
 
@@ -86,9 +88,9 @@ def floor(value: object) -> int:
         elif match := _FLOOR.match(raw):
             number = int(match.group(1))
         else:
-            raise CellError(f"not a floor number: {raw}")
+            raise CellError(_("not a floor number: %(value)s") % {"value": raw})
     if not -32768 <= number <= 32767:
-        raise CellError(f"not a floor number: {number}")
+        raise CellError(_("not a floor number: %(value)s") % {"value": number})
     return number
 
 
@@ -100,10 +102,10 @@ def positive_int(value: object) -> int:
     else:
         raw = text(value).replace(" ", "").removesuffix("层")
         if not raw.isdigit():
-            raise CellError(f"not a whole number: {text(value)}")
+            raise CellError(_("not a whole number: %(value)s") % {"value": text(value)})
         number = int(raw)
     if not 0 < number <= 32767:
-        raise CellError(f"must be a whole number above zero (is {number})")
+        raise CellError(_("must be a whole number above zero (is %(number)s)") % {"number": number})
     return number
 
 
@@ -123,19 +125,21 @@ def a_date(value: object) -> date:
         # an Excel serial day number in a cell not formatted as a date
         if 1 <= value < 2958466 and float(value).is_integer():
             return _EXCEL_EPOCH + timedelta(days=int(value))
-        raise CellError(f"not a date: {value}")
+        raise CellError(_("not a date: %(value)s") % {"value": value})
     raw = _TIME_PART.sub("", text(value))
     match = _DATE.match(raw) or _COMPACT_DATE.match(raw)
     if not match:
-        raise CellError(f"not a date: {raw} (write it as 2026-01-05)")
+        raise CellError(_("not a date: %(value)s (write it as 2026-01-05)") % {"value": raw})
     try:
         return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise CellError(f"not a real date: {raw}") from None
+        raise CellError(_("not a real date: %(value)s") % {"value": raw}) from None
 
 
 def words(mapping: dict[str, str], shown: str):
-    """A parser for a closed list of words (Chinese or English, any case) -> stored value."""
+    """A parser for a closed list of words (Chinese or English, any case) -> stored value.
+    `shown` (the accepted words, for the message) is marked with gettext_noop where it is
+    written and translated when the message is made."""
     lookup = {clean_text(k).lower().replace(" ", ""): v for k, v in mapping.items()}
 
     def parse(value: object) -> str:
@@ -143,7 +147,10 @@ def words(mapping: dict[str, str], shown: str):
         try:
             return lookup[key]
         except KeyError:
-            raise CellError(f"unknown value {text(value)!r} (use {shown})") from None
+            raise CellError(
+                _("unknown value %(value)s (use %(choices)s)")
+                % {"value": repr(text(value)), "choices": _(shown)}
+            ) from None
 
     return parse
 
@@ -181,9 +188,10 @@ OCCUPANCY_WORDS = {
     "renovating": "renovating",
 }
 unit_type = words(
-    UNIT_TYPE_WORDS, "住宅/商铺/车位/储藏室 or residential/commercial/parking/storage"
+    UNIT_TYPE_WORDS,
+    gettext_noop("住宅/商铺/车位/储藏室 or residential/commercial/parking/storage"),
 )
-occupancy = words(OCCUPANCY_WORDS, "空置/入住/装修 or vacant/occupied/renovating")
+occupancy = words(OCCUPANCY_WORDS, gettext_noop("空置/入住/装修 or vacant/occupied/renovating"))
 
 # What an export writes, so that an exported file imports back unchanged.
 UNIT_TYPE_LABELS = {
@@ -206,7 +214,7 @@ def yes_no(value: object) -> bool:
         return True
     if key in _NO or key == "":
         return False
-    raise CellError(f"write 是 or 否, not {text(value)!r}")
+    raise CellError(_("write 是 or 否, not %(value)s") % {"value": repr(text(value))})
 
 
 def phone(value: object) -> str:
@@ -216,7 +224,7 @@ def phone(value: object) -> str:
     if MOBILE.match(number.replace("-", "")):
         number = number.replace("-", "")  # 139-0000-2222 is a mobile written in groups
     if not is_valid_phone(number):
-        raise CellError(f"not a valid phone number: {text(value)}")
+        raise CellError(_("not a valid phone number: %(phone)s") % {"phone": text(value)})
     return number
 
 
@@ -225,7 +233,9 @@ def email(value: object) -> str:
     try:
         validate_email(address)
     except ValidationError:
-        raise CellError(f"not a valid email address: {address}") from None
+        raise CellError(
+            _("not a valid email address: %(address)s") % {"address": address}
+        ) from None
     return address
 
 
@@ -233,10 +243,10 @@ def id_number(value: object) -> str:
     if isinstance(value, float):
         if abs(value) >= 1e15:
             raise CellError(
-                "the ID number was stored as a number and lost digits; format the column as text"
+                _("the ID number was stored as a number and lost digits; format the column as text")
             )
         value = int(value) if value.is_integer() else value
     number = text(value).replace(" ", "").upper()
     if len(number) > 30:
-        raise CellError("longer than 30 characters")
+        raise CellError(_("longer than %(max)s characters") % {"max": 30})
     return number

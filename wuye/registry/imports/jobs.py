@@ -34,6 +34,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 
@@ -173,11 +174,16 @@ def import_job_upload(
     the same estate and kind while an earlier job of it is still pending gives that job
     instead: (job, False). The UNIQUE constraint on pending jobs decides a race."""
     if kind not in KINDS:
-        raise DomainError(f"unknown import kind {kind!r}: use {', '.join(KINDS)}", field="kind")
+        raise DomainError(
+            _("unknown import kind %(kind)s: use %(kinds)s")
+            % {"kind": repr(kind), "kinds": ", ".join(KINDS)},
+            field="kind",
+        )
     authorise(actor, estate)
     if len(content) > MAX_FILE_BYTES:
         raise DomainError(
-            f"the file is larger than {MAX_FILE_BYTES // 2**20} MB: split it", field="file"
+            _("the file is larger than %(size)s MB: split it") % {"size": MAX_FILE_BYTES // 2**20},
+            field="file",
         )
     sha256 = hashlib.sha256(content).hexdigest()
     pending = ImportJob.objects.filter(
@@ -217,7 +223,7 @@ def _content(job: ImportJob) -> io.BytesIO:
     try:
         return io.BytesIO(bytes(ImportFile.objects.get(job=job).content))
     except ImportFile.DoesNotExist:
-        raise DomainError("the file is no longer kept: upload it again") from None
+        raise DomainError(_("the file is no longer kept: upload it again")) from None
 
 
 def _fail(job_id: int, source: str, message: str) -> None:
@@ -287,7 +293,7 @@ def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
         rows_done=0,
         heartbeat_at=timezone.now(),
     ):
-        raise DomainError("this import is no longer waiting for confirmation")
+        raise DomainError(_("this import is no longer waiting for confirmation"))
     job.refresh_from_db()
     return job
 
@@ -324,7 +330,7 @@ def import_job_apply(*, job_id: int) -> ImportJob:
             finished_at=timezone.now(),
             **_result(report),
         ):
-            raise DomainError("the import was stopped while it was writing; nothing was written")
+            raise DomainError(_("the import was stopped while it was writing; nothing was written"))
 
     recorder = _Recorder(job_id)
     try:
@@ -365,7 +371,7 @@ def import_job_discard(*, actor, job: ImportJob) -> ImportJob:
     authorise(actor, job.estate)
     now = timezone.now()
     if not _move(job.pk, (State.QUEUED, State.CHECKED), State.CANCELLED, finished_at=now):
-        raise DomainError("only an import waiting to be checked or confirmed can be discarded")
+        raise DomainError(_("only an import waiting to be checked or confirmed can be discarded"))
     job.refresh_from_db()
     return job
 
@@ -374,7 +380,7 @@ def import_job_retry(*, actor, job: ImportJob) -> ImportJob:
     """A failed job is checked again from the start (nothing of it was written)."""
     authorise(actor, job.estate)
     if not ImportFile.objects.filter(job=job).exists():
-        raise DomainError("the file is no longer kept: upload it again")
+        raise DomainError(_("the file is no longer kept: upload it again"))
     try:
         with transaction.atomic():
             moved = _move(
@@ -390,10 +396,10 @@ def import_job_retry(*, actor, job: ImportJob) -> ImportJob:
             )
     except IntegrityError:
         raise DomainError(
-            "the same file has been uploaded again since: see the newer import"
+            _("the same file has been uploaded again since: see the newer import")
         ) from None
     if not moved:
-        raise DomainError("only a failed import can be run again")
+        raise DomainError(_("only a failed import can be run again"))
     job.refresh_from_db()
     return job
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import Building, Estate, Party, Unit, UnitParty
 from .cells import CellError
@@ -101,7 +102,7 @@ def _find_header(sheet: Sheet, kind: str, checked: Checked):
             break
     first_number, first = seen_rows[0] if seen_rows else (1, ())
     if not any(v not in (None, "") for v in first):
-        checked.errors.append(RowError(1, "", "the file has no header row"))
+        checked.errors.append(RowError(1, "", _("the file has no header row")))
         return None
     found = set()
     for value in first:
@@ -111,7 +112,7 @@ def _find_header(sheet: Sheet, kind: str, checked: Checked):
     for column in COLUMNS[kind]:
         if column.required and column.key not in found:
             checked.errors.append(
-                RowError(first_number, column.header, "required column is missing")
+                RowError(first_number, column.header, _("required column is missing"))
             )
     return None
 
@@ -129,7 +130,11 @@ def read_rows(sheet: Sheet, kind: str, checked: Checked):
         shown = str(header_values[index]).strip()
         if column.key in headers:
             checked.errors.append(
-                RowError(header_row, shown, f"the column {column.header} appears twice")
+                RowError(
+                    header_row,
+                    shown,
+                    _("the column %(column)s appears twice") % {"column": column.header},
+                )
             )
             continue
         headers[column.key] = shown
@@ -190,13 +195,16 @@ def check_buildings(sheet: Sheet, *, estate: Estate, update: bool, checked: Chec
         if code is None:
             if "code" not in _raw_keys(checked, number):
                 checked.errors.append(
-                    _missing(number, headers, "code", "楼栋编号", "missing building code")
+                    _missing(number, headers, "code", "楼栋编号", _("missing building code"))
                 )
             continue
         if code in seen:
             checked.errors.append(
                 RowError(
-                    number, headers["code"], f"building {code} is listed twice (row {seen[code]})"
+                    number,
+                    headers["code"],
+                    _("building %(code)s is listed twice (row %(row)s)")
+                    % {"code": code, "row": seen[code]},
                 )
             )
             continue
@@ -212,7 +220,8 @@ def check_buildings(sheet: Sheet, *, estate: Estate, update: bool, checked: Chec
                 RowError(
                     number,
                     headers["code"],
-                    f"building {code} already exists (allow updates to change it)",
+                    _("building %(code)s already exists (allow updates to change it)")
+                    % {"code": code},
                 )
             )
         else:
@@ -286,7 +295,7 @@ def check_units(
         unit_number = row.get("number")
         if unit_number is None:
             if "number" not in _raw_keys(checked, number):
-                errors.append(_missing(number, headers, "number", "房号", "missing unit number"))
+                errors.append(_missing(number, headers, "number", "房号", _("missing unit number")))
             continue
         if "gross_area" not in row and "gross_area" not in _raw_keys(checked, number):
             errors.append(
@@ -295,7 +304,7 @@ def check_units(
                     headers,
                     "gross_area",
                     "建筑面积",
-                    "missing: every unit needs its gross area",
+                    _("missing: every unit needs its gross area"),
                 )
             )
         parts = unit_number.split("-")
@@ -320,7 +329,7 @@ def check_units(
                         headers,
                         "building",
                         "楼栋",
-                        "missing building (and the unit number does not start with one)",
+                        _("missing building (and the unit number does not start with one)"),
                     )
                 )
         else:
@@ -332,8 +341,11 @@ def check_units(
                         headers,
                         "building",
                         "楼栋",
-                        f"unknown building {building_value} (import the buildings "
-                        "first, or allow creating buildings)",
+                        _(
+                            "unknown building %(building)s (import the buildings "
+                            "first, or allow creating buildings)"
+                        )
+                        % {"building": building_value},
                     )
                 )
         if unit_number in seen:
@@ -341,7 +353,8 @@ def check_units(
                 RowError(
                     number,
                     headers["number"],
-                    f"unit {unit_number} is listed twice (row {seen[unit_number]})",
+                    _("unit %(unit)s is listed twice (row %(row)s)")
+                    % {"unit": unit_number, "row": seen[unit_number]},
                 )
             )
             continue
@@ -352,7 +365,8 @@ def check_units(
                 RowError(
                     number,
                     headers["number"],
-                    f"unit {unit_number} already exists (allow updates to change it)",
+                    _("unit %(unit)s already exists (allow updates to change it)")
+                    % {"unit": unit_number},
                 )
             )
             continue
@@ -401,7 +415,7 @@ def check_units(
                     headers,
                     "owner_name",
                     "业主姓名",
-                    "the owner's name is missing but a phone or ID number is given",
+                    _("the owner's name is missing but a phone or ID number is given"),
                 )
             )
 
@@ -507,7 +521,8 @@ class _Ownerships:
                 RowError(
                     number,
                     headers.get(name_key, name_key),
-                    f"{name} is listed twice for unit {unit_number} (row {self.pairs[pair]})",
+                    _("%(name)s is listed twice for unit %(unit)s (row %(row)s)")
+                    % {"name": name, "unit": unit_number, "row": self.pairs[pair]},
                 )
             )
             return
@@ -518,8 +533,8 @@ class _Ownerships:
                     RowError(
                         number,
                         headers.get("is_payer", name_key),
-                        f"unit {unit_number} has one designated payer; row "
-                        f"{self.payer_rows[unit_number]} is already marked",
+                        _("unit %(unit)s has one designated payer; row %(row)s is already marked")
+                        % {"unit": unit_number, "row": self.payer_rows[unit_number]},
                     )
                 )
                 return
@@ -531,8 +546,11 @@ class _Ownerships:
                     RowError(
                         number,
                         headers.get(name_key, name_key),
-                        f"{name} is already recorded as owner of {unit_number} "
-                        "(allow updates to change their details)",
+                        _(
+                            "%(name)s is already recorded as owner of %(unit)s "
+                            "(allow updates to change their details)"
+                        )
+                        % {"name": name, "unit": unit_number},
                     )
                 )
                 return
@@ -554,9 +572,16 @@ class _Ownerships:
                     RowError(
                         number,
                         headers.get(start_key, start_key),
-                        f"{rel['party__name']} holds {unit_number} from "
-                        f"{rel['start_date']:%Y-%m-%d}; the new start date "
-                        f"{start_date:%Y-%m-%d} must be later",
+                        _(
+                            "%(name)s holds %(unit)s from %(held_from)s; the new start date "
+                            "%(start)s must be later"
+                        )
+                        % {
+                            "name": rel["party__name"],
+                            "unit": unit_number,
+                            "held_from": f"{rel['start_date']:%Y-%m-%d}",
+                            "start": f"{start_date:%Y-%m-%d}",
+                        },
                     )
                 )
                 return
@@ -592,14 +617,16 @@ def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked
         bad = _raw_keys(checked, number)
         unit_number = row.get("unit")
         if unit_number is None and "unit" not in bad:
-            errors.append(_missing(number, headers, "unit", "房号", "missing unit number"))
+            errors.append(_missing(number, headers, "unit", "房号", _("missing unit number")))
         if "name" not in row and "name" not in bad:
-            errors.append(_missing(number, headers, "name", "姓名", "missing owner name"))
+            errors.append(_missing(number, headers, "name", "姓名", _("missing owner name")))
         unit = units.get(unit_number) if unit_number else None
         if unit_number and unit is None:
             errors.append(
                 RowError(
-                    number, headers["unit"], f"unknown unit {unit_number} (import the units first)"
+                    number,
+                    headers["unit"],
+                    _("unknown unit %(unit)s (import the units first)") % {"unit": unit_number},
                 )
             )
         if len(errors) > errors_before or unit is None:
@@ -612,7 +639,8 @@ def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked
                     headers,
                     "start_date",
                     "起始日期",
-                    f"missing: unit {unit.number} has no handover date to start from",
+                    _("missing: unit %(unit)s has no handover date to start from")
+                    % {"unit": unit.number},
                 )
             )
             continue

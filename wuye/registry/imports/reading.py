@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.utils.translation import gettext as _
+
 from .cells import CellError
 
 
@@ -49,9 +51,9 @@ def open_table(file: IO[bytes], filename: str) -> Workbook:
     if head.startswith(b"PK\x03\x04"):
         return _open_xlsx(file)
     if head.startswith(b"\xd0\xcf\x11\xe0") or lower.endswith(".xls"):
-        raise FileUnreadable("this is an old .xls workbook: save it as .xlsx or .csv first")
+        raise FileUnreadable(_("this is an old .xls workbook: save it as .xlsx or .csv first"))
     if lower.endswith((".xlsx", ".xlsm")):
-        raise FileUnreadable("the file is not a valid .xlsx workbook")
+        raise FileUnreadable(_("the file is not a valid .xlsx workbook"))
     return _open_csv(file.read())
 
 
@@ -61,7 +63,9 @@ def _open_xlsx(file: IO[bytes]) -> Workbook:
     try:
         book = load_workbook(file, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileUnreadable(f"the file is not a valid .xlsx workbook ({exc})") from None
+        raise FileUnreadable(
+            _("the file is not a valid .xlsx workbook (%(error)s)") % {"error": exc}
+        ) from None
     sheets = []
     for ws in book.worksheets:
         ws.reset_dimensions()  # some tools write a wrong <dimension>; read to the real end
@@ -226,7 +230,7 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(encoding), "gbk" if encoding == "gb18030" else encoding
         except UnicodeDecodeError:
             continue
-    raise FileUnreadable("the file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or .xlsx")
+    raise FileUnreadable(_("the file is neither UTF-8 nor GBK text: save it as CSV UTF-8 or .xlsx"))
 
 
 def _open_csv(data: bytes) -> Workbook:
