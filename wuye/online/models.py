@@ -565,6 +565,8 @@ class TransferStatement(models.Model):
     first_day = models.DateField(_("from"))
     last_day = models.DateField(_("to"))
     lines_total = models.PositiveIntegerField(_("lines"))
+    # the file as the bank gave it: the evidence, and what the worker posts a long one from
+    content = models.BinaryField(editable=False)
     posted = models.PositiveIntegerField(_("posted"), default=0)
     to_check = models.PositiveIntegerField(_("to check"), default=0)
 
@@ -580,9 +582,13 @@ class TransferStatement(models.Model):
         return f"{self.file_name} ({self.first_day} - {self.last_day})"
 
     @property
+    def lines_done(self) -> int:
+        return self.lines.count()
+
+    @property
     def is_complete(self) -> bool:
         """Every line of the file recorded (an import cut short is finished by the next)."""
-        return self.lines.count() >= self.lines_total
+        return self.lines_done >= self.lines_total
 
     def recount(self) -> None:
         """posted / to check from the lines (after an import, or a line posted by hand)."""

@@ -54,7 +54,9 @@ def open_charges_of(party: Party) -> list[Charge]:
 
 def transfer_statements_for(user, estate=None):
     """The bank statements of the user's estates (of one, if given), newest first."""
-    qs = scope(TransferStatement.objects.select_related("estate", "uploaded_by"), user)
+    qs = scope(
+        TransferStatement.objects.select_related("estate", "uploaded_by").defer("content"), user
+    )
     if estate is not None:
         qs = qs.filter(estate=estate)
     return qs.order_by("-uploaded_at", "-id")

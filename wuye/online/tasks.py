@@ -24,3 +24,10 @@ def post_inbox() -> dict:
 @task(queue_name="default")
 def purge_rejected() -> dict:
     return {"purged": services.inbox_rejected_purge()}
+
+
+@task(queue_name="bulk")
+def post_statement(statement_id: int) -> dict:
+    """Post a long bank statement's lines (resumable: the lines recorded are skipped)."""
+    statement = services.transfer_statement_finish(statement_id=statement_id)
+    return {"posted": statement.posted, "to_check": statement.to_check}

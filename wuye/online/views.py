@@ -168,12 +168,15 @@ def statement_import(request):
 def statement_detail(request, pk: int):
     statement = get_scoped(selectors.transfer_statements_for(request.user), request.user, pk=pk)
     lines = statement.lines.select_related("payment__party", "payment__receipt")
+    done = statement.lines_done
     return render(
         request,
         "online/statement_detail.html",
         {
             "statement": statement,
             "lines": lines,
+            "done": done,
+            "complete": done >= statement.lines_total,
             "to_check": TransferLine.TO_CHECK,
             "by_hand": TransferLine.Outcome.NO_REFERENCE,
         },

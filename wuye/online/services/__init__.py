@@ -10,7 +10,12 @@ from .autodebit import (
     mandate_cancel,
     mandate_create,
 )
-from .bank import bank_transfer_post, party_by_reference, transfer_statement_import
+from .bank import (
+    bank_transfer_post,
+    party_by_reference,
+    transfer_statement_finish,
+    transfer_statement_import,
+)
 from .exceptions import exception_credit, exception_dismiss, exception_refund
 from .inbox import inbox_lag, inbox_post, inbox_rejected_purge, inbox_work, order_news
 from .merchants import (
@@ -62,6 +67,7 @@ __all__ = [
     "order_query",
     "orders_sweep",
     "party_by_reference",
+    "transfer_statement_finish",
     "transfer_statement_import",
     "posting_mode",
     "sandbox_merchants_ensure",

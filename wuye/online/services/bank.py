@@ -18,7 +18,7 @@ from wuye.registry.models import Estate, Party
 from wuye.registry.services import require_estate, require_perm
 
 from ..models import TransferLine, TransferStatement
-from ..statements import StatementRow, read_statement
+from ..statements import StatementRejected, StatementRow, read_statement
 
 # registry.models.new_payment_ref: "WY" + 8 of 23456789ABCDEFGHJKMNPQRSTUVWXYZ
 REFERENCE = re.compile(r"WY[2-9A-HJ-NP-Z]{8}")
@@ -98,6 +98,12 @@ def _resolve_waiting_lines(estate: Estate, bank_ref: str, payment: Payment) -> N
         statement.recount()
 
 
+# A statement with more lines than this is posted by the background worker (a request would
+# time out: a line costs ~10-15 ms, a month of a large estate has thousands).
+INLINE_LINES = 300
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
 def transfer_statement_import(
     *, actor, estate: Estate, file_name: str, content: bytes, today: date | None = None
 ) -> tuple[TransferStatement, bool]:
@@ -110,11 +116,15 @@ def transfer_statement_import(
     A file that cannot be read, or has lines in error, is refused whole (`StatementRejected`,
     every error with its row and column) and nothing is written. Each line is then posted in
     a transaction of its own (a long file must not hold the estate's receipt counter, nor
-    wait for the window's payments): an import cut short is finished by importing the same
-    file again. Returns (statement, new): the same file again is the first import's
-    statement, nothing posted twice."""
+    wait for the window's payments); a file of more than `INLINE_LINES` lines is posted by the
+    background worker (`transfer_statement_finish`), the statement's page shows how far it
+    got. An import cut short is finished by importing the same file again. Returns
+    (statement, new): the same file again is the first import's statement, nothing posted
+    twice."""
     require_perm(actor, "payments.take_payment")
     require_estate(actor, estate.pk)
+    if len(content) > MAX_FILE_BYTES:
+        raise StatementRejected(_("the file is larger than 20 MB: split the statement"))
     digest = hashlib.sha256(content).hexdigest()
     found = TransferStatement.objects.filter(estate=estate, sha256=digest).first()
     if found is not None and found.is_complete:
@@ -128,6 +138,7 @@ def transfer_statement_import(
                     estate=estate,
                     file_name=clean_text(file_name)[:200] or "statement",
                     sha256=digest,
+                    content=content,
                     uploaded_by=actor,
                     first_day=min(r.booked_on for r in rows),
                     last_day=max(r.booked_on for r in rows),
@@ -136,11 +147,38 @@ def transfer_statement_import(
             new = True
         except IntegrityError:  # the same file uploaded twice at once: the other one posts
             return TransferStatement.objects.get(estate=estate, sha256=digest), False
+    if len(rows) > INLINE_LINES:
+        from ..tasks import post_statement
+
+        pk = statement.pk
+        transaction.on_commit(lambda: post_statement.enqueue(pk))
+        return statement, new
+    _post_lines(actor, estate, statement, rows, today)
+    return statement, new
+
+
+def transfer_statement_finish(*, statement_id: int, today: date | None = None) -> TransferStatement:
+    """Post the lines of a statement not recorded yet, as the importing user (the worker's
+    part of a long file, or an import that was cut short)."""
+    statement = TransferStatement.objects.select_related("estate", "uploaded_by").get(
+        pk=statement_id
+    )
+    if not statement.is_complete:
+        rows = read_statement(statement.file_name, bytes(statement.content))
+        _post_lines(statement.uploaded_by, statement.estate, statement, rows, today)
+    return statement
+
+
+def _post_lines(actor, estate: Estate, statement: TransferStatement, rows, today) -> None:
     done = set(statement.lines.values_list("line_no", flat=True))
     for row in rows:
-        if row.line_no not in done:
+        if row.line_no in done:
+            continue
+        try:
             with transaction.atomic():
                 _statement_line(actor, estate, statement, row, today).save()
+        except IntegrityError:
+            continue  # another process recorded this line meanwhile (and its posting)
     statement.recount()
     audit_record(
         actor=actor,
@@ -151,7 +189,6 @@ def transfer_statement_import(
             f"{statement.posted} posted, {statement.to_check} to check"
         ),
     )
-    return statement, new
 
 
 def _statement_line(actor, estate, statement, row: StatementRow, today) -> TransferLine:

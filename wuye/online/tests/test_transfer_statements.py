@@ -409,3 +409,34 @@ def test_an_import_cut_short_is_finished_by_importing_the_file_again(
     assert (again.pk, new) == (statement.pk, False)
     assert again.lines.count() == 4 and again.lines.get(line_no=8).outcome == "already"
     assert Payment.objects.filter(channel="transfer").count() == 2
+
+
+def test_a_long_statement_is_posted_by_the_worker_and_its_page_shows_how_far(
+    client, finance, owner, charges, estate, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given statements of more than a few lines go to the background worker
+    from django_tasks_db.models import DBTaskResult
+
+    from wuye.online.services import bank
+    from wuye.online.tasks import post_statement
+
+    monkeypatch.setattr(bank, "INLINE_LINES", 2)
+    client.force_login(finance)
+    # when finance uploads a four-line statement
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, estate, "long.csv", icbc_csv(owner.payment_ref))
+    statement = TransferStatement.objects.get()
+    # then nothing is posted in the request; the worker has the job and the page says so
+    assert statement.lines_done == 0 and not Payment.objects.exists()
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "wuye.online.tasks.post_statement"
+    assert queued.args_kwargs["args"] == [statement.pk]
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="statement-progress" data-done="0" data-total="4"' in page
+    assert 'hx-trigger="every 2s"' in page
+    # when the worker runs it
+    assert post_statement.call(statement.pk) == {"posted": 2, "to_check": 1}
+    # then the page is complete and stops polling
+    page = client.get(response["Location"]).content.decode()
+    assert "statement-progress" not in page and "hx-trigger" not in page
+    assert page.count('data-outcome="posted"') == 2
