@@ -105,7 +105,13 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def transfer_statement_import(
-    *, actor, estate: Estate, file_name: str, content: bytes, today: date | None = None
+    *,
+    actor,
+    estate: Estate,
+    file_name: str,
+    content: bytes,
+    today: date | None = None,
+    inline: bool = False,
 ) -> tuple[TransferStatement, bool]:
     """Import a bank statement of the estate's collection account and post every credit
     whose memo carries a payment reference of the estate, as `bank_transfer_post` does (its
@@ -118,7 +124,8 @@ def transfer_statement_import(
     a transaction of its own (a long file must not hold the estate's receipt counter, nor
     wait for the window's payments); a file of more than `INLINE_LINES` lines is posted by the
     background worker (`transfer_statement_finish`), the statement's page shows how far it
-    got. An import cut short is finished by importing the same file again. Returns
+    got (`inline`: post it here, whatever its length: the command line). An import cut
+    short is finished by importing the same file again. Returns
     (statement, new): the same file again is the first import's statement, nothing posted
     twice."""
     require_perm(actor, "payments.take_payment")
@@ -147,7 +154,7 @@ def transfer_statement_import(
             new = True
         except IntegrityError:  # the same file uploaded twice at once: the other one posts
             return TransferStatement.objects.get(estate=estate, sha256=digest), False
-    if len(rows) > INLINE_LINES:
+    if len(rows) > INLINE_LINES and not inline:
         from ..tasks import post_statement
 
         pk = statement.pk

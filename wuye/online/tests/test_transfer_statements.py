@@ -440,3 +440,30 @@ def test_a_long_statement_is_posted_by_the_worker_and_its_page_shows_how_far(
     page = client.get(response["Location"]).content.decode()
     assert "statement-progress" not in page and "hx-trigger" not in page
     assert page.count('data-outcome="posted"') == 2
+
+
+def test_the_command_line_imports_a_statement_whatever_its_length(
+    finance, owner, charges, estate, tmp_path, monkeypatch
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from wuye.online.services import bank
+
+    monkeypatch.setattr(bank, "INLINE_LINES", 2)  # no worker needed on the command line
+    good = tmp_path / "s.csv"
+    good.write_bytes(icbc_csv(owner.payment_ref))
+    out = StringIO()
+    call_command("transfer-statement", str(good), estate="HY", user=finance.username, stdout=out)
+    assert out.getvalue().strip() == f"{good}: 4 lines, 2 posted, 1 to check"
+    again = StringIO()
+    call_command("transfer-statement", str(good), estate="HY", user=finance.username, stdout=again)
+    assert again.getvalue().strip().endswith("(imported before; nothing posted again)")
+    # a file in error prints each error where it is and posts nothing
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("交易日期,流水号,摘要,贷方金额\r\n2026-02-30,B9,x,1.00\r\n".encode())
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 lines cannot be read; nothing was posted"):
+        call_command("transfer-statement", str(bad), estate="HY", user=finance.username, stderr=err)
+    assert err.getvalue().strip() == f"{bad}:2:交易日期: not a real date: 2026-02-30"
