@@ -1,12 +1,20 @@
-"""REST endpoints of online payments under /api/v1/online/: payment orders (list, one) and
-the exception queue (list), estate-scoped like the staff pages. Provider callbacks are not
+"""REST endpoints of online payments under /api/v1/online/: payment orders (list, one), the
+exception queue (list) and bank statements (import, list, one with its lines), estate-scoped
+like the staff pages. Provider callbacks are not
 here: they live at /pay/notify/<provider> (see urls.py)."""
 
 from django.urls import path
-from rest_framework import generics, serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
 
-from . import selectors
-from .models import PaymentException, PaymentOrder
+from wuye.registry.models import Estate
+from wuye.registry.selectors import get_scoped
+
+from . import selectors, services
+from .models import PaymentException, PaymentOrder, TransferLine, TransferStatement
+from .statements import StatementRejected
 
 
 class OrderOut(serializers.ModelSerializer):
@@ -57,6 +65,107 @@ class ExceptionOut(serializers.ModelSerializer):
         ]
 
 
+class StatementOut(serializers.ModelSerializer):
+    class Meta:
+        model = TransferStatement
+        fields = [
+            "id",
+            "estate",
+            "file_name",
+            "uploaded_at",
+            "first_day",
+            "last_day",
+            "lines_total",
+            "posted",
+            "to_check",
+        ]
+
+
+class StatementLineOut(serializers.ModelSerializer):
+    receipt = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransferLine
+        fields = [
+            "line_no",
+            "booked_on",
+            "amount",
+            "bank_ref",
+            "memo",
+            "payer_name",
+            "payer_account",
+            "outcome",
+            "detail",
+            "payment",
+            "receipt",
+        ]
+
+    def get_receipt(self, obj) -> str:
+        receipt = getattr(obj.payment, "receipt", None) if obj.payment_id else None
+        return receipt.code if receipt else ""
+
+
+class StatementDetailOut(StatementOut):
+    lines = StatementLineOut(many=True, read_only=True)
+
+    class Meta(StatementOut.Meta):
+        fields = [*StatementOut.Meta.fields, "lines"]
+
+
+class StatementIn(serializers.Serializer):
+    estate = serializers.IntegerField()
+    file = serializers.FileField()
+
+
+class StatementList(generics.ListCreateAPIView):
+    """GET: the bank statements of my estates. POST (multipart: estate, file): import one
+    and post its transfers: 201 with its lines, 200 if the same file was imported before,
+    400 with every error (row, column, message) and nothing posted if it cannot be read. A
+    file of more than 300 lines is posted by the background worker: its lines appear as it
+    goes."""
+
+    serializer_class = StatementOut
+    queryset = TransferStatement.objects.none()
+    parser_classes = [MultiPartParser]
+    filterset_fields = ["estate"]
+
+    def get_queryset(self):
+        return selectors.transfer_statements_for(self.request.user)
+
+    @extend_schema(
+        request=StatementIn, responses={201: StatementDetailOut, 200: StatementDetailOut}
+    )
+    def post(self, request):
+        data = StatementIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        estate = get_scoped(
+            Estate.objects.all(), request.user, "id", pk=data.validated_data["estate"]
+        )
+        upload = data.validated_data["file"]
+        try:
+            statement, new = services.transfer_statement_import(
+                actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
+            )
+        except StatementRejected as exc:
+            errors = [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]
+            return Response(
+                {"detail": exc.message, "code": "statement_rejected", "errors": errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        body = StatementDetailOut(statement).data
+        return Response(body, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
+
+
+class StatementDetail(generics.RetrieveAPIView):
+    serializer_class = StatementDetailOut
+    queryset = TransferStatement.objects.none()
+
+    def get_queryset(self):
+        return selectors.transfer_statements_for(self.request.user).prefetch_related(
+            "lines__payment__receipt"
+        )
+
+
 class OrderList(generics.ListAPIView):
     serializer_class = OrderOut
     queryset = PaymentOrder.objects.none()
@@ -88,4 +197,6 @@ urlpatterns = [
     path("online/orders/", OrderList.as_view(), name="online-order-list"),
     path("online/orders/<str:out_trade_no>/", OrderDetail.as_view(), name="online-order-detail"),
     path("online/exceptions/", ExceptionList.as_view(), name="online-exception-list"),
+    path("online/statements/", StatementList.as_view(), name="online-statement-list"),
+    path("online/statements/<int:pk>/", StatementDetail.as_view(), name="online-statement-detail"),
 ]

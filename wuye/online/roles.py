@@ -1,8 +1,9 @@
 """What each role may do with online payments (see wuye.accounts.roles).
 
 Cashiers take payment codes and show QR codes at the window (payments.take_payment) and read
-orders; finance manages merchant accounts, the exception queue and auto-debit; supervisors
-too; collectors and customer service read orders and failed debits; auditors read all."""
+orders; finance manages merchant accounts, the exception queue, auto-debit and bank
+statements; supervisors too; collectors and customer service read orders and failed debits;
+auditors read all."""
 
 _READ = [
     "online.view_paymentorder",
@@ -13,6 +14,8 @@ _READ = [
     "online.view_debitbatch",
     "online.view_debititem",
     "online.view_bankfilelayout",
+    "online.view_transferstatement",
+    "online.view_transferline",
 ]
 _MANAGE = [
     *_READ,
@@ -25,6 +28,7 @@ _MANAGE = [
     "online.change_debitbatch",
     "online.add_bankfilelayout",
     "online.change_bankfilelayout",
+    "online.add_transferstatement",
 ]
 
 ROLE_PERMISSIONS = {

@@ -164,7 +164,7 @@ def statement_import(request):
 
 
 @login_required
-@permission_required("payments.take_payment", raise_exception=True)
+@permission_required("online.view_transferstatement", raise_exception=True)
 def statement_detail(request, pk: int):
     statement = get_scoped(selectors.transfer_statements_for(request.user), request.user, pk=pk)
     lines = statement.lines.select_related("payment__party", "payment__receipt")

@@ -467,3 +467,63 @@ def test_the_command_line_imports_a_statement_whatever_its_length(
     with pytest.raises(CommandError, match="1 lines cannot be read; nothing was posted"):
         call_command("transfer-statement", str(bad), estate="HY", user=finance.username, stderr=err)
     assert err.getvalue().strip() == f"{bad}:2:交易日期: not a real date: 2026-02-30"
+
+
+# --- the API --------------------------------------------------------------------------------
+def _api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_a_statement_through_the_api(finance, owner, charges, estate, make_staff, other_estate):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def upload(content, name="s.csv"):
+        return _api(finance).post(
+            "/api/v1/online/statements/",
+            {"estate": estate.pk, "file": SimpleUploadedFile(name, content)},
+            format="multipart",
+        )
+
+    # when a bank connector posts the day's file
+    created = upload(icbc_csv(owner.payment_ref))
+    # then it is imported: each line with its outcome, the receipts of the posted ones
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["lines_total"], body["posted"], body["to_check"]) == (4, 2, 1)
+    first = body["lines"][0]
+    assert (first["bank_ref"], first["outcome"], first["amount"]) == (
+        "B0309001",
+        "posted",
+        "250.60",
+    )
+    assert first["receipt"].startswith("HY-")
+    # and the same file again is 200 with the same statement, nothing posted twice
+    again = upload(icbc_csv(owner.payment_ref))
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    assert Payment.objects.filter(channel="transfer").count() == 2
+    # a bad file is 400 with every error where it is
+    bad = upload("交易日期,流水号,摘要,贷方金额\r\n2026-02-30,B9,x,1.00\r\n".encode())
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == [
+        {"row": 2, "column": "交易日期", "message": "not a real date: 2026-02-30"}
+    ]
+    # reading: the list and one statement; another estate's finance sees neither
+    listed = _api(finance).get("/api/v1/online/statements/").json()
+    assert [s["id"] for s in listed["results"]] == [body["id"]]
+    one = _api(finance).get(f"/api/v1/online/statements/{body['id']}/").json()
+    assert [x["outcome"] for x in one["lines"]] == ["posted", "no_reference", "debit", "posted"]
+    stranger = make_staff("finance", estates=[other_estate])
+    assert _api(stranger).get(f"/api/v1/online/statements/{body['id']}/").status_code == 404
+    assert _api(stranger).get("/api/v1/online/statements/").json()["results"] == []
+    # a collector may not import one
+    collector = make_staff("collector", estates=[estate])
+    refused = _api(collector).post(
+        "/api/v1/online/statements/",
+        {"estate": estate.pk, "file": SimpleUploadedFile("s.csv", b"x")},
+        format="multipart",
+    )
+    assert refused.status_code == 403
