@@ -36,6 +36,7 @@ from wuye.fees import services as fees
 from wuye.fees.models import FeeItem, FeeStandard, VacancyDiscount
 from wuye.notifications import services as notifications
 from wuye.notifications.models import Campaign, Message
+from wuye.online import services as online
 from wuye.payments import services as payments
 from wuye.payments.models import Payment
 from wuye.registry.models import Estate, OwnerNote, Party, Unit
@@ -508,6 +509,54 @@ def seed_messages() -> Created:
     return dict(created)
 
 
+# --- 9. a bank statement --------------------------------------------------------------------
+STATEMENT_TRANSFERS = 12
+
+
+def statement_csv(estate: Estate, day: date) -> bytes:
+    """The collection account's online-banking export for `day`, as a Chinese bank gives it
+    (GBK, the account above the table, credit and debit columns): transfers from the first
+    owners of the estate naming their payment reference, two that name none (for staff to
+    post by hand), and the bank's fee. The same bytes on every run of the same month."""
+    parties = list(
+        Party.objects.filter(estate=estate, relations__role="owner")
+        .distinct()
+        .order_by("pk")[:STATEMENT_TRANSFERS]
+    )
+    stamp = f"{day:%Y%m%d}"
+    lines = [
+        "账号,6222020200112233001",
+        f"户名,{estate.name}物业服务中心",
+        "",
+        "交易日期,交易流水号,摘要,贷方金额,借方金额,对方户名,对方账号",
+    ]
+    for n, party in enumerate(parties, start=1):
+        lines.append(
+            f"{day},DEMO{stamp}{n:04d},物业费 {party.payment_ref},300.00,,{party.name},"
+            f"62170000{party.pk:08d}"
+        )
+    lines.append(f"{day},DEMO{stamp}0901,转账 物业费,520.00,,王建国,6217000090010001")
+    lines.append(f"{day},DEMO{stamp}0902,代缴 3栋车位费,180.00,,李秀英,6217000090010002")
+    lines.append(f"{day},DEMO{stamp}0999,跨行转账手续费,,2.00,,")
+    return ("\r\n".join(lines) + "\r\n").encode("gbk")
+
+
+def seed_statement() -> Created:
+    """This month's first bank statement of 华苑, imported by finance as on the bank transfers
+    page: most transfers posted with receipts, two waiting for staff."""
+    finance = _staff("finance")
+    estate = Estate.objects.get(code=MESSAGE_ESTATE)
+    day = Period.of(timezone.localdate()).start
+    statement, new = online.transfer_statement_import(
+        actor=finance,
+        estate=estate,
+        file_name=f"{estate.code}-流水-{day:%Y%m%d}.csv",
+        content=statement_csv(estate, day),
+        inline=True,
+    )
+    return {"bank statements": int(new), "transfers posted": statement.posted if new else 0}
+
+
 __all__ = [
     "periods_billed",
     "seed_billing",
@@ -515,4 +564,6 @@ __all__ = [
     "seed_late_fees",
     "seed_messages",
     "seed_payments",
+    "seed_statement",
+    "statement_csv",
 ]

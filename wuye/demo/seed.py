@@ -12,6 +12,8 @@
    most paid, some ahead, a few partial, the rest 1-6 months in arrears; one prepayment.
 7. `seed_late_fees()` — late fees on what is still unpaid, where the contract has a clause.
 8. `seed_messages()` — the current month's bill-notice campaign of one estate (outbox rows).
+9. `seed_statement()` — this month's first bank statement of one estate, imported: transfers
+   posted by payment reference, two waiting for staff.
 
 Steps 1-3 are bulk loads (below). Steps 4-8 (`wuye.demo.cycle`) go through the apps' own
 services instead, so that the ledger, receipts and audit trail are real; see that module.
@@ -334,6 +336,7 @@ STEPS: list[tuple[str, Callable[[], Created]]] = [
     ("payments", cycle.seed_payments),
     ("late fees", cycle.seed_late_fees),
     ("messages", cycle.seed_messages),
+    ("bank statement", cycle.seed_statement),
 ]
 
 

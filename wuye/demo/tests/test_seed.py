@@ -301,6 +301,16 @@ def test_the_cashier_collected_most_fees_and_the_books_agree(seeded, db):
     assert all(check.ok for check in books_check())
 
 
+def test_finance_finds_this_months_bank_statement_imported_with_two_lines_to_check(seeded, db):
+    from wuye.online.models import TransferStatement
+
+    statement = TransferStatement.objects.get(estate__code="HY")
+    outcomes = sorted(statement.lines.values_list("outcome", flat=True))
+    assert (statement.lines_total, statement.posted, statement.to_check) == (15, 12, 2)
+    assert outcomes == ["debit"] + ["no_reference"] * 2 + ["posted"] * 12
+    assert all(x.payment.receipt is not None for x in statement.lines.filter(outcome="posted"))
+
+
 def plan_current_period() -> str:
     from django.utils import timezone
 
