@@ -4,16 +4,19 @@ like the staff pages. Provider callbacks are not
 here: they live at /pay/notify/<provider> (see urls.py)."""
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from wuye.core.errors import DomainError
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped
 
 from . import selectors, services
 from .models import PaymentException, PaymentOrder, TransferLine, TransferStatement
+from .services.bank import MAX_FILE_BYTES
 from .statements import StatementRejected
 
 
@@ -66,6 +69,9 @@ class ExceptionOut(serializers.ModelSerializer):
 
 
 class StatementOut(serializers.ModelSerializer):
+    lines_done = serializers.IntegerField(read_only=True)
+    complete = serializers.BooleanField(source="is_complete", read_only=True)
+
     class Meta:
         model = TransferStatement
         fields = [
@@ -76,6 +82,8 @@ class StatementOut(serializers.ModelSerializer):
             "first_day",
             "last_day",
             "lines_total",
+            "lines_done",
+            "complete",
             "posted",
             "to_check",
         ]
@@ -142,6 +150,8 @@ class StatementList(generics.ListCreateAPIView):
             Estate.objects.all(), request.user, "id", pk=data.validated_data["estate"]
         )
         upload = data.validated_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise DomainError(_("the file is larger than 20 MB: split the statement"), field="file")
         try:
             statement, new = services.transfer_statement_import(
                 actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
@@ -152,6 +162,11 @@ class StatementList(generics.ListCreateAPIView):
                 {"detail": exc.message, "code": "statement_rejected", "errors": errors},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        statement = (
+            selectors.transfer_statements_for(request.user)
+            .prefetch_related("lines__payment__receipt")
+            .get(pk=statement.pk)
+        )
         body = StatementDetailOut(statement).data
         return Response(body, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
 

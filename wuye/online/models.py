@@ -590,6 +590,16 @@ class TransferStatement(models.Model):
         """Every line of the file recorded (an import cut short is finished by the next)."""
         return self.lines_done >= self.lines_total
 
+    def is_stalled(self, now=None, *, after_seconds: int = 120) -> bool:
+        """Not complete, and no line recorded for a while: the worker is down, or the task
+        failed (the importer may no longer post). Importing the file again finishes it."""
+        from django.utils import timezone
+
+        if self.is_complete:
+            return False
+        last = self.lines.aggregate(last=models.Max("recorded_at"))["last"] or self.uploaded_at
+        return ((now or timezone.now()) - last).total_seconds() > after_seconds
+
     def recount(self) -> None:
         """posted / to check from the lines (after an import, or a line posted by hand)."""
         Outcome = TransferLine.Outcome
@@ -629,6 +639,7 @@ class TransferLine(models.Model):
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("bank statement line")

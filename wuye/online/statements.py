@@ -29,6 +29,8 @@ from wuye.registry.imports.cells import CellError, a_date
 from wuye.registry.imports.reading import FileUnreadable, decode, open_table
 
 MAX_LINES = 20_000
+MAX_REF = 50  # the payment's external reference is "<estate code>/<bank reference>", 64 at most
+MAX_AMOUNT = Decimal("1000000000000")  # numeric(14, 2)
 HEADER_ROWS = 15  # a bank's export puts its account details above the table
 
 
@@ -140,8 +142,15 @@ def _csv_rows(content: bytes):
 
 # --- MT940 ----------------------------------------------------------------------------------
 def _looks_like_mt940(content: bytes) -> bool:
-    head = content[:4000]
-    return b":20:" in head and b":61:" in content
+    """A SWIFT statement begins with its :20: tag (or the {1: block header), a CSV whose memos
+    happen to hold ":20:" does not."""
+    head = content[:4000].lstrip(b"\xef\xbb\xbf \r\n\t")
+    return head.startswith((b":20:", b"{1:")) and b":61:" in content
+
+
+def bank_ref_key(value: object) -> str:
+    """A bank reference as compared and stored: no spaces, upper case (b0309 001 = B0309001)."""
+    return re.sub(r"\s+", "", clean_text(value)).upper()
 
 
 def _decoded(content: bytes) -> str:
@@ -167,8 +176,8 @@ def _mt940(content: bytes) -> list[StatementRow]:
         data = tx.data
         # the bank's own reference (after //): the payer's reference is often just the WY code,
         # the same every month, and would make a second month's transfer look posted
-        ref = clean_text(data.get("bank_reference") or "")
-        if not ref or ref.upper() == "NONREF":
+        ref = bank_ref_key(data.get("bank_reference") or "")
+        if not ref or ref == "NONREF":
             errors.append(RowError(n, ":61:", _("no bank reference (after //) on the line")))
             continue
         currency = str(getattr(data["amount"], "currency", "") or data.get("currency") or "")
@@ -197,6 +206,7 @@ def _mt940(content: bytes) -> list[StatementRow]:
         )
     if not rows:
         raise StatementRejected(_("the statement has no transactions"))
+    _refuse_repeated_refs(rows, ":61:")
     return rows
 
 
@@ -288,6 +298,7 @@ def _table(rows) -> list[StatementRow]:
         )
     if not out:
         raise StatementRejected(_("the statement has no transactions under its header"))
+    _refuse_repeated_refs(out, names["bank_ref"])
     if "amount" in columns and "direction" not in columns and all(r.amount > 0 for r in out):
         raise StatementRejected(
             _(
@@ -297,6 +308,31 @@ def _table(rows) -> list[StatementRow]:
             )
         )
     return out
+
+
+def _refuse_repeated_refs(rows: list[StatementRow], column: str) -> None:
+    """A bank reference names one transaction: twice in a file, the column is not the bank's
+    own (a voucher number that repeats) or the file was damaged, and the second transfer
+    would be taken for the first."""
+    first: dict[str, int] = {}
+    errors = []
+    for row in rows:
+        if row.bank_ref in first:
+            errors.append(
+                RowError(
+                    row.line_no,
+                    column,
+                    _("the bank's reference %(ref)s is on row %(first)s too")
+                    % {"ref": row.bank_ref, "first": first[row.bank_ref]},
+                )
+            )
+        else:
+            first[row.bank_ref] = row.line_no
+    if errors:
+        raise StatementRejected(
+            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
+            errors,
+        )
 
 
 class _CellAt(Exception):
@@ -312,6 +348,8 @@ def _row(number, values, columns, names) -> StatementRow | None:
         i = columns.get(field)
         return values[i] if isinstance(i, int) and i < len(values) else None
 
+    raw_ref = cell("bank_ref")
+    ref = bank_ref_key(raw_ref)
     raw_date = cell("booked_on")
     if isinstance(raw_date, int) and 19000101 <= raw_date <= 29991231:
         raw_date = str(raw_date)  # 20260301 typed as a number
@@ -319,13 +357,26 @@ def _row(number, values, columns, names) -> StatementRow | None:
         booked_on = a_date(raw_date)
     except CellError as exc:
         texts = [clean_text(v).lower() for v in values]
-        if any(t.startswith(TOTALS) for t in texts):
-            return None  # the bank's own totals under the table
+        if not ref and any(t.startswith(TOTALS) for t in texts):
+            return None  # the bank's own totals under the table: no transaction, no reference
         raise _CellAt(names["booked_on"], str(exc)) from None
     amount = _signed_amount(cell, names)
-    ref = clean_text(cell("bank_ref"))
     if not ref:
         raise _CellAt(names["bank_ref"], _("the bank's reference is empty"))
+    if isinstance(raw_ref, float) or re.fullmatch(r"\d(\.\d+)?E\+\d+", ref):
+        raise _CellAt(
+            names["bank_ref"],
+            _(
+                "%(ref)s: the reference was turned into a number (Excel does this to long "
+                "numbers); export the statement from the bank again and upload it unopened"
+            )
+            % {"ref": ref},
+        )
+    if len(ref) > MAX_REF:
+        raise _CellAt(
+            names["bank_ref"],
+            _("the bank's reference is longer than %(max)s characters") % {"max": MAX_REF},
+        )
     memo_parts = [clean_text(values[i]) for i in columns.get("memo", []) if i < len(values)]
     memo = " ".join(dict.fromkeys(part for part in memo_parts if part))
     return StatementRow(
@@ -356,7 +407,7 @@ def _signed_amount(cell, names) -> Decimal:
     if "direction" in names:
         word = clean_text(cell("direction")).lower()
         if word in DEBIT_WORDS:
-            return -amount
+            return -abs(amount)  # 借 is money out, whatever sign the bank also wrote
         if word not in CREDIT_WORDS:
             raise _CellAt(
                 names["direction"],
@@ -381,6 +432,8 @@ def _money(value, column: str, *, blank_ok: bool, signed: bool = False) -> Decim
         amount = Decimal(raw)
     except InvalidOperation:
         raise _CellAt(column, _("%(raw)s is not an amount") % {"raw": repr(raw)}) from None
+    if amount.is_finite() and abs(amount) >= MAX_AMOUNT:
+        raise _CellAt(column, _("%(raw)s is more than any account holds") % {"raw": raw})
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
         raise _CellAt(
             column,

@@ -31,6 +31,7 @@ from .forms import (
 )
 from .models import DebitBatch, PaymentException, PaymentOrder, TransferLine
 from .providers import ProviderError
+from .services.bank import MAX_FILE_BYTES
 from .statements import StatementRejected
 
 
@@ -144,12 +145,15 @@ def _transfer_page(request, estate, form, statement_form, errors=()):
 
 @login_required
 @require_POST
-@permission_required("payments.take_payment", raise_exception=True)
+@permission_required("online.add_transferstatement", raise_exception=True)
 def statement_import(request):
     estate = _estate(request)
     form = StatementForm(request.POST, request.FILES)
     if form.is_valid() and estate is not None:
         upload = form.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            form.add_error("file", _("the file is larger than 20 MB: split the statement"))
+            return _transfer_page(request, estate, TransferForm(), form)
         try:
             statement, new = services.transfer_statement_import(
                 actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
@@ -167,18 +171,21 @@ def statement_import(request):
 @permission_required("online.view_transferstatement", raise_exception=True)
 def statement_detail(request, pk: int):
     statement = get_scoped(selectors.transfer_statements_for(request.user), request.user, pk=pk)
-    lines = statement.lines.select_related("payment__party", "payment__receipt")
     done = statement.lines_done
+    complete = done >= statement.lines_total
+    # while the worker posts, the page is its progress only (polled every 2 s); the lines
+    # once every line is there
+    lines = statement.lines.select_related("payment__party", "payment__receipt")
     return render(
         request,
         "online/statement_detail.html",
         {
             "statement": statement,
-            "lines": lines,
+            "lines": lines if complete else [],
             "done": done,
-            "complete": done >= statement.lines_total,
+            "complete": complete,
+            "stalled": not complete and statement.is_stalled(),
             "to_check": TransferLine.TO_CHECK,
-            "by_hand": TransferLine.Outcome.NO_REFERENCE,
         },
     )
 

@@ -3,14 +3,15 @@ one at a time from the memo staff type, or every credit of a bank statement file
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
-from wuye.core.errors import DomainError
+from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.normalize import clean_text
 from wuye.payments.models import Payment
 from wuye.payments.services import payment_take
@@ -18,7 +19,13 @@ from wuye.registry.models import Estate, Party
 from wuye.registry.services import require_estate, require_perm
 
 from ..models import TransferLine, TransferStatement
-from ..statements import StatementRejected, StatementRow, read_statement
+from ..statements import (
+    RowError,
+    StatementRejected,
+    StatementRow,
+    bank_ref_key,
+    read_statement,
+)
 
 # registry.models.new_payment_ref: "WY" + 8 of 23456789ABCDEFGHJKMNPQRSTUVWXYZ
 REFERENCE = re.compile(r"WY[2-9A-HJ-NP-Z]{8}")
@@ -40,8 +47,9 @@ def party_by_reference(text: str, *, estate: Estate | None = None) -> Party | No
 
 def transfer_ref(estate: Estate, bank_ref: str) -> str:
     """The payment's external reference of a transfer: the bank's reference within the
-    estate (each estate has its collection account, and short 凭证号 repeat across banks)."""
-    return f"{estate.code}/{clean_text(bank_ref)}"[:64]
+    estate (each estate has its collection account, and short 凭证号 repeat across banks),
+    without spaces and in upper case however it was typed."""
+    return f"{estate.code}/{bank_ref_key(bank_ref)}"[:64]
 
 
 def bank_transfer_post(
@@ -86,7 +94,7 @@ def bank_transfer_post(
 def _resolve_waiting_lines(estate: Estate, bank_ref: str, payment: Payment) -> None:
     waiting = TransferLine.objects.filter(
         statement__estate=estate,
-        bank_ref=clean_text(bank_ref)[:64],
+        bank_ref=bank_ref_key(bank_ref)[:64],
         outcome__in=TransferLine.TO_CHECK,
         amount=payment.amount,
     )
@@ -128,8 +136,7 @@ def transfer_statement_import(
     short is finished by importing the same file again. Returns
     (statement, new): the same file again is the first import's statement, nothing posted
     twice."""
-    require_perm(actor, "payments.take_payment")
-    require_estate(actor, estate.pk)
+    _may_import(actor, estate)
     if len(content) > MAX_FILE_BYTES:
         raise StatementRejected(_("the file is larger than 20 MB: split the statement"))
     digest = hashlib.sha256(content).hexdigest()
@@ -137,6 +144,7 @@ def transfer_statement_import(
     if found is not None and found.is_complete:
         return found, False
     rows = read_statement(file_name, content)
+    _refuse_future_days(rows, today or timezone.localdate())
     statement, new = found, False
     if statement is None:
         try:
@@ -164,13 +172,37 @@ def transfer_statement_import(
     return statement, new
 
 
+def _may_import(actor, estate: Estate) -> None:
+    require_perm(actor, "online.add_transferstatement")
+    require_perm(actor, "payments.take_payment")
+    require_estate(actor, estate.pk)
+
+
+def _refuse_future_days(rows, today: date) -> None:
+    """A booking date more than a week ahead is a mistyped year, not a transfer."""
+    limit = today + timedelta(days=7)
+    errors = [
+        RowError(r.line_no, "", _("booked on %(day)s, after today") % {"day": r.booked_on})
+        for r in rows
+        if r.booked_on > limit
+    ]
+    if errors:
+        raise StatementRejected(
+            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
+            errors,
+        )
+
+
 def transfer_statement_finish(*, statement_id: int, today: date | None = None) -> TransferStatement:
     """Post the lines of a statement not recorded yet, as the importing user (the worker's
-    part of a long file, or an import that was cut short)."""
+    part of a long file, or an import that was cut short). An importer who may no longer
+    post leaves it as it is (PermissionDenied): importing the file again, by someone who may,
+    finishes it."""
     statement = TransferStatement.objects.select_related("estate", "uploaded_by").get(
         pk=statement_id
     )
     if not statement.is_complete:
+        _may_import(statement.uploaded_by, statement.estate)
         rows = read_statement(statement.file_name, bytes(statement.content))
         _post_lines(statement.uploaded_by, statement.estate, statement, rows, today)
     return statement
@@ -218,7 +250,13 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
     ).first()
     if before is not None:  # typed by hand, or in an overlapping statement
         line.payment = before
-        if before.amount == row.amount:
+        if before.is_voided:
+            line.outcome = Outcome.REFUSED
+            line.detail = _(
+                "bank reference %(ref)s was posted and then voided: if the money is real, post "
+                "it by hand with the reference %(ref)s-2"
+            ) % {"ref": row.bank_ref}
+        elif before.amount == row.amount:
             line.outcome = Outcome.ALREADY
         else:
             line.outcome = Outcome.REFUSED
@@ -237,6 +275,8 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
             payer_name=row.payer_name,
             today=today,
         )
+    except PermissionDenied:
+        raise  # the importer may not post (any more): nothing of it is this line's outcome
     except DomainError as exc:
         line.outcome = Outcome.NO_REFERENCE if exc.code == "unmatched" else Outcome.REFUSED
         line.detail = exc.message[:255]

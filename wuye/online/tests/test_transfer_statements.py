@@ -308,6 +308,11 @@ def test_an_mt940_reversal_is_money_out_and_a_line_needs_the_banks_own_reference
         ("交易日期,流水号,交易金额,借贷标志,摘要", "2026-03-09,B1,-100.00,贷,红字冲正", "-100.00"),
         ("交易日期,流水号,交易金额,借贷标志,摘要", "2026-03-09,B1,100.00,贷,WY23456789", "100.00"),
         (
+            "交易日期,流水号,交易金额,借贷标志,摘要",
+            "2026-03-09,B1,-500.00,借,退款 WY23456789",
+            "-500.00",
+        ),
+        (
             "交易日期,流水号,贷方发生额（收入）,借方发生额（支出）,摘要",
             "2026-03-09,B1,,7.50,费",
             "-7.50",
@@ -527,3 +532,128 @@ def test_a_statement_through_the_api(finance, owner, charges, estate, make_staff
         format="multipart",
     )
     assert refused.status_code == 403
+
+
+# --- what a second review found -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "rows, error",
+    [
+        (
+            "2026-03-09,B1,x,1.00\n2026-03-09,B1,y,2.00\n",
+            "row 3, column 流水号: the bank's reference B1 is on row 2 too",
+        ),
+        ("2026-03-09,2.02603E+18,x,1.00\n", "row 2, column 流水号: 2.02603E+18: the reference"),
+        (
+            "2026-03-09,B1,x,1" + "0" * 30 + "\n",
+            "row 2, column 贷方金额: 1" + "0" * 30 + " is more",
+        ),
+        (
+            "2026-03-09,B" + "9" * 60 + ",x,1.00\n",
+            "row 2, column 流水号: the bank's reference is longer",
+        ),
+        (",B1,累计欠费补缴 WY23456789,1.00\n", "row 2, column 交易日期: not a date"),
+    ],
+)
+def test_lines_that_would_be_lost_or_crash_are_errors(rows, error):
+    with pytest.raises(StatementRejected) as caught:
+        read_statement("s.csv", _csv("交易日期,流水号,摘要,贷方金额\n" + rows))
+    assert str(caught.value.errors[0]).startswith(error)
+
+
+def test_a_csv_whose_memo_holds_swift_tags_is_still_a_csv():
+    content = _csv("交易日期,流水号,摘要,贷方金额\n2026-03-09,B1,ref :20: and :61:,1.00\n")
+    (row,) = read_statement("s.csv", content)
+    assert row.memo == "ref :20: and :61:"
+
+
+def test_a_date_far_ahead_is_a_mistyped_year(finance, owner, estate):
+    content = _csv(f"交易日期,流水号,摘要,贷方金额\n2062-03-09,B1,{owner.payment_ref},1.00\n")
+    with pytest.raises(StatementRejected) as caught:
+        services.transfer_statement_import(
+            actor=finance, estate=estate, file_name="s.csv", content=content
+        )
+    assert str(caught.value.errors[0]) == "row 2: booked on 2062-03-09, after today"
+
+
+def test_a_reference_typed_in_lower_case_with_spaces_is_the_same_transfer(
+    finance, owner, charges, estate
+):
+    services.bank_transfer_post(
+        actor=finance, estate=estate, memo=owner.payment_ref, amount="250.60", bank_ref="b0309 001"
+    )
+    statement, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=icbc_csv(owner.payment_ref)
+    )
+    assert statement.lines.get(bank_ref="B0309001").outcome == "already"
+    assert Payment.objects.filter(channel="transfer", amount="250.60").count() == 1
+
+
+def test_a_voided_transfer_is_not_taken_for_posted(finance, supervisor, owner, charges, estate):
+    # given a transfer posted to the owner by hand, then voided (it was someone else's)
+    from wuye.payments.services import reversal_approve, reversal_request
+
+    wrong = services.bank_transfer_post(
+        actor=finance, estate=estate, memo=owner.payment_ref, amount="250.60", bank_ref="B0309001"
+    )
+    reversal = reversal_request(actor=finance, payment=wrong, kind="void", reason="wrong owner")
+    reversal_approve(actor=supervisor, reversal=reversal)
+    # when the statement brings that bank reference
+    statement, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=icbc_csv(owner.payment_ref)
+    )
+    # then the line waits for staff, saying so, and counts as to check
+    line = statement.lines.get(bank_ref="B0309001")
+    assert line.outcome == "refused" and "voided" in line.detail
+    assert statement.to_check == 2
+
+
+def test_a_cashier_may_not_import_a_statement(client, make_staff, estate, owner):
+    cashier = make_staff("cashier", estates=[estate])
+    client.force_login(cashier)
+    page = client.get(f"/pay/transfers/?estate={estate.pk}").content.decode()
+    assert "/pay/transfers/statements/" not in page  # no upload form
+    response = _upload(client, estate, "s.csv", icbc_csv(owner.payment_ref))
+    assert response.status_code == 403 and not TransferStatement.objects.exists()
+
+
+def test_a_long_statement_whose_importer_lost_the_right_to_post_stops_and_says_so(
+    client, finance, owner, charges, estate, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wuye.core.errors import PermissionDenied
+    from wuye.online.services import bank
+    from wuye.online.tasks import post_statement
+
+    monkeypatch.setattr(bank, "INLINE_LINES", 2)
+    statement, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=icbc_csv(owner.payment_ref)
+    )
+    # when the importer leaves the company before the worker gets to it
+    finance.is_active = False
+    finance.save()
+    with pytest.raises(PermissionDenied):
+        post_statement.call(statement.pk)
+    # then nothing is posted or recorded as refused; after a while the page says it stopped
+    assert statement.lines_done == 0 and not Payment.objects.exists()
+    TransferStatement.objects.filter(pk=statement.pk).update(
+        uploaded_at=timezone.now() - timedelta(minutes=5)
+    )
+    reader = make_reader(estate)
+    client.force_login(reader)
+    page = client.get(f"/pay/transfers/statements/{statement.pk}/").content.decode()
+    assert 'id="statement-stalled"' in page and "hx-trigger" not in page
+
+
+def make_reader(estate):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from wuye.registry.models import StaffProfile
+
+    user = get_user_model().objects.create_user("reader", password="x" * 12)
+    user.groups.add(Group.objects.get(name="supervisor"))
+    StaffProfile.objects.create(user=user).estates.set([estate])
+    return user
