@@ -369,6 +369,7 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
                     payer_name=item.mandate.account_name,
                     note=f"代扣 {batch.number}",
                     today=day,
+                    received=True,  # the bank has debited it: recorded in full
                 )
             except DomainError as exc:  # the whole file waits: say which line and why
                 raise DomainError(

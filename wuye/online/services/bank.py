@@ -14,7 +14,7 @@ from wuye.audit.services import audit_record
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.normalize import clean_text
 from wuye.payments.models import Payment
-from wuye.payments.services import payment_take
+from wuye.payments.services import payment_take, prepayment_over_cap
 from wuye.registry.models import Estate, Party
 from wuye.registry.services import require_estate, require_perm
 
@@ -86,6 +86,7 @@ def bank_transfer_post(
             payer_name=payer_name,
             note=clean_text(memo)[:255],
             today=today,
+            received=True,  # in the bank already: recorded in full, beyond the cap too
         )
         _resolve_waiting_lines(estate, bank_ref, payment)
     return payment
@@ -282,4 +283,9 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
         line.detail = exc.message[:255]
         return line
     line.outcome = Outcome.POSTED
+    over = prepayment_over_cap(line.payment.party, today=today)
+    if over > 0:
+        line.detail = _(
+            "the owner's prepayment is %(over)s over the estate's cap: refund what it will not hold"
+        ) % {"over": over}
     return line

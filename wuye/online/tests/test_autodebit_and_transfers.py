@@ -270,3 +270,29 @@ def test_a_return_file_the_books_refuse_says_which_line_and_writes_nothing(
     # and nothing of it was written
     item.refresh_from_db()
     assert item.status == DebitItem.Status.PENDING and not Payment.objects.exists()
+
+
+def test_a_debit_whose_charges_were_paid_meanwhile_is_recorded_as_prepayment(
+    finance, owner, csv_bank, debit_batch, estate, cashier
+):
+    # given a batch sent to the bank, the charge then paid at the window, and a prepayment cap
+    from wuye.payments.services import (
+        cashier_settings_update,
+        payment_take,
+        prepayment_balance,
+        shift_open,
+    )
+
+    batch = debit_batch(csv_bank, [(owner, "2026-01", "250.60")], debit_date=date(2026, 3, 5))
+    item = batch.items.get()
+    shift_open(actor=cashier, estate=estate, float_amount="0")
+    payment_take(actor=cashier, party=owner, amount="250.60", channel="cash")
+    cashier_settings_update(actor=finance, estate=estate, prepayment_cap_months=1)
+    # when the bank returns it debited
+    content = f"h\r\n{item.reference},250.60,0000,ok\r\n".encode("gbk")
+    counts = services.debit_return_import(actor=finance, batch=batch, content=content)
+    # then the money the bank took is recorded (as the owner's prepayment), not refused
+    assert counts == {"debited": 1, "failed": 0, "unchanged": 0}
+    item.refresh_from_db()
+    assert item.payment.amount == Decimal("250.60") and item.payment.prepaid == Decimal("250.60")
+    assert prepayment_balance(owner.pk) == Decimal("250.60")

@@ -657,3 +657,21 @@ def make_reader(estate):
     user.groups.add(Group.objects.get(name="supervisor"))
     StaffProfile.objects.create(user=user).estates.set([estate])
     return user
+
+
+def test_money_the_bank_received_is_recorded_beyond_the_prepayment_cap_and_flagged(
+    finance, owner, charges, estate
+):
+    # given an estate that caps prepayments, and an owner who transfers far more than owed
+    from wuye.payments.services import cashier_settings_update, prepayment_balance
+
+    cashier_settings_update(actor=finance, estate=estate, prepayment_cap_months=1)
+    # when the statement brings the 1,200.00 transfer (501.20 owed)
+    statement, _ = services.transfer_statement_import(
+        actor=finance, estate=estate, file_name="s.csv", content=icbc_csv(owner.payment_ref)
+    )
+    # then it is posted in full (the money is in the bank), and the line says to refund
+    line = statement.lines.get(bank_ref="B0310002")
+    assert line.outcome == "posted" and line.payment.amount == Decimal("1200.00")
+    assert prepayment_balance(owner.pk) > 0
+    assert "over the estate's cap" in line.detail

@@ -3,7 +3,13 @@
 from .closing import day_sign_off
 from .documents import receipt_print, settled_certificate
 from .invoices import invoice_issue, invoice_request
-from .payments import PayAhead, payment_take, prepayment_apply, prepayment_balance
+from .payments import (
+    PayAhead,
+    payment_take,
+    prepayment_apply,
+    prepayment_balance,
+    prepayment_over_cap,
+)
 from .reversals import (
     payment_refund,
     payment_void,
@@ -26,6 +32,7 @@ __all__ = [
     "payment_void",
     "prepayment_apply",
     "prepayment_balance",
+    "prepayment_over_cap",
     "prepayment_offer_create",
     "receipt_print",
     "reversal_approve",

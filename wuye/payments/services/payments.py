@@ -322,6 +322,15 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
     return paid + gifted, due, months, offer, max(leftover, ZERO)
 
 
+def prepayment_over_cap(party: Party, *, today: date | None = None) -> Decimal:
+    """How much of the party's prepayment is beyond the estate's cap (0 within it): money
+    received by the bank that the estate should refund."""
+    cap = _prepayment_cap(party, None, business_today(today))
+    if cap is None:
+        return ZERO
+    return max(ZERO, prepayment_balance(party.pk) - cap)
+
+
 def _prepayment_cap(party: Party, unit: Unit | None, today: date) -> Decimal | None:
     """The most prepayment the party may hold: the estate's cap in months times the monthly
     fees of the unit (or of all the party's current units)."""
@@ -393,10 +402,11 @@ def _change(
     charges: list[Charge],
     keep: bool,
     pending: Decimal = ZERO,
+    capped: bool = True,
 ) -> Decimal:
     """What of the money left after the charges becomes prepayment: all of it when `keep`,
-    within the estate's cap (`pending`: kept already by earlier payments of the same batch),
-    else the payment is refused."""
+    within the estate's cap unless not `capped` (`pending`: kept already by earlier payments
+    of the same batch), else the payment is refused."""
     if remainder <= 0:
         return ZERO
     if not keep:
@@ -410,7 +420,7 @@ def _change(
             field="amount",
             code="overpaid",
         )
-    cap = _prepayment_cap(party, unit, day)
+    cap = _prepayment_cap(party, unit, day) if capped else None
     if cap is not None:
         balance = prepayment_balance(party.pk) + pending
         if balance + remainder > cap:
@@ -703,6 +713,7 @@ def _payment_take(
     note: str = "",
     today: date | None = None,
     skip_settled: bool = False,
+    received: bool = False,
 ) -> Payment:
     """Take `amount` from `party` by `channel` and apply it: to `charge_ids` in that order if
     the payer designates charges, else oldest due first (late fees before principal within a
@@ -712,6 +723,10 @@ def _payment_take(
     of what is due is waived. Issues the numbered receipt and posts one journal entry.
     `skip_settled` pays only those of `charge_ids` still open (an online order whose charges
     were partly settled meanwhile; none left is refused with code `charges_settled`).
+    `received`: the bank has moved the money already (a transfer, an auto-debit): it is
+    recorded in full, the change kept as prepayment even beyond the estate's cap (the cap is
+    what the window accepts; finance refunds what the estate will not hold, see
+    `prepayment_over_cap`), since refusing it would leave the books short of the bank.
 
     The same `idempotency_key` (or channel + `external_ref`) again returns the payment already
     taken, without posting twice."""
@@ -841,6 +856,7 @@ def _payment_take(
         remainder=remainder,
         charges=charges,
         keep=keep_change_as_prepayment,
+        capped=not received,
     )
 
     allocated = sum((part for _, part in plan), ZERO)
