@@ -97,27 +97,31 @@ def _into_shift(order: PaymentOrder) -> bool:
 def _post(order: PaymentOrder, tx: Transaction) -> Payment | None:
     """Post the order's payment to its charges still open (the rest kept as prepayment), as
     the window's cashier for window orders (it lands in their shift, `_into_shift`), else as
-    the system.
-    `payment_take` is atomic: a refusal rolls back to its savepoint, and the money goes to
-    the exception queue."""
+    the system. A shift closed in the instant between the check and the posting makes it an
+    online payment after all. `payment_take` is atomic: a refusal rolls back to its
+    savepoint, and the money goes to the exception queue."""
     window = _into_shift(order)
-    try:
-        return payment_take(
-            actor=order.cashier if window else ONLINE,
-            party=order.party,
-            amount=order.amount,
-            channel=order.provider,
-            external_ref=tx.transaction_id,
-            charge_ids=order.charge_ids,
-            keep_change_as_prepayment=True,
-            skip_settled=True,
-            idempotency_key=f"online:{order.out_trade_no}",
-            source=Payment.Source.WINDOW if window else Payment.Source.ONLINE,
-            note=f"{_provider(order.provider)} {order.out_trade_no}",
-        )
-    except DomainError as exc:
-        _refused(tx, order, exc)
-        return None
+    while True:
+        try:
+            return payment_take(
+                actor=order.cashier if window else ONLINE,
+                party=order.party,
+                amount=order.amount,
+                channel=order.provider,
+                external_ref=tx.transaction_id,
+                charge_ids=order.charge_ids,
+                keep_change_as_prepayment=True,
+                skip_settled=True,
+                idempotency_key=f"online:{order.out_trade_no}",
+                source=Payment.Source.WINDOW if window else Payment.Source.ONLINE,
+                note=f"{_provider(order.provider)} {order.out_trade_no}",
+            )
+        except DomainError as exc:
+            if window and exc.field == "shift":
+                window = False  # the shift closed meanwhile
+                continue
+            _refused(tx, order, exc)
+            return None
 
 
 _labels: dict[tuple[str, str], str] = {}

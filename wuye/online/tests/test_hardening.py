@@ -130,3 +130,23 @@ def test_old_rejected_notifications_are_forgotten_verified_ones_never(
     assert purge_rejected.call() == {"purged": 1}
     # then the forged one is gone, the genuine one (the books' evidence) stays
     assert list(InboxNotification.objects.values_list("verdict", flat=True)) == ["verified"]
+
+
+def test_a_counter_qr_whose_shift_closes_while_it_is_posted_is_an_online_payment(
+    client, wechat_keys, wechat_account, make_order, cashier, estate, monkeypatch
+):
+    # given a counter QR whose shift is closed in the instant after it was found open
+    from wuye.online.services import settle
+    from wuye.payments.services import shift_close, shift_open
+
+    shift = shift_open(actor=cashier, estate=estate, float_amount="0")
+    order = make_order(wechat_account)
+    PaymentOrder.objects.filter(pk=order.pk).update(source="window", cashier=cashier, shift=shift)
+    shift_close(actor=cashier, shift=shift, counted_cash="0", counted_pos="0")
+    monkeypatch.setattr(settle, "_into_shift", lambda order: True)  # it was open when asked
+    # when the notification is posted
+    response = post_wechat(client, *wechat_notification(wechat_keys, wechat_tx(order, wechat_keys)))
+    # then the money is an online payment, not an exception
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert (order.payment.source, order.payment.shift_id) == ("online", None)
