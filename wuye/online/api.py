@@ -4,20 +4,24 @@ like the staff pages. Provider callbacks are not
 here: they live at /pay/notify/<provider> (see urls.py)."""
 
 from django.urls import path
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from wuye.core.errors import DomainError
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped
 
 from . import selectors, services
 from .models import PaymentException, PaymentOrder, TransferLine, TransferStatement
-from .services.bank import MAX_FILE_BYTES
+from .services.bank import statement_size_check
 from .statements import StatementRejected
+
+
+def receipt_code(obj) -> str:
+    """The code of the receipt of `obj`'s payment (an order, a statement line), or ''."""
+    receipt = getattr(obj.payment, "receipt", None) if obj.payment_id else None
+    return receipt.code if receipt else ""
 
 
 class OrderOut(serializers.ModelSerializer):
@@ -44,8 +48,7 @@ class OrderOut(serializers.ModelSerializer):
         ]
 
     def get_receipt(self, obj) -> str:
-        receipt = getattr(obj.payment, "receipt", None) if obj.payment_id else None
-        return receipt.code if receipt else ""
+        return receipt_code(obj)
 
 
 class ExceptionOut(serializers.ModelSerializer):
@@ -109,8 +112,7 @@ class StatementLineOut(serializers.ModelSerializer):
         ]
 
     def get_receipt(self, obj) -> str:
-        receipt = getattr(obj.payment, "receipt", None) if obj.payment_id else None
-        return receipt.code if receipt else ""
+        return receipt_code(obj)
 
 
 class StatementDetailOut(StatementOut):
@@ -150,9 +152,8 @@ class StatementList(generics.ListCreateAPIView):
             Estate.objects.all(), request.user, "id", pk=data.validated_data["estate"]
         )
         upload = data.validated_data["file"]
-        if upload.size > MAX_FILE_BYTES:
-            raise DomainError(_("the file is larger than 20 MB: split the statement"), field="file")
         try:
+            statement_size_check(upload.size)
             statement, new = services.transfer_statement_import(
                 actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
             )

@@ -68,6 +68,14 @@ class StatementRejected(ValueError):
         self.message = message
         self.errors = errors or []
 
+    @classmethod
+    def of_lines(cls, errors: list[RowError]) -> "StatementRejected":
+        """The file refused for the lines in error, every one of them listed."""
+        return cls(
+            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
+            errors,
+        )
+
 
 # What banks call each column (compared without spaces, case or full-width forms).
 HEADERS = {
@@ -200,10 +208,7 @@ def _mt940(content: bytes) -> list[StatementRow]:
             )
         )
     if errors:
-        raise StatementRejected(
-            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
-            errors,
-        )
+        raise StatementRejected.of_lines(errors)
     if not rows:
         raise StatementRejected(_("the statement has no transactions"))
     _refuse_repeated_refs(rows, ":61:")
@@ -292,10 +297,7 @@ def _table(rows) -> list[StatementRow]:
         if row is not None:
             out.append(row)
     if errors:
-        raise StatementRejected(
-            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
-            errors,
-        )
+        raise StatementRejected.of_lines(errors)
     if not out:
         raise StatementRejected(_("the statement has no transactions under its header"))
     _refuse_repeated_refs(out, names["bank_ref"])
@@ -329,10 +331,7 @@ def _refuse_repeated_refs(rows: list[StatementRow], column: str) -> None:
         else:
             first[row.bank_ref] = row.line_no
     if errors:
-        raise StatementRejected(
-            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
-            errors,
-        )
+        raise StatementRejected.of_lines(errors)
 
 
 class _CellAt(Exception):

@@ -31,7 +31,7 @@ from .forms import (
 )
 from .models import DebitBatch, PaymentException, PaymentOrder, TransferLine
 from .providers import ProviderError
-from .services.bank import MAX_FILE_BYTES
+from .services.bank import statement_size_check
 from .statements import StatementRejected
 
 
@@ -151,10 +151,8 @@ def statement_import(request):
     form = StatementForm(request.POST, request.FILES)
     if form.is_valid() and estate is not None:
         upload = form.cleaned_data["file"]
-        if upload.size > MAX_FILE_BYTES:
-            form.add_error("file", _("the file is larger than 20 MB: split the statement"))
-            return _transfer_page(request, estate, TransferForm(), form)
         try:
+            statement_size_check(upload.size)
             statement, new = services.transfer_statement_import(
                 actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
             )

@@ -138,8 +138,7 @@ def transfer_statement_import(
     (statement, new): the same file again is the first import's statement, nothing posted
     twice."""
     _may_import(actor, estate)
-    if len(content) > MAX_FILE_BYTES:
-        raise StatementRejected(_("the file is larger than 20 MB: split the statement"))
+    statement_size_check(len(content))
     digest = hashlib.sha256(content).hexdigest()
     found = TransferStatement.objects.filter(estate=estate, sha256=digest).first()
     if found is not None and found.is_complete:
@@ -173,6 +172,13 @@ def transfer_statement_import(
     return statement, new
 
 
+def statement_size_check(size: int) -> None:
+    """Refuse a statement file larger than `MAX_FILE_BYTES` (callers ask before reading an
+    upload into memory)."""
+    if size > MAX_FILE_BYTES:
+        raise StatementRejected(_("the file is larger than 20 MB: split the statement"))
+
+
 def _may_import(actor, estate: Estate) -> None:
     require_perm(actor, "online.add_transferstatement")
     require_perm(actor, "payments.take_payment")
@@ -188,10 +194,7 @@ def _refuse_future_days(rows, today: date) -> None:
         if r.booked_on > limit
     ]
     if errors:
-        raise StatementRejected(
-            _("%(count)s lines cannot be read; nothing was posted") % {"count": len(errors)},
-            errors,
-        )
+        raise StatementRejected.of_lines(errors)
 
 
 def transfer_statement_finish(*, statement_id: int, today: date | None = None) -> TransferStatement:

@@ -675,3 +675,27 @@ def test_money_the_bank_received_is_recorded_beyond_the_prepayment_cap_and_flagg
     assert line.outcome == "posted" and line.payment.amount == Decimal("1200.00")
     assert prepayment_balance(owner.pk) > 0
     assert "over the estate's cap" in line.detail
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    client, finance, owner, estate, monkeypatch
+):
+    from wuye.online.services import bank
+
+    monkeypatch.setattr(bank, "MAX_FILE_BYTES", 100)
+    client.force_login(finance)
+    page = _upload(client, estate, "s.csv", icbc_csv(owner.payment_ref)).content.decode()
+    assert "the file is larger than 20 MB: split the statement" in page
+    refused = _api(finance).post(
+        "/api/v1/online/statements/",
+        {"estate": estate.pk, "file": _file("s.csv", icbc_csv(owner.payment_ref))},
+        format="multipart",
+    )
+    assert refused.status_code == 400 and "larger than 20 MB" in refused.json()["detail"]
+    assert not TransferStatement.objects.exists()
+
+
+def _file(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from wuye.audit import context
 from wuye.core.errors import DomainError
 from wuye.online.services import transfer_statement_import
-from wuye.online.services.bank import MAX_FILE_BYTES
+from wuye.online.services.bank import statement_size_check
 from wuye.online.statements import StatementRejected
 from wuye.registry.models import Estate
 
@@ -31,8 +31,10 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise CommandError(f"{file}: larger than 20 MB; split the statement")
+        try:
+            statement_size_check(path.stat().st_size)
+        except StatementRejected as exc:
+            raise CommandError(f"{file}: {exc.message}") from exc
         try:
             estate_obj = Estate.objects.get(code=estate)
         except Estate.DoesNotExist:
