@@ -285,7 +285,8 @@ def test_wuye_online_post_once_posts_the_queue_and_says_what_is_left(
 
     # given an acknowledged notification
     order = make_order(wechat_account)
-    assert post_wechat(client, *wechat_notification(wechat_keys, wechat_tx(order, wechat_keys)))
+    notification = wechat_notification(wechat_keys, wechat_tx(order, wechat_keys))
+    assert post_wechat(client, *notification).status_code == 200
     # when the inbox worker runs until nothing is queued
     out = StringIO()
     call_command("online_post", "--once", stdout=out)
