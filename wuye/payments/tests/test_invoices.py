@@ -54,11 +54,24 @@ def test_a_bad_tax_number_is_refused_naming_the_field(cashier, payment):
     )
 
 
-def test_a_use_of_prepayment_gets_no_invoice_of_its_own(cashier, payment):
-    from wuye.payments.models import Payment
+def test_a_use_of_prepayment_gets_no_invoice_of_its_own(
+    cashier, owner, shift, make_charge, property_item
+):
+    # given money kept as prepayment, then used for the next month's charge
+    from wuye.payments.services import prepayment_apply
 
-    Payment.objects.filter(pk=payment.pk).update(channel="prepayment")
-    payment.refresh_from_db()
+    payment_take(
+        actor=cashier,
+        party=owner,
+        amount="300.00",
+        channel="cash",
+        keep_change_as_prepayment=True,
+        today=TODAY,
+    )
+    make_charge(property_item, "2026-04", "250.60")
+    used = prepayment_apply(actor=cashier, party=owner, today=TODAY)
+    assert used.channel == "prepayment"
+    # then the invoice goes with the cash payment that brought the money, not this one
     with pytest.raises(DomainError, match="the payment that brought the money") as caught:
-        invoice_request(actor=cashier, payment=payment)
+        invoice_request(actor=cashier, payment=used)
     assert caught.value.field == "payment"
