@@ -15,9 +15,7 @@ def sweep_orders() -> dict:
 def post_inbox() -> dict:
     """Post whatever acknowledged notification still waits (`notify_posting` "worker"): the
     safety net when no `wuye online_post` runs, or it stopped. Nothing to do in "sync"."""
-    taken = 0
-    while batch := services.inbox_post():
-        taken += batch
+    taken = services.inbox_work(once=True, handle_signals=False)
     return {"posted": taken, **services.inbox_lag()}
 
 

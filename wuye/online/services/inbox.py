@@ -95,12 +95,14 @@ def inbox_work(
     idle_seconds: float = 0.05,
     stop: threading.Event | None = None,
     once: bool = False,
+    handle_signals: bool = True,
 ) -> int:
     """Post from the inbox until `stop` is set (or SIGTERM / SIGINT arrive when run in the
-    main thread), sleeping `idle_seconds` whenever nothing is queued; with `once`, until
-    nothing is queued. Returns how many notifications were taken."""
+    main thread and `handle_signals`: not inside a task worker, whose signals are its own),
+    sleeping `idle_seconds` whenever nothing is queued; with `once`, until nothing is
+    queued. Returns how many notifications were taken."""
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
+    if handle_signals and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
     done = 0
