@@ -54,8 +54,10 @@ INSTALLED_APPS = [
     "wuye.billing",
     "wuye.notifications",
     "wuye.payments",
+    "wuye.collection",
     "wuye.online",
     "wuye.portal",
+    "wuye.reports",
     "wuye.demo",
 ]
 

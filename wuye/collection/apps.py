@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CollectionConfig(AppConfig):
+    """Chasing arrears lawfully and politely (DESIGN.md §5)."""
+
+    name = "wuye.collection"
+    verbose_name = "Collection"
