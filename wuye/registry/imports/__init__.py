@@ -165,6 +165,9 @@ def import_check(
             )
         else:
             planning.check_owners(sheet, estate=estate, update=update, checked=checked)
+    except FileUnreadable as exc:  # found while reading: too many rows or cells, ...
+        report.errors = [RowError(1, "", str(exc))]
+        return report
     finally:
         book.close()
     if not checked.errors and checked.rows == 0:
