@@ -32,6 +32,7 @@ from wuye.core.errors import DomainError, PermissionDenied
 from ..models import Estate
 from ..selectors import visible_estate_ids
 from . import plan as planning
+from .hanzi import simplified
 from .plan import Checked, RowError
 from .progress import WRITING, Progress, counted
 from .reading import FileUnreadable, Sheet, Workbook, open_table, rows_estimate
@@ -108,7 +109,7 @@ def _pick_sheet(book: Workbook, kind: str) -> Sheet:
         return book.sheets[0]
     names = SHEET_NAMES[kind]
     for sheet in book.sheets:
-        if sheet.name.strip().lower() in names:
+        if simplified(sheet.name.strip().lower()) in names:
             return sheet
     return book.sheets[0]
 

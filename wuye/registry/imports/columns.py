@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from wuye.core.normalize import clean_text
 
 from . import cells
+from .hanzi import simplified
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ UNIT_COLUMNS = [
         cells.positive_decimal,
         required=True,
     ),
-    Column("unit_type", "类型", ("房屋类型", "用途", "type", "unit type"), cells.unit_type),
+    Column("unit_type", "类型", ("房屋类型", "用途", "型别", "type", "unit type"), cells.unit_type),
     Column(
         "handover_date",
         "交付日期",
@@ -93,7 +94,7 @@ OWNER_COLUMNS = [
     Column(
         "phone_alt",
         "其他电话",
-        ("备用电话", "座机", "联系电话", "other phone", "phone alt"),
+        ("备用电话", "座机", "联系电话", "联络电话", "other phone", "phone alt"),
         cells.phone,
     ),
     Column(
@@ -120,8 +121,9 @@ _SEPARATORS = re.compile(r"[\s_\-:：*]")
 
 
 def header_key(value: object) -> str:
-    """`建筑面积（㎡）`, `建筑面积 *` and `Gross_Area` compare as `建筑面积` and `grossarea`."""
-    text = _PARENTHESES.sub("", clean_text(value)).lower()
+    """`建筑面积（㎡）`, `建筑面积 *`, `建築面積` and `Gross_Area` compare as `建筑面积` and
+    `grossarea`."""
+    text = simplified(_PARENTHESES.sub("", clean_text(value)).lower())
     return _SEPARATORS.sub("", text)
 
 
