@@ -114,7 +114,18 @@ OWNER_COLUMNS = [
     Column("is_payer", "是否缴费人", ("缴费人", "is payer", "payer"), cells.yes_no),
 ]
 
-COLUMNS = {"buildings": BUILDING_COLUMNS, "units": UNIT_COLUMNS, "owners": OWNER_COLUMNS}
+# An owners sheet may also give the unit as 楼栋, 单元 and 房号 in columns of their own (the
+# unit's code is composed from them, as on the units sheet); exports write the full 房号.
+OWNER_PLACE_COLUMNS = [
+    Column("building", "楼栋", ("楼号", "楼栋编号", "栋", "building", "building code"), _text(50)),
+    Column("entrance", "单元", ("entrance", "单元号"), _text(10)),
+]
+
+COLUMNS = {
+    "buildings": BUILDING_COLUMNS,
+    "units": UNIT_COLUMNS,
+    "owners": OWNER_COLUMNS + OWNER_PLACE_COLUMNS,
+}
 
 _PARENTHESES = re.compile(r"[(（\[【].*?[)）\]】]")
 _SEPARATORS = re.compile(r"[\s_\-:：*]")

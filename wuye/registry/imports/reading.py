@@ -289,9 +289,10 @@ def rows_estimate(file: IO[bytes], limit: int | None = None) -> int:
         file.seek(0)
 
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18  # 256 KB: enough to tell an encoding, small enough to stream
 # the share of a text's non-ASCII characters that may be odd for GBK (module `_odd_for_gbk`)
 ODD_SHARE = 0.25
+SAMPLE_CHARS = 100_000  # of the file's first chunk, enough to tell
 
 
 def _odd_for_gbk(char: str) -> bool:
@@ -327,11 +328,12 @@ def _which_encoding(raw: bytes) -> str:
 def _refuse_misread(text: str, raw: bytes) -> None:
     """Refuse a text that decoded as GBK but is another encoding read wrongly (Big5 or
     Shift-JIS decode as GBK without an error, into garbled names)."""
-    wide = [c for c in text if ord(c) > 0x7F]
-    if len(wide) < 4:
-        return
-    odd = sum(1 for c in wide if _odd_for_gbk(c))
-    if odd < ODD_SHARE * len(wide):
+    wide = odd = 0
+    for char in text[:SAMPLE_CHARS]:
+        if char > "\x7f":
+            wide += 1
+            odd += _odd_for_gbk(char)
+    if wide < 4 or odd < ODD_SHARE * wide:
         return
     found = _which_encoding(raw)
     if found:
@@ -352,7 +354,7 @@ def _refuse_misread(text: str, raw: bytes) -> None:
 def sniff_encoding(file: IO[bytes]) -> str:
     """The encoding of a CSV file, read in chunks (nothing is kept): UTF-8 (BOM or not),
     UTF-16 with a BOM (Excel's "Unicode text"), else GB18030, the superset of GBK that Excel
-    on Chinese Windows writes, unless its first megabyte reads as garbled GBK (Big5,
+    on Chinese Windows writes, unless its first chunk reads as garbled GBK (Big5,
     Shift-JIS). `file` is left at its start. Raises FileUnreadable saying how to save it."""
     file.seek(0)
     head = file.read(CHUNK)
@@ -401,7 +403,8 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def _count_lines(file: IO[bytes], encoding: str) -> int:
-    """The number of lines, read in chunks; `file` is left at its start."""
+    """The number of lines, read in chunks; `file` is left where it was."""
+    position = file.tell()
     file.seek(0)
     lines = 0
     last = b""
@@ -414,7 +417,7 @@ def _count_lines(file: IO[bytes], encoding: str) -> int:
         for chunk in iter(lambda: file.read(CHUNK), b""):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
-    file.seek(0)
+    file.seek(position)
     return lines + (0 if last in (b"\n", b"") else 1)
 
 
