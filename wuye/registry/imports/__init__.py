@@ -33,7 +33,7 @@ from ..models import Estate
 from ..selectors import visible_estate_ids
 from . import plan as planning
 from .hanzi import simplified
-from .plan import Checked, RowError
+from .plan import Checked, Plan, RowError
 from .progress import WRITING, Progress, counted
 from .reading import FileUnreadable, Sheet, Workbook, open_table, rows_estimate
 from .write import apply
@@ -133,9 +133,12 @@ def import_check(
     update: bool = False,
     create_buildings: bool = False,
     progress: Progress | None = None,
+    keep_plan: bool = False,
 ) -> ImportReport:
     """Read and validate the whole file; write nothing. Every error is in `report.errors`.
-    `progress` hears how many of the sheet's rows have been read, every thousand."""
+    `progress` hears how many of the sheet's rows have been read, every thousand. The plan
+    of what to write is kept (in `report.checked.plan`) only with `keep_plan`; otherwise it
+    only counts the new records, in a fraction of the memory."""
     if kind not in KINDS:
         raise DomainError(
             _("unknown import kind %(kind)s: use %(kinds)s")
@@ -144,7 +147,7 @@ def import_check(
         )
     authorise(actor, estate)
     report = ImportReport(kind=kind, estate=estate, filename=filename, sha256=file_sha256(file))
-    checked = Checked()
+    checked = Checked(plan=Plan() if keep_plan else Plan.counting())
     try:
         book = open_table(file, filename)
     except FileUnreadable as exc:
@@ -212,6 +215,7 @@ def import_apply(
         update=update,
         create_buildings=create_buildings,
         progress=progress,
+        keep_plan=True,
     )
     if not report.ok:
         raise ImportRejected(report)

@@ -34,6 +34,27 @@ class RowError:
         return f"{filename}:{self.row}:{self.column}: {self.reason}"
 
 
+class Tally:
+    """Stands for a plan's list of new rows when only the check is wanted (not the write):
+    counts what is appended and keeps none of it, so that checking a sheet of 800,000 units
+    does not hold 800,000 planned rows (about 1 KB each) in memory."""
+
+    def __init__(self):
+        self.count = 0
+
+    def append(self, _item) -> None:
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
 @dataclass
 class Plan:
     buildings_new: list[Building] = field(default_factory=list)
@@ -49,6 +70,15 @@ class Plan:
     relations_new: list[dict[str, Any]] = field(default_factory=list)
     relations_ended: dict[int, date] = field(default_factory=dict)
     relations_payer: dict[int, bool] = field(default_factory=dict)
+
+    @classmethod
+    def counting(cls) -> "Plan":
+        """A plan that only counts its new units, owners and ownerships (`Tally`)."""
+        return cls(units_new=Tally(), parties_new=Tally(), relations_new=Tally())
+
+    @property
+    def kept(self) -> bool:
+        return not isinstance(self.units_new, Tally)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -529,7 +559,7 @@ class _Ownerships:
     def __init__(self, estate: Estate, update: bool, checked: Checked):
         self.estate, self.update, self.checked = estate, update, checked
         self._loaded = False
-        self.new_parties: dict[tuple, Party] = {}
+        self.new_parties: dict[tuple, dict | bool] = {}
         self.pairs: dict[tuple, int] = {}  # (unit number, party identity) -> row
         self.payer_rows: dict[str, int] = {}
 
@@ -697,7 +727,8 @@ class _Ownerships:
                 party["phone_tails"] = " ".join(
                     p[-4:] for p in (updates.get("mobile"), updates.get("phone_alt")) if p
                 )
-                self.new_parties[identity] = party
+                # a counting plan needs only to know the party was seen
+                self.new_parties[identity] = party if plan.kept else True
                 plan.parties_new.append(party)
         plan.relations_new.append(
             {"unit": unit_number, "party": party, "start_date": start_date, "is_payer": is_payer}

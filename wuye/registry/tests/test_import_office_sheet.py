@@ -95,6 +95,15 @@ def test_a_sheet_with_the_room_number_repeated_in_every_building_imports_by_comp
     assert UnitParty.objects.get(unit=unit).party.name == "业主6"
 
 
+def test_a_check_alone_counts_the_new_records_without_keeping_them(estate):
+    report = _check(estate, xlsx_bytes(office_rows()), create_buildings=True)
+    assert report.ok and report.counts["units_created"] == 8
+    assert report.counts["parties_created"] == report.counts["ownerships_created"] == 8
+    plan = report.checked.plan
+    assert not list(plan.units_new) and not list(plan.parties_new)
+    assert not list(plan.relations_new)
+
+
 def test_a_real_duplicate_is_still_named_by_its_full_code(estate):
     rows = office_rows()
     rows.append(list(rows[3]))  # 1栋 2单元 101 twice
