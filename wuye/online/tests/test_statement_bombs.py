@@ -69,3 +69,24 @@ def test_a_big5_statement_is_refused_naming_the_encoding(finance, estate):
         services.transfer_statement_import(
             actor=finance, estate=estate, file_name="s.csv", content=content.encode("big5")
         )
+
+
+def test_the_background_worker_refuses_a_stored_bomb_at_once(finance, estate):
+    # a statement's file is read before it is stored, so only an older version could have
+    # stored a bomb; the worker's task must still refuse it at once, not expand it
+    from datetime import date
+
+    from wuye.online.tasks import post_statement
+
+    statement = TransferStatement.objects.create(
+        estate=estate,
+        file_name="s.xlsx",
+        sha256="0" * 64,
+        uploaded_by=finance,
+        first_day=date(2026, 3, 1),
+        last_day=date(2026, 3, 31),
+        lines_total=400,
+        content=bomb_xlsx(40),
+    )
+    with pytest.raises(StatementRejected, match=REFUSED):
+        post_statement.call(statement.pk)
