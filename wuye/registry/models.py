@@ -179,7 +179,9 @@ class Party(models.Model):
         from django.utils.translation import pgettext
 
         labels = dict(self.Channel.choices)
-        return pgettext("list separator", ", ").join(str(labels.get(c, c)) for c in self.preferred_channels or [])
+        return pgettext("list separator", ", ").join(
+            str(labels.get(c, c)) for c in self.preferred_channels or []
+        )
 
 
 class UnitParty(models.Model):
