@@ -43,3 +43,8 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "wuye.views.bad_request"
+handler403 = "wuye.views.permission_denied"
+handler404 = "wuye.views.page_not_found"
+handler500 = "wuye.views.server_error"

@@ -37,7 +37,7 @@ def statement_pdf(party: Party, *, start: date | None = None, end: date | None =
         ),
         pdf.Spacer(1, 4 * pdf.mm),
     ]
-    rows = [["日期", "摘要", "应收", "减少", "余额"]]
+    rows = [["日期", "摘要", "应收", "已收/冲减", "余额"]]
     if start:
         rows.append([str(start), "期初余额", "", "", f"{statement.opening:,.2f}"])
     for line in statement.lines:

@@ -147,7 +147,9 @@ class FeeItem(models.Model):
         if self.basis == self.Basis.PER_UNIT_MONTH:
             return "元/户/月"
         if self.basis == self.Basis.METERED:
-            return f"元/{self.meter_unit or '单位'}"
+            # As a Chinese notice prints it: 元/吨 for water, 元/度 for electricity.
+            printed = {"ton": "吨", "kWh": "度", "m³": "m³"}
+            return f"元/{printed.get(self.meter_unit, self.meter_unit) or '单位'}"
         return "元"
 
 

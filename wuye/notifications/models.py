@@ -314,6 +314,23 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.channel} {self.party} {self.status}"
 
+    @property
+    def is_deferred(self) -> bool:
+        """Held back until `not_before` (quiet hours, a weekly cap): it will go out then."""
+        return self.status == self.Status.SUPPRESSED and self.not_before is not None
+
+    @property
+    def status_label(self) -> str:
+        """What staff read: a message waiting for the end of quiet hours is deferred, not
+        blocked."""
+        return _("Deferred") if self.is_deferred else self.get_status_display()
+
+    @property
+    def suppressed_reason_label(self) -> str:
+        from .policy import REASONS
+
+        return str(REASONS.get(self.suppressed_reason, self.suppressed_reason))
+
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import ChannelOptOut, ContactMark, ContactPolicy, Message, Purpose
 
@@ -45,14 +46,16 @@ class ContactDecision:
         return not self.allowed and self.next_allowed_at is None
 
 
+# Why a message waits or was stopped: the code is stored on the message, the label is what
+# staff read (Message.suppressed_reason_label).
 REASONS = {
-    "channel_disabled": "the estate has disabled this channel",
-    "no_consent": "the party has not consented to this channel",
-    "opted_out": "the party opted out of this channel",
-    "quiet_hours": "quiet hours",
-    "weekly_cap": "weekly contact cap reached",
-    "no_address": "no address for this channel",
-    "no_channel": "no channel reaches this party",
+    "channel_disabled": _("the estate has disabled this channel"),
+    "no_consent": _("the party has not consented to this channel"),
+    "opted_out": _("the party opted out of this channel"),
+    "quiet_hours": _("quiet hours"),
+    "weekly_cap": _("weekly contact cap reached"),
+    "no_address": _("no address for this channel"),
+    "no_channel": _("no channel reaches this party"),
 }
 
 
@@ -131,7 +134,7 @@ def contact_check(
     times = contact_times(party.pk, channel, at - WEEK, at)
     reason = ""
     moment = at
-    for _ in range(policy.weekly_cap + 3):
+    for _step in range(policy.weekly_cap + 3):
         if channel not in NO_QUIET_HOURS and in_quiet_hours(policy, moment):
             reason = reason or "quiet_hours"
             moment = quiet_hours_end(policy, moment)

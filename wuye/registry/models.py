@@ -173,6 +173,16 @@ class Party(models.Model):
         self.phone_tails = " ".join(p[-4:] for p in (self.mobile, self.phone_alt) if p)
         super().save(*args, **kwargs)
 
+    @property
+    def preferred_channels_display(self) -> str:
+        """The channels as staff read them (短信、微信), not their codes."""
+        from django.utils.translation import pgettext
+
+        labels = dict(self.Channel.choices)
+        return pgettext("list separator", ", ").join(
+            str(labels.get(c, c)) for c in self.preferred_channels or []
+        )
+
 
 class UnitParty(models.Model):
     """Ownership or tenancy of a unit over a span of dates, and who pays (designated payer).
