@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.crypto import EncryptedTextField
+from wuye.core.names import person_name
 
 
 class Estate(models.Model):
@@ -305,7 +306,7 @@ class StaffProfile(models.Model):
         ordering = ["user_id"]
 
     def __str__(self) -> str:
-        return str(self.user)
+        return person_name(self.user)
 
 
 class ImportJob(models.Model):

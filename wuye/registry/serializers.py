@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wuye.core.names import person_name
 from wuye.core.normalize import clean_text
 from wuye.core.roles import ROLES
 
@@ -363,7 +364,7 @@ class ContractUpdateInput(ContractInput):
 
 # --- owner notes ----------------------------------------------------------------------------
 class OwnerNoteOutput(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", read_only=True)
+    author = serializers.SerializerMethodField(help_text="the writer's name")
 
     class Meta:
         model = OwnerNote
@@ -379,6 +380,9 @@ class OwnerNoteOutput(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_author(self, note: OwnerNote) -> str:
+        return person_name(note.author)
 
 
 class OwnerNoteInput(serializers.Serializer):
