@@ -11,6 +11,13 @@ from wuye.core.names import person_name
 
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        from wuye.registry.models import StaffProfile
+
+        from .middleware import SESSION_KEY
+
+        must = StaffProfile.objects.filter(user_id=user.pk, must_change_password=True).exists()
+        request.session[SESSION_KEY] = must
     audit_record(
         actor=user,
         action=AuditEvent.Action.LOGIN,

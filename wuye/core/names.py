@@ -14,12 +14,15 @@ def _cjk(text: str) -> bool:
     return any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in text)
 
 
-def person_name(user) -> str:
-    """The name to show for a user (or a system actor), e.g. 李娜; empty for nobody."""
+def person_name(user, *, login_fallback: bool = True) -> str:
+    """The name to show for a user (or a system actor), e.g. 李娜; empty for nobody.
+    Without `login_fallback`, an account without a name gives an empty string."""
     if user is None:
         return ""
     first = (getattr(user, "first_name", "") or "").strip()
     last = (getattr(user, "last_name", "") or "").strip()
     if first and last:
         return f"{last}{first}" if _cjk(first + last) else f"{first} {last}"
-    return last or first or str(getattr(user, "username", "") or "")
+    if last or first or not login_fallback:
+        return last or first
+    return str(getattr(user, "username", "") or "")

@@ -96,6 +96,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
     (
         _("Administration"),
         [
+            NavItem(_("Staff"), "staff:list", "auth.view_user"),
             NavItem(_("Audit log"), "audit:list", "audit.view_auditevent"),
             NavItem(_("Scheduled jobs"), "scheduler:job_list", "scheduler.view_jobrun"),
         ],

@@ -299,6 +299,8 @@ class StaffProfile(models.Model):
     )
     estates = models.ManyToManyField(Estate, blank=True, related_name="staff")
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set when a supervisor gives a temporary password: every page asks for a new one first.
+    must_change_password = models.BooleanField(_("must change the password"), default=False)
 
     class Meta:
         verbose_name = _("staff profile")
