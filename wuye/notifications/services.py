@@ -76,6 +76,14 @@ def address_for(party: Party, channel: str, values: dict[str, Any] | None = None
     return ""
 
 
+# {bank_account} of an estate whose collection account finance has not set yet
+NO_BANK_ACCOUNT = {
+    "zh-hans": "请向物业服务中心咨询",
+    "zh-hant": "請向物業服務中心諮詢",
+    "en": "ask the service centre",
+}
+
+
 def _format_value(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
@@ -92,6 +100,8 @@ def message_values(party: Party, context: dict[str, Any] | None, language: str) 
         "estate": estate.name,
         "hotline": estate.hotline,
         "payment_ref": party.payment_ref,
+        "bank_account": estate.collection_account_text()
+        or NO_BANK_ACCOUNT.get(language, NO_BANK_ACCOUNT["zh-hans"]),
     }
     if "unit" not in (context or {}):
         units = sorted(

@@ -49,8 +49,25 @@ def _estate_field(**kwargs):
 class EstateOutput(serializers.ModelSerializer):
     class Meta:
         model = Estate
-        fields = ["id", "code", "name", "address", "hotline", "company_name", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "address",
+            "hotline",
+            "company_name",
+            "bank_name",
+            "bank_account_name",
+            "bank_account_number",
+            "is_active",
+        ]
         read_only_fields = fields
+
+
+class CollectionAccountInput(serializers.Serializer):
+    bank_name = serializers.CharField(max_length=100, allow_blank=True)
+    bank_account_name = serializers.CharField(max_length=100, allow_blank=True)
+    bank_account_number = serializers.CharField(max_length=60, allow_blank=True)
 
 
 class EstateInput(serializers.Serializer):

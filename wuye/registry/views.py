@@ -66,6 +66,45 @@ def estate_detail(request, pk):
 
 
 @login_required
+@permission_required("registry.change_estate", raise_exception=True)
+def estate_edit(request, pk):
+    estate = selectors.get_scoped(Estate.objects.all(), request.user, "id", pk=pk)
+    return _form_page(
+        request,
+        forms.EstateForm(request.POST or None, instance=Estate.objects.get(pk=pk)),
+        title=_("Estate %(name)s") % {"name": estate.name},
+        save=lambda data: services.estate_update(actor=request.user, estate=estate, **data),
+        success=lambda _e: _("Saved."),
+        next_url=lambda e: reverse("registry:estate_detail", args=[e.pk]),
+    )
+
+
+@login_required
+@permission_required("registry.change_collection_account", raise_exception=True)
+def estate_account(request, pk):
+    """The collection bank account printed on notices (finance)."""
+    estate = selectors.get_scoped(Estate.objects.all(), request.user, "id", pk=pk)
+    form = forms.CollectionAccountForm(
+        request.POST or None,
+        initial={
+            "bank_name": estate.bank_name,
+            "bank_account_name": estate.bank_account_name,
+            "bank_account_number": estate.bank_account_number,
+        },
+    )
+    return _form_page(
+        request,
+        form,
+        title=_("Collection account of %(name)s") % {"name": estate.name},
+        save=lambda data: services.estate_collection_account_set(
+            actor=request.user, estate=estate, **data
+        ),
+        success=lambda _e: _("Saved: notices print this account from now on."),
+        next_url=lambda e: reverse("registry:estate_detail", args=[e.pk]),
+    )
+
+
+@login_required
 @permission_required("registry.view_unit", raise_exception=True)
 def unit_list(request):
     estates = selectors.estates_for(request.user)
