@@ -15,6 +15,7 @@ from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.normalize import clean_phone, clean_text, is_valid_phone
 
+from . import events
 from .models import (
     Building,
     Estate,
@@ -25,7 +26,6 @@ from .models import (
     Unit,
     UnitParty,
 )
-from . import events
 from .selectors import visible_estate_ids
 
 
