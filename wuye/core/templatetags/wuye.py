@@ -25,6 +25,15 @@ def yuan(value) -> str:
 
 
 @register.filter
+def percent(share) -> str:
+    """A share as a percentage: 0.05 -> 5%, 0.075 -> 7.5%."""
+    if share in (None, ""):
+        return ""
+    value = (Decimal(share) * 100).normalize()
+    return f"{value:f}%"
+
+
+@register.filter
 def person(user) -> str:
     """A staff member's name (李娜), never the login: {{ payment.created_by|person }}."""
     return person_name(user)
