@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("wuye.notifications.api")),
     path("", include("wuye.payments.api")),
     path("", include("wuye.online.api")),
+    path("", include("wuye.online.api_setup")),
     path("", include("wuye.portal.api")),
 ]
 

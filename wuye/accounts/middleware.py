@@ -9,8 +9,18 @@ from django.urls import reverse
 
 SESSION_KEY = "wuye_must_change_password"
 # Open while the password waits to be changed: the change itself, logging out, the language
-# switch; the API, the owners' portal, callbacks and static files are not staff pages.
-_OPEN = ("/accounts/", "/i18n/", "/static/", "/api/", "/owner/", "/pay/")
+# switch; the API, the owners' portal, the providers' callbacks and sandbox wallet, the public
+# receipt check and static files are not staff pages.
+_OPEN = (
+    "/accounts/",
+    "/i18n/",
+    "/static/",
+    "/api/",
+    "/owner/",
+    "/pay/notify/",
+    "/pay/sandbox/",
+    "/r/",
+)
 
 
 class PasswordChangeRequired:

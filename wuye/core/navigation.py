@@ -73,6 +73,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
                 _("Payment exceptions"), "online:exception_list", "online.view_paymentexception"
             ),
             NavItem(_("Auto-debit batches"), "online:batch_list", "online.view_debitbatch"),
+            NavItem(_("Auto-debit mandates"), "online:mandate_list", "online.view_debitmandate"),
             NavItem(_("Owner requests"), "portal:staff_requests", "portal.view_ownerrequest"),
         ],
     ),
@@ -118,6 +119,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
                 "notifications:contact_policy",
                 "notifications.view_contactpolicy",
             ),
+            NavItem(_("Merchant accounts"), "online:merchant_list", "online.view_merchantaccount"),
             NavItem(_("Audit log"), "audit:list", "audit.view_auditevent"),
             NavItem(_("Scheduled jobs"), "scheduler:job_list", "scheduler.view_jobrun"),
         ],

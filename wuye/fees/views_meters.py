@@ -75,7 +75,7 @@ def meter_new(request):
         else:
             messages.success(request, _("Meter %(serial)s registered.") % {"serial": meter.serial})
             return redirect("fees:meter_detail", pk=meter.pk)
-    return render(request, "fees/form.html", {"form": form, "title": _("Register a meter")})
+    return render(request, "core/form.html", {"form": form, "title": _("Register a meter")})
 
 
 @login_required

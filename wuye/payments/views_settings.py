@@ -94,7 +94,7 @@ def offer_create(request):
         else:
             messages.success(request, _("Offer %(name)s created.") % {"name": offer.name})
             return redirect(_here(offer.estate_id))
-    return render(request, "fees/form.html", {"form": form, "title": _("New pay-ahead offer")})
+    return render(request, "core/form.html", {"form": form, "title": _("New pay-ahead offer")})
 
 
 @require_POST
