@@ -7,6 +7,7 @@ app_name = "fees"
 urlpatterns = [
     path("items/", views.item_list, name="item_list"),
     path("items/new/", views.item_create, name="item_create"),
+    path("items/<int:pk>/", views.item_edit, name="item_edit"),
     path("standards/", views.standard_list, name="standard_list"),
     path("standards/new/", views.standard_create, name="standard_create"),
     path("standards/<int:pk>/notice.pdf", views.standard_notice, name="standard_notice"),

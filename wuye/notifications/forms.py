@@ -150,3 +150,16 @@ class ContactPolicyForm(forms.Form):
         choices=[*Channel.choices, ("call", _("Phone call")), ("visit", _("Visit"))],
     )
     default_language = forms.ChoiceField(label=_("Language of messages"), choices=Language.choices)
+
+
+class OptOutForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("The owner refuses"),
+        choices=[*Channel.choices, ("call", _("Phone call")), ("visit", _("Visit"))],
+    )
+    source = forms.CharField(
+        label=_("Where it came from"),
+        max_length=50,
+        help_text=_("e.g. hotline, at the window, letter"),
+    )
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)

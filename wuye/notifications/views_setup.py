@@ -16,7 +16,7 @@ from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
 from . import services
-from .forms import CONSENT_CHANNELS, ConsentForm, ContactPolicyForm
+from .forms import CONSENT_CHANNELS, ConsentForm, ContactPolicyForm, OptOutForm
 from .models import CONTACT_CHANNELS, ChannelConsent
 from .policy import policy_for
 
@@ -83,6 +83,28 @@ def consent_list(request):
     )
 
 
+def _opt_out(request, party, form):
+    """Record that the owner refuses a channel (letters, calls and visits included), or lift
+    such a refusal."""
+    if not request.user.has_perm("notifications.add_channeloptout"):
+        messages.error(request, _("Your role may not record opt-outs."))
+    elif request.POST["action"] == "opt_in":
+        services.channel_opt_in(
+            actor=request.user, party=party, channel=request.POST.get("channel")
+        )
+        messages.success(request, _("The opt-out is lifted."))
+    elif form.is_valid():
+        try:
+            services.channel_opt_out(actor=request.user, party=party, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The opt-out of %(party)s is recorded.") % {"party": party})
+    else:
+        messages.error(request, form.errors.as_text())
+    return redirect(request.get_full_path())
+
+
 def _safe_next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -100,6 +122,9 @@ def party_consents(request, party_pk: int):
     form = ConsentForm(
         request.POST if request.method == "POST" else None, initial={"source": source}
     )
+    opt_out = OptOutForm(request.POST if request.POST.get("action") == "opt_out" else None)
+    if request.method == "POST" and request.POST.get("action") in ("opt_out", "opt_in"):
+        return _opt_out(request, party, opt_out)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -127,6 +152,9 @@ def party_consents(request, party_pk: int):
             "history": history,
             "form": form,
             "can_record": request.user.has_perm("notifications.add_channelconsent"),
+            "opt_out": opt_out,
+            "opt_outs": party.channel_opt_outs.filter(revoked_at__isnull=True).order_by("channel"),
+            "can_opt_out": request.user.has_perm("notifications.add_channeloptout"),
             "next": _safe_next(request),
         },
     )

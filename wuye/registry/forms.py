@@ -162,3 +162,17 @@ class CollectionAccountForm(forms.Form):
             "Printed on payment notices with the owner's payment reference. All empty: none."
         ),
     )
+
+
+class EstateCreateForm(forms.ModelForm):
+    class Meta:
+        model = Estate
+        fields = ["code", "name", "address", "hotline", "company_name"]
+
+
+class BuildingForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=20, help_text=_("e.g. 1"))
+    name = forms.CharField(
+        label=_("Name"), max_length=50, required=False, help_text=_("Empty: the code + 栋")
+    )
+    floors = forms.IntegerField(label=_("Floors"), min_value=1, max_value=200, required=False)

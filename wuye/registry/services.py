@@ -109,9 +109,16 @@ def _clean_phones(data: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def estate_create(*, actor, code: str, name: str, **fields) -> Estate:
-    return _create(
+    """A new estate. Whoever creates it works for it from then on (unless they see every
+    estate already), so that they can go on to set it up."""
+    estate = _create(
         actor, Estate(code=clean_text(code), name=clean_text(name), **fields), "registry.add_estate"
     )
+    if getattr(actor, "pk", None) and visible_estate_ids(actor) is not None:
+        profile, __ = StaffProfile.objects.get_or_create(user=actor)
+        profile.estates.add(estate)
+        actor.__dict__.pop("_wuye_estate_ids", None)  # the cached scope is stale now
+    return estate
 
 
 @transaction.atomic

@@ -192,3 +192,33 @@ def test_the_api_registers_and_replaces_a_meter(finance, estate, unit, water_ite
     assert replaced.data["serial"] == "W-9B" and replaced.data["replaces"] == made.data["id"]
     listed = api.get("/api/v1/meters/", {"estate": estate.pk}).data["results"]
     assert {m["serial"]: m["is_active"] for m in listed} == {"W-9": False, "W-9B": True}
+
+
+def test_finance_edits_a_fee_items_due_days_on_its_page(client, finance, estate, water_item):
+    client.force_login(finance)
+    url = reverse("fees:item_edit", args=[water_item.pk])
+    page = client.get(url).content.decode()
+    assert "水费" in page
+    data = {
+        "code": "WATER",
+        "name": "自来水费",
+        "kind": "water",
+        "basis": "metered",
+        "meter_unit": "ton",
+        "cycle": "monthly",
+        "timing": "arrears",
+        "advance_days": "0",
+        "due_days": "20",
+        "rounding_unit": "fen",
+        "rounding_mode": "half_up",
+        "treatment": "pass_through",
+    }
+    assert client.post(url, data).status_code == 302
+    water_item.refresh_from_db()
+    assert water_item.name == "自来水费" and water_item.due_days == 20
+    assert AuditEvent.objects.filter(subject_type="fees.feeitem", action="update").exists()
+
+
+def test_a_cashier_cannot_edit_a_fee_item(client, make_staff, estate, water_item):
+    client.force_login(make_staff("cashier", estates=[estate]))
+    assert client.get(reverse("fees:item_edit", args=[water_item.pk])).status_code == 403

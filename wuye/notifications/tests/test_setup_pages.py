@@ -195,3 +195,18 @@ def test_the_api_sets_the_policy_and_records_consents(make_staff, owner, estate,
         format="json",
     )
     assert refused.status_code == 400
+
+
+def test_customer_service_records_a_refusal_of_visits_and_lifts_it(client, make_staff, owner):
+    client.force_login(make_staff("customer_service", estates=[owner.estate]))
+    url = reverse("notifications:party_consents", args=[owner.pk])
+    client.post(
+        url, {"action": "opt_out", "channel": "visit", "source": "hotline", "note": "老人独居"}
+    )
+    opt_out = ChannelOptOut.objects.get(party=owner, channel="visit", revoked_at__isnull=True)
+    assert opt_out.source == "hotline"
+    assert contact_check(party=owner, channel="visit").reason == "opted_out"
+    client.post(url, {"action": "opt_in", "channel": "visit"})
+    opt_out.refresh_from_db()
+    assert opt_out.revoked_at is not None
+    assert AuditEvent.objects.filter(subject_type="notifications.channeloptout").count() == 2

@@ -76,3 +76,44 @@ def test_the_api_sets_the_collection_account(make_staff, estate):
     api.force_authenticate(make_staff("cashier", estates=[estate]))
     refused = api.put(f"/api/v1/estates/{estate.pk}/collection-account/", ACCOUNT, format="json")
     assert refused.status_code == 403
+
+
+def test_the_supervisor_creates_an_estate_and_works_for_it(client, make_staff, estate):
+    boss = make_staff("supervisor", estates=[estate])
+    client.force_login(boss)
+    response = client.post(
+        "/registry/estates/new/",
+        {
+            "code": "LJ2",
+            "name": "丽景二期",
+            "address": "深圳市",
+            "hotline": "0755-1",
+            "company_name": "",
+        },
+    )
+    assert response.status_code == 302
+    new = boss.staff_profile.estates.get(code="LJ2")
+    assert client.get(f"/registry/estates/{new.pk}/").status_code == 200
+    # then its buildings and its service contract are set up on its page
+    client.post(f"/registry/estates/{new.pk}/buildings/new/", {"code": "3", "floors": "18"})
+    building = new.buildings.get()
+    assert building.name == "3栋" and building.floors == 18
+    client.post(
+        f"/registry/estates/{new.pk}/contracts/new/",
+        {
+            "number": "LJ2-2026",
+            "start_date": "2026-01-01",
+            "pricing_mode": "lump_sum",
+            "late_fee_grace_days": "0",
+            "late_fee_cap_ratio": "1",
+        },
+    )
+    assert new.contracts.get().number == "LJ2-2026"
+    types = set(AuditEvent.objects.values_list("subject_type", flat=True))
+    assert {"registry.estate", "registry.building", "registry.servicecontract"} <= types
+
+
+def test_a_cashier_cannot_create_estates_or_buildings(client, make_staff, estate):
+    client.force_login(make_staff("cashier", estates=[estate]))
+    assert client.get("/registry/estates/new/").status_code == 403
+    assert client.get(f"/registry/estates/{estate.pk}/buildings/new/").status_code == 403
