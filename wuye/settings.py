@@ -222,6 +222,10 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": "wuye.notifications.models.Channel",
         "PaymentChannelEnum": "wuye.payments.models.Payment.Channel",
         "PartyChannelEnum": "wuye.registry.models.Party.Channel",
+        "ConsentSourceEnum": "wuye.notifications.models.ChannelConsent.Source",
+        "MandateStatusEnum": "wuye.online.models.DebitMandate.Status",
+        "MessageLanguageEnum": "wuye.notifications.models.Language",
+        "StaffRoleEnum": "wuye.core.roles.ROLES",
     },
 }
 

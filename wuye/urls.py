@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("wuye.billing.api")),
     path("", include("wuye.notifications.api")),
     path("", include("wuye.payments.api")),
+    path("", include("wuye.payments.api_settings")),
     path("", include("wuye.online.api")),
     path("", include("wuye.online.api_setup")),
     path("", include("wuye.portal.api")),

@@ -114,3 +114,40 @@ def test_another_estates_offer_cannot_be_ended(
     assert client.post(reverse("payments:offer_end", args=[offer.pk])).status_code == 404
     offer.refresh_from_db()
     assert offer.is_active
+
+
+def test_the_api_sets_the_window_and_makes_and_ends_an_offer(
+    finance, make_staff, estate, other_estate, property_item
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(finance)
+    assert api.get(f"/api/v1/payments/settings/{estate.pk}/").data["round_small_change"] is False
+    saved = api.put(
+        f"/api/v1/payments/settings/{estate.pk}/",
+        {"round_small_change": True, "prepayment_cap_months": 12},
+        format="json",
+    )
+    assert saved.status_code == 200 and saved.data["prepayment_cap_months"] == 12
+    assert api.get(f"/api/v1/payments/settings/{other_estate.pk}/").status_code == 404
+    made = api.post(
+        "/api/v1/payments/offers/",
+        {
+            "estate": estate.pk,
+            "fee_item": property_item.pk,
+            "name": "早鸟95折",
+            "min_months": 12,
+            "discount_rate": "0.05",
+            "valid_until": "2026-12-31",
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.data
+    ended = api.post(f"/api/v1/payments/offers/{made.data['id']}/end/")
+    assert ended.data["is_active"] is False
+    api.force_authenticate(make_staff("cashier", estates=[estate]))
+    refused = api.put(
+        f"/api/v1/payments/settings/{estate.pk}/", {"round_small_change": False}, format="json"
+    )
+    assert refused.status_code == 403
