@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "wuye.accounts.middleware.PasswordChangeRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wuye.audit.middleware.AuditContextMiddleware",
@@ -221,6 +222,10 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": "wuye.notifications.models.Channel",
         "PaymentChannelEnum": "wuye.payments.models.Payment.Channel",
         "PartyChannelEnum": "wuye.registry.models.Party.Channel",
+        "ConsentSourceEnum": "wuye.notifications.models.ChannelConsent.Source",
+        "MandateStatusEnum": "wuye.online.models.DebitMandate.Status",
+        "MessageLanguageEnum": "wuye.notifications.models.Language",
+        "StaffRoleEnum": "wuye.core.roles.ROLES",
     },
 }
 

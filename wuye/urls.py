@@ -11,12 +11,15 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("wuye.registry.api")),
+    path("", include("wuye.accounts.api")),
     path("", include("wuye.ledger.api")),
     path("", include("wuye.fees.api")),
     path("", include("wuye.billing.api")),
     path("", include("wuye.notifications.api")),
     path("", include("wuye.payments.api")),
+    path("", include("wuye.payments.api_settings")),
     path("", include("wuye.online.api")),
+    path("", include("wuye.online.api_setup")),
     path("", include("wuye.portal.api")),
 ]
 
@@ -26,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("wuye.accounts.urls")),
     path("registry/", include("wuye.registry.urls")),
     path("audit/", include("wuye.accounts.urls_audit")),
+    path("staff/", include("wuye.accounts.urls_staff")),
     path("jobs/", include("wuye.scheduler.urls")),
     path("ledger/", include("wuye.ledger.urls")),
     path("fees/", include("wuye.fees.urls")),
@@ -43,3 +47,8 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "wuye.views.bad_request"
+handler403 = "wuye.views.permission_denied"
+handler404 = "wuye.views.page_not_found"
+handler500 = "wuye.views.server_error"

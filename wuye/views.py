@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from wuye.accounts.roles import roles_of
 
@@ -10,3 +12,68 @@ def home(request):
 
     estates = estates_for(request.user)
     return render(request, "core/home.html", {"estates": estates, "roles": roles_of(request.user)})
+
+
+# --- error pages: styled, in the user's language (issue 13 §4) --------------------------------
+ERRORS = {
+    400: (
+        _("The request could not be read"),
+        _(
+            "Something in the address or the form is not valid (a date that does not exist, a "
+            "number that is not a number). Check what you entered and try again."
+        ),
+        "warning",
+    ),
+    403: (
+        _("You may not do this"),
+        _(
+            "Your role does not allow this page or action. If you need it for your work, ask "
+            "your supervisor to grant the role or the estate."
+        ),
+        "warning",
+    ),
+    404: (
+        _("Not found"),
+        _(
+            "There is no such page, or the record is not in an estate you are assigned to. "
+            "Check the address, or search for the record from the list."
+        ),
+        "secondary",
+    ),
+    500: (
+        _("Something went wrong on our side"),
+        _(
+            "The error has been logged and nothing was half-saved. Try again in a moment; if "
+            "it happens again, tell your supervisor what you were doing."
+        ),
+        "danger",
+    ),
+}
+
+
+def _error(request, status: int):
+    title, text, tone = ERRORS[status]
+    context = {"status": status, "error_title": title, "error_text": text, "error_tone": tone}
+    return render(request, "error_page.html", context, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400)
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403)
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404)
+
+
+def server_error(request):
+    """No template context processors may be trusted here (the error may be in one): a page
+    of its own, still in the user's language."""
+    from django.template import loader
+
+    title, text, _tone = ERRORS[500]
+    body = loader.get_template("error_500.html").render({"error_title": title, "error_text": text})
+    return HttpResponseServerError(body)

@@ -57,3 +57,11 @@ def sync_roles_after_migrate(*, app_config, **kwargs) -> None:
 
 def roles_of(user) -> list[str]:
     return sorted(g.name for g in user.groups.all()) if user.is_authenticated else []
+
+
+# Staff administration (wuye.accounts.services): supervisors add staff, give roles and
+# estates within their own, reset passwords, unlock and deactivate; auditors read who is who.
+ROLE_PERMISSIONS = {
+    "supervisor": ["auth.view_user", "auth.add_user", "auth.change_user"],
+    "auditor": ["auth.view_user"],
+}

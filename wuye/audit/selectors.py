@@ -13,12 +13,17 @@ def audit_events(
     date_from: str = "",
     date_to: str = "",
 ) -> QuerySet[AuditEvent]:
-    """Audit events of `estate_ids` (None: all) and those tied to no estate, filtered."""
-    qs = AuditEvent.objects.all()
+    """Audit events of `estate_ids` (None: all) and those tied to no estate, filtered.
+    `actor` matches the staff member's name (what the page shows) or the recorded login."""
+    qs = AuditEvent.objects.select_related("actor")
     if estate_ids is not None:
         qs = qs.filter(Q(estate_id__in=estate_ids) | Q(estate_id__isnull=True))
     if actor:
-        qs = qs.filter(actor_name__icontains=actor)
+        qs = qs.filter(
+            Q(actor_name__icontains=actor)
+            | Q(actor__last_name__icontains=actor)
+            | Q(actor__first_name__icontains=actor)
+        )
     if action:
         qs = qs.filter(action=action)
     if subject_type:

@@ -132,9 +132,11 @@ def audit_record(
     summary: str = "",
     before: dict | None = None,
     after: dict | None = None,
+    subject_repr: str | None = None,
 ) -> AuditEvent:
     """Write one audit row for a change, in the same transaction as the change."""
     event = audit_event(
+        subject_repr=subject_repr,
         actor=actor,
         action=action,
         subject=subject,

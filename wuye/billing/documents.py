@@ -37,7 +37,7 @@ def statement_pdf(party: Party, *, start: date | None = None, end: date | None =
         ),
         pdf.Spacer(1, 4 * pdf.mm),
     ]
-    rows = [["日期", "摘要", "应收", "减少", "余额"]]
+    rows = [["日期", "摘要", "应收", "已收/冲减", "余额"]]
     if start:
         rows.append([str(start), "期初余额", "", "", f"{statement.opening:,.2f}"])
     for line in statement.lines:
@@ -59,11 +59,22 @@ def statement_pdf(party: Party, *, start: date | None = None, end: date | None =
     flow += [
         pdf.Spacer(1, 4 * pdf.mm),
         pdf.text(f"期末欠费合计：{statement.closing:,.2f} 元（{words}）", st["body"]),
+        *_collection_account(estate, st),
         pdf.text(f"服务热线：{estate.hotline}", st["small"]),
     ]
     return pdf.build(
         flow, title=f"对账单 {party.name}", author=_company(estate), footer=lambda n: f"第 {n} 页"
     )
+
+
+def _collection_account(estate, st) -> list:
+    """The estate's collection account (收款账户), when finance has set one."""
+    if not estate.has_collection_account:
+        return []
+    return [
+        pdf.text(f"收款账户：{estate.bank_account_name}    开户行：{estate.bank_name}", st["body"]),
+        pdf.text(f"账号：{estate.bank_account_grouped()}", st["body"]),
+    ]
 
 
 def payment_notice_pdf(party: Party, period: str) -> bytes:
@@ -97,6 +108,7 @@ def payment_notice_pdf(party: Party, period: str) -> bytes:
         pdf.Spacer(1, 3 * pdf.mm),
         pdf.text(f"合计应缴：{total:,.2f} 元（{amount_in_words(total)}）", st["body"]),
         pdf.text(f"缴费编号（银行转账请在附言中填写）：{party.payment_ref}", st["heading"]),
+        *_collection_account(estate, st),
         pdf.text(f"缴费方式：{CHANNELS}", st["body"]),
         pdf.text(f"服务热线：{estate.hotline}    地址：{estate.address}", st["body"]),
         pdf.text("如对费用有异议，请致电服务热线，我们将在承诺时限内答复。", st["small"]),

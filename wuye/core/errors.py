@@ -13,7 +13,9 @@ class DomainError(Exception):
         self.code = code
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+        # The message alone: it is shown to staff and owners as it is (in their language);
+        # `field` is for forms and the API's clients, never an English prefix on a page.
+        return self.message
 
 
 class PermissionDenied(DomainError):

@@ -1,6 +1,8 @@
 """The staff navigation, in sections as the office works: registry, fees, billing, the window,
-messages, finance, administration. Each entry names the permission that shows it, so the menu
-follows the user's role; an entry whose page is not installed is skipped."""
+messages, finance, administration (设置: staff, estates and their collection accounts, the
+window's money rules, the contact policy, merchant accounts, the audit log). Each entry names
+the permission that shows it, so the menu follows the user's role; an entry whose page is not
+installed is skipped."""
 
 from dataclasses import dataclass
 
@@ -30,6 +32,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
             NavItem(_("Fee items"), "fees:item_list", "fees.view_feeitem"),
             NavItem(_("Fee standards"), "fees:standard_list", "fees.view_feestandard"),
             NavItem(_("Vacancy discounts"), "fees:vacancy_list", "fees.view_vacancydiscount"),
+            NavItem(_("Meters"), "fees:meter_list", "fees.view_meter"),
             NavItem(_("Meter readings"), "fees:reading_list", "fees.view_meterreading"),
             NavItem(_("Enter a reading"), "fees:reading_entry", "fees.add_meterreading"),
             NavItem(_("Shared meters"), "fees:apportionment_list", "fees.view_sharedapportionment"),
@@ -70,6 +73,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
                 _("Payment exceptions"), "online:exception_list", "online.view_paymentexception"
             ),
             NavItem(_("Auto-debit batches"), "online:batch_list", "online.view_debitbatch"),
+            NavItem(_("Auto-debit mandates"), "online:mandate_list", "online.view_debitmandate"),
             NavItem(_("Owner requests"), "portal:staff_requests", "portal.view_ownerrequest"),
         ],
     ),
@@ -84,6 +88,11 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
                 _("Bill notice campaigns"), "notifications:campaigns", "notifications.view_campaign"
             ),
             NavItem(_("Letters"), "notifications:letters", "notifications.view_letterbatch"),
+            NavItem(
+                _("Owners' consents"),
+                "notifications:consent_list",
+                "notifications.view_channelconsent",
+            ),
         ],
     ),
     (
@@ -96,6 +105,21 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
     (
         _("Administration"),
         [
+            NavItem(_("Staff"), "staff:list", "auth.view_user"),
+            NavItem(
+                _("Estates and collection accounts"), "registry:estate_list", "registry.view_estate"
+            ),
+            NavItem(
+                _("Window settings and pay-ahead offers"),
+                "payments:settings",
+                "payments.view_cashiersettings",
+            ),
+            NavItem(
+                _("Contact policy"),
+                "notifications:contact_policy",
+                "notifications.view_contactpolicy",
+            ),
+            NavItem(_("Merchant accounts"), "online:merchant_list", "online.view_merchantaccount"),
             NavItem(_("Audit log"), "audit:list", "audit.view_auditevent"),
             NavItem(_("Scheduled jobs"), "scheduler:job_list", "scheduler.view_jobrun"),
         ],

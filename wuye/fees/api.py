@@ -21,7 +21,7 @@ from wuye.registry.selectors import get_scoped
 
 from . import selectors, services
 from . import serializers as s
-from .models import FeeItem, FeeStandard
+from .models import FeeItem, FeeStandard, Meter
 
 ESTATE = OpenApiParameter("estate", OpenApiTypes.INT, description="estate id")
 FEE_ITEM = OpenApiParameter("fee_item", OpenApiTypes.INT, description="fee item id")
@@ -153,7 +153,110 @@ class FeeStandardWithdraw(_StandardAction):
         return Response(s.FeeStandardOutput(std).data)
 
 
+class MeterList(ListModelMixin, GenericAPIView):
+    """Meters of your estates (`?estate=`, `?active=1|0`); register one (fees.add_meter): a
+    unit's own (`unit`) or a shared master meter (`shared_units`, none: every unit), with
+    its first reading."""
+
+    serializer_class = s.MeterOutput
+
+    def get_queryset(self):
+        qs = selectors.meters_for(
+            self.request.user, estate_id=_int_param(self.request, "estate")
+        ).prefetch_related("shared_units")
+        active = self.request.query_params.get("active")
+        if active in ("0", "1"):
+            qs = qs.filter(is_active=active == "1")
+        return qs.order_by("estate_id", "serial")
+
+    @extend_schema(parameters=[ESTATE])
+    def get(self, request: Request) -> Response:
+        return self.list(request)
+
+    @extend_schema(request=s.MeterInput, responses={201: s.MeterOutput})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(s.MeterInput, request)
+        meter = services.meter_register(
+            actor=request.user,
+            estate=data["estate"],
+            serial=data["serial"],
+            fee_item=data["fee_item"],
+            unit=data.get("unit"),
+            shared_units=data.get("shared_units") or [],
+            installed_on=data.get("installed_on"),
+            initial_reading=data.get("initial_reading") or None,
+        )
+        return Response(s.MeterOutput(meter).data, status=status.HTTP_201_CREATED)
+
+
+class _MeterAction(GenericAPIView):
+    # The service checks fees.change_meter.
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MeterOutput
+
+    def meter(self, pk: int) -> Meter:
+        return get_scoped(Meter.objects.all(), self.request.user, pk=pk)
+
+
+class MeterDetail(_MeterAction):
+    """One meter."""
+
+    permission_classes = GenericAPIView.permission_classes
+    queryset = Meter.objects.all()
+
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(s.MeterOutput(self.meter(pk)).data)
+
+
+class MeterReplace(_MeterAction):
+    """Replace the meter: its final reading, the new meter with its initial reading the same
+    day. Answers the new meter."""
+
+    @extend_schema(request=s.MeterReplaceInput, responses={201: s.MeterOutput})
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        new = services.meter_replace(
+            actor=request.user, meter=self.meter(pk), **_valid(s.MeterReplaceInput, request)
+        )
+        return Response(s.MeterOutput(new).data, status=status.HTTP_201_CREATED)
+
+
+class MeterRetire(_MeterAction):
+    """Take the meter out of use, after its final reading if given."""
+
+    @extend_schema(request=s.MeterRetireInput, responses=s.MeterOutput)
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(s.MeterRetireInput, request)
+        meter = services.meter_retire(
+            actor=request.user,
+            meter=self.meter(pk),
+            on=data["on"],
+            final_reading=data.get("final_reading") or None,
+        )
+        return Response(s.MeterOutput(meter).data)
+
+
+class MeterUnits(_MeterAction):
+    """Set the units a shared master meter is apportioned over (empty: every unit)."""
+
+    @extend_schema(request=s.MeterUnitsInput, responses=s.MeterOutput)
+    @idempotent
+    def put(self, request: Request, pk: int) -> Response:
+        data = _valid(s.MeterUnitsInput, request)
+        meter = services.meter_shared_units_set(
+            actor=request.user, meter=self.meter(pk), units=list(data["units"])
+        )
+        return Response(s.MeterOutput(meter).data)
+
+
 urlpatterns = [
+    path("meters/", MeterList.as_view(), name="meter-list"),
+    path("meters/<int:pk>/", MeterDetail.as_view(), name="meter-detail"),
+    path("meters/<int:pk>/replace/", MeterReplace.as_view(), name="meter-replace"),
+    path("meters/<int:pk>/retire/", MeterRetire.as_view(), name="meter-retire"),
+    path("meters/<int:pk>/units/", MeterUnits.as_view(), name="meter-units"),
     path("fee-items/", FeeItemList.as_view(), name="fee-item-list"),
     path("fee-items/<int:pk>/", FeeItemDetail.as_view(), name="fee-item-detail"),
     path("fee-standards/", FeeStandardList.as_view(), name="fee-standard-list"),

@@ -146,3 +146,112 @@ class ReasonForm(forms.Form):
     consumption = forms.DecimalField(
         label=_("Consumption"), max_digits=14, decimal_places=3, required=False
     )
+
+
+# --- meters -------------------------------------------------------------------------------------
+def _unit_numbers(text: str) -> list[str]:
+    return [
+        n
+        for n in text.replace("，", ",").replace("、", ",").replace("\n", ",").split(",")
+        if n.strip()
+    ]
+
+
+def units_named(estate, text: str) -> tuple[list[Unit], list[str]]:
+    """The estate's units named in `text` (separated by commas, 、 or lines), and the names
+    that match none."""
+    names = [n.strip() for n in _unit_numbers(text or "")]
+    found = {u.number: u for u in Unit.objects.filter(estate=estate, number__in=names)}
+    return [found[n] for n in dict.fromkeys(names) if n in found], [
+        n for n in names if n not in found
+    ]
+
+
+class MeterForm(_EstateForm):
+    SCOPES = [("unit", _("A unit's own meter")), ("shared", _("A shared master meter (公摊)"))]
+
+    estate = forms.ModelChoiceField(queryset=None, label=_("Estate"))
+    fee_item = forms.ModelChoiceField(queryset=None, label=_("Fee item"))
+    serial = forms.CharField(label=_("Meter serial"), max_length=40)
+    scope = forms.ChoiceField(label=_("Kind"), choices=SCOPES, widget=forms.RadioSelect)
+    unit_number = forms.CharField(
+        label=_("Unit"), max_length=30, required=False, help_text=_("e.g. 1-2-301")
+    )
+    shared_units = forms.CharField(
+        label=_("Shared by the units"),
+        required=False,
+        widget=forms.Textarea({"rows": 3}),
+        help_text=_("Unit numbers separated by commas; empty: every unit of the estate."),
+    )
+    installed_on = forms.DateField(
+        label=_("Installed on"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    initial_reading = forms.DecimalField(
+        label=_("First reading"),
+        required=False,
+        max_digits=14,
+        decimal_places=3,
+        min_value=0,
+        help_text=_("The baseline the next reading is counted from."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fee_item"].queryset = scope(
+            FeeItem.objects.filter(is_active=True, basis=FeeItem.Basis.METERED).select_related(
+                "estate"
+            ),
+            self.user,
+        )
+        self.fields["fee_item"].label_from_instance = lambda i: f"{i.estate} · {i.name}"
+
+    def clean(self):
+        data = super().clean()
+        estate = data.get("estate")
+        if estate is None:
+            return data
+        item = data.get("fee_item")
+        if item is not None and item.estate_id != estate.pk:
+            self.add_error("fee_item", _("This fee item belongs to another estate."))
+        data["unit"], data["units"] = None, []
+        if data.get("scope") == "unit":
+            number = (data.get("unit_number") or "").strip()
+            data["unit"] = Unit.objects.filter(estate=estate, number=number).first()
+            if data["unit"] is None:
+                self.add_error("unit_number", _("No such unit in this estate."))
+        else:
+            data["units"], unknown = units_named(estate, data.get("shared_units", ""))
+            if unknown:
+                self.add_error(
+                    "shared_units",
+                    _("No such unit in this estate: %(units)s")
+                    % {"units": ", ".join(unknown[:10])},
+                )
+        return data
+
+
+class MeterReplaceForm(forms.Form):
+    on = forms.DateField(label=_("Replaced on"), widget=forms.DateInput({"type": "date"}))
+    final_reading = forms.DecimalField(
+        label=_("Old meter's final reading"), max_digits=14, decimal_places=3, min_value=0
+    )
+    new_serial = forms.CharField(label=_("New meter's serial"), max_length=40)
+    initial_reading = forms.DecimalField(
+        label=_("New meter's initial reading"), max_digits=14, decimal_places=3, min_value=0
+    )
+
+
+class MeterRetireForm(forms.Form):
+    on = forms.DateField(label=_("Retired on"), widget=forms.DateInput({"type": "date"}))
+    final_reading = forms.DecimalField(
+        label=_("Final reading"), required=False, max_digits=14, decimal_places=3, min_value=0
+    )
+
+
+class SharedUnitsForm(forms.Form):
+    units = forms.CharField(
+        label=_("Shared by the units"),
+        required=False,
+        widget=forms.Textarea({"rows": 3}),
+        help_text=_("Unit numbers separated by commas; empty: every unit of the estate."),
+    )

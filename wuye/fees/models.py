@@ -147,7 +147,9 @@ class FeeItem(models.Model):
         if self.basis == self.Basis.PER_UNIT_MONTH:
             return "元/户/月"
         if self.basis == self.Basis.METERED:
-            return f"元/{self.meter_unit or '单位'}"
+            # As a Chinese notice prints it: 元/吨 for water, 元/度 for electricity.
+            printed = {"ton": "吨", "kWh": "度", "m³": "m³"}
+            return f"元/{printed.get(self.meter_unit, self.meter_unit) or '单位'}"
         return "元"
 
 
@@ -300,7 +302,9 @@ class VacancyDiscount(models.Model):
 
 class Meter(models.Model):
     """A water/electricity/gas meter (表): a unit's own, or a shared master meter (公攤總表)
-    whose consumption is apportioned to units (`unit` is null)."""
+    whose consumption is apportioned to units (`unit` is null). A replaced meter is retired
+    (`retired_on`, after its final reading) and the new one `replaces` it, from its initial
+    reading on the same day."""
 
     class Kind(models.TextChoices):
         UNIT = "unit", _("Unit meter")
@@ -316,6 +320,16 @@ class Meter(models.Model):
     # Units a master meter is shared by; empty = every active unit of the estate.
     shared_units = models.ManyToManyField(Unit, blank=True, related_name="shared_meters")
     is_active = models.BooleanField(_("active"), default=True)
+    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    retired_on = models.DateField(_("retired on"), null=True, blank=True)
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
 
     class Meta:
         verbose_name = _("meter")

@@ -1,5 +1,10 @@
 """What each role may do with fee items, standards, vacancy discounts and meters
-(see wuye.accounts.roles)."""
+(see wuye.accounts.roles).
+
+Meters (`/fees/meters/`): finance and supervisors register, replace and retire meters and
+set the units a shared meter covers (each decides what owners are billed); engineering
+takes the readings, the final and initial ones of a replacement included, and hands them
+over; everyone else reads."""
 
 _READ = [
     "fees.view_feeitem",

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from wuye.registry.models import Estate, Unit
 from wuye.registry.serializers import ScopedRelatedField
 
-from .models import FeeItem, FeeStandard
+from .models import FeeItem, FeeStandard, Meter
 
 
 class FeeItemOutput(serializers.ModelSerializer):
@@ -116,3 +116,52 @@ class FeeStandardInput(serializers.Serializer):
 
 class WithdrawInput(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
+
+
+# --- meters ---------------------------------------------------------------------------------
+class MeterOutput(serializers.ModelSerializer):
+    shared_units = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Meter
+        fields = [
+            "id",
+            "estate",
+            "fee_item",
+            "serial",
+            "kind",
+            "unit",
+            "shared_units",
+            "is_active",
+            "installed_on",
+            "retired_on",
+            "replaces",
+        ]
+        read_only_fields = fields
+
+
+class MeterInput(serializers.Serializer):
+    estate = ScopedRelatedField(queryset=Estate.objects.all(), scope_field="id")
+    fee_item = ScopedRelatedField(queryset=FeeItem.objects.all())
+    serial = serializers.CharField(max_length=40)
+    unit = ScopedRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    shared_units = ScopedRelatedField(queryset=Unit.objects.all(), many=True, required=False)
+    installed_on = serializers.DateField(required=False, allow_null=True)
+    # text, so that the service names the meter when the value is refused
+    initial_reading = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+
+class MeterReplaceInput(serializers.Serializer):
+    on = serializers.DateField()
+    final_reading = serializers.CharField(max_length=30)
+    new_serial = serializers.CharField(max_length=40)
+    initial_reading = serializers.CharField(max_length=30)
+
+
+class MeterRetireInput(serializers.Serializer):
+    on = serializers.DateField()
+    final_reading = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+
+class MeterUnitsInput(serializers.Serializer):
+    units = ScopedRelatedField(queryset=Unit.objects.all(), many=True)

@@ -19,7 +19,14 @@ from wuye.core.normalize import as_id
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import forms, selectors, services
-from .models import FeeStandard, Meter, MeterReading, SharedApportionment, VacancyDiscount
+from .models import (
+    FeeItem,
+    FeeStandard,
+    Meter,
+    MeterReading,
+    SharedApportionment,
+    VacancyDiscount,
+)
 
 
 def _perm(perm: str):
@@ -75,6 +82,25 @@ def item_create(request):
             messages.success(request, _("Fee item %(name)s created.") % {"name": item.name})
             return redirect(f"{reverse('fees:item_list')}?estate={item.estate_id}")
     return render(request, "fees/form.html", {"form": form, "title": _("New fee item")})
+
+
+@_perm("fees.change_feeitem")
+def item_edit(request, pk: int):
+    item = get_scoped(FeeItem.objects.all(), request.user, pk=pk)
+    fields = forms.FeeItemForm.base_fields
+    initial = {name: getattr(item, name) for name in fields if name != "estate"}
+    form = forms.FeeItemForm(request.POST or None, user=request.user, initial=initial)
+    del form.fields["estate"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.fee_item_update(actor=request.user, item=item, **form.cleaned_data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Fee item %(name)s saved.") % {"name": item.name})
+            return redirect(f"{reverse('fees:item_list')}?estate={item.estate_id}")
+    title = _("Fee item %(name)s") % {"name": item.name}
+    return render(request, "fees/form.html", {"form": form, "title": title})
 
 
 # --- fee standards ------------------------------------------------------------------------------

@@ -20,14 +20,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
+from wuye.core.names import person_name
 from wuye.core.normalize import as_id
-from wuye.registry.models import Party
+from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped
 
 from . import selectors, services
 from .conf import notify_settings
-from .models import Campaign, Channel, Language, Message, MessageTemplate, Purpose
+from .models import (
+    Campaign,
+    Channel,
+    ChannelConsent,
+    ContactPolicy,
+    Language,
+    Message,
+    MessageTemplate,
+    Purpose,
+)
+from .policy import CONSENT_REQUIRED, policy_for
 
 
 class MessageOut(serializers.ModelSerializer):
@@ -260,6 +272,110 @@ class CampaignDetail(_Staff):
 
 
 # --- provider callbacks ----------------------------------------------------------------------
+class PolicyOut(serializers.ModelSerializer):
+    class Meta:
+        model = ContactPolicy
+        fields = [
+            "estate",
+            "time_zone",
+            "quiet_start",
+            "quiet_end",
+            "weekly_cap",
+            "weekly_cap_total",
+            "channels_enabled",
+            "default_language",
+        ]
+        read_only_fields = fields
+
+
+class PolicyIn(serializers.Serializer):
+    quiet_start = serializers.TimeField(required=False)
+    quiet_end = serializers.TimeField(required=False)
+    weekly_cap = serializers.IntegerField(required=False, min_value=0, max_value=50)
+    weekly_cap_total = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=100
+    )
+    channels_enabled = serializers.DictField(child=serializers.BooleanField(), required=False)
+    default_language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
+class ContactPolicyDetail(_Staff):
+    """An estate's contact policy (defaults when never set); PUT changes it (supervisors)."""
+
+    perm = "notifications.view_contactpolicy"
+
+    def _estate_id(self, request: Request, estate_pk: int) -> int:
+        return get_scoped(Estate.objects.all(), request.user, "id", pk=estate_pk).pk
+
+    @extend_schema(responses=PolicyOut)
+    def get(self, request: Request, estate_pk: int) -> Response:
+        return Response(PolicyOut(policy_for(self._estate_id(request, estate_pk))).data)
+
+    @extend_schema(request=PolicyIn, responses=PolicyOut)
+    @idempotent
+    def put(self, request: Request, estate_pk: int) -> Response:
+        policy = services.contact_policy_update(
+            actor=request.user,
+            estate_id=self._estate_id(request, estate_pk),
+            **_valid(PolicyIn, request),
+        )
+        return Response(PolicyOut(policy).data)
+
+
+class ConsentOut(serializers.ModelSerializer):
+    recorded_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChannelConsent
+        fields = [
+            "id",
+            "party",
+            "channel",
+            "given",
+            "at",
+            "source",
+            "method",
+            "note",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_recorded_by(self, record: ChannelConsent) -> str:
+        return person_name(record.recorded_by)
+
+
+class ConsentIn(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=sorted(CONSENT_REQUIRED))
+    given = serializers.BooleanField()
+    source = serializers.ChoiceField(choices=ChannelConsent.Source.choices)
+    method = serializers.ChoiceField(choices=ChannelConsent.Method.choices)
+    at = serializers.DateTimeField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class PartyConsents(_Staff):
+    """A party's consents per channel, newest first; POST records one (when, where, how).
+    The party's current word is `consents` on the party."""
+
+    perm = "notifications.view_channelconsent"
+
+    @extend_schema(responses=ConsentOut(many=True), operation_id="notifications_consents_list")
+    def get(self, request: Request, party_pk: int) -> Response:
+        party = get_scoped(Party.objects.all(), request.user, pk=party_pk)
+        records = party.channel_consents.select_related("recorded_by").order_by("-at", "-id")
+        return Response(ConsentOut(records, many=True).data)
+
+    @extend_schema(request=ConsentIn, responses={201: ConsentOut})
+    @idempotent
+    def post(self, request: Request, party_pk: int) -> Response:
+        party = get_scoped(Party.objects.all(), request.user, pk=party_pk)
+        record = services.consent_record(
+            actor=request.user, party=party, **_valid(ConsentIn, request)
+        )
+        return Response(ConsentOut(record).data, status=status.HTTP_201_CREATED)
+
+
 class _Receipt(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -385,6 +501,12 @@ urlpatterns = [
         TemplatePreview.as_view(),
         name="notify-template-preview",
     ),
+    path(
+        "notifications/policies/<int:estate_pk>/",
+        ContactPolicyDetail.as_view(),
+        name="notify-policy",
+    ),
+    path("parties/<int:party_pk>/consents/", PartyConsents.as_view(), name="party-consents"),
     path("notifications/campaigns/", CampaignStart.as_view(), name="notify-campaigns"),
     path("notifications/campaigns/<int:pk>/", CampaignDetail.as_view(), name="notify-campaign"),
     path("notifications/receipts/aliyun/", AliyunReceipt.as_view(), name="notify-receipt-aliyun"),

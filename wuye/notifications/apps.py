@@ -13,4 +13,9 @@ class NotificationsConfig(AppConfig):
     name = "wuye.notifications"
 
     def ready(self):
+        from wuye.registry import events
+
+        from . import welcome
+
         post_migrate.connect(_ensure_default_templates, dispatch_uid="wuye-notify-templates")
+        events.on_relation_started(welcome.on_relation_started)

@@ -1,5 +1,6 @@
 """The default templates every estate starts with: the bill notice, three reminder tones
-(friendly, firmer, formal) and the one-time code, in zh-hans, zh-hant and English.
+(friendly, firmer, formal), the one-time code and the welcome notice to a new payer, in
+zh-hans, zh-hant and English.
 
 They are created by migration 0002 and again after every migrate (post_migrate), so a database
 flushed by a test, or one where they were deleted by hand, always has them. A template staff
@@ -111,6 +112,34 @@ TEMPLATES = [
         "requested to pay them within fifteen days of receiving this notice. If you dispute "
         "them, call {hotline} or visit the service centre within that time. Payment: "
         "{channels}. {estate} service centre",
+    ),
+    (
+        "welcome",
+        "welcome",
+        "zh-hans",
+        "欢迎入住{estate}",
+        "尊敬的{owner}:您好!欢迎入住{estate}{unit}。您的物业费自{fee_start_date}起计收,"
+        "适用的收费标准为:{fee_standards}。您的缴费编号为{payment_ref},银行转账请在附言中填写;"
+        "收款账户:{bank_account}。缴费方式:{channels}。如有疑问请致电{hotline}。{estate}物业服务中心",
+    ),
+    (
+        "welcome",
+        "welcome",
+        "zh-hant",
+        "歡迎入住{estate}",
+        "尊敬的{owner}:您好!歡迎入住{estate}{unit}。您的物業費自{fee_start_date}起計收,"
+        "適用的收費標準為:{fee_standards}。您的繳費編號為{payment_ref},銀行轉賬請在附言中填寫;"
+        "收款賬戶:{bank_account}。繳費方式:{channels}。如有疑問請致電{hotline}。{estate}物業服務中心",
+    ),
+    (
+        "welcome",
+        "welcome",
+        "en",
+        "Welcome to {estate}",
+        "Dear {owner}, welcome to {unit} at {estate}. Your property fees start on "
+        "{fee_start_date}; the fee standards that apply: {fee_standards}. Your payment reference "
+        "is {payment_ref}: write it in the memo of a bank transfer to {bank_account}. You can "
+        "pay by {channels}. Questions: {hotline}. {estate} service centre",
     ),
     (
         "one_time_code",

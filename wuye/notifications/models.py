@@ -33,6 +33,7 @@ class Purpose(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     FORMAL_DEMAND = "formal_demand", _("Formal demand")
     ONE_TIME_CODE = "one_time_code", _("One-time code")
+    WELCOME = "welcome", _("Welcome")
     OTHER = "other", _("Other")
 
 
@@ -82,13 +83,18 @@ class MessageTemplate(models.Model):
 
 class ContactPolicy(models.Model):
     """How and when an estate's parties may be contacted: quiet hours (local time), a cap per
-    party per channel over a rolling week, and which channels are enabled."""
+    party per channel over a rolling week and one across all channels together, and which
+    channels are enabled."""
 
     estate = models.OneToOneField(Estate, on_delete=models.PROTECT, related_name="contact_policy")
     time_zone = models.CharField(_("time zone"), max_length=40, default="Asia/Shanghai")
     quiet_start = models.TimeField(_("quiet hours from"), default=time(21, 0))
     quiet_end = models.TimeField(_("quiet hours until"), default=time(8, 0))
     weekly_cap = models.PositiveSmallIntegerField(_("contacts per channel per week"), default=3)
+    # Contacts of a party on every channel together (messages, calls, visits); null: no cap.
+    weekly_cap_total = models.PositiveSmallIntegerField(
+        _("contacts per week on all channels"), null=True, blank=True
+    )
     # e.g. {"sms": true, "wechat": true, "call": true}; a channel missing is enabled.
     channels_enabled = models.JSONField(_("channels enabled"), default=dict, blank=True)
     default_language = models.CharField(
@@ -133,6 +139,50 @@ class ChannelOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party} {self.channel}"
+
+
+class ChannelConsent(models.Model):
+    """A party's word on a channel: consent given (`given`) or withdrawn, when (`at`), where
+    it was recorded (`source`: the window, the portal...) and how it was given (`method`:
+    a signed form, in person, ticked online...). The newest row per party and channel is the
+    party's current word, copied to `Party.consents`, which the contact policy reads."""
+
+    class Source(models.TextChoices):
+        WINDOW = "window", _("Cashier window")
+        SERVICE_DESK = "service_desk", _("Service desk")
+        PORTAL = "portal", _("Owner portal")
+        PHONE = "phone", _("Hotline")
+        VISIT = "visit", _("Home visit")
+        IMPORT = "import", _("Import")
+
+    class Method(models.TextChoices):
+        SIGNED_FORM = "signed_form", _("Signed form")
+        IN_PERSON = "in_person", _("Said in person")
+        RECORDED_CALL = "recorded_call", _("Recorded phone call")
+        ONLINE = "online", _("Ticked online by the owner")
+        SMS_REPLY = "sms_reply", _("SMS reply")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="channel_consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    given = models.BooleanField(_("consent given"))
+    at = models.DateTimeField(_("given at"))
+    source = models.CharField(_("recorded at"), max_length=20, choices=Source.choices)
+    method = models.CharField(_("how"), max_length=20, choices=Method.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel consent")
+        verbose_name_plural = _("channel consents")
+        ordering = ["party_id", "channel", "-at", "-id"]
+        indexes = [models.Index(fields=["party", "channel", "at"], name="notify_consent_party_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.party} {self.channel} {'+' if self.given else '-'}"
 
 
 class ContactMark(models.Model):
@@ -313,6 +363,23 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.channel} {self.party} {self.status}"
+
+    @property
+    def is_deferred(self) -> bool:
+        """Held back until `not_before` (quiet hours, a weekly cap): it will go out then."""
+        return self.status == self.Status.SUPPRESSED and self.not_before is not None
+
+    @property
+    def status_label(self) -> str:
+        """What staff read: a message waiting for the end of quiet hours is deferred, not
+        blocked."""
+        return _("Deferred") if self.is_deferred else self.get_status_display()
+
+    @property
+    def suppressed_reason_label(self) -> str:
+        from .policy import REASONS
+
+        return str(REASONS.get(self.suppressed_reason, self.suppressed_reason))
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())

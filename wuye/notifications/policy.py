@@ -12,6 +12,10 @@ Decisions (docs in the app's report):
 - The cap counts contacts per party per channel over a rolling 7 x 24 hours (messages from the
   moment they go out, plus `ContactMark`s); the next allowed time is when the oldest contact
   that keeps the count at the cap leaves the window.
+- The total cap (`weekly_cap_total`, none by default) counts the same contacts on every
+  channel together -- SMS, WeChat, app, e-mail, letters, calls and visits -- so that an owner
+  is not reached three times a week on each of five channels. It is checked after the
+  channel's own cap, the same way (reason `weekly_total_cap`).
 - One-time codes are requested by the owner: they bypass quiet hours, the cap and consent, and
   only a disabled channel stops them.
 """
@@ -22,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import ChannelOptOut, ContactMark, ContactPolicy, Message, Purpose
 
@@ -45,14 +50,17 @@ class ContactDecision:
         return not self.allowed and self.next_allowed_at is None
 
 
+# Why a message waits or was stopped: the code is stored on the message, the label is what
+# staff read (Message.suppressed_reason_label).
 REASONS = {
-    "channel_disabled": "the estate has disabled this channel",
-    "no_consent": "the party has not consented to this channel",
-    "opted_out": "the party opted out of this channel",
-    "quiet_hours": "quiet hours",
-    "weekly_cap": "weekly contact cap reached",
-    "no_address": "no address for this channel",
-    "no_channel": "no channel reaches this party",
+    "channel_disabled": _("the estate has disabled this channel"),
+    "no_consent": _("the party has not consented to this channel"),
+    "opted_out": _("the party opted out of this channel"),
+    "quiet_hours": _("quiet hours"),
+    "weekly_cap": _("weekly contact cap reached"),
+    "weekly_total_cap": _("weekly contact cap across channels reached"),
+    "no_address": _("no address for this channel"),
+    "no_channel": _("no channel reaches this party"),
 }
 
 
@@ -87,17 +95,21 @@ def quiet_hours_end(policy: ContactPolicy, at: datetime) -> datetime:
     return candidate
 
 
-def contact_times(party_id: int, channel: str, since: datetime, until: datetime) -> list[datetime]:
-    """When `party` was contacted on `channel` in (since, until], oldest first."""
+def contact_times(
+    party_id: int, channel: str | None, since: datetime, until: datetime
+) -> list[datetime]:
+    """When `party` was contacted on `channel` (None: on any channel) in (since, until],
+    oldest first."""
+    on = {"channel": channel} if channel is not None else {}
     sent = Message.objects.filter(
         party_id=party_id,
-        channel=channel,
         status__in=COUNTED_STATUSES,
         contacted_at__gt=since,
         contacted_at__lte=until,
+        **on,
     ).values_list("contacted_at", flat=True)
     marks = ContactMark.objects.filter(
-        party_id=party_id, channel=channel, at__gt=since, at__lte=until
+        party_id=party_id, at__gt=since, at__lte=until, **on
     ).values_list("at", flat=True)
     return sorted([*sent, *marks])
 
@@ -129,9 +141,11 @@ def contact_check(
         return ContactDecision(False, "opted_out")
 
     times = contact_times(party.pk, channel, at - WEEK, at)
+    total_cap = policy.weekly_cap_total or 0
+    every = contact_times(party.pk, None, at - WEEK, at) if total_cap else []
     reason = ""
     moment = at
-    for _ in range(policy.weekly_cap + 3):
+    for _step in range(policy.weekly_cap + total_cap + 3):
         if channel not in NO_QUIET_HOURS and in_quiet_hours(policy, moment):
             reason = reason or "quiet_hours"
             moment = quiet_hours_end(policy, moment)
@@ -140,6 +154,11 @@ def contact_check(
         if policy.weekly_cap and len(window) >= policy.weekly_cap:
             reason = reason or "weekly_cap"
             moment = window[len(window) - policy.weekly_cap] + WEEK
+            continue
+        window = [t for t in every if t > moment - WEEK]
+        if total_cap and len(window) >= total_cap:
+            reason = reason or "weekly_total_cap"
+            moment = window[len(window) - total_cap] + WEEK
             continue
         break
     if moment == at:

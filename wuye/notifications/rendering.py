@@ -21,6 +21,9 @@ PLACEHOLDERS = {
     "estate": "the estate's name",
     "payment_ref": "the party's payment reference for transfers",
     "code": "a one-time code",
+    "fee_start_date": "the day the new payer's fees start",
+    "fee_standards": "the fee standards that apply to the unit",
+    "bank_account": "the estate's collection account for transfers",
 }
 
 

@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
-from wuye.audit.services import audit_record, snapshot
+from wuye.audit.services import audit_record, changed, snapshot
 from wuye.core.errors import DomainError
+from wuye.core.normalize import clean_text
 from wuye.registry.models import Party
 from wuye.registry.services import require_estate, require_perm
 
@@ -34,6 +35,7 @@ from .models import (
     CONTACT_CHANNELS,
     Campaign,
     Channel,
+    ChannelConsent,
     ChannelOptOut,
     ContactMark,
     ContactPolicy,
@@ -43,7 +45,7 @@ from .models import (
     MessageTemplate,
     Purpose,
 )
-from .policy import ContactDecision, contact_check, policy_for
+from .policy import CONSENT_REQUIRED, ContactDecision, contact_check, policy_for
 from .rendering import check_placeholders, render
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,14 @@ def address_for(party: Party, channel: str, values: dict[str, Any] | None = None
     return ""
 
 
+# {bank_account} of an estate whose collection account finance has not set yet
+NO_BANK_ACCOUNT = {
+    "zh-hans": "请向物业服务中心咨询",
+    "zh-hant": "請向物業服務中心諮詢",
+    "en": "ask the service centre",
+}
+
+
 def _format_value(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"{value:,.2f}"
@@ -90,6 +100,8 @@ def message_values(party: Party, context: dict[str, Any] | None, language: str) 
         "estate": estate.name,
         "hotline": estate.hotline,
         "payment_ref": party.payment_ref,
+        "bank_account": estate.collection_account_text()
+        or NO_BANK_ACCOUNT.get(language, NO_BANK_ACCOUNT["zh-hans"]),
     }
     if "unit" not in (context or {}):
         units = sorted(
@@ -620,6 +632,131 @@ def contact_mark(*, party: Party, channel: str, at: datetime, source: str) -> Co
             )
     except IntegrityError:
         return ContactMark.objects.get(source=source)
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor,
+    party: Party,
+    channel: str,
+    given: bool,
+    source: str,
+    method: str,
+    at: datetime | None = None,
+    note: str = "",
+) -> ChannelConsent:
+    """Record a party's consent to a channel (or its withdrawal): when it was given, where it
+    was recorded and how. The party's current word (`Party.consents`, which the contact
+    policy reads) follows the newest record; a consent given also ends an open opt-out of
+    the channel (the owner has asked for it again). `actor` None is the owner (portal)."""
+    if channel not in CONSENT_REQUIRED:
+        raise DomainError(
+            _("%(channel)s needs no consent") % {"channel": _channel_label(channel)},
+            field="channel",
+        )
+    if source not in ChannelConsent.Source.values:
+        raise DomainError(_("say where the consent was recorded"), field="source")
+    if method not in ChannelConsent.Method.values:
+        raise DomainError(_("say how the consent was given"), field="method")
+    now = timezone.now()
+    at = at or now
+    if at > now + timedelta(minutes=5):
+        raise DomainError(_("the consent cannot be given in the future"), field="at")
+    if actor is not None:
+        require_perm(actor, "notifications.add_channelconsent")
+        require_estate(actor, party.estate_id)
+    party = Party.objects.select_for_update().get(pk=party.pk)
+    record = ChannelConsent.objects.create(
+        estate_id=party.estate_id,
+        party=party,
+        channel=channel,
+        given=bool(given),
+        at=at,
+        source=source,
+        method=method,
+        note=clean_text(note)[:255],
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    newest = ChannelConsent.objects.filter(party=party, channel=channel).order_by("-at", "-id")[0]
+    before = dict(party.consents or {})
+    party.consents = {**before, channel: newest.given}
+    party.save(update_fields=["consents"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        subject=record,
+        summary=f"{channel} consent {'given' if given else 'withdrawn'} ({source}, {method})",
+        before={"consents": before},
+        after={"consents": party.consents},
+    )
+    if given and newest.pk == record.pk:
+        channel_opt_in(actor=actor, party=party, channel=channel, at=at)
+    return record
+
+
+def _channel_label(channel: str) -> str:
+    return str(dict(Channel.choices).get(channel, channel))
+
+
+POLICY_FIELDS = [
+    "quiet_start",
+    "quiet_end",
+    "weekly_cap",
+    "weekly_cap_total",
+    "channels_enabled",
+    "default_language",
+]
+
+
+@transaction.atomic
+def contact_policy_update(*, actor, estate_id: int, **fields) -> ContactPolicy:
+    """Set an estate's contact policy (quiet hours, weekly caps, channels, language). A total
+    cap below the cap per channel is refused: the channel's cap could never be reached."""
+    require_perm(actor, "notifications.change_contactpolicy")
+    require_estate(actor, estate_id)
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise DomainError(
+            _("unknown setting %(name)s") % {"name": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    policy = ContactPolicy.objects.select_for_update().filter(estate_id=estate_id).first()
+    if policy is None:
+        policy = policy_for(estate_id)
+    before = snapshot(policy, POLICY_FIELDS)
+    for name, value in fields.items():
+        setattr(policy, name, value)
+    if policy.weekly_cap_total == 0:
+        policy.weekly_cap_total = None
+    if (
+        policy.weekly_cap_total is not None
+        and policy.weekly_cap
+        and policy.weekly_cap_total < policy.weekly_cap
+    ):
+        raise DomainError(
+            _(
+                "the cap on all channels (%(total)s) is lower than the cap per channel "
+                "(%(cap)s); raise it or lower the cap per channel"
+            )
+            % {"total": policy.weekly_cap_total, "cap": policy.weekly_cap},
+            field="weekly_cap_total",
+        )
+    channels = policy.channels_enabled or {}
+    if any(c not in CONTACT_CHANNELS or not isinstance(v, bool) for c, v in channels.items()):
+        raise DomainError(_("unknown channel in the enabled channels"), field="channels_enabled")
+    policy.save()
+    old, new = changed(before, snapshot(policy, POLICY_FIELDS))
+    if new:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            subject=policy,
+            estate_id=estate_id,
+            before=old,
+            after=new,
+        )
+    return policy
 
 
 # --- templates -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_setup
 
 app_name = "notifications"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("letters/", views.letters, name="letters"),
     path("letters/<int:pk>/pdf/", views.letter_batch_pdf, name="letter_batch_pdf"),
+    path("policy/", views_setup.contact_policy, name="contact_policy"),
+    path("consents/", views_setup.consent_list, name="consent_list"),
+    path("consents/<int:party_pk>/", views_setup.party_consents, name="party_consents"),
 ]

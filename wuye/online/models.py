@@ -390,6 +390,8 @@ class DebitMandate(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     signed_on = models.DateField(_("signed on"))
+    # the scan of the form the owner signed (served only through an estate-scoped page)
+    signed_form = models.FileField(_("signed form"), upload_to="mandates/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -3,7 +3,12 @@
 Cashiers take payment codes and show QR codes at the window (payments.take_payment) and read
 orders; finance manages merchant accounts, the exception queue, auto-debit and bank
 statements; supervisors too; collectors and customer service read orders and failed debits;
-auditors read all."""
+auditors read all.
+
+Setup: merchant accounts, which fee item each collects, and their test against the provider
+are finance's (and a supervisor's): they decide where owners' money goes. Cashiers sign an
+owner up for auto-debit at the window (with the signed form's scan); suspending and revoking
+a mandate is finance's."""
 
 _READ = [
     "online.view_paymentorder",

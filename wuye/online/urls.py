@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views, views_notify, views_sandbox
+from . import views, views_notify, views_sandbox, views_setup
 
 app_name = "online"
 urlpatterns = [
@@ -26,4 +26,14 @@ urlpatterns = [
     path("autodebit/", views.batch_list, name="batch_list"),
     path("autodebit/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("autodebit/<int:pk>/file", views.batch_file, name="batch_file"),
+    # setup
+    path("merchants/", views_setup.merchant_list, name="merchant_list"),
+    path("merchants/new/", views_setup.merchant_new, name="merchant_new"),
+    path("merchants/routes/", views_setup.route_set, name="route_set"),
+    path("merchants/<int:pk>/", views_setup.merchant_edit, name="merchant_edit"),
+    path("merchants/<int:pk>/test/", views_setup.merchant_test, name="merchant_test"),
+    path("mandates/", views_setup.mandate_list, name="mandate_list"),
+    path("mandates/new/", views_setup.mandate_new, name="mandate_new"),
+    path("mandates/<int:pk>/", views_setup.mandate_detail, name="mandate_detail"),
+    path("mandates/<int:pk>/form", views_setup.mandate_form, name="mandate_form"),
 ]

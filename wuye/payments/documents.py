@@ -13,6 +13,7 @@ from reportlab.platypus import Image, Spacer, Table, TableStyle
 
 from wuye.core import pdf
 from wuye.core.amount_words import amount_in_words
+from wuye.core.names import person_name
 
 from .models import Receipt
 
@@ -107,11 +108,7 @@ def receipt_pdf(
     method = payment.get_channel_display()
     if payment.external_ref:
         method += f"（{payment.external_ref}）"
-    cashier = (
-        payment.created_by.get_full_name() or payment.created_by.username
-        if payment.created_by
-        else ""
-    )
+    cashier = person_name(payment.created_by)
     story += [
         pdf.text(f"付款方式：{method}", st["body"]),
         pdf.text(f"收款人：{cashier}", st["body"]),

@@ -1,4 +1,8 @@
-"""What each role may do at the cashier window (see wuye.accounts.roles)."""
+"""What each role may do at the cashier window (see wuye.accounts.roles).
+
+Setup (`/payments/settings/`): the window's money rules -- small-change rounding (抹零), the
+prepayment cap, pay-ahead offers (12+1, early bird, N% off) -- are finance's, and a
+supervisor's; cashiers and auditors read them."""
 
 _READ = [
     "payments.view_payment",

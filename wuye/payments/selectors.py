@@ -5,10 +5,12 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from wuye.billing.models import Charge, PrepaymentMovement, Waiver
 from wuye.core.money import ZERO, MoneySum
+from wuye.core.names import person_name
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import payer_on, scope, unit_search
 
@@ -128,11 +130,14 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
     by_cashier: dict[str, Decimal] = defaultdict(lambda: ZERO)
     count = 0
     rounded = ZERO
+    cashiers = {}  # user id -> name (staff are named, never by their login)
     for channel, who, amount, off in payments.exclude(channel="prepayment").values_list(
-        "channel", "created_by__username", "amount", "rounded_off"
+        "channel", "created_by", "amount", "rounded_off"
     ):
+        if who is not None and who not in cashiers:
+            cashiers[who] = person_name(get_user_model().objects.filter(pk=who).first())
         by_method[channel] += amount
-        by_cashier[who or "-"] += amount
+        by_cashier[cashiers.get(who) or "-"] += amount
         rounded += off
         count += 1
     item_method: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -166,7 +171,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
         "small_change_rounded_off": _d(rounded),
         "shifts": [
             {
-                "cashier": s.cashier.username,
+                "cashier": person_name(s.cashier),
                 "status": s.status,
                 "cash_variance": _d(s.cash_variance) if s.cash_variance is not None else None,
                 "pos_variance": _d(s.pos_variance) if s.pos_variance is not None else None,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_settings
 
 app_name = "payments"
 urlpatterns = [
@@ -19,4 +19,7 @@ urlpatterns = [
     path("approvals/", views.reversal_queue, name="reversal_queue"),
     path("invoices/", views.invoice_queue, name="invoice_queue"),
     path("day/", views.day_report, name="day_report"),
+    path("settings/", views_settings.window_settings, name="settings"),
+    path("settings/offers/new/", views_settings.offer_create, name="offer_new"),
+    path("settings/offers/<int:pk>/end/", views_settings.offer_end, name="offer_end"),
 ]

@@ -13,7 +13,7 @@ class SignInForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Verification code"),
         max_length=8,
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("receipts/<int:pk>.pdf", views.receipt_download, name="receipt"),
     path("requests/", views.requests, name="requests"),
     path("requests/new/", views.request_new, name="request_new"),
+    path("messages/", views.consents, name="consents"),
     path("staff/requests/", views.staff_requests, name="staff_requests"),
     path("staff/requests/<int:pk>/", views.staff_request, name="staff_request"),
 ]

@@ -15,6 +15,9 @@ from django.views.decorators.http import require_POST
 from wuye.audit.middleware import client_ip
 from wuye.core.errors import DomainError
 from wuye.core.normalize import as_ids
+from wuye.notifications import services as notifications
+from wuye.notifications.forms import CONSENT_CHANNELS
+from wuye.notifications.models import ChannelConsent
 from wuye.online import services as online
 from wuye.online.conf import sandbox_enabled
 from wuye.online.models import MerchantAccount, PaymentOrder
@@ -271,6 +274,45 @@ def requests(request):
     return render(
         request, "portal/requests.html", {"items": selectors.owner_requests(request.owner_parties)}
     )
+
+
+@session.owner_required
+def consents(request):
+    """The owner says how we may send them messages (SMS, WeChat, app, e-mail), per estate
+    file. Each change is recorded as given online in the portal, with its time."""
+    parties = request.owner_parties
+    if request.method == "POST":
+        changed = 0
+        for party in parties:
+            for channel, __ in CONSENT_CHANNELS:
+                wanted = request.POST.get(f"consent-{party.pk}-{channel}") == "1"
+                # a switch left off where nothing was given withdraws nothing
+                if wanted == ((party.consents or {}).get(channel) is True):
+                    continue
+                notifications.consent_record(
+                    actor=None,
+                    party=party,
+                    channel=channel,
+                    given=wanted,
+                    source=ChannelConsent.Source.PORTAL,
+                    method=ChannelConsent.Method.ONLINE,
+                    note=_("phone %(phone)s") % {"phone": request.owner_phone},
+                )
+                changed += 1
+        if changed:
+            messages.success(request, _("Thank you: your choice is saved."))
+        return redirect("portal:consents")
+    rows = [
+        {
+            "party": party,
+            "channels": [
+                (code, label, (party.consents or {}).get(code) is True)
+                for code, label in CONSENT_CHANNELS
+            ],
+        }
+        for party in parties
+    ]
+    return render(request, "portal/consents.html", {"rows": rows})
 
 
 # --- staff -----------------------------------------------------------------------------------

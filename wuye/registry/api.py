@@ -19,6 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -104,6 +105,28 @@ class EstateDetail(_DetailView):
         estate = self.get_object()
         data = _valid(s.EstateInput, request, instance=estate, partial=True)
         estate = services.estate_update(actor=request.user, estate=estate, **data)
+        return Response(s.EstateOutput(estate).data)
+
+
+class EstateCollectionAccount(_DetailView):
+    """The estate's collection bank account printed on notices (registry.change_collection_
+    account: finance); all three parts empty clear it."""
+
+    serializer_class = s.EstateOutput
+    scope_field = "id"
+    permission_classes = [IsAuthenticated]  # the service checks its own permission
+
+    def get_queryset(self):
+        return Estate.objects.all()
+
+    @extend_schema(request=s.CollectionAccountInput, responses=s.EstateOutput)
+    @idempotent
+    def put(self, request: Request, pk: int) -> Response:
+        estate = services.estate_collection_account_set(
+            actor=request.user,
+            estate=self.get_object(),
+            **_valid(s.CollectionAccountInput, request),
+        )
         return Response(s.EstateOutput(estate).data)
 
 
@@ -321,6 +344,11 @@ class ContractDetail(_DetailView):
 urlpatterns = [
     path("estates/", EstateList.as_view(), name="estate-list"),
     path("estates/<int:pk>/", EstateDetail.as_view(), name="estate-detail"),
+    path(
+        "estates/<int:pk>/collection-account/",
+        EstateCollectionAccount.as_view(),
+        name="estate-collection-account",
+    ),
     path("buildings/", BuildingList.as_view(), name="building-list"),
     path("buildings/<int:pk>/", BuildingDetail.as_view(), name="building-detail"),
     path("units/", UnitList.as_view(), name="unit-list"),

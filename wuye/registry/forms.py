@@ -148,3 +148,41 @@ class ContractForm(forms.ModelForm):
             "late_fee_cap_ratio",
         ]
         widgets = {"signed_on": DATE, "start_date": DATE, "end_date": DATE}
+
+
+class EstateForm(forms.ModelForm):
+    class Meta:
+        model = Estate
+        fields = ["name", "address", "hotline", "company_name"]
+
+
+class CollectionAccountForm(forms.Form):
+    bank_name = forms.CharField(
+        label=_("Bank and branch"),
+        max_length=100,
+        required=False,
+        help_text=_("e.g. 中国工商银行深圳南山支行"),
+    )
+    bank_account_name = forms.CharField(label=_("Account name"), max_length=100, required=False)
+    bank_account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=60,
+        required=False,
+        help_text=_(
+            "Printed on payment notices with the owner's payment reference. All empty: none."
+        ),
+    )
+
+
+class EstateCreateForm(forms.ModelForm):
+    class Meta:
+        model = Estate
+        fields = ["code", "name", "address", "hotline", "company_name"]
+
+
+class BuildingForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=20, help_text=_("e.g. 1"))
+    name = forms.CharField(
+        label=_("Name"), max_length=50, required=False, help_text=_("Empty: the code + 栋")
+    )
+    floors = forms.IntegerField(label=_("Floors"), min_value=1, max_value=200, required=False)

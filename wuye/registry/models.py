@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wuye.core.crypto import EncryptedTextField
+from wuye.core.names import person_name
 
 
 class Estate(models.Model):
@@ -23,16 +24,40 @@ class Estate(models.Model):
     address = models.CharField(_("address"), max_length=255, blank=True)
     hotline = models.CharField(_("service hotline"), max_length=30, blank=True)
     company_name = models.CharField(_("management company"), max_length=100, blank=True)
+    # The collection account (收款账户) owners transfer to, printed on payment notices, the
+    # welcome notice and statements with the payment reference to write in the memo.
+    bank_name = models.CharField(_("bank and branch"), max_length=100, blank=True)
+    bank_account_name = models.CharField(_("account name"), max_length=100, blank=True)
+    bank_account_number = models.CharField(_("account number"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("estate")
         verbose_name_plural = _("estates")
         ordering = ["code"]
-        permissions = [("access_all_estates", "Can access every estate")]
+        permissions = [
+            ("access_all_estates", "Can access every estate"),
+            ("change_collection_account", "Can set the estate's collection bank account"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_collection_account(self) -> bool:
+        return bool(self.bank_account_number)
+
+    def bank_account_grouped(self) -> str:
+        """The account number in groups of four, as banks print it."""
+        digits = self.bank_account_number
+        return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+    def collection_account_text(self) -> str:
+        """The account in one line: bank, account name, number in groups of four."""
+        if not self.bank_account_number:
+            return ""
+        parts = (self.bank_name, self.bank_account_name, self.bank_account_grouped())
+        return " ".join(p for p in parts if p)
 
 
 class Building(models.Model):
@@ -173,6 +198,16 @@ class Party(models.Model):
         self.phone_tails = " ".join(p[-4:] for p in (self.mobile, self.phone_alt) if p)
         super().save(*args, **kwargs)
 
+    @property
+    def preferred_channels_display(self) -> str:
+        """The channels as staff read them (短信、微信), not their codes."""
+        from django.utils.translation import pgettext
+
+        labels = dict(self.Channel.choices)
+        return pgettext("list separator", ", ").join(
+            str(labels.get(c, c)) for c in self.preferred_channels or []
+        )
+
 
 class UnitParty(models.Model):
     """Ownership or tenancy of a unit over a span of dates, and who pays (designated payer).
@@ -298,6 +333,8 @@ class StaffProfile(models.Model):
     )
     estates = models.ManyToManyField(Estate, blank=True, related_name="staff")
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Set when a supervisor gives a temporary password: every page asks for a new one first.
+    must_change_password = models.BooleanField(_("must change the password"), default=False)
 
     class Meta:
         verbose_name = _("staff profile")
@@ -305,7 +342,7 @@ class StaffProfile(models.Model):
         ordering = ["user_id"]
 
     def __str__(self) -> str:
-        return str(self.user)
+        return person_name(self.user)
 
 
 class ImportJob(models.Model):

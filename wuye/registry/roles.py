@@ -1,4 +1,8 @@
-"""What each role may do with the registry (see wuye.accounts.roles)."""
+"""What each role may do with the registry (see wuye.accounts.roles).
+
+Setup: a supervisor edits an estate's name, address, service hotline and company name;
+finance (and a supervisor) sets the estate's collection bank account printed on notices,
+a money setting."""
 
 _READ = [
     "registry.view_estate",
@@ -41,6 +45,7 @@ ROLE_PERMISSIONS = {
         "registry.add_servicecontract",
         "registry.change_servicecontract",
         "registry.view_pii",
+        "registry.change_collection_account",
     ],
     "supervisor": [
         *_READ,
@@ -50,6 +55,7 @@ ROLE_PERMISSIONS = {
         "registry.export_registry",
         "registry.add_estate",
         "registry.change_estate",
+        "registry.change_collection_account",
         "registry.add_servicecontract",
         "registry.change_servicecontract",
         "registry.view_pii",

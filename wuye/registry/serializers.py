@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wuye.core.names import person_name
 from wuye.core.normalize import clean_text
 from wuye.core.roles import ROLES
 
@@ -48,8 +49,25 @@ def _estate_field(**kwargs):
 class EstateOutput(serializers.ModelSerializer):
     class Meta:
         model = Estate
-        fields = ["id", "code", "name", "address", "hotline", "company_name", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "address",
+            "hotline",
+            "company_name",
+            "bank_name",
+            "bank_account_name",
+            "bank_account_number",
+            "is_active",
+        ]
         read_only_fields = fields
+
+
+class CollectionAccountInput(serializers.Serializer):
+    bank_name = serializers.CharField(max_length=100, allow_blank=True)
+    bank_account_name = serializers.CharField(max_length=100, allow_blank=True)
+    bank_account_number = serializers.CharField(max_length=60, allow_blank=True)
 
 
 class EstateInput(serializers.Serializer):
@@ -363,7 +381,7 @@ class ContractUpdateInput(ContractInput):
 
 # --- owner notes ----------------------------------------------------------------------------
 class OwnerNoteOutput(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", read_only=True)
+    author = serializers.SerializerMethodField(help_text="the writer's name")
 
     class Meta:
         model = OwnerNote
@@ -379,6 +397,9 @@ class OwnerNoteOutput(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_author(self, note: OwnerNote) -> str:
+        return person_name(note.author)
 
 
 class OwnerNoteInput(serializers.Serializer):

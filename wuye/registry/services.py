@@ -15,6 +15,7 @@ from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.normalize import clean_phone, clean_text, is_valid_phone
 
+from . import events
 from .id_numbers import IdNumberInvalid, id_number_clean
 from .models import (
     Building,
@@ -109,14 +110,51 @@ def _clean_phones(data: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def estate_create(*, actor, code: str, name: str, **fields) -> Estate:
-    return _create(
+    """A new estate. Whoever creates it works for it from then on (unless they see every
+    estate already), so that they can go on to set it up."""
+    estate = _create(
         actor, Estate(code=clean_text(code), name=clean_text(name), **fields), "registry.add_estate"
     )
+    if getattr(actor, "pk", None) and visible_estate_ids(actor) is not None:
+        profile, __ = StaffProfile.objects.get_or_create(user=actor)
+        profile.estates.add(estate)
+        actor.__dict__.pop("_wuye_estate_ids", None)  # the cached scope is stale now
+    return estate
 
 
 @transaction.atomic
 def estate_update(*, actor, estate: Estate, **changes) -> Estate:
     return _update(actor, estate, changes, "registry.change_estate")
+
+
+@transaction.atomic
+def estate_collection_account_set(
+    *, actor, estate: Estate, bank_name: str, bank_account_name: str, bank_account_number: str
+) -> Estate:
+    """The estate's collection account (收款账户), printed on notices for bank transfers.
+    All three parts together, or none (cleared): a number without its bank and account name
+    would send owners' money astray."""
+    require_perm(actor, "registry.change_collection_account")
+    require_estate(actor, estate.pk)
+    bank, name = clean_text(bank_name), clean_text(bank_account_name)
+    number = clean_text(bank_account_number).replace(" ", "").replace("-", "")
+    if number and not (number.isdigit() and 8 <= len(number) <= 30):
+        raise DomainError(
+            _("an account number has 8 to 30 digits: %(number)s") % {"number": bank_account_number},
+            field="bank_account_number",
+        )
+    if number and not bank:
+        raise DomainError(_("enter the bank and branch of the account"), field="bank_name")
+    if number and not name:
+        raise DomainError(_("enter the name the account is held in"), field="bank_account_name")
+    if not number and (bank or name):
+        raise DomainError(_("enter the account number"), field="bank_account_number")
+    return _update(
+        actor,
+        estate,
+        {"bank_name": bank, "bank_account_name": name, "bank_account_number": number},
+        "registry.change_collection_account",
+    )
 
 
 @transaction.atomic
@@ -185,7 +223,9 @@ def unit_party_add(
     """Record that `party` owns (or rents) `unit` from `start_date`.
 
     A new owner ends the previous owner's open ownership the day before (a transfer); the old
-    owner's charges stay theirs. A designated payer ends any other open payer designation."""
+    owner's charges stay theirs. A designated payer ends any other open payer designation.
+    Apps listening (`events.on_relation_started`) act in this transaction: notifications
+    queues the new payer's welcome notice."""
     if party.estate_id != unit.estate_id:
         raise DomainError(_("the party belongs to another estate"), field="party")
     require_perm(actor, "registry.add_unitparty")
@@ -227,6 +267,7 @@ def unit_party_add(
     )
     _validated_save(rel)
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=rel, after=snapshot(rel))
+    events.relation_started(relation=rel, actor=actor)  # e.g. the new payer's welcome notice
     return rel
 
 

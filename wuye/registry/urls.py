@@ -6,7 +6,12 @@ app_name = "registry"
 
 urlpatterns = [
     path("estates/", views.estate_list, name="estate_list"),
+    path("estates/new/", views.estate_create, name="estate_create"),
     path("estates/<int:pk>/", views.estate_detail, name="estate_detail"),
+    path("estates/<int:pk>/buildings/new/", views.building_create, name="building_create"),
+    path("estates/<int:pk>/contracts/new/", views.contract_create, name="contract_create"),
+    path("estates/<int:pk>/edit/", views.estate_edit, name="estate_edit"),
+    path("estates/<int:pk>/account/", views.estate_account, name="estate_account"),
     path("units/", views.unit_list, name="unit_list"),
     path("units/new/", views.unit_create, name="unit_create"),
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),

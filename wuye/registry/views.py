@@ -66,6 +66,86 @@ def estate_detail(request, pk):
 
 
 @login_required
+@permission_required("registry.add_estate", raise_exception=True)
+def estate_create(request):
+    return _form_page(
+        request,
+        forms.EstateCreateForm(request.POST or None),
+        title=_("New estate"),
+        save=lambda data: services.estate_create(actor=request.user, **data),
+        success=lambda e: _("Estate %(name)s created.") % {"name": e.name},
+        next_url=lambda e: reverse("registry:estate_detail", args=[e.pk]),
+    )
+
+
+@login_required
+@permission_required("registry.add_building", raise_exception=True)
+def building_create(request, pk):
+    estate = selectors.get_scoped(Estate.objects.all(), request.user, "id", pk=pk)
+    return _form_page(
+        request,
+        forms.BuildingForm(request.POST or None),
+        title=_("New building in %(estate)s") % {"estate": estate.name},
+        save=lambda data: services.building_create(actor=request.user, estate=estate, **data),
+        success=lambda b: _("Building %(name)s created.") % {"name": b.name},
+        next_url=lambda b: reverse("registry:estate_detail", args=[estate.pk]),
+    )
+
+
+@login_required
+@permission_required("registry.add_servicecontract", raise_exception=True)
+def contract_create(request, pk):
+    estate = selectors.get_scoped(Estate.objects.all(), request.user, "id", pk=pk)
+    return _form_page(
+        request,
+        forms.ContractForm(request.POST or None),
+        title=_("New service contract of %(estate)s") % {"estate": estate.name},
+        save=lambda data: services.contract_create(actor=request.user, estate=estate, **data),
+        success=lambda c: _("Contract %(n)s recorded.") % {"n": c.number},
+        next_url=lambda c: reverse("registry:estate_detail", args=[estate.pk]),
+    )
+
+
+@login_required
+@permission_required("registry.change_estate", raise_exception=True)
+def estate_edit(request, pk):
+    estate = selectors.get_scoped(Estate.objects.all(), request.user, "id", pk=pk)
+    return _form_page(
+        request,
+        forms.EstateForm(request.POST or None, instance=Estate.objects.get(pk=pk)),
+        title=_("Estate %(name)s") % {"name": estate.name},
+        save=lambda data: services.estate_update(actor=request.user, estate=estate, **data),
+        success=lambda _e: _("Saved."),
+        next_url=lambda e: reverse("registry:estate_detail", args=[e.pk]),
+    )
+
+
+@login_required
+@permission_required("registry.change_collection_account", raise_exception=True)
+def estate_account(request, pk):
+    """The collection bank account printed on notices (finance)."""
+    estate = selectors.get_scoped(Estate.objects.all(), request.user, "id", pk=pk)
+    form = forms.CollectionAccountForm(
+        request.POST or None,
+        initial={
+            "bank_name": estate.bank_name,
+            "bank_account_name": estate.bank_account_name,
+            "bank_account_number": estate.bank_account_number,
+        },
+    )
+    return _form_page(
+        request,
+        form,
+        title=_("Collection account of %(name)s") % {"name": estate.name},
+        save=lambda data: services.estate_collection_account_set(
+            actor=request.user, estate=estate, **data
+        ),
+        success=lambda _e: _("Saved: notices print this account from now on."),
+        next_url=lambda e: reverse("registry:estate_detail", args=[e.pk]),
+    )
+
+
+@login_required
 @permission_required("registry.view_unit", raise_exception=True)
 def unit_list(request):
     estates = selectors.estates_for(request.user)

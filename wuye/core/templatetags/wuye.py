@@ -1,10 +1,12 @@
-"""Template filters shared by every page: masked phones, money with thousands separators."""
+"""Template filters shared by every page: masked phones, money with thousands separators,
+staff by their names."""
 
 from decimal import Decimal
 
 from django import template
 
 from wuye.core.masking import mask_phone
+from wuye.core.names import person_name
 
 register = template.Library()
 
@@ -20,3 +22,18 @@ def yuan(value) -> str:
     if value is None or value == "":
         return ""
     return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def percent(share) -> str:
+    """A share as a percentage: 0.05 -> 5%, 0.075 -> 7.5%."""
+    if share in (None, ""):
+        return ""
+    value = (Decimal(share) * 100).normalize()
+    return f"{value:f}%"
+
+
+@register.filter
+def person(user) -> str:
+    """A staff member's name (李娜), never the login: {{ payment.created_by|person }}."""
+    return person_name(user)

@@ -1,5 +1,6 @@
 """Every write of the fees app. Each function is one transaction and writes its audit row."""
 
+from .meter_setup import meter_register, meter_replace, meter_retire, meter_shared_units_set
 from .meters import (
     ImportResult,
     ReadingImportError,
@@ -37,6 +38,10 @@ __all__ = [
     "fee_item_create",
     "fee_item_update",
     "meter_create",
+    "meter_register",
+    "meter_replace",
+    "meter_retire",
+    "meter_shared_units_set",
     "reading_approve",
     "reading_record",
     "reading_reject",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
+from wuye.core.names import person_name
 from wuye.core.normalize import clean_text
 from wuye.registry.models import Unit
 
@@ -27,7 +28,7 @@ def _locked(discount: VacancyDiscount) -> VacancyDiscount:
 def _append_note(discount: VacancyDiscount, who, text: str) -> None:
     text = clean_text(text)
     if text:
-        line = f"[{timezone.localdate()} {getattr(who, 'username', '')}] {text}"
+        line = f"[{timezone.localdate()} {person_name(who)}] {text}"
         discount.notes = f"{discount.notes}\n{line}".strip()
 
 

@@ -174,3 +174,35 @@ def test_a_policy_with_daytime_quiet_hours(estate, sms_owner):
     assert contact_check(party=sms_owner, channel="sms", at=sh(2026, 11, 26, 11, 59)).allowed
     decision = contact_check(party=sms_owner, channel="sms", at=sh(2026, 11, 26, 12, 0))
     assert decision.next_allowed_at == sh(2026, 11, 26, 14, 0)
+
+
+def test_the_total_cap_counts_every_channel_together(policy, sms_owner):
+    # given a policy of 3 a channel and 4 in all, and an owner reached by e-mail too
+    policy.weekly_cap_total = 4
+    policy.save()
+    sms_owner.consents["email"] = True
+    sms_owner.email = "a@example.com"
+    sms_owner.save()
+    # two SMS, a call and a visit this week: no channel is at its own cap of 3
+    contacts = [
+        ("sms", sh(2026, 11, 20, 9, 0)),
+        ("sms", sh(2026, 11, 21, 9, 0)),
+        ("call", sh(2026, 11, 22, 10, 0)),
+        ("visit", sh(2026, 11, 23, 15, 0)),
+    ]
+    for channel, moment in contacts:
+        contact_mark(party=sms_owner, channel=channel, at=moment, source=f"t:{channel}:{moment}")
+    # when an e-mail is tried on the 24th, the four contacts together hold it back
+    decision = contact_check(party=sms_owner, channel="email", at=sh(2026, 11, 24, 12, 0))
+    assert decision.reason == "weekly_total_cap"
+    # until the oldest of the four is a full week old
+    assert decision.next_allowed_at == sh(2026, 11, 27, 9, 0)
+    assert contact_check(party=sms_owner, channel="email", at=sh(2026, 11, 27, 9, 0, 1)).allowed
+
+
+def test_without_a_total_cap_only_each_channels_own_cap_counts(policy, sms_owner):
+    for channel in ("sms", "call", "visit", "letter"):
+        for day in (20, 21):
+            moment = sh(2026, 11, day, 10, 0)
+            contact_mark(party=sms_owner, channel=channel, at=moment, source=f"{channel}{day}")
+    assert contact_check(party=sms_owner, channel="sms", at=sh(2026, 11, 24, 12, 0)).allowed

@@ -17,7 +17,7 @@ from .reversals import (
     reversal_reject,
     reversal_request,
 )
-from .settings import cashier_settings_update, prepayment_offer_create
+from .settings import cashier_settings_update, prepayment_offer_create, prepayment_offer_end
 from .shifts import open_shift_of, shift_close, shift_expected, shift_hand_over, shift_open
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "prepayment_balance",
     "prepayment_over_cap",
     "prepayment_offer_create",
+    "prepayment_offer_end",
     "receipt_print",
     "reversal_approve",
     "reversal_reject",

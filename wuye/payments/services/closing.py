@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.core.errors import DomainError
+from wuye.core.names import person_name
 from wuye.registry.models import Estate
 from wuye.registry.services import require_estate, require_perm
 
@@ -28,7 +29,7 @@ def day_sign_off(*, actor, estate: Estate, business_date: date, note: str = "") 
         estate=estate, business_date__lte=business_date, status=CashierShift.Status.OPEN
     ).select_related("cashier")
     if still_open:
-        names = ", ".join(sorted({s.cashier.username for s in still_open}))
+        names = ", ".join(sorted({person_name(s.cashier) for s in still_open}))
         raise DomainError(
             _("shifts still open: %(names)s; close them first") % {"names": names}, field="shift"
         )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0004_import_jobs'),
+        ('registry', '0006_estate_collection_account'),
     ]
 
     operations = [

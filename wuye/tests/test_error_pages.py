@@ -1,0 +1,58 @@
+"""The 400, 403, 404 and 500 pages are the site's own, styled and in the user's language
+(issue 13 §4), not Django's bare English text."""
+
+import pytest
+
+
+@pytest.fixture
+def cashier(make_staff, estate):
+    return make_staff("cashier", estates=[estate])
+
+
+@pytest.mark.django_db
+def test_a_page_that_does_not_exist_says_so_in_chinese(client, cashier):
+    client.force_login(cashier)
+    response = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "bootstrap.min.css" in body
+    assert "找不到" in body and "返回工作台" in body
+
+
+@pytest.mark.django_db
+def test_another_estates_record_is_a_styled_404_in_traditional_chinese(
+    client, make_staff, other_estate, estate
+):
+    staff = make_staff("cashier", estates=[estate])
+    client.force_login(staff)
+    response = client.get(f"/registry/estates/{other_estate.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hant")
+    assert response.status_code == 404
+    assert "找不到" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_role_without_the_right_gets_a_styled_403(client, cashier):
+    client.force_login(cashier)
+    response = client.get("/audit/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "无权" in body and "主管" in body
+
+
+@pytest.mark.django_db
+def test_an_unreadable_request_is_a_styled_400(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get("/", HTTP_HOST="bad host!", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert "请求" in response.content.decode()
+
+
+def test_the_500_page_renders_without_any_context(rf):
+    from django.utils import translation
+
+    from wuye.views import server_error
+
+    with translation.override("zh-hans"):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "出错" in response.content.decode()
