@@ -230,3 +230,18 @@ def test_the_owner_form_and_the_api_refuse_a_bad_id_number(client, make_staff, o
     assert accepted.status_code == 200
     owner.refresh_from_db()
     assert owner.id_number == "11010519491231002X"
+
+
+def test_new_owners_in_different_batches_never_share_a_payment_reference(estate, monkeypatch):
+    # given references drawn so that the second batch's first repeats the first batch's
+    from wuye.registry.imports import write
+
+    drawn = iter(["WYAAAAAAAA", "WYBBBBBBBB", "WYAAAAAAAA", "WYCCCCCCCC", "WYDDDDDDDD"] * 4)
+    monkeypatch.setattr(write, "new_payment_ref", lambda: next(drawn))
+    monkeypatch.setattr(write, "BATCH", 2)
+    # when four new owners are imported
+    report = _apply(estate, xlsx_bytes(office_rows()[:5]), create_buildings=True)
+    # then each has a reference of its own
+    assert report.ok
+    refs = list(Party.objects.values_list("payment_ref", flat=True))
+    assert len(refs) == 4 and len(set(refs)) == 4
