@@ -265,8 +265,9 @@ def test_a_return_file_the_books_refuse_says_which_line_and_writes_nothing(
     )
     content = f"h\r\n{item.reference},250.60,0000,ok\r\n".encode("gbk")
     # when the bank's return file is imported, then it is refused naming the line and owner
-    with pytest.raises(DomainError, match=r"^file: line 2 \(张伟\): .*signed off"):
+    with pytest.raises(DomainError, match=r"^line 2 \(张伟\): .*signed off") as refused:
         services.debit_return_import(actor=finance, batch=batch, content=content)
+    assert refused.value.field == "file"
     # and nothing of it was written
     item.refresh_from_db()
     assert item.status == DebitItem.Status.PENDING and not Payment.objects.exists()
