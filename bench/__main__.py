@@ -17,6 +17,7 @@ WORKLOADS = {
     "W1": "bench.w1_bill_run",
     "W2": "bench.w2_notify",
     "import": "bench.import_units",
+    "import-memory": "bench.import_memory",
 }
 
 

@@ -37,7 +37,10 @@ def add_arguments(parser) -> None:
 
 
 def rows(n: int, owners: bool):
-    """Deterministic rows: 20 entrances of 2 units per floor in 33-floor buildings."""
+    """Deterministic rows: 20 entrances of 2 units per floor in 33-floor buildings; ID
+    numbers with their check digit (the import checks it)."""
+    from stdnum.cn import ric
+
     types = ["住宅"] * 17 + ["商铺", "车位", "储藏室"]
     states = ["入住"] * 7 + ["空置", "空置", "装修"]
     for i in range(n):
@@ -59,7 +62,8 @@ def rows(n: int, owners: bool):
         ]
         if owners:
             name = SURNAMES[i % 20] + GIVEN[(i // 20) % 20] + GIVEN[(i // 400) % 20]
-            row += [name, f"139{i:08d}", f"44030119800101{i % 10000:04d}"]
+            first17 = f"44030119800101{i % 1000:03d}"
+            row += [name, f"139{i:08d}", first17 + ric.calc_check_digit(first17 + "0")]
         yield row
 
 

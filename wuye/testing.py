@@ -92,7 +92,7 @@ def owner(unit):
     from wuye.registry.models import Party, UnitParty
 
     party = Party.objects.create(
-        estate=unit.estate, name="张伟", mobile="13812345678", id_number="440301198001011234"
+        estate=unit.estate, name="张伟", mobile="13812345678", id_number="44030119800101123X"
     )
     UnitParty.objects.create(
         estate=unit.estate, unit=unit, party=party, start_date=date(2025, 6, 1), is_payer=True

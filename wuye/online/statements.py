@@ -25,13 +25,18 @@ from xml.etree.ElementTree import ParseError
 from django.utils.translation import gettext as _
 
 from wuye.core.normalize import clean_text
+from wuye.core.spreadsheets import SpreadsheetRefused, within_budget
 from wuye.registry.imports.cells import CellError, a_date
-from wuye.registry.imports.reading import FileUnreadable, decode, open_table
+from wuye.registry.imports.reading import FileUnreadable, csv_rows, open_table, sniff_encoding
 
 MAX_LINES = 20_000
 MAX_REF = 50  # the payment's external reference is "<estate code>/<bank reference>", 64 at most
 MAX_AMOUNT = Decimal("1000000000000")  # numeric(14, 2)
 HEADER_ROWS = 15  # a bank's export puts its account details above the table
+# what is read of a sheet at most, blank rows included, before the file is refused (a
+# zip bomb of empty rows or cells must not keep a web worker busy for minutes)
+MAX_ROWS_READ = 2 * MAX_LINES + HEADER_ROWS
+MAX_CELLS_READ = 64 * MAX_ROWS_READ
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,9 @@ def read_statement(file_name: str, content: bytes) -> list[StatementRow]:
         return _mt940(content)
     try:
         if content.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xls")):
-            book = open_table(io.BytesIO(content), file_name)
+            book = open_table(
+                io.BytesIO(content), file_name, max_rows=MAX_ROWS_READ, max_cells=MAX_CELLS_READ
+            )
             try:
                 if not book.sheets:
                     raise StatementRejected(_("the workbook has no sheet"))
@@ -130,6 +137,8 @@ def read_statement(file_name: str, content: bytes) -> list[StatementRow]:
         return _table(_csv_rows(content))
     except FileUnreadable as exc:
         raise StatementRejected(str(exc)) from None
+    except SpreadsheetRefused as exc:
+        raise StatementRejected(exc.message) from None
     except (csv.Error, ParseError, ValueError, KeyError, IndexError, TypeError) as exc:
         if isinstance(exc, StatementRejected):
             raise
@@ -141,11 +150,9 @@ def read_statement(file_name: str, content: bytes) -> list[StatementRow]:
 def _csv_rows(content: bytes):
     """(row number, values) of a CSV export; the separator is the one most used in its first
     lines (a bank's account details above the table have none, so line 1 cannot tell)."""
-    text, _encoding = decode(content)
-    head = text.splitlines()[:20]
-    delimiter = max([",", "\t", ";"], key=lambda d: sum(line.count(d) for line in head))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return ((n, tuple(row)) for n, row in enumerate(reader, start=1))
+    file = io.BytesIO(content)
+    rows = csv_rows(file, sniff_encoding(file), sniff_lines=20)
+    return within_budget(rows, max_rows=MAX_ROWS_READ, max_cells=MAX_CELLS_READ, numbered=True)
 
 
 # --- MT940 ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .id_numbers import IdNumberInvalid, id_number_clean
 from .models import Estate, OwnerNote, Party, ServiceContract, Unit, UnitParty
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -79,6 +80,15 @@ class PartyForm(forms.ModelForm):
             "preferred_channels",
         ]
         widgets = {"id_number": forms.TextInput()}
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data.get("id_number") or ""
+        if self.instance.pk and value == self.instance.id_number:
+            return value  # unchanged: an old record can still be edited
+        try:
+            return id_number_clean(value)
+        except IdNumberInvalid as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class PartyCreateForm(PartyForm):

@@ -458,12 +458,20 @@ class ImportFile(models.Model):
     """The bytes of an uploaded import file, kept in the database so that every web process
     and every worker, on any machine, reads the same file, and it survives restarts without
     shared disk; apart from `ImportJob` because SQLite rewrites a whole row on UPDATE and the
-    job row is updated every thousand rows. Deleted seven days after the job ends."""
+    job row is updated every thousand rows. A CSV is stored gzipped. Deleted when the job
+    ends, or (a failed job, which can be run again) seven days after."""
+
+    class Compression(models.TextChoices):
+        NONE = "", _("none (an .xlsx is a zip archive already)")
+        GZIP = "gzip", _("gzip")
 
     job = models.OneToOneField(
         ImportJob, on_delete=models.CASCADE, primary_key=True, related_name="file"
     )
     content = models.BinaryField()
+    compression = models.CharField(
+        _("compression"), max_length=10, choices=Compression.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("import file")

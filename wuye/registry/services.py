@@ -16,6 +16,7 @@ from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.normalize import clean_phone, clean_text, is_valid_phone
 
 from . import events
+from .id_numbers import IdNumberInvalid, id_number_clean
 from .models import (
     Building,
     Estate,
@@ -183,9 +184,20 @@ def unit_update(*, actor, unit: Unit, **changes) -> Unit:
     return _update(actor, unit, changes, "registry.change_unit")
 
 
+def _clean_id_number(data: dict[str, Any], party: Party | None = None) -> dict[str, Any]:
+    """A new or changed ID number must be valid (`id_numbers`); one already on record is
+    left alone, so that an old record can still be edited."""
+    if "id_number" in data and (party is None or data["id_number"] != party.id_number):
+        try:
+            data["id_number"] = id_number_clean(data["id_number"] or "")
+        except IdNumberInvalid as exc:
+            raise DomainError(str(exc), field="id_number") from None
+    return data
+
+
 @transaction.atomic
 def party_create(*, actor, estate: Estate, name: str, **fields) -> Party:
-    fields = _clean_phones(fields)
+    fields = _clean_id_number(_clean_phones(fields))
     return _create(
         actor, Party(estate=estate, name=clean_text(name), **fields), "registry.add_party"
     )
@@ -193,7 +205,7 @@ def party_create(*, actor, estate: Estate, name: str, **fields) -> Party:
 
 @transaction.atomic
 def party_update(*, actor, party: Party, **changes) -> Party:
-    changes = _clean_phones(changes)
+    changes = _clean_id_number(_clean_phones(changes), party)
     return _update(actor, party, changes, "registry.change_party")
 
 

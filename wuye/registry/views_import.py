@@ -133,7 +133,7 @@ def import_start(request):
                     actor=request.user,
                     estate=form.cleaned_data["estate"],
                     kind=form.cleaned_data["kind"],
-                    content=upload.read(),
+                    file=upload,
                     filename=PurePath(upload.name).name,
                     update=form.cleaned_data["update"],
                     create_buildings=form.cleaned_data["create_buildings"],

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.money import FEN
+from wuye.core.spreadsheets import SpreadsheetRefused, open_xlsx, within_budget
 from wuye.fees.models import FeeItem
 from wuye.ledger.services import Line, entry_post
 from wuye.registry.models import Estate, Unit
@@ -107,29 +108,31 @@ def _cell_text(value) -> str:
 
 
 def _read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict]]]:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        book = open_xlsx(io.BytesIO(content))
+    except SpreadsheetRefused:
+        raise
     except Exception as exc:
         raise DomainError(_("not an .xlsx file: %(error)s") % {"error": exc}, field="file") from exc
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
-    if not header:
-        raise DomainError(_("the sheet is empty"), field="file")
-    names = [HEADERS.get(_cell_text(h).lower(), HEADERS.get(_cell_text(h), "")) for h in header]
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise DomainError(
-            _("missing columns: %(columns)s") % {"columns": ", ".join(missing)}, field="file"
-        )
-    out = []
-    for number, values in enumerate(rows, start=2):
-        if values is None or all(v in (None, "") for v in values):
-            continue
-        out.append((number, {n: v for n, v in zip(names, values, strict=False) if n}))
-    book.close()
+    try:
+        sheet = book.worksheets[0]
+        rows = within_budget(sheet.iter_rows(values_only=True))
+        header = next(rows, None)
+        if not header:
+            raise DomainError(_("the sheet is empty"), field="file")
+        names = [HEADERS.get(_cell_text(h).lower(), HEADERS.get(_cell_text(h), "")) for h in header]
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise DomainError(
+                _("missing columns: %(columns)s") % {"columns": ", ".join(missing)}, field="file"
+            )
+        out = []
+        for number, values in enumerate(rows, start=2):
+            if values is None or all(v in (None, "") for v in values):
+                continue
+            out.append((number, {n: v for n, v in zip(names, values, strict=False) if n}))
+    finally:
+        book.close()
     return names, out
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
+from wuye.core.spreadsheets import SpreadsheetRefused, open_xlsx, within_budget
 from wuye.registry.models import Estate, Unit
 
 from .. import calculations
@@ -419,18 +420,22 @@ def _serial(value) -> str:
 
 
 def _read_sheet(file) -> list[tuple[int, tuple]]:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(file, read_only=True, data_only=True)
+        book = open_xlsx(file)
+    except SpreadsheetRefused:
+        raise
     except Exception as exc:  # openpyxl raises many kinds on a bad file
         raise DomainError(
             _("not a readable .xlsx file: %(error)s") % {"error": exc}, field="file"
         ) from exc
-    sheet = book.worksheets[0]
-    rows = [(i, row) for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    book.close()
-    return rows
+    try:
+        rows = enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)
+        # a header, blank rows and at most MAX_ROWS readings: anything far beyond is refused
+        return list(
+            within_budget(rows, max_rows=2 * MAX_ROWS, max_cells=40 * MAX_ROWS, numbered=True)
+        )
+    finally:
+        book.close()
 
 
 @transaction.atomic

@@ -32,7 +32,8 @@ from wuye.core.errors import DomainError, PermissionDenied
 from ..models import Estate
 from ..selectors import visible_estate_ids
 from . import plan as planning
-from .plan import Checked, RowError
+from .hanzi import simplified
+from .plan import Checked, Plan, RowError
 from .progress import WRITING, Progress, counted
 from .reading import FileUnreadable, Sheet, Workbook, open_table, rows_estimate
 from .write import apply
@@ -108,7 +109,7 @@ def _pick_sheet(book: Workbook, kind: str) -> Sheet:
         return book.sheets[0]
     names = SHEET_NAMES[kind]
     for sheet in book.sheets:
-        if sheet.name.strip().lower() in names:
+        if simplified(sheet.name.strip().lower()) in names:
             return sheet
     return book.sheets[0]
 
@@ -132,9 +133,12 @@ def import_check(
     update: bool = False,
     create_buildings: bool = False,
     progress: Progress | None = None,
+    keep_plan: bool = False,
 ) -> ImportReport:
     """Read and validate the whole file; write nothing. Every error is in `report.errors`.
-    `progress` hears how many of the sheet's rows have been read, every thousand."""
+    `progress` hears how many of the sheet's rows have been read, every thousand. The plan
+    of what to write is kept (in `report.checked.plan`) only with `keep_plan`; otherwise it
+    only counts the new records, in a fraction of the memory."""
     if kind not in KINDS:
         raise DomainError(
             _("unknown import kind %(kind)s: use %(kinds)s")
@@ -143,7 +147,7 @@ def import_check(
         )
     authorise(actor, estate)
     report = ImportReport(kind=kind, estate=estate, filename=filename, sha256=file_sha256(file))
-    checked = Checked()
+    checked = Checked(plan=Plan() if keep_plan else Plan.counting())
     try:
         book = open_table(file, filename)
     except FileUnreadable as exc:
@@ -165,6 +169,9 @@ def import_check(
             )
         else:
             planning.check_owners(sheet, estate=estate, update=update, checked=checked)
+    except FileUnreadable as exc:  # found while reading: too many rows or cells, ...
+        report.errors = [RowError(1, "", str(exc))]
+        return report
     finally:
         book.close()
     if not checked.errors and checked.rows == 0:
@@ -208,6 +215,7 @@ def import_apply(
         update=update,
         create_buildings=create_buildings,
         progress=progress,
+        keep_plan=True,
     )
     if not report.ok:
         raise ImportRejected(report)

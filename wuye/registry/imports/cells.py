@@ -13,6 +13,9 @@ from django.utils.translation import gettext_noop
 
 from wuye.core.normalize import MOBILE, clean_phone, clean_text, is_valid_phone
 
+from ..id_numbers import IdNumberInvalid, id_number_clean
+from .hanzi import simplified
+
 
 class CellError(ValueError):
     """The cell's value cannot be used; the message says why."""
@@ -143,7 +146,7 @@ def words(mapping: dict[str, str], shown: str):
     lookup = {clean_text(k).lower().replace(" ", ""): v for k, v in mapping.items()}
 
     def parse(value: object) -> str:
-        key = text(value).lower().replace(" ", "")
+        key = simplified(text(value).lower().replace(" ", ""))
         try:
             return lookup[key]
         except KeyError:
@@ -246,7 +249,7 @@ def id_number(value: object) -> str:
                 _("the ID number was stored as a number and lost digits; format the column as text")
             )
         value = int(value) if value.is_integer() else value
-    number = text(value).replace(" ", "").upper()
-    if len(number) > 30:
-        raise CellError(_("longer than %(max)s characters") % {"max": 30})
-    return number
+    try:
+        return id_number_clean(text(value))
+    except IdNumberInvalid as exc:
+        raise CellError(str(exc)) from None

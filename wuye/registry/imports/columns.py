@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from wuye.core.normalize import clean_text
 
 from . import cells
+from .hanzi import simplified
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ UNIT_COLUMNS = [
         cells.positive_decimal,
         required=True,
     ),
-    Column("unit_type", "类型", ("房屋类型", "用途", "type", "unit type"), cells.unit_type),
+    Column("unit_type", "类型", ("房屋类型", "用途", "型别", "type", "unit type"), cells.unit_type),
     Column(
         "handover_date",
         "交付日期",
@@ -93,7 +94,7 @@ OWNER_COLUMNS = [
     Column(
         "phone_alt",
         "其他电话",
-        ("备用电话", "座机", "联系电话", "other phone", "phone alt"),
+        ("备用电话", "座机", "联系电话", "联络电话", "other phone", "phone alt"),
         cells.phone,
     ),
     Column(
@@ -113,15 +114,27 @@ OWNER_COLUMNS = [
     Column("is_payer", "是否缴费人", ("缴费人", "is payer", "payer"), cells.yes_no),
 ]
 
-COLUMNS = {"buildings": BUILDING_COLUMNS, "units": UNIT_COLUMNS, "owners": OWNER_COLUMNS}
+# An owners sheet may also give the unit as 楼栋, 单元 and 房号 in columns of their own (the
+# unit's code is composed from them, as on the units sheet); exports write the full 房号.
+OWNER_PLACE_COLUMNS = [
+    Column("building", "楼栋", ("楼号", "楼栋编号", "栋", "building", "building code"), _text(50)),
+    Column("entrance", "单元", ("entrance", "单元号"), _text(10)),
+]
+
+COLUMNS = {
+    "buildings": BUILDING_COLUMNS,
+    "units": UNIT_COLUMNS,
+    "owners": OWNER_COLUMNS + OWNER_PLACE_COLUMNS,
+}
 
 _PARENTHESES = re.compile(r"[(（\[【].*?[)）\]】]")
 _SEPARATORS = re.compile(r"[\s_\-:：*]")
 
 
 def header_key(value: object) -> str:
-    """`建筑面积（㎡）`, `建筑面积 *` and `Gross_Area` compare as `建筑面积` and `grossarea`."""
-    text = _PARENTHESES.sub("", clean_text(value)).lower()
+    """`建筑面积（㎡）`, `建筑面积 *`, `建築面積` and `Gross_Area` compare as `建筑面积` and
+    `grossarea`."""
+    text = simplified(_PARENTHESES.sub("", clean_text(value)).lower())
     return _SEPARATORS.sub("", text)
 
 

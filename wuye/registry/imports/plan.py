@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ..models import Building, Estate, Party, Unit, UnitParty
 from .cells import CellError
 from .columns import COLUMNS, Column, header_key, lookup
+from .hanzi import simplified
 from .reading import Sheet
 
 PREVIEW_ROWS = 20
@@ -33,6 +34,27 @@ class RowError:
         return f"{filename}:{self.row}:{self.column}: {self.reason}"
 
 
+class Tally:
+    """Stands for a plan's list of new rows when only the check is wanted (not the write):
+    counts what is appended and keeps none of it, so that checking a sheet of 800,000 units
+    does not hold 800,000 planned rows (about 1 KB each) in memory."""
+
+    def __init__(self):
+        self.count = 0
+
+    def append(self, _item) -> None:
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
 @dataclass
 class Plan:
     buildings_new: list[Building] = field(default_factory=list)
@@ -48,6 +70,15 @@ class Plan:
     relations_new: list[dict[str, Any]] = field(default_factory=list)
     relations_ended: dict[int, date] = field(default_factory=dict)
     relations_payer: dict[int, bool] = field(default_factory=dict)
+
+    @classmethod
+    def counting(cls) -> "Plan":
+        """A plan that only counts its new units, owners and ownerships (`Tally`)."""
+        return cls(units_new=Tally(), parties_new=Tally(), relations_new=Tally())
+
+    @property
+    def kept(self) -> bool:
+        return not isinstance(self.units_new, Tally)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -178,12 +209,44 @@ def _missing(number: int, headers: dict, key: str, column_header: str, reason: s
 # --- buildings -----------------------------------------------------------------------------
 
 
-def _building_code(value: str) -> str:
-    """`3栋`, `3幢`, `3号楼` -> `3`; other codes unchanged."""
-    for suffix in ("号楼", "栋", "幢", "座"):
+_NUMERALS = {c: n for n, c in enumerate("零一二三四五六七八九", start=0)}
+
+
+def _arabic(value: str) -> str:
+    """`三` -> `3`, `十二` -> `12`, `二十一` -> `21` (how entrances and buildings are often
+    written); anything else unchanged."""
+    if not value or any(c not in _NUMERALS and c != "十" for c in value) or len(value) > 3:
+        return value
+    if "十" not in value:
+        return "".join(str(_NUMERALS[c]) for c in value)
+    tens, _sep, ones = value.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return value
+    return str((_NUMERALS[tens] if tens else 1) * 10 + (_NUMERALS[ones] if ones else 0))
+
+
+def _without_suffix(value: str, suffixes: tuple[str, ...]) -> str:
+    value = simplified(value)
+    for suffix in suffixes:
         if value.endswith(suffix) and len(value) > len(suffix):
-            return value[: -len(suffix)]
-    return value
+            return _arabic(value[: -len(suffix)])
+    return _arabic(value)
+
+
+def _building_code(value: str) -> str:
+    """`3栋`, `3棟`, `3幢`, `3号楼`, `三号楼` -> `3`; other codes unchanged."""
+    return _without_suffix(value, ("号楼", "栋", "幢", "座"))
+
+
+def _entrance_code(value: str) -> str:
+    """`2单元`, `2單元`, `二单元` -> `2`; other values unchanged."""
+    return _without_suffix(value, ("单元",))
+
+
+def unit_code(building: str, entrance: str, room: str) -> str:
+    """The unit's code from the sheet's 楼栋, 单元 and 房号 columns (DESIGN.md glossary:
+    `1-2-301`); the entrance is left out when there is none (`1-301`)."""
+    return "-".join(part for part in (building, entrance, room) if part)
 
 
 def check_buildings(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked) -> None:
@@ -271,6 +334,38 @@ class _Buildings:
         return found
 
 
+class _ExistingUnits:
+    """The estate's units by code: model instances when updating (they may change), else
+    only (id, building id)."""
+
+    def __init__(self, estate: Estate, update: bool):
+        self.update = update
+        if update:
+            self.by_number: dict[str, Any] = {
+                u.number: u for u in Unit.objects.filter(estate=estate)
+            }
+        else:
+            self.by_number = {
+                number: (pk, building_id)
+                for number, pk, building_id in Unit.objects.filter(estate=estate).values_list(
+                    "number", "id", "building_id"
+                )
+            }
+
+    def _building_id(self, found) -> int:
+        return found.building_id if self.update else found[1]
+
+    def find(self, code: str, room: str, building: Building | None) -> tuple[Any, str]:
+        """(the existing unit or None, its code). A unit recorded before codes were composed,
+        by its 房号 alone (`301` in building 1), is still found under the composed code."""
+        found = self.by_number.get(code)
+        if found is None and code != room and building is not None and building.pk:
+            legacy = self.by_number.get(room)
+            if legacy is not None and self._building_id(legacy) == building.pk:
+                return legacy, room
+        return found, code
+
+
 def check_units(
     sheet: Sheet,
     *,
@@ -283,17 +378,14 @@ def check_units(
     plan = checked.plan
     today = today or timezone.localdate()
     buildings = _Buildings(estate, create_buildings, plan)
-    if update:
-        existing: dict[str, Unit | int] = {u.number: u for u in Unit.objects.filter(estate=estate)}
-    else:
-        existing = dict(Unit.objects.filter(estate=estate).values_list("number", "id"))
+    existing = _ExistingUnits(estate, update)
     seen: dict[str, int] = {}
     owners = _Ownerships(estate, update, checked)
     errors = checked.errors
     for number, row, headers in read_rows(sheet, "units", checked):
         errors_before = len(errors)
-        unit_number = row.get("number")
-        if unit_number is None:
+        room = row.get("number")
+        if room is None:
             if "number" not in _raw_keys(checked, number):
                 errors.append(_missing(number, headers, "number", "房号", _("missing unit number")))
             continue
@@ -307,19 +399,10 @@ def check_units(
                     _("missing: every unit needs its gross area"),
                 )
             )
-        parts = unit_number.split("-")
+        if row.get("entrance"):
+            row["entrance"] = _entrance_code(row["entrance"])[:10]
+        parts = room.split("-")
         building_value = row.get("building") or (parts[0] if len(parts) > 1 else "")
-        # entrance and floor are read from the number only when the file has no such column
-        # (a blank cell in a present column stays blank, so an export imports back unchanged)
-        if "entrance" not in headers and len(parts) == 3:
-            row["entrance"] = parts[1][:10]
-        if (
-            "floor" not in headers
-            and len(parts) > 1
-            and parts[-1].isdigit()
-            and 3 <= len(parts[-1]) <= 4
-        ):
-            row["floor"] = int(parts[-1][:-2])
         building = None
         if not building_value:
             if "building" not in _raw_keys(checked, number):
@@ -348,6 +431,35 @@ def check_units(
                         % {"building": building_value},
                     )
                 )
+        # 房号 alone (`301`, in every building) with the building in its own column: the
+        # unit's code is composed (`1-2-301`); a full 房号 (`1-2-301`) is the code as it is
+        unit_number = room
+        if len(parts) == 1 and row.get("building"):
+            code = building.code if building is not None else _building_code(row["building"])
+            unit_number = unit_code(code, row.get("entrance", ""), room)
+            if len(unit_number) > 30:
+                errors.append(
+                    RowError(
+                        number,
+                        headers["number"],
+                        _("the unit's code %(unit)s is longer than 30 characters")
+                        % {"unit": unit_number},
+                    )
+                )
+                continue
+            parts = unit_number.split("-")
+        # entrance and floor are read from the code only when the file has no such column
+        # (a blank cell in a present column stays blank, so an export imports back unchanged)
+        if "entrance" not in headers and len(parts) == 3:
+            row["entrance"] = parts[1][:10]
+        if (
+            "floor" not in headers
+            and len(parts) > 1
+            and parts[-1].isdigit()
+            and 3 <= len(parts[-1]) <= 4
+        ):
+            row["floor"] = int(parts[-1][:-2])
+        current, unit_number = existing.find(unit_number, room, building)
         if unit_number in seen:
             errors.append(
                 RowError(
@@ -359,7 +471,6 @@ def check_units(
             )
             continue
         seen[unit_number] = number
-        current = existing.get(unit_number)
         if current is not None and not update:
             errors.append(
                 RowError(
@@ -418,6 +529,7 @@ def check_units(
                     _("the owner's name is missing but a phone or ID number is given"),
                 )
             )
+    owners.drop_unchanged()
 
 
 def _raw_keys(checked: Checked, number: int) -> set[str]:
@@ -447,7 +559,7 @@ class _Ownerships:
     def __init__(self, estate: Estate, update: bool, checked: Checked):
         self.estate, self.update, self.checked = estate, update, checked
         self._loaded = False
-        self.new_parties: dict[tuple, Party] = {}
+        self.new_parties: dict[tuple, dict | bool] = {}
         self.pairs: dict[tuple, int] = {}  # (unit number, party identity) -> row
         self.payer_rows: dict[str, int] = {}
 
@@ -474,6 +586,20 @@ class _Ownerships:
             .exclude(mobile="")
             .values_list("name", "mobile", "id")
         }
+
+    def drop_unchanged(self) -> None:
+        """Keep only the party details that differ from what is recorded: an update with the
+        same data changes nothing (and reports 0 owners updated)."""
+        changed = self.checked.plan.parties_changed
+        ids = list(changed)
+        for start in range(0, len(ids), 1000):
+            batch = ids[start : start + 1000]
+            for party in Party.objects.filter(pk__in=batch).only("id", *PARTY_FIELDS):
+                fields = changed[party.pk]
+                for name in [n for n, v in fields.items() if getattr(party, n) == v]:
+                    del fields[name]
+                if not fields:
+                    del changed[party.pk]
 
     def add(
         self,
@@ -601,7 +727,8 @@ class _Ownerships:
                 party["phone_tails"] = " ".join(
                     p[-4:] for p in (updates.get("mobile"), updates.get("phone_alt")) if p
                 )
-                self.new_parties[identity] = party
+                # a counting plan needs only to know the party was seen
+                self.new_parties[identity] = party if plan.kept else True
                 plan.parties_new.append(party)
         plan.relations_new.append(
             {"unit": unit_number, "party": party, "start_date": start_date, "is_payer": is_payer}
@@ -610,6 +737,7 @@ class _Ownerships:
 
 def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked) -> None:
     units = {u.number: u for u in Unit.objects.filter(estate=estate)}
+    buildings = _Buildings(estate, False, checked.plan)
     owners = _Ownerships(estate, update, checked)
     errors = checked.errors
     for number, row, headers in read_rows(sheet, "owners", checked):
@@ -621,6 +749,16 @@ def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked
         if "name" not in row and "name" not in bad:
             errors.append(_missing(number, headers, "name", "姓名", _("missing owner name")))
         unit = units.get(unit_number) if unit_number else None
+        if unit_number and "-" not in unit_number and row.get("building"):
+            # 楼栋, 单元 and 房号 in columns of their own, as on the units sheet
+            building = buildings.get(row["building"])
+            code = building.code if building is not None else _building_code(row["building"])
+            composed = unit_code(code, _entrance_code(row.get("entrance", "")), unit_number)
+            legacy = unit if building is not None and unit is not None else None
+            unit = units.get(composed) or (
+                legacy if legacy is not None and legacy.building_id == building.pk else None
+            )
+            unit_number = composed if unit is None else unit.number
         if unit_number and unit is None:
             errors.append(
                 RowError(
@@ -653,3 +791,4 @@ def check_owners(sheet: Sheet, *, estate: Estate, update: bool, checked: Checked
             is_payer=row.get("is_payer", False),
             fields={"name": row["name"], **{k: row[k] for k in PARTY_FIELDS if k in row}},
         )
+    owners.drop_unchanged()

@@ -95,7 +95,7 @@ def test_an_export_imports_back_into_a_new_estate_unchanged(registry, fmt):
         date(2025, 6, 1),
         True,
     )
-    assert rel.party.mobile == "13812345678" and rel.party.id_number == "440301198001011234"
+    assert rel.party.mobile == "13812345678" and rel.party.id_number == "44030119800101123X"
 
 
 @pytest.mark.django_db

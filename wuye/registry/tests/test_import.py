@@ -106,7 +106,7 @@ def test_a_clean_xlsx_imports_units_with_their_owners(building):
             "入住",
             "张三",
             "138 0000 1111",
-            "440301198001011234",
+            "44030119800101123X",
         ],
         [
             "1",
@@ -138,7 +138,7 @@ def test_a_clean_xlsx_imports_units_with_their_owners(building):
     assert Unit.objects.get(number="1-P-001").unit_type == "parking"
     owner = UnitParty.objects.get(unit=flat)
     assert owner.party.name == "张三" and owner.party.mobile == "13800001111"
-    assert owner.party.id_number == "440301198001011234" and owner.party.phone_tails == "1111"
+    assert owner.party.id_number == "44030119800101123X" and owner.party.phone_tails == "1111"
     assert owner.is_payer and owner.start_date == date(2025, 6, 1) and owner.end_date is None
     assert UnitParty.objects.get(unit=shop).party.mobile == "13900002222"
     # one audit row for the whole file

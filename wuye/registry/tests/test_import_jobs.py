@@ -328,13 +328,37 @@ def test_the_sweep_fails_stalled_jobs_expires_old_ones_and_deletes_old_files(
     ImportJob.objects.filter(pk=old.pk).update(
         state=ImportJob.State.DONE, finished_at=now - timedelta(days=8)
     )
-    assert tasks.sweep_import_jobs.call() == {"stalled": 1, "expired": 1, "files_deleted": 1}
+    assert tasks.sweep_import_jobs.call() == {"stalled": 1, "expired": 1, "files_deleted": 2}
     states = dict(ImportJob.objects.values_list("pk", "state"))
     assert states == {stalled.pk: "failed", waiting.pk: "cancelled", old.pk: "done"}
-    assert set(ImportFile.objects.values_list("job_id", flat=True)) == {stalled.pk, waiting.pk}
-    # a week later the others' files go too
+    # the failed job keeps its file, to be run again; the expired one needs it no more
+    assert set(ImportFile.objects.values_list("job_id", flat=True)) == {stalled.pk}
+    # a week later the failed job's file goes too
     jobs.import_jobs_sweep(now=now + timedelta(days=8))
     assert not ImportFile.objects.exists()
+
+
+def test_a_job_keeps_its_file_only_while_it_may_read_it_and_a_csv_is_stored_compressed(
+    client, clerk, building, small_threshold
+):
+    # given a CSV of 20 units waiting for confirmation
+    job = upload(client, building.estate, units_rows(20))
+    run_queued()
+    stored = ImportFile.objects.get(job=job)
+    assert stored.compression == ImportFile.Compression.GZIP
+    assert len(bytes(stored.content)) < job.size
+    # when it is confirmed and written
+    client.post(reverse("registry:import_confirm", args=[job.pk]))
+    run_queued()
+    job.refresh_from_db()
+    # then the units are in and the file is gone
+    assert job.state == ImportJob.State.DONE and Unit.objects.count() == 20
+    assert not ImportFile.objects.filter(job=job).exists()
+    # a discarded job's file goes at once too
+    other = upload(client, building.estate, units_rows(21))
+    run_queued()
+    client.post(reverse("registry:import_discard", args=[other.pk]))
+    assert not ImportFile.objects.filter(job=other).exists()
 
 
 def test_the_command_shows_a_progress_bar_when_asked(building, tmp_path, capsys):
