@@ -271,9 +271,7 @@ urlpatterns = [
     path("online/orders/", OrderList.as_view(), name="online-order-list"),
     path("online/orders/<str:out_trade_no>/", OrderDetail.as_view(), name="online-order-detail"),
     path("online/exceptions/", ExceptionList.as_view(), name="online-exception-list"),
-    path(
-        "online/exceptions/<int:pk>/", ExceptionDetail.as_view(), name="online-exception-detail"
-    ),
+    path("online/exceptions/<int:pk>/", ExceptionDetail.as_view(), name="online-exception-detail"),
     path(
         "online/exceptions/<int:pk>/resolve/",
         ExceptionResolve.as_view(),

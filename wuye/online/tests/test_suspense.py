@@ -172,7 +172,8 @@ def test_an_old_unbooked_item_is_booked_when_first_touched(estate, finance, make
     )
     services.exception_write_off_request(actor=finance, item=item, reason="无人认领")
     assert account_balance(estate, chart.SUSPENSE_ALIPAY) == Decimal("30.00")
-    services.exception_write_off_approve(actor=make_staff("supervisor", estates=[estate]), item=item)
+    approver = make_staff("supervisor", estates=[estate])
+    services.exception_write_off_approve(actor=approver, item=item)
     assert account_balance(estate, chart.SUSPENSE_ALIPAY) == Decimal("0.00")
     assert account_balance(estate, chart.OTHER_INCOME) == Decimal("30.00")
 
