@@ -1,4 +1,4 @@
-"""The one lock order of the money core (DESIGN.md §4, docs/adr/0009-one-lock-order.md):
+"""The one lock order of the money core (DESIGN.md §4, docs/adr/0010-one-lock-order.md):
 
     shift -> party -> unit -> charges -> payment -> counters
 
