@@ -1,0 +1,41 @@
+"""Receivables events for apps above billing (the reports app keeps its summaries with them),
+without billing or payments importing those apps (apps import downward only).
+
+Every service that creates charges or changes what is owed on them (payments, prepayment
+uses, waivers, credit notes, cancellations, refunds) calls `receivables_changed` inside its own
+transaction, so what a listener writes (a "to refresh" mark) commits or rolls back with the
+change itself. An app above registers a listener in its `AppConfig.ready`."""
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+_listeners: list[Callable] = []
+
+
+def on_receivables_changed(callback: Callable) -> None:
+    """`callback(charge_ids=[...], estate_periods=[(estate_id, "2026-12")], money_days=[
+    (estate_id, date)])` after charges, their settlement, or money received changed."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def off_receivables_changed(callback: Callable) -> None:
+    if callback in _listeners:
+        _listeners.remove(callback)
+
+
+def receivables_changed(
+    *,
+    charge_ids: Iterable[int] = (),
+    estate_periods: Iterable[tuple[int, str]] = (),
+    money_days: Iterable[tuple[int, date]] = (),
+) -> None:
+    """`charge_ids`: charges created or changed; `estate_periods`: every charge of an estate's
+    period (a bill run, set-wise); `money_days`: money received or paid back on that day."""
+    if not _listeners:
+        return
+    ids, periods, days = list(charge_ids), list(estate_periods), list(money_days)
+    if not (ids or periods or days):
+        return
+    for callback in _listeners:
+        callback(charge_ids=ids, estate_periods=periods, money_days=days)
