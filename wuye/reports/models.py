@@ -61,6 +61,12 @@ class CollectionCell(models.Model):
         verbose_name = _("collection summary")
         verbose_name_plural = _("collection summaries")
         ordering = ["estate_id", "building_id", "period", "month", "fee_item_id", "kind"]
+        # The reports' permissions (a report is not a model): see roles.py.
+        permissions = [
+            ("view_reports", "Can view the dashboard and the report tables"),
+            ("export_reports", "Can export report tables and PDFs (audited)"),
+            ("view_debtor_contacts", "Can see debtors' phone numbers unmasked in reports"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "period", "fee_item", "kind", "due_date", "month"],

@@ -49,11 +49,12 @@ BATCH = 500  # buildings recomputed per set of queries
 def mark(
     *,
     charge_ids: list[int] = (),
+    cells: Iterable[tuple[int, int, str]] = (),
     estate_periods: list[tuple[int, str]] = (),
     money_days: Iterable[tuple[int, date]] = (),
 ) -> None:
     """Listener of `receivables_changed`: upsert the marks of what changed."""
-    cells: set[tuple[int, int, str]] = set()
+    cells = set(cells)
     ids = list(charge_ids)
     for i in range(0, len(ids), 900):
         cells.update(

@@ -524,7 +524,8 @@ def _write(takings: list[_Taking]) -> list[Payment]:
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
     receivables_changed(
-        charge_ids=list(changed), money_days={(p.estate_id, p.business_date) for p in payments}
+        cells={(c.estate_id, c.unit.building_id, c.period) for c in changed.values()},
+        money_days={(p.estate_id, p.business_date) for p in payments},
     )
 
     # The numbered documents last: their counter rows stay locked until the commit.
