@@ -19,7 +19,7 @@ from wuye.registry.models import Building, Unit
 
 from . import collection_seam, selectors
 from .definitions import bucket_of, month_of, months_of_year, split_kind
-from .models import CollectionCell, KindGroup, MoneyCell
+from .models import CollectionCell, KindGroup
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def _d(v) -> Decimal:
 
 def _cells(scope, p: Params, group: list[str]) -> Iterator[list]:
     """billed (periods in range), waived and received (months in range, split), owed now."""
+    selectors.fresh()
     first, last = p.months
     qs = scope.filter(CollectionCell.objects.filter(kind__in=selectors.ARREARS))
     rows = defaultdict(lambda: defaultdict(Decimal))
@@ -435,7 +436,8 @@ TABLES = [
         "fee-summary",
         _("Fee summary (费用汇总表)"),
         _(
-            "Per estate and fee item: receivable of the periods in the range, waivers and money received in the range split by what it paid, and what is owed now."
+            "Per estate and fee item: receivable of the periods in the range, waivers and money "
+            "received in the range split by what it paid, and what is owed now."
         ),
         [_("Estate"), _("Fee item"), *MONEY_COLS],
         fee_summary,
@@ -477,7 +479,8 @@ TABLES = [
         "arrears-detail",
         _("Arrears detail (欠费明细表)"),
         _(
-            "Every charge due by the end of the range with something unpaid, with its days overdue and aging bucket."
+            "Every charge due by the end of the range with something unpaid, with its days "
+            "overdue and aging bucket."
         ),
         [
             _("Building"),
@@ -497,7 +500,9 @@ TABLES = [
         "arrears-list",
         _("Unpaid households (欠费清单, internal)"),
         _(
-            "Households with charges due and unpaid by the end of the range, with the reason from their arrears case. For internal use only: phone numbers are masked unless your role may see them; every export is audited."
+            "Households with charges due and unpaid by the end of the range, with the reason from"
+            " their arrears case. For internal use only: phone numbers are masked unless your "
+            "role may see them; every export is audited."
         ),
         [
             _("Building"),
@@ -515,7 +520,8 @@ TABLES = [
         "payment-detail",
         _("Payment detail (收款明细表)"),
         _(
-            "Every amount applied to a charge by money received in the range (not uses of the prepayment balance), and whether it paid the current period, arrears or ahead."
+            "Every amount applied to a charge by money received in the range (not uses of the "
+            "prepayment balance), and whether it paid the current period, arrears or ahead."
         ),
         [
             _("Business date"),
@@ -588,7 +594,8 @@ TABLES = [
         "expiring-prepayments",
         _("Expiring prepayments"),
         _(
-            "Prepayment balances that cover less than two months of the owner's fees of the range's last month."
+            "Prepayment balances that cover less than two months of the owner's fees of the "
+            "range's last month."
         ),
         [_("Owner"), _("Balance"), _("Monthly fees"), _("Months covered")],
         expiring_prepayments,
@@ -597,7 +604,8 @@ TABLES = [
         "by-method",
         _("Received by payment method"),
         _(
-            "Payments by method on their business day in the range, less voids and refunds approved in it."
+            "Payments by method on their business day in the range, less voids and refunds "
+            "approved in it."
         ),
         [_("Method"), _("Payments"), _("Received"), _("To prepayment"), _("Refunded"), _("Net")],
         by_method,
@@ -606,7 +614,8 @@ TABLES = [
         "by-cashier",
         _("Received per cashier"),
         _(
-            "Payments each cashier took in the range, less voids and refunds of them approved in it."
+            "Payments each cashier took in the range, less voids and refunds of them approved in "
+            "it."
         ),
         [_("Cashier"), _("Payments"), _("Received"), _("Refunded"), _("Net")],
         by_cashier,
