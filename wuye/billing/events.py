@@ -33,8 +33,9 @@ def receivables_changed(
     money_days: Iterable[tuple[int, date]] = (),
 ) -> None:
     """`charge_ids`: charges created or changed (or, when the caller has them at hand, their
-    `cells`: (estate, building, period), which spares the listener a read); `estate_periods`: every charge of an estate's
-    period (a bill run, set-wise); `money_days`: money received or paid back on that day."""
+    `cells`: (estate, building, period), which spares the listener a read); `estate_periods`:
+    every charge of an estate's period (a bill run, set-wise); `money_days`: money received
+    or paid back on that day."""
     if not _listeners:
         return
     ids, keys = list(charge_ids), list(cells)
