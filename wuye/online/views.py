@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.money import format_yuan
 from wuye.core.normalize import as_id, as_ids
 from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped
@@ -119,7 +120,7 @@ def transfer_post(request):
                 request,
                 _("Posted %(amount)s for %(party)s, receipt %(receipt)s")
                 % {
-                    "amount": payment.amount,
+                    "amount": format_yuan(payment.amount),
                     "party": payment.party,
                     "receipt": payment.receipt.code,
                 },

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.money import format_yuan
 from wuye.core.normalize import as_ids
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Unit
@@ -123,7 +124,7 @@ def take_payment(request, unit_pk: int):
     messages.success(
         request,
         _("Payment of %(amount)s taken, receipt %(code)s.")
-        % {"amount": payment.amount, "code": payment.receipt.code},
+        % {"amount": format_yuan(payment.amount), "code": payment.receipt.code},
     )
     return redirect("payments:payment_detail", pk=payment.pk)
 
