@@ -159,7 +159,7 @@ def test_a_paid_deposit_is_refunded_through_request_and_approval(
     assert account_balance(estate, chart.DEPOSITS) == D("2000.00")
     client.force_login(finance)
     page = text(client.get(f"/billing/charges/{paid_deposit.pk}/"))
-    assert 'id="deposit-held">2000.00<' in page
+    assert 'id="deposit-held">2,000.00<' in page
     # asking for more than is held is refused next to the amount
     page = text(
         client.post(
