@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from wuye.collection.models import CaseStatus, ContactLog, Dispute, Escalation, Task, WorkOrder
+from wuye.collection.models import CaseStatus, ContactLog, Escalation, Task
 from wuye.collection.services import disputes
 from wuye.collection.services.cases import active_holds
 from wuye.core.errors import DomainError
@@ -98,17 +98,3 @@ def test_an_overdue_work_order_escalates_once(collector, case):
     assert order.escalated_at == later
     escalation = Escalation.objects.get(case=case)
     assert escalation.kind == "automatic" and order.number in escalation.note
-
-
-def test_a_dispute_from_the_portal_opens_one_dispute_and_work_order(owner, case):
-    from wuye.portal.services import request_raise
-
-    request = request_raise(party=owner, kind="dispute", text="停车场灯坏了一个月")
-    dispute = Dispute.objects.get(portal_request_id=request.pk)
-    assert dispute.source == "portal" and dispute.case == case
-    assert WorkOrder.objects.filter(dispute=dispute).count() == 1
-    case.refresh_from_db()
-    assert case.status == CaseStatus.DISPUTED
-    # a hardship request is no dispute
-    request_raise(party=owner, kind="hardship", text="失业了，想分期缴纳")
-    assert Dispute.objects.count() == 1
