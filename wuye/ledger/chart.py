@@ -19,6 +19,14 @@ LATE_FEE_INCOME = "6051"  # 其他业务收入-滞纳金
 WAIVERS = "6601.01"  # 销售费用-减免 (waivers and small-change round-offs granted)
 REFUNDS_PAYABLE = "2241.03"  # 其他应付款-待退款
 OPENING_BALANCES = "4199"  # 期初余额过渡: counter-account of balances moved in from an old system
+# 其他应付款-待查明款项: money received that could not be posted to an owner (an online payment
+# for an expired order, a wrong amount, paid twice ...), one sub-account per channel so each
+# channel's clearing account reconciles with its provider (docs/adr/0009).
+SUSPENSE = "2241.04"
+SUSPENSE_WECHAT = "2241.04.01"
+SUSPENSE_ALIPAY = "2241.04.02"
+SUSPENSE_BANK = "2241.04.03"
+OTHER_INCOME = "6301"  # 营业外收入 (suspense money written off: never claimed, not refundable)
 
 # code -> (name, kind); kind is asset / liability / income / expense (normal balance side).
 ACCOUNTS = {
@@ -34,9 +42,14 @@ ACCOUNTS = {
     PASS_THROUGH: ("其他应付款-代收款", "liability"),
     REFUNDS_PAYABLE: ("其他应付款-待退款", "liability"),
     OPENING_BALANCES: ("期初余额过渡", "liability"),
+    SUSPENSE: ("其他应付款-待查明款项", "liability"),
+    SUSPENSE_WECHAT: ("其他应付款-待查明款项-微信支付", "liability"),
+    SUSPENSE_ALIPAY: ("其他应付款-待查明款项-支付宝", "liability"),
+    SUSPENSE_BANK: ("其他应付款-待查明款项-银行", "liability"),
     REVENUE: ("主营业务收入-物业服务", "income"),
     LATE_FEE_INCOME: ("其他业务收入-滞纳金", "income"),
     WAIVERS: ("销售费用-减免", "expense"),
+    OTHER_INCOME: ("营业外收入", "income"),
 }
 
 

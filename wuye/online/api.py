@@ -7,8 +7,10 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from wuye.audit.idempotency import idempotent
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped
 
@@ -66,9 +68,25 @@ class ExceptionOut(serializers.ModelSerializer):
             "detail",
             "status",
             "created_at",
+            "business_date",
+            "entry_id",
+            "out_entry_id",
+            "write_off_reason",
+            "write_off_requested_by",
+            "write_off_requested_at",
             "payment",
+            "resolved_by",
             "resolved_at",
+            "note",
         ]
+
+
+class ExceptionActionIn(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=["credit", "refund", "write_off", "approve_write_off", "withdraw_write_off"]
+    )
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class StatementOut(serializers.ModelSerializer):
@@ -209,10 +227,56 @@ class ExceptionList(generics.ListAPIView):
         return selectors.exceptions_for(self.request.user, status="")
 
 
+class ExceptionDetail(generics.RetrieveAPIView):
+    serializer_class = ExceptionOut
+    queryset = PaymentException.objects.none()
+
+    def get_queryset(self):
+        return selectors.exceptions_for(self.request.user, status="")
+
+
+class ExceptionResolve(generics.GenericAPIView):
+    """POST {action, note, reason}: credit the item to the owner, refund it, ask to write it
+    off (reason required), approve the write-off (someone else, `online.approve_write_off`)
+    or withdraw it; each moves the money out of suspense with its entry. The service checks
+    the action's permission."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ExceptionOut
+    queryset = PaymentException.objects.none()
+
+    @extend_schema(request=ExceptionActionIn, responses={200: ExceptionOut})
+    @idempotent
+    def post(self, request, pk: int):
+        data = ExceptionActionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        action, note = data.validated_data["action"], data.validated_data["note"]
+        items = selectors.exceptions_for(request.user, status="")
+        item = get_scoped(items, request.user, pk=pk)
+        if action == "write_off":
+            reason = data.validated_data["reason"] or note
+            services.exception_write_off_request(actor=request.user, item=item, reason=reason)
+        else:
+            act = {
+                "credit": services.exception_credit,
+                "refund": services.exception_refund,
+                "approve_write_off": services.exception_write_off_approve,
+                "withdraw_write_off": services.exception_write_off_withdraw,
+            }[action]
+            act(actor=request.user, item=item, note=note)
+        return Response(ExceptionOut(items.get(pk=item.pk)).data)
+
+
 urlpatterns = [
     path("online/orders/", OrderList.as_view(), name="online-order-list"),
     path("online/orders/<str:out_trade_no>/", OrderDetail.as_view(), name="online-order-detail"),
     path("online/exceptions/", ExceptionList.as_view(), name="online-exception-list"),
+    path("online/exceptions/<int:pk>/", ExceptionDetail.as_view(), name="online-exception-detail"),
+    path(
+        "online/exceptions/<int:pk>/resolve/",
+        ExceptionResolve.as_view(),
+        name="online-exception-resolve",
+    ),
     path("online/statements/", StatementList.as_view(), name="online-statement-list"),
     path("online/statements/<int:pk>/", StatementDetail.as_view(), name="online-statement-detail"),
 ]

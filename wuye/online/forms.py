@@ -48,6 +48,12 @@ class ReturnFileForm(forms.Form):
 
 class ResolveForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("credit", _("Credit")), ("refund", _("Refund")), ("dismiss", _("Dismiss"))]
+        choices=[
+            ("credit", _("Credit")),
+            ("refund", _("Refund")),
+            ("write_off", _("Ask to write off")),
+            ("approve_write_off", _("Approve the write-off")),
+            ("withdraw_write_off", _("Withdraw the write-off")),
+        ]
     )
-    note = forms.CharField(label=_("Note"), max_length=255, required=False)
+    note = forms.CharField(label=_("Note or reason"), max_length=255, required=False)

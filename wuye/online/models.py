@@ -271,8 +271,14 @@ class InboxNotification(models.Model):
 class PaymentException(models.Model):
     """Money a provider took that could not simply be posted (異常款): paid for a closed or
     expired order, a paid amount that differs from the order's, charges settled meanwhile, a
-    posting the books refused. Staff credit it (post it as the owner's payment / prepayment)
-    or refund it through the provider. Unique per provider transaction."""
+    posting the books refused. Unique per provider transaction.
+
+    The money is in the books at once: `entry_id` is its entry Dr the channel's clearing
+    account, Cr the channel's suspense account (待查明款項, `services.suspense`), dated
+    `business_date`. Staff then move it out with a second entry (`out_entry_id`): credit it
+    to the owner (a payment / prepayment), refund it through the provider, or write it off
+    (one person asks with a reason, another approves). Items queued before the suspense
+    account existed (no `entry_id`) are booked when first touched."""
 
     class Reason(models.TextChoices):
         ORDER_CLOSED = "order_closed", _("Paid after the order was closed")
@@ -288,6 +294,8 @@ class PaymentException(models.Model):
         OPEN = "open", _("Open")
         CREDITED = "credited", _("Credited to the owner")
         REFUNDED = "refunded", _("Refunded")
+        WRITTEN_OFF = "written_off", _("Written off")
+        # before the suspense account: closed by one person, never in the books
         DISMISSED = "dismissed", _("Dismissed")
 
     provider = models.CharField(_("provider"), max_length=8, choices=Provider.choices)
@@ -303,7 +311,7 @@ class PaymentException(models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     detail = models.CharField(_("detail"), max_length=255, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     payment = models.ForeignKey(
@@ -315,11 +323,20 @@ class PaymentException(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    business_date = models.DateField(_("booked on"), null=True, blank=True)
+    entry_id = models.BigIntegerField(_("suspense entry"), null=True, blank=True)
+    out_entry_id = models.BigIntegerField(_("entry moving it out"), null=True, blank=True)
+    write_off_reason = models.CharField(_("reason to write off"), max_length=255, blank=True)
+    write_off_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    write_off_requested_at = models.DateTimeField(_("write-off asked"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment exception")
         verbose_name_plural = _("payment exceptions")
         ordering = ["status", "-created_at", "-id"]
+        permissions = [("approve_write_off", "Can approve writing off suspense money")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "transaction_id"], name="exception_transaction_unique"

@@ -41,6 +41,7 @@ ROLE_PERMISSIONS = {
     "collector": ["online.view_paymentorder", "online.view_debititem", "online.view_debitmandate"],
     "customer_service": ["online.view_paymentorder", "online.view_debitmandate"],
     "finance": _MANAGE,
-    "supervisor": _MANAGE,
+    # a write-off of suspense money: finance asks, a supervisor approves (two people)
+    "supervisor": [*_MANAGE, "online.approve_write_off"],
     "auditor": _READ,
 }

@@ -1,8 +1,11 @@
 """Reads of online payments for staff, scoped to the user's estates."""
 
+from decimal import Decimal
+
 from django.db.models import QuerySet
 
 from wuye.billing.models import Charge
+from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Party
 from wuye.registry.selectors import scope
 
@@ -30,6 +33,15 @@ def exceptions_for(user, *, status: str = "open") -> QuerySet[PaymentException]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
+
+
+def open_exceptions_total(estate) -> Decimal:
+    """What the open exceptions of `estate` hold on the suspense account (booked ones)."""
+    estate_id = getattr(estate, "pk", estate)
+    total = PaymentException.objects.filter(
+        estate_id=estate_id, status=PaymentException.Status.OPEN, entry_id__isnull=False
+    ).aggregate(s=MoneySum("amount"))["s"]
+    return total or ZERO
 
 
 def inbox_for_order(order: PaymentOrder) -> QuerySet[InboxNotification]:

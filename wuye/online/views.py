@@ -81,12 +81,16 @@ def exception_detail(request, pk: int):
     if request.method == "POST" and form.is_valid():
         action, note = form.cleaned_data["action"], form.cleaned_data["note"]
         try:
-            if action == "credit":
-                services.exception_credit(actor=request.user, item=item, note=note)
-            elif action == "refund":
-                services.exception_refund(actor=request.user, item=item, note=note)
+            if action == "write_off":
+                services.exception_write_off_request(actor=request.user, item=item, reason=note)
             else:
-                services.exception_dismiss(actor=request.user, item=item, note=note)
+                act = {
+                    "credit": services.exception_credit,
+                    "refund": services.exception_refund,
+                    "approve_write_off": services.exception_write_off_approve,
+                    "withdraw_write_off": services.exception_write_off_withdraw,
+                }[action]
+                act(actor=request.user, item=item, note=note)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -468,17 +468,19 @@ def _compute_units(
             continue
         base = calculations.monthly_base(basis=item.basis, rate=std.rate, area=area)
         vacant = vacancies.get(unit_id, [])
-        for part, (party_id, seg_start, seg_end) in enumerate(segments, start=1):
-            amount = calculations.recurring_amount(
-                base=base,
-                cycle_start=plan.cycle,
-                months=item.months,
-                billable=[(seg_start, seg_end)],
-                vacant=vacant,
-                vacancy_rate=std.vacancy_rate,
-                rounding_unit=item.rounding_unit,
-                rounding_mode=item.rounding_mode,
-            )
+        amounts = calculations.recurring_parts(
+            base=base,
+            cycle_start=plan.cycle,
+            months=item.months,
+            segments=[(seg_start, seg_end) for __, seg_start, seg_end in segments],
+            vacant=vacant,
+            vacancy_rate=std.vacancy_rate,
+            rounding_unit=item.rounding_unit,
+            rounding_mode=item.rounding_mode,
+        )
+        for part, ((party_id, seg_start, seg_end), amount) in enumerate(
+            zip(segments, amounts, strict=True), start=1
+        ):
             if amount <= 0:
                 continue
             what = f"{area}㎡×{std.rate.normalize():f}" if area is not None else ""
@@ -862,8 +864,8 @@ def billing_run_post(
 def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
     """Cancel a run (supervisor): reverse its ledger entries and mark its charges cancelled,
     outstanding 0 -- nothing is deleted -- and release the metered consumption they billed, so
-    a new run bills it again. Refused once any of its charges is paid, waived, credited or
-    carries a late fee."""
+    a new run bills it again. Refused once any of its charges holds an allocation (even one a
+    void has since reversed), is waived, credited or carries a late fee."""
     require_perm(actor, "billing.cancel_billingrun")
     if run.estate_id:
         require_estate(actor, run.estate_id)
@@ -874,8 +876,14 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
         raise DomainError(_("the run is still running; wait for it to finish or fail"))
     _transition(run, BillingRun.Status.CANCELLED)
     charges = Charge.objects.filter(run=run).exclude(status=Charge.Status.CANCELLED)
+    # Lock, then check, then cancel: a payment allocating to one of these charges either
+    # committed before the lock (its allocation is seen below and the cancel is refused) or
+    # waits for the commit and then finds the charge cancelled. Charges are locked in primary
+    # key order (DESIGN.md §4: charges after party and unit, which are not needed here).
+    list(charges.select_for_update().order_by("pk").values_list("pk", flat=True))
     touched = charges.filter(
-        Q(outstanding__lt=F("amount"))
+        Q(allocations__isnull=False)  # any allocation, even one since reversed by a void
+        | Q(outstanding__lt=F("amount"))
         | Q(status__in=[Charge.Status.PAID, Charge.Status.WAIVED])
         | Q(waivers__isnull=False)
         | Q(credit_notes__isnull=False)

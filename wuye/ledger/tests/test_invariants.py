@@ -17,7 +17,8 @@ from wuye.registry.models import Estate
 
 from .helpers import check_deferred_constraints
 
-CODES = sorted(chart.ACCOUNTS)
+# leaf accounts: a parent's balance includes its sub-accounts (e.g. 2241.04 待查明款项)
+CODES = sorted(c for c in chart.ACCOUNTS if not any(o.startswith(f"{c}.") for o in chart.ACCOUNTS))
 START = date(2025, 12, 20)
 
 

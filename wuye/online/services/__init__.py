@@ -16,7 +16,13 @@ from .bank import (
     transfer_statement_finish,
     transfer_statement_import,
 )
-from .exceptions import exception_credit, exception_dismiss, exception_refund
+from .exceptions import (
+    exception_credit,
+    exception_refund,
+    exception_write_off_approve,
+    exception_write_off_request,
+    exception_write_off_withdraw,
+)
 from .inbox import inbox_lag, inbox_post, inbox_rejected_purge, inbox_work, order_news
 from .merchants import (
     merchant_account_create,
@@ -35,6 +41,7 @@ from .orders import (
     window_qr,
 )
 from .settle import transaction_settle, transactions_settle
+from .suspense import suspense_check
 from .sweep import order_query, orders_sweep
 
 __all__ = [
@@ -47,8 +54,10 @@ __all__ = [
     "debit_failures",
     "debit_return_import",
     "exception_credit",
-    "exception_dismiss",
     "exception_refund",
+    "exception_write_off_approve",
+    "exception_write_off_request",
+    "exception_write_off_withdraw",
     "inbox_lag",
     "inbox_post",
     "inbox_rejected_purge",
@@ -71,6 +80,7 @@ __all__ = [
     "transfer_statement_import",
     "posting_mode",
     "sandbox_merchants_ensure",
+    "suspense_check",
     "transaction_settle",
     "transactions_settle",
     "window_check",

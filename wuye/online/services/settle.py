@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..providers import Transaction, client_for
 from ._common import ONLINE
+from .suspense import suspense_book
 
 log = logging.getLogger(__name__)
 Outcome = InboxNotification.Outcome
@@ -44,9 +45,26 @@ UNSETTLED = (Outcome.PENDING, Outcome.QUEUED, Outcome.ERROR)
 PAID_FIELDS = ["status", "transaction_id", "paid_amount", "paid_at", "payment"]
 
 
+def _estate_of(tx: Transaction) -> int | None:
+    """The estate of the merchant account whose identifiers `tx` carries (money for an order
+    nobody knows still landed in that estate's account)."""
+    from .notify import _active_accounts
+
+    for account, client in _active_accounts(tx.provider):
+        expected = client.expected_ids()
+        if expected and all(tx.merchant_ids.get(k, "") == v for k, v in expected.items()):
+            return account.estate_id
+    return None
+
+
 def _exception(tx: Transaction, reason: str, *, order=None, estate_id=None, detail="") -> None:
-    """Queue the money for staff (once per provider transaction)."""
+    """Queue the money for staff (once per provider transaction) and book it on the
+    channel's suspense account in the same transaction (`suspense.suspense_book`)."""
     ref = tx.transaction_id or f"{tx.event_id or tx.out_trade_no}"
+    if order is not None:
+        estate_id = order.estate_id
+    elif estate_id is None:
+        estate_id = _estate_of(tx)
     try:
         with transaction.atomic():
             item = PaymentException.objects.create(
@@ -54,11 +72,12 @@ def _exception(tx: Transaction, reason: str, *, order=None, estate_id=None, deta
                 transaction_id=ref[:64],
                 out_trade_no=tx.out_trade_no[:64],
                 order=order,
-                estate_id=order.estate_id if order is not None else estate_id,
+                estate_id=estate_id,
                 amount=tx.amount,
                 reason=reason,
                 detail=detail[:255],
             )
+            suspense_book(item, actor=ONLINE)
             audit_record(
                 actor=ONLINE,
                 action=AuditEvent.Action.CREATE,

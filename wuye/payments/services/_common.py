@@ -1,6 +1,6 @@
 """Helpers shared by the payment services: input checks, the business day, GL accounts."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -56,6 +56,20 @@ def user_or_none(actor):
 
 def business_today(today: date | None = None) -> date:
     return today or timezone.localdate()
+
+
+def booking_day(estate_id: int, today: date | None = None) -> date:
+    """The business day money arriving now is booked on: today, or when today is signed off
+    already, the next day that is not (DESIGN.md §4: nothing posts into a closed day)."""
+    day = business_today(today)
+    closed = set(
+        DayClose.objects.filter(estate_id=estate_id, business_date__gte=day).values_list(
+            "business_date", flat=True
+        )
+    )
+    while day in closed:
+        day += timedelta(days=1)
+    return day
 
 
 def require_day_open(estate_id: int, day: date) -> None:
