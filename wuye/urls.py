@@ -36,6 +36,7 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
+    path("collection/", include("wuye.collection.urls_resolution")),
     # The public receipt check behind each receipt's QR code (/r/<token>/).
     path("", include("wuye.payments.urls_public")),
     # Provider callbacks (/pay/notify/wechat, /pay/notify/alipay) and the sandbox gateway.
