@@ -37,11 +37,8 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
-<<<<<<< HEAD
     path("collection/", include("wuye.collection.urls_resolution")),
-=======
     path("reports/", include("wuye.reports.urls")),
->>>>>>> main
     # The public receipt check behind each receipt's QR code (/r/<token>/).
     path("", include("wuye.payments.urls_public")),
     # Provider callbacks (/pay/notify/wechat, /pay/notify/alipay) and the sandbox gateway.
