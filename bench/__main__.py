@@ -17,6 +17,7 @@ WORKLOADS = {
     "W1": "bench.w1_bill_run",
     "W2": "bench.w2_notify",
     "W3": "bench.w3_dunning_run",
+    "W5": "bench.w5_dashboard",
     "import": "bench.import_units",
     "import-memory": "bench.import_memory",
 }
@@ -36,6 +37,7 @@ def prepare_database(url: str | None) -> str:
         url = f"sqlite:///{path}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
+    os.environ.setdefault("WUYE_DEMO", "1")  # the demo's derived key for ID numbers
     import django
 
     django.setup()
