@@ -61,9 +61,12 @@ def bank_transfer_post(
     bank_ref: str,
     payer_name: str = "",
     today: date | None = None,
+    booked_on: date | None = None,
 ) -> Payment:
     """Post a bank transfer to the party named by the payment reference in its memo: oldest
-    charges first, the rest kept as prepayment. The bank's reference makes it idempotent. A
+    charges first, the rest kept as prepayment. The bank's reference makes it idempotent.
+    `booked_on` (the bank's booking date) is the payment's value date; it is booked on today's
+    business day, or the next open one once today is signed off. A
     statement line that waited for staff (no reference in its memo) is marked posted by hand."""
     if not clean_text(bank_ref):
         raise DomainError(_("enter the bank's reference of the transfer"), field="bank_ref")
@@ -87,6 +90,7 @@ def bank_transfer_post(
             note=clean_text(memo)[:255],
             today=today,
             received=True,  # in the bank already: recorded in full, beyond the cap too
+            value_date=booked_on,  # the bank's booking date (None: typed today)
         )
         _resolve_waiting_lines(estate, bank_ref, payment)
     return payment
@@ -278,6 +282,7 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
             bank_ref=row.bank_ref,
             payer_name=row.payer_name,
             today=today,
+            booked_on=row.booked_on,
         )
     except PermissionDenied:
         raise  # the importer may not post (any more): nothing of it is this line's outcome
