@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
@@ -640,7 +641,10 @@ def month_of(day: Date) -> Date:
 def _refuse_closed_periods(dated: set[tuple[int, Date]]) -> None:
     """No entry is dated in a closed accounting period (结账): one hand-written statement for
     all entries (it runs on every posting)."""
-    months = sorted({(estate_id, month_of(day)) for estate_id, day in dated})
+    # A month closes only after it has ended (`period_close`): entries of this month, the
+    # posting path's usual case, need no query.
+    this_month = month_of(timezone.localdate())
+    months = sorted({(e, month_of(day)) for e, day in dated if month_of(day) < this_month})
     if not months:
         return
     table = connection.ops.quote_name(PeriodClose._meta.db_table)
@@ -671,8 +675,6 @@ def period_close(*, actor, estate, month: Date, note: str = "", today: Date | No
     dated in it. Only a month that has ended, and only after every earlier month in which
     the estate has entries is closed (months close in order). Needs
     `ledger.close_period`; audited."""
-    from django.utils import timezone
-
     from wuye.registry.services import require_estate, require_perm
 
     require_perm(actor, "ledger.close_period")

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -79,6 +80,8 @@ def test_an_online_payment_of_designated_charges_takes_a_dozen_statements(
     # the counters and inserts the voucher's postings in statements of their own
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
     budget = 11 if connection.vendor == "postgresql" else 14
+    if TODAY.replace(day=1) < timezone.localdate().replace(day=1):
+        budget += 1  # dated in an earlier month: is that month closed (结账)? Today's never is
     assert len(statements) <= budget, "\n".join(statements)
 
 
