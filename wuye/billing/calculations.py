@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from wuye.core.money import ZERO, money
+from wuye.core.money import ROUNDING_UNITS, ZERO, money, split
 
 from .periods import Period
 
@@ -112,6 +112,38 @@ def recurring_amount(
         vacancy_rate=vacancy_rate,
     )
     return money(base * factor, unit=rounding_unit, mode=rounding_mode)
+
+
+def recurring_parts(
+    *,
+    base: Decimal,
+    cycle_start: Period,
+    months: int,
+    segments: Sequence[Span],
+    vacant: Sequence[Span] = (),
+    vacancy_rate: Decimal | None = None,
+    rounding_unit: str = "fen",
+    rounding_mode: str = "half_up",
+) -> list[Decimal]:
+    """The charges of one unit and cycle split between payers (a change of owner mid-month):
+    the whole is rounded once, then split over the segments' exact amounts by largest
+    remainder, so seller's and buyer's parts add up to what the cycle costs (a full month sold
+    on the 16th bills exactly one month's fee, never a fen more or less)."""
+    exact = [
+        base
+        * billable_factor(
+            cycle_start=cycle_start,
+            months=months,
+            billable=[segment],
+            vacant=vacant,
+            vacancy_rate=vacancy_rate,
+        )
+        for segment in segments
+    ]
+    whole = money(sum(exact, Decimal(0)), unit=rounding_unit, mode=rounding_mode)
+    if len(exact) == 1:
+        return [whole]
+    return split(whole, exact, step=ROUNDING_UNITS[rounding_unit])
 
 
 @dataclass(frozen=True)

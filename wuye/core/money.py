@@ -4,7 +4,15 @@ Rounding happens where a figure becomes a charge (DESIGN.md §4). The default is
 to the fen; fee items may round to the jiao or the yuan, up, down or half up.
 """
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from collections.abc import Sequence
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+)
 
 from django.db import models
 
@@ -24,6 +32,54 @@ def money(value: Decimal | int | str, *, unit: str = "fen", mode: str = "half_up
     step = ROUNDING_UNITS[unit]
     rounded = Decimal(value).quantize(step, rounding=ROUNDING_MODES[mode])
     return rounded.quantize(FEN)
+
+
+def format_yuan(value) -> str:
+    """An amount as people read it: 1234567.5 -> 1,234,567.50 (Decimal, never float).
+
+    For pages and PDFs only; exports keep the number itself so a spreadsheet can add it."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return f"{number.quantize(FEN, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def split(total: Decimal, weights: Sequence[Decimal], *, step: Decimal = FEN) -> list[Decimal]:
+    """Split `total` in proportion to `weights` into parts of `step` that sum to `total` exactly.
+
+    Largest remainder (DESIGN.md §4, "parts add up to the whole"): each part is its exact share
+    cut down to `step`; the steps left over go one each to the parts with the largest cut-off
+    remainders, ties to the earlier part, so the result is deterministic for ordered input. A
+    part is never negative and never more than one step above its exact share. Used wherever
+    an amount is split: a month between seller and buyer, a shared meter, a discount over
+    receipt lines."""
+    total = Decimal(total)
+    if total != total.quantize(step):
+        raise ValueError(f"total {total} has more places than {step}")
+    if not weights:
+        raise ValueError("nothing to split over")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights cannot be negative")
+    weight_sum = sum((Decimal(w) for w in weights), Decimal(0))
+    if weight_sum <= 0:
+        if total == 0:
+            return [total.quantize(step) for _ in weights]
+        raise ValueError("the weights sum to zero")
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    exact = [magnitude * Decimal(w) / weight_sum for w in weights]
+    parts = [e.quantize(step, rounding=ROUND_DOWN) for e in exact]
+    left = int((magnitude - sum(parts, Decimal(0))) / step)
+    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[:left]:
+        parts[i] += step
+    places = FEN if step >= FEN else step
+    return [(sign * p).quantize(places) for p in parts]
 
 
 class MoneySum(models.Sum):

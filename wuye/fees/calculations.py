@@ -3,7 +3,9 @@
 import ast
 import operator
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
+
+from wuye.core.money import split
 
 # The highest rate a standard may carry, per basis (yuan). A rate above it is almost surely a
 # typing error (a yearly figure entered as monthly, a misplaced decimal point) and is refused:
@@ -69,30 +71,10 @@ def reading_problem(
 def apportion(
     total: Decimal, weights: Sequence[Decimal], step: Decimal = CONSUMPTION_STEP
 ) -> list[Decimal]:
-    """Split `total` in proportion to `weights` into parts of `step` that sum to `total` exactly.
-
-    Largest remainder: each part is its exact share rounded down to `step`; the steps left over
-    go one each to the parts with the largest cut-off remainders, ties to the earlier part (the
-    caller orders parts by unit id, so the result is deterministic)."""
-    total = Decimal(total)
-    if total != total.quantize(step):
-        raise ValueError(f"total {total} has more places than {step}")
-    if not weights:
-        raise ValueError("nothing to apportion to")
-    if any(w < 0 for w in weights):
-        raise ValueError("weights cannot be negative")
-    weight_sum = sum(weights, Decimal(0))
-    if weight_sum <= 0:
-        raise ValueError("the weights sum to zero")
-    sign = -1 if total < 0 else 1
-    magnitude = abs(total)
-    exact = [magnitude * w / weight_sum for w in weights]
-    parts = [e.quantize(step, rounding=ROUND_DOWN) for e in exact]
-    left = int((magnitude - sum(parts, Decimal(0))) / step)
-    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order[:left]:
-        parts[i] += step
-    return [sign * p for p in parts]
+    """Split a consumption in proportion to `weights` into parts of `step` that sum to it
+    exactly: the one largest-remainder helper, `wuye.core.money.split` (the caller orders parts
+    by unit id, so the result is deterministic)."""
+    return split(Decimal(total), weights, step=step)
 
 
 # --- formula weights ---------------------------------------------------------------------------

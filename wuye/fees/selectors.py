@@ -120,7 +120,8 @@ def billable_consumption(*, estate_id: int, fee_item: FeeItem | int, until: date
     """Metered consumption not yet billed, read on or before `until`, for units of one item:
     approved/ok unit-meter readings with a consumption, and lines of approved apportionments.
 
-    Each row: {"source": "reading"|"apportionment", "id", "unit_id", "read_on", "consumption"}.
+    Each row: {"source": "reading"|"apportionment", "id", "unit_id", "read_on", "consumption"},
+    and an apportionment's lines their "apportionment_id" (billed together, they add up).
     Billing marks the rows billed (`MeterReading.billed` / `ApportionmentLine.billed`) in the
     same transaction as the charge it raises."""
     item_id = fee_item.pk if isinstance(fee_item, FeeItem) else fee_item
@@ -157,9 +158,11 @@ def billable_consumption(*, estate_id: int, fee_item: FeeItem | int, until: date
             billed=False,
         )
         .order_by("unit_id", "apportionment__reading__read_on", "id")
-        .values_list("id", "unit_id", "apportionment__reading__read_on", "consumption")
+        .values_list(
+            "id", "unit_id", "apportionment__reading__read_on", "consumption", "apportionment_id"
+        )
     )
-    for pk, unit_id, read_on, consumption in lines:
+    for pk, unit_id, read_on, consumption, apportionment_id in lines:
         rows.append(
             {
                 "source": "apportionment",
@@ -167,6 +170,7 @@ def billable_consumption(*, estate_id: int, fee_item: FeeItem | int, until: date
                 "unit_id": unit_id,
                 "read_on": read_on,
                 "consumption": consumption,
+                "apportionment_id": apportionment_id,
             }
         )
     return rows

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
-from wuye.core.money import ZERO, money
+from wuye.core.money import ZERO, money, split
 
 
 @dataclass(frozen=True)
@@ -71,21 +71,24 @@ def round_off(amount: Decimal, unit: str) -> tuple[Decimal, Decimal]:
 
 
 def spread(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
-    """Split `total` over `weights` in proportion, to the fen, summing exactly to `total` (the
-    last share takes the rounding). Used to spread a dropped small change or a discount."""
+    """Split `total` over `weights` in proportion, to the fen, summing exactly to `total` by
+    largest remainder (`wuye.core.money.split`): no share is negative or a fen off its exact
+    part. Used to spread a dropped small change or a discount."""
     if not weights:
         return []
-    whole = sum(weights, ZERO)
-    if whole <= 0:
+    if sum(weights, ZERO) <= 0:
         return [ZERO for _ in weights]
-    shares = [money(total * w / whole) for w in weights[:-1]]
-    shares.append(money(total - sum(shares, ZERO)))
-    return shares
+    return split(money(total), weights)
 
 
 def offer_discount(monthly_amounts: Sequence[Decimal], rate: Decimal) -> list[Decimal]:
-    """The discount on each paid month: `rate` x amount, to the fen (half up)."""
-    return [money(Decimal(a) * Decimal(rate)) for a in monthly_amounts]
+    """The discount on each paid month: `rate` x the months' total, rounded once (half up, to
+    the fen) and spread back over the months by largest remainder, so the receipt's discount
+    lines add up to the discount (two months of 100.10 at 5% are 10.01, not 2 x 5.01)."""
+    if not monthly_amounts:
+        return []
+    whole = money(sum((Decimal(a) for a in monthly_amounts), ZERO) * Decimal(rate))
+    return spread(whole, [Decimal(a) for a in monthly_amounts])
 
 
 def cap_allows(*, balance_after: Decimal, monthly_fee: Decimal, cap_months: int | None) -> bool:

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from wuye.core.money import ZERO, money
+from wuye.core.money import ROUNDING_UNITS, ZERO, money, split
 from wuye.fees.models import FeeItem, FeeStandard
 from wuye.fees.selectors import billable_consumption, standard_in_force
 from wuye.fees.services.meters import consumption_mark_billed, consumption_unmark_billed
@@ -75,6 +75,7 @@ class MeteredCharge:
     rate: Decimal
     amount: Decimal
     description: str
+    apportionment_id: int | None = None  # the shares of one shared reading tie out together
 
 
 def _rate_text(rate: Decimal) -> str:
@@ -147,8 +148,6 @@ def compute(plan: ItemPlan, skips: dict[str, list[str]]) -> list[MeteredCharge]:
             skips["no payer"].append(unit.number)
             continue
         amount = money(consumption * std.rate, unit=item.rounding_unit, mode=item.rounding_mode)
-        if amount <= 0:
-            continue
         text = f"{plan.cycle} {item.name} {consumption:f}{label}×{_rate_text(std.rate)}"
         if r["source"] == "apportionment":
             text += " 公摊"
@@ -164,9 +163,28 @@ def compute(plan: ItemPlan, skips: dict[str, list[str]]) -> list[MeteredCharge]:
                 rate=std.rate,
                 amount=amount,
                 description=text[:200],
+                apportionment_id=r.get("apportionment_id"),
             )
         )
-    return out
+    _tie_out_shared(out, item)
+    return [c for c in out if c.amount > 0]
+
+
+def _tie_out_shared(charges: list[MeteredCharge], item: FeeItem) -> None:
+    """The shares of one shared meter's reading add up to what the reading costs: the whole
+    (sum of consumption x rate) is rounded once and split back over the shares' exact amounts
+    by largest remainder (`wuye.core.money.split`), instead of each share rounded on its own
+    (10 tons over 3 units at 3.35 would bill 33.51)."""
+    groups: dict[int, list[MeteredCharge]] = defaultdict(list)
+    for c in charges:
+        if c.apportionment_id is not None:
+            groups[c.apportionment_id].append(c)
+    for shares in groups.values():
+        exact = [s.consumption * s.rate for s in shares]
+        whole = money(sum(exact, Decimal(0)), unit=item.rounding_unit, mode=item.rounding_mode)
+        parts = split(whole, exact, step=ROUNDING_UNITS[item.rounding_unit])
+        for share, amount in zip(shares, parts, strict=True):
+            share.amount = amount
 
 
 def _insert(run: BillingRun, plan: ItemPlan, rows: list[MeteredCharge]) -> None:

@@ -468,17 +468,19 @@ def _compute_units(
             continue
         base = calculations.monthly_base(basis=item.basis, rate=std.rate, area=area)
         vacant = vacancies.get(unit_id, [])
-        for part, (party_id, seg_start, seg_end) in enumerate(segments, start=1):
-            amount = calculations.recurring_amount(
-                base=base,
-                cycle_start=plan.cycle,
-                months=item.months,
-                billable=[(seg_start, seg_end)],
-                vacant=vacant,
-                vacancy_rate=std.vacancy_rate,
-                rounding_unit=item.rounding_unit,
-                rounding_mode=item.rounding_mode,
-            )
+        amounts = calculations.recurring_parts(
+            base=base,
+            cycle_start=plan.cycle,
+            months=item.months,
+            segments=[(seg_start, seg_end) for __, seg_start, seg_end in segments],
+            vacant=vacant,
+            vacancy_rate=std.vacancy_rate,
+            rounding_unit=item.rounding_unit,
+            rounding_mode=item.rounding_mode,
+        )
+        for part, ((party_id, seg_start, seg_end), amount) in enumerate(
+            zip(segments, amounts, strict=True), start=1
+        ):
             if amount <= 0:
                 continue
             what = f"{area}㎡×{std.rate.normalize():f}" if area is not None else ""

@@ -5,7 +5,7 @@ from django.db import connection, models, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wuye.core.money import ZERO, MoneySum, money
+from wuye.core.money import ZERO, MoneySum, money, split
 
 
 class Amount(models.Model):
@@ -59,3 +59,43 @@ def test_a_money_sum_is_exact_on_every_database(amounts):
     # then the sum is exact, with 2 places, and an empty sum is 0.00
     assert total == sum(amounts) and total.as_tuple().exponent == -2
     assert Amount.objects.filter(amount__lt=0).aggregate(s=MoneySum("amount"))["s"] == ZERO
+
+
+def test_amounts_are_shown_with_thousands_separators():
+    from wuye.core.money import format_yuan
+
+    assert format_yuan(Decimal("1234567.5")) == "1,234,567.50"
+    assert format_yuan("-12345.678") == "-12,345.68"
+    assert format_yuan(Decimal("0")) == "0.00"
+    assert format_yuan(None) == "" and format_yuan("") == ""
+    assert format_yuan("n/a") == "n/a"  # never a crashed page over a label
+
+
+# --- split: parts add up to the whole (largest remainder) ------------------------------------
+
+
+def test_split_gives_the_leftover_fen_to_the_largest_remainders():
+    # 0.02 over four equal weights: two parts of 0.01, never a negative last part
+    assert split(Decimal("0.02"), [1, 1, 1, 1]) == [Decimal("0.01")] * 2 + [Decimal("0.00")] * 2
+    # 100.00 over 1:1:1 -> 33.34, 33.33, 33.33
+    assert split(Decimal("100.00"), [1, 1, 1]) == [Decimal(x) for x in ("33.34", "33.33", "33.33")]
+    # to the yuan
+    assert split(Decimal("10"), [1, 2], step=Decimal("1")) == [Decimal("3.00"), Decimal("7.00")]
+
+
+@given(
+    total=st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False),
+    weights=st.lists(
+        st.decimals(min_value=0, max_value=10**5, places=4, allow_nan=False),
+        min_size=1,
+        max_size=12,
+    ).filter(lambda ws: sum(ws) > 0),
+)
+def test_split_parts_always_sum_to_the_whole_and_stay_within_a_fen(total, weights):
+    parts = split(total, weights)
+    assert sum(parts) == total
+    whole = sum(weights)
+    for part, weight in zip(parts, weights, strict=True):
+        exact = total * weight / whole
+        assert abs(part - exact) < Decimal("0.01")
+        assert part * total >= 0  # a part never has the other sign

@@ -55,7 +55,6 @@ from wuye.registry.services import require_estate, require_perm
 from .. import calculations
 from ..models import (
     Allocation,
-    CashierShift,
     DayClose,
     Payment,
     PrepaymentOffer,
@@ -78,6 +77,7 @@ from ._common import (
     update_rows,
     user_or_none,
 )
+from .locks import lock_party, lock_shift, lock_units
 from .shifts import open_shift_of
 
 
@@ -778,14 +778,15 @@ def _payment_take(
         shift = open_shift_of(actor, party.estate_id)
         if shift is None:
             raise DomainError(_("open your shift before taking payments"), field="shift")
-        shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
+        shift = lock_shift(shift)
         if not shift.is_open:
             raise DomainError(_("the shift is closed"), field="shift")
 
-    # Lock order: unit -> charge -> receipt counter -> voucher counter. The counters are
-    # taken by `_write` as the last statements; a rollback gives their numbers back.
+    # Lock order (`locks`): shift -> unit -> charges -> receipt counter -> voucher counter.
+    # The counters are taken by `_write` as the last statements; a rollback gives their
+    # numbers back.
     if unit is not None:
-        Unit.objects.select_for_update().filter(pk=unit.pk).first()
+        lock_units([unit.pk])
     held = _open_charges(party)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
     if designated:
@@ -1103,7 +1104,7 @@ def prepayment_apply(
     require_estate(actor, party.estate_id)
     day = business_today(today)
     require_day_open(party.estate_id, day)
-    Party.objects.select_for_update().filter(pk=party.pk).first()
+    lock_party(party.pk)  # lock order: party -> charges (`locks`)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
     if designated:
         _check_designated(party, designated)

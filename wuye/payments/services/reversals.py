@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
-from wuye.billing.models import Charge, PrepaymentMovement
+from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement
+from wuye.billing.outstanding import settled
 from wuye.billing.services import charge_refresh
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.money import ZERO, MoneySum
@@ -26,10 +27,39 @@ from wuye.ledger.models import JournalEntry
 from wuye.ledger.services import Line, entry_post, entry_reverse
 from wuye.registry.services import require_estate, require_perm
 
-from ..models import Allocation, CashierShift, Payment, PaymentReversal, Receipt
+from ..models import Allocation, Payment, PaymentReversal, Receipt
 from ._common import CHANNEL_ACCOUNTS, business_today, money_in, require_day_open, user_or_none
+from .locks import lock_charges, lock_party, lock_payment, lock_shift
 from .payments import prepayment_balance
 from .shifts import open_shift_of
+
+
+def _check_deposits_held(locked: dict[int, Charge], charges: dict[int, Decimal]) -> None:
+    """A payment of a deposit is not reversed beyond what is still held of it: a deposit
+    already refunded or forfeited (approved releases) is not paid back a second time."""
+    deposits = [cid for cid in charges if locked[cid].kind == Charge.Kind.DEPOSIT]
+    if not deposits:
+        return
+    paid = settled(deposits)
+    released = dict(
+        DepositRelease.objects.filter(charge_id__in=deposits, status=DepositRelease.Status.APPROVED)
+        .order_by()
+        .values("charge_id")
+        .annotate(s=MoneySum("amount"))
+        .values_list("charge_id", "s")
+    )
+    for cid in deposits:
+        held = paid.get(cid, ZERO) - released.get(cid, ZERO)
+        if charges[cid] > held:
+            raise DomainError(
+                _(
+                    "only %(amount)s of the deposit %(charge)s is still held; the rest was "
+                    "refunded or forfeited"
+                )
+                % {"amount": max(held, ZERO), "charge": locked[cid].label},
+                field="charges",
+                code="deposit_released",
+            )
 
 
 def _live_allocations(payment: Payment) -> dict[int, Decimal]:
@@ -131,7 +161,13 @@ def reversal_request(
 @transaction.atomic
 def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=None):
     """Approve and post a void or refund (permission `payments.approve_reversal`, someone other
-    than who asked)."""
+    than who asked).
+
+    What the request says is not trusted: under the locks of the one lock order (shift ->
+    party -> charges -> payment, see `locks`) the approval re-reads what the payment still
+    has on each charge, what is left of its prepayment top-up, the party's unused prepayment
+    and what is still held of a deposit, and refuses a reversal that would give back more
+    than remains. A void reverses what is left at approval, not what was left when asked."""
     require_perm(actor, "payments.approve_reversal")
     require_estate(actor, reversal.estate_id)
     reversal = PaymentReversal.objects.select_for_update().get(pk=reversal.pk)
@@ -144,31 +180,9 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
         raise PermissionDenied(_("a void or refund is approved by someone other than who asked"))
     day = business_today(today)
     require_day_open(reversal.estate_id, day)
-    charges = {int(k): money_in(v) for k, v in reversal.charges.items()}
-    locked = {
-        c.pk: c
-        for c in Charge.objects.select_for_update().filter(pk__in=list(charges)).order_by("pk")
-    }
-    payment = Payment.objects.select_for_update().get(pk=reversal.payment_id)
-    if payment.is_voided:
-        raise DomainError(_("the payment is already void"), field="payment")
-    live = _live_allocations(payment)
-    for cid, part in charges.items():
-        if part > live.get(cid, ZERO):
-            raise DomainError(
-                _("the payment has only %(amount)s on charge %(charge)s")
-                % {"amount": live.get(cid, ZERO), "charge": cid}
-            )
-    if reversal.from_prepayment > 0:
-        pool = prepayment_balance(payment.party_id, payment.earmark_id, exact=True)
-        if reversal.from_prepayment > pool:
-            raise DomainError(
-                _("only %(amount)s of the prepayment is still unused; the rest has paid charges")
-                % {"amount": pool},
-                field="from_prepayment",
-            )
-    # The cash goes back out of the box of the shift open now: the payment's, else the
-    # approver's or the requester's open shift.
+    payment = Payment.objects.select_related("shift").get(pk=reversal.payment_id)
+    # 1. shift: the cash goes back out of the box of the shift open now: the payment's, else
+    # the approver's or the requester's open shift.
     shift = None
     if reversal.refund_channel in Payment.WINDOW_CHANNELS:
         if payment.shift_id and payment.shift.is_open:
@@ -179,8 +193,56 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
                 if reversal.requested_by_id
                 else None
             )
-        if shift is not None:
-            shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
+        shift = lock_shift(shift)
+    # 2. party: every reversal of the party's payments and every use of its prepayment wait
+    # here, so what is read below stays true until the commit.
+    lock_party(payment.party_id)
+    is_void = reversal.kind == PaymentReversal.Kind.VOID
+    live = _live_allocations(payment)
+    if is_void:
+        charges = live
+    else:
+        charges = {int(k): money_in(v) for k, v in reversal.charges.items()}
+    # 4. charges, 5. payment
+    locked = lock_charges(charges)
+    payment = lock_payment(payment.pk)
+    if payment.is_voided:
+        raise DomainError(_("the payment is already void"), field="payment")
+    if is_void and payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
+        raise DomainError(
+            _("part of the payment was refunded meanwhile; refund the rest instead"),
+            field="kind",
+            code="refunded",
+        )
+    for cid, part in charges.items():
+        if part > live.get(cid, ZERO):
+            raise DomainError(
+                _("the payment has only %(amount)s on charge %(charge)s")
+                % {"amount": live.get(cid, ZERO), "charge": cid},
+                field="charges",
+                code="exceeds",
+            )
+    from_prepayment = payment.prepaid if is_void else reversal.from_prepayment
+    if from_prepayment > 0:
+        left = _prepaid_left(payment)
+        if from_prepayment > left:
+            raise DomainError(
+                _("only %(amount)s of this payment's prepayment is left") % {"amount": left},
+                field="from_prepayment",
+                code="exceeds",
+            )
+        pool = prepayment_balance(payment.party_id, payment.earmark_id, exact=True)
+        if from_prepayment > pool:
+            raise DomainError(
+                _("only %(amount)s of the prepayment is still unused; the rest has paid charges")
+                % {"amount": pool},
+                field="from_prepayment",
+                code="exceeds",
+            )
+    _check_deposits_held(locked, charges)
+    if is_void and (reversal.charges != {str(k): str(v) for k, v in charges.items()}):
+        # what the void reverses now, for the record (the request is not a posted document)
+        reversal.charges = {str(k): str(v) for k, v in charges.items()}
     originals = {
         a.charge_id: a
         for a in payment.allocations.filter(reverses__isnull=True, charge_id__in=list(charges))
