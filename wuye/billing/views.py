@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.money import format_yuan
 from wuye.core.normalize import as_id
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import estates_for, get_scoped, scope
@@ -223,7 +224,11 @@ def charge_new(request):
             messages.success(
                 request,
                 _("%(amount)s charged to %(party)s for unit %(unit)s.")
-                % {"amount": charge.amount, "party": charge.party.name, "unit": charge.unit.number},
+                % {
+                    "amount": format_yuan(charge.amount),
+                    "party": charge.party.name,
+                    "unit": charge.unit.number,
+                },
             )
             return redirect("billing:charge_detail", pk=charge.pk)
     return render(request, "billing/form.html", {"form": form, "title": _("New ad hoc charge")})
@@ -262,7 +267,7 @@ def _charge_note(request, pk: int, *, kind: str):
             else:
                 done = _("Debit note of %(amount)s raised.")
                 shown = note.pk  # the new charge
-            messages.success(request, done % {"amount": note.amount})
+            messages.success(request, done % {"amount": format_yuan(note.amount)})
             return redirect("billing:charge_detail", pk=shown)
     return _charge_page(request, charge, **{f"{kind}_form": form})
 
@@ -352,7 +357,8 @@ def waiver_decide(request, pk: int):
                 actor=request.user, waiver=waiver, note=request.POST.get("note", "")
             )
             messages.success(
-                request, _("Waiver of %(amount)s approved.") % {"amount": waiver.amount}
+                request,
+                _("Waiver of %(amount)s approved.") % {"amount": format_yuan(waiver.amount)},
             )
         else:
             services.waiver_reject(
@@ -395,7 +401,7 @@ def deposit_decide(request, pk: int):
             messages.success(
                 request,
                 _("%(action)s of %(amount)s approved.")
-                % {"action": release.get_action_display(), "amount": release.amount},
+                % {"action": release.get_action_display(), "amount": format_yuan(release.amount)},
             )
         else:
             services.deposit_release_reject(actor=request.user, release=release)
@@ -520,7 +526,8 @@ def late_fees(request):
         else:
             messages.success(
                 request,
-                _("%(n)s late fees, %(amount)s") % {"n": result.charges, "amount": result.amount},
+                _("%(n)s late fees, %(amount)s")
+                % {"n": result.charges, "amount": format_yuan(result.amount)},
             )
         return redirect("billing:late_fees")
     charges = selectors.charges_for(request.user, kind=Charge.Kind.LATE_FEE).order_by(

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Min
+from django.utils import timezone
 
 from wuye.billing.models import Charge
 from wuye.core.money import MoneySum
@@ -89,12 +90,14 @@ def message_events(party: Party) -> Iterable[Event]:
             evidence = f"registered letter {message.tracking_number}"
         else:
             continue
-        periods = (message.params or {}).get("periods")
+        # A demand's letter names its periods ("2026-09,2026-10"); a reminder concerns every
+        # period due by the day it reached the owner.
+        periods = str((message.params or {}).get("periods") or "")
         yield Event(
             on=day,
             kind="demand_delivered" if message.channel == Channel.LETTER else "message_delivered",
             evidence=evidence,
-            periods=frozenset(periods) if periods else None,
+            periods=frozenset(periods.split(",")) if periods else None,
         )
 
 
@@ -157,3 +160,70 @@ def periods_ending_within(
                 rows.append(PeriodRow(party, clock, periods[clock.period][1]))
     rows.sort(key=lambda r: (r.clock.ends_on, r.party.name, r.clock.period))
     return rows
+
+
+# --- collection's own evidence ----------------------------------------------------------------
+
+
+@source
+def demand_events(party: Party) -> Iterable[Event]:
+    """Formal demands delivered with a proof (signed receipt or the post office's record)."""
+    from .models import FormalDemand
+
+    for d in FormalDemand.objects.filter(party=party, status=FormalDemand.Status.DELIVERED).exclude(
+        proof_sha256=""
+    ):
+        how = d.tracking_number or d.received_by
+        yield Event(
+            on=d.delivered_on,
+            kind="demand_delivered",
+            evidence=f"{d.number} ({how}) proof sha256 {d.proof_sha256[:16]}",
+            periods=frozenset(d.periods) or None,
+        )
+
+
+@source
+def plan_events(party: Party) -> Iterable[Event]:
+    """Installment plans the owner signed (the signed scan is on file), whatever became of
+    them: the signature acknowledged the debt on that day."""
+    from .models import InstallmentPlan
+
+    plans = InstallmentPlan.objects.filter(party=party, signed_on__isnull=False).exclude(
+        signed_sha256=""
+    )
+    for plan in plans.prefetch_related("plan_charges__charge"):
+        yield Event(
+            on=plan.signed_on,
+            kind="plan_signed",
+            evidence=f"{plan.number} signed, sha256 {plan.signed_sha256[:16]}",
+            periods=frozenset(pc.charge.period for pc in plan.plan_charges.all()) or None,
+        )
+
+
+@source
+def promise_events(party: Party) -> Iterable[Event]:
+    """Promises to pay with a signed record attached to their contact (a signed receipt or a
+    call recording); a promise said on the phone and not recorded proves nothing."""
+    from .models import PromiseToPay
+
+    promises = PromiseToPay.objects.filter(
+        case__party=party, contact__attachments__isnull=False
+    ).distinct()
+    for p in promises.select_related("contact"):
+        yield Event(
+            on=timezone.localdate(p.contact.at),
+            kind="promise_signed",
+            evidence=f"promise #{p.pk}, contact #{p.contact.seq}",
+        )
+
+
+@source
+def legal_events(party: Party) -> Iterable[Event]:
+    """A filing in court or arbitration, and the judgment that ends the proceedings."""
+    from .models import LegalCase
+
+    for legal in LegalCase.objects.filter(party=party, filed_on__isnull=False):
+        number = legal.case_number or f"#{legal.pk}"
+        yield Event(on=legal.filed_on, kind="filing", evidence=f"filed {number}")
+        if legal.judgment_on:
+            yield Event(on=legal.judgment_on, kind="judgment", evidence=f"judgment {number}")

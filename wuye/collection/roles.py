@@ -45,3 +45,45 @@ ROLE_PERMISSIONS = {
     ],
     "auditor": _READ,
 }
+
+# --- resolution paths (issue 15): plans, disputes and work orders, demands, legal cases -----
+# Collectors draft plans, raise disputes, issue and deliver demands and propose legal cases;
+# a supervisor approves plans and legal cases; the departments (engineering, customer service,
+# security) see and close their own work orders (`services.disputes.can_close`).
+_RESOLUTION_READ = [
+    "collection.view_installmentplan",
+    "collection.view_dispute",
+    "collection.view_workorder",
+    "collection.view_formaldemand",
+    "collection.view_demandbatch",
+    "collection.view_legalcase",
+]
+_RESOLUTION_WORK = [
+    *_RESOLUTION_READ,
+    "collection.add_installmentplan",
+    "collection.change_installmentplan",
+    "collection.add_dispute",
+    "collection.change_dispute",
+    "collection.add_workorder",
+    "collection.add_formaldemand",
+    "collection.change_formaldemand",
+    "collection.add_legalcase",
+]
+ROLE_PERMISSIONS["collector"] = [*ROLE_PERMISSIONS["collector"], *_RESOLUTION_WORK]
+ROLE_PERMISSIONS["supervisor"] = [
+    *ROLE_PERMISSIONS["supervisor"],
+    *_RESOLUTION_WORK,
+    "collection.approve_installmentplan",
+    "collection.approve_legalcase",
+    "collection.change_legalcase",
+    "collection.change_workorder",
+]
+ROLE_PERMISSIONS["customer_service"] = [
+    *ROLE_PERMISSIONS["customer_service"],
+    *_RESOLUTION_READ,
+    "collection.add_dispute",
+    "collection.add_workorder",
+]
+ROLE_PERMISSIONS["engineering"] = ["collection.view_dispute", "collection.view_workorder"]
+ROLE_PERMISSIONS["security"] = ["collection.view_dispute", "collection.view_workorder"]
+ROLE_PERMISSIONS["auditor"] = [*ROLE_PERMISSIONS["auditor"], *_RESOLUTION_READ]

@@ -5,7 +5,14 @@ to the fen; fee items may round to the jiao or the yuan, up, down or half up.
 """
 
 from collections.abc import Sequence
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+)
 
 from django.db import models
 
@@ -25,6 +32,21 @@ def money(value: Decimal | int | str, *, unit: str = "fen", mode: str = "half_up
     step = ROUNDING_UNITS[unit]
     rounded = Decimal(value).quantize(step, rounding=ROUNDING_MODES[mode])
     return rounded.quantize(FEN)
+
+
+def format_yuan(value) -> str:
+    """An amount as people read it: 1234567.5 -> 1,234,567.50 (Decimal, never float).
+
+    For pages and PDFs only; exports keep the number itself so a spreadsheet can add it."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return f"{number.quantize(FEN, rounding=ROUND_HALF_UP):,.2f}"
 
 
 def split(total: Decimal, weights: Sequence[Decimal], *, step: Decimal = FEN) -> list[Decimal]:

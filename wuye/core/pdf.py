@@ -107,8 +107,10 @@ def table(
     col_widths: Sequence[float] | None = None,
     header: bool = True,
     font_size: float = 9.5,
+    padding: float = 3,
 ) -> Table:
-    """A ruled table of text cells (wrapped as paragraphs, so long Chinese text wraps)."""
+    """A ruled table of text cells (wrapped as paragraphs, so long Chinese text wraps);
+    `padding` (points above and below a cell's text) is smaller where a page must hold more."""
     font = register_font()
     cell = ParagraphStyle(
         "cell", fontName=font, fontSize=font_size, leading=font_size * 1.35, wordWrap="CJK"
@@ -118,8 +120,8 @@ def table(
     commands = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), padding),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), padding),
     ]
     if header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))

@@ -731,8 +731,8 @@ def _as_xlsx(rows: Iterable[tuple]) -> tuple[bytes, int]:
             (memo, None),
             (code, "@"),
             (name, None),
-            (debit, "0.00"),
-            (credit, "0.00"),
+            (debit, "#,##0.00"),
+            (credit, "#,##0.00"),
         ):
             cell = WriteOnlyCell(sheet, value=value)
             if number_format:

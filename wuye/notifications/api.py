@@ -43,6 +43,12 @@ from .policy import CONSENT_REQUIRED, policy_for
 
 
 class MessageOut(serializers.ModelSerializer):
+    # Staff read a one-time code (any secret value) masked, never in clear.
+    subject = serializers.CharField(source="staff_subject", read_only=True)
+    text = serializers.CharField(source="staff_text", read_only=True)
+    last_error = serializers.CharField(source="staff_last_error", read_only=True)
+    secret = serializers.BooleanField(source="is_secret", read_only=True)
+
     class Meta:
         model = Message
         fields = [
@@ -56,6 +62,7 @@ class MessageOut(serializers.ModelSerializer):
             "language",
             "subject",
             "text",
+            "secret",
             "status",
             "suppressed_reason",
             "not_before",

@@ -275,6 +275,9 @@ class LetterBatch(models.Model):
         return f"{self.estate} {self.created_at:%Y-%m-%d} ({self.letters})"
 
 
+MASK = "******"
+
+
 class Message(models.Model):
     """One message to one party on one channel: the outbox row, from queued to delivered."""
 
@@ -312,6 +315,10 @@ class Message(models.Model):
     # The named values the text was rendered from; providers with pre-approved templates
     # (SMS, WeChat) send these as template parameters.
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Names of the values only the party may read (a one-time code). Staff never see them
+    # (`staff_text`, `staff_params`); once the message is delivered or given up they are
+    # erased from the text and the parameters (`message_seal`).
+    secret_keys = models.JSONField(_("secret values"), default=list, blank=True)
     # The address used (phone, openid, e-mail, postal address), copied at queue time.
     address = models.CharField(_("address"), max_length=255, blank=True)
     status = models.CharField(
@@ -380,6 +387,34 @@ class Message(models.Model):
         from .policy import REASONS
 
         return str(REASONS.get(self.suppressed_reason, self.suppressed_reason))
+
+    @property
+    def is_secret(self) -> bool:
+        return bool(self.secret_keys)
+
+    def mask(self, value: str) -> str:
+        """`value` with every secret value of this message replaced by MASK."""
+        for key in self.secret_keys:
+            secret = str((self.params or {}).get(key) or "")
+            if secret and secret != MASK:
+                value = value.replace(secret, MASK)
+        return value
+
+    @property
+    def staff_text(self) -> str:
+        return self.mask(self.text)
+
+    @property
+    def staff_subject(self) -> str:
+        return self.mask(self.subject)
+
+    @property
+    def staff_last_error(self) -> str:
+        return self.mask(self.last_error)
+
+    @property
+    def staff_params(self) -> dict:
+        return {k: (MASK if k in self.secret_keys else v) for k, v in (self.params or {}).items()}
 
     def can_become(self, status: str) -> bool:
         return status in self.TRANSITIONS.get(self.status, set())

@@ -33,6 +33,7 @@ from .channels import ChannelError, PermanentError, backend_for
 from .conf import notify_settings
 from .models import (
     CONTACT_CHANNELS,
+    MASK,
     Campaign,
     Channel,
     ChannelConsent,
@@ -200,8 +201,13 @@ def message_queue(
     campaign: Campaign | None = None,
     fallback_of: Message | None = None,
     now: datetime | None = None,
+    secret: bool | list[str] = False,
 ) -> Message:
     """Write a message to the outbox, in the caller's transaction; it is sent after commit.
+
+    `secret` (always for one-time codes): the values of `context` (or the names listed) are
+    for the party alone: staff pages and the API show them masked, and they are erased from
+    the stored text once the message is delivered or given up (`message_seal`).
 
     `dedupe_key` makes a retried business event queue nothing new (UNIQUE). Without `channel`
     the party's best reachable channel is used; with none, a suppressed `no_channel` row records
@@ -233,6 +239,9 @@ def message_queue(
         )
     template = template_resolve(code=code, channel=channel, language=language)
     values = message_values(party, context, language)
+    if purpose == Purpose.ONE_TIME_CODE and not secret:
+        secret = True
+    secret_keys = sorted(context or {}) if secret is True else sorted(secret or [])
     message = Message(
         estate_id=party.estate_id,
         party=party,
@@ -245,6 +254,7 @@ def message_queue(
         subject=render(template.subject, values, field="subject") if template.subject else "",
         text=render(template.body, values),
         params=values,
+        secret_keys=secret_keys,
         address=address_for(party, channel, values),
         dedupe_key=dedupe_key or None,
         not_before=not_before,
@@ -302,6 +312,7 @@ def _claim(message_id: int, now: datetime) -> _Claim:
             message.save(update_fields=["status", "suppressed_reason", "not_before"])
             if decision.permanent:
                 _fallback(message, now)
+                message_seal(message)
             else:
                 run_after = message.not_before
                 transaction.on_commit(lambda: _enqueue_send(message.pk, run_after))
@@ -337,7 +348,10 @@ def message_send(*, message_id: int, now: datetime | None = None) -> Message:
     except ChannelError as exc:
         error = exc
     except Exception as exc:  # a bug in an adapter must not leave the message "sending"
-        log.exception("channel %s crashed on message %s", message.channel, message.pk)
+        if message.is_secret:  # the traceback may quote the text: no code in the log
+            log.error("channel %s crashed on secret message %s", message.channel, message.pk)
+        else:
+            log.exception("channel %s crashed on message %s", message.channel, message.pk)
         error = PermanentError(f"{type(exc).__name__}: {exc}")
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message_id)
@@ -352,6 +366,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> Message:
             else:
                 message.status = Message.Status.SENT
             message.save()
+            message_seal(message)
             return message
         message.last_error = str(error)[:2000]
         message.contacted_at = None  # it did not reach the party
@@ -366,6 +381,7 @@ def message_send(*, message_id: int, now: datetime | None = None) -> Message:
         message.status = Message.Status.FAILED
         message.save()
         _fallback(message, now)
+        message_seal(message)
         return message
 
 
@@ -392,12 +408,43 @@ def _fallback(message: Message, now: datetime) -> Message | None:
             campaign=message.campaign,
             fallback_of=message,
             now=now,
+            secret=message.secret_keys,
         )
     except DomainError as exc:  # e.g. no template for that channel: the failure stays visible
         Message.objects.filter(pk=message.pk).update(
             last_error=f"{message.last_error}\nfallback to {channel}: {exc}"[:2000]
         )
         return None
+
+
+def message_seal(message: Message) -> None:
+    """Erase the secret values of a message that needs them no more (delivered, sent or given
+    up): its text, subject, parameters and last error keep only the masked values."""
+    if not message.is_secret or all(message.params.get(k) == MASK for k in message.secret_keys):
+        return
+    message.text = message.staff_text
+    message.subject = message.staff_subject
+    message.last_error = message.staff_last_error
+    message.params = message.staff_params
+    Message.objects.filter(pk=message.pk).update(
+        text=message.text,
+        subject=message.subject,
+        last_error=message.last_error,
+        params=message.params,
+    )
+
+
+def message_secrets_erase(*, now: datetime | None = None, older_than_minutes: int = 60) -> int:
+    """Seal every secret message older than the longest a code can live, whatever its state
+    (one still queued when no worker ran, one held back): nothing is left to deliver then."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=older_than_minutes)
+    done = 0
+    for message in Message.objects.filter(created_at__lt=cutoff).exclude(secret_keys=[]):
+        if any(message.params.get(k) != MASK for k in message.secret_keys):
+            message_seal(message)
+            done += 1
+    return done
 
 
 def message_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -427,6 +474,11 @@ def message_resend(*, actor, message: Message, channel: str | None = None) -> Me
     require_estate(actor, message.estate_id)
     if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
         raise DomainError(_("the message is still on its way"), field="status")
+    if message.is_secret:
+        raise DomainError(
+            _("a message with a one-time code is never sent again; the owner asks for a new code"),
+            field="status",
+        )
     party = Party.objects.select_related("estate").get(pk=message.party_id)
     new = message_queue(
         party=party,

@@ -12,6 +12,8 @@ def send_message(message_id: int) -> str:
 
 @task(queue_name="messages")
 def dispatch_due() -> int:
+    # Every few minutes anyway: also erase the codes of messages that never went out.
+    services.message_secrets_erase()
     return services.message_dispatch_due()
 
 

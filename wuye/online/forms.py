@@ -7,10 +7,18 @@ from .models import BankFileLayout, PaymentOrder, Provider
 
 
 class TransferForm(forms.Form):
-    memo = forms.CharField(label=_("Memo (with the payment reference)"), max_length=255)
+    """A transfer typed from the bank's advice. Who paid is the payment reference in the memo,
+    or the unit staff picked from a search (`unit`): the memo is never edited to name it."""
+
+    memo = forms.CharField(
+        label=_("Memo (with the payment reference)"), max_length=255, required=False
+    )
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, min_value=0)
     bank_ref = forms.CharField(label=_("Bank reference"), max_length=64)
     payer_name = forms.CharField(label=_("Paid by"), max_length=100, required=False)
+    unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    TEXT_FIELDS = ("memo", "amount", "bank_ref", "payer_name")
 
 
 class StatementForm(forms.Form):

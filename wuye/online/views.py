@@ -11,13 +11,15 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id, as_ids
-from wuye.registry.models import Party
-from wuye.registry.selectors import estates_for, get_scoped
+from wuye.core.money import format_yuan
+from wuye.core.normalize import as_id, as_ids, clean_text
+from wuye.registry.models import Party, Unit
+from wuye.registry.selectors import estates_for, get_scoped, payer_on, unit_search
 
 from . import selectors, services
 from .forms import (
@@ -105,17 +107,18 @@ def exception_detail(request, pk: int):
 @login_required
 @permission_required("payments.take_payment", raise_exception=True)
 def transfer_post(request):
-    """One transfer typed from the bank's advice, or the bank's statement file."""
+    """One transfer typed from the bank's advice, or the bank's statement file. A transfer
+    whose memo names nobody is posted to a unit picked from a search (?find=)."""
     estate = _estate(request)
-    initial = {
-        k: request.GET[k] for k in ("memo", "amount", "bank_ref", "payer_name") if k in request.GET
-    }
+    initial = {k: request.GET[k] for k in TransferForm.TEXT_FIELDS if k in request.GET}
     form = TransferForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid() and estate is not None:
+        data = dict(form.cleaned_data)
+        unit_id = data.pop("unit")
+        if unit_id:
+            data["unit"] = get_scoped(Unit.objects.all(), request.user, pk=unit_id)
         try:
-            payment = services.bank_transfer_post(
-                actor=request.user, estate=estate, **form.cleaned_data
-            )
+            payment = services.bank_transfer_post(actor=request.user, estate=estate, **data)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -123,7 +126,7 @@ def transfer_post(request):
                 request,
                 _("Posted %(amount)s for %(party)s, receipt %(receipt)s")
                 % {
-                    "amount": payment.amount,
+                    "amount": format_yuan(payment.amount),
                     "party": payment.party,
                     "receipt": payment.receipt.code,
                 },
@@ -134,15 +137,27 @@ def transfer_post(request):
 
 def _transfer_page(request, estate, form, statement_form, errors=()):
     statements = selectors.transfer_statements_for(request.user, estate)[:10]
+    find = clean_text(request.GET.get("find", ""))
+    found = []
+    if find and estate is not None:
+        units = unit_search(request.user, q=find, estate_id=estate.pk).order_by("number")[:20]
+        today = timezone.localdate()
+        found = [(u, payer_on(u, today)) for u in units]
+    chosen = as_id(form["unit"].value())
     return render(
         request,
         "online/transfer.html",
         {
             "form": form,
             "estate": estate,
+            "estates": estates_for(request.user),
             "statement_form": statement_form,
             "statements": statements,
             "errors": errors,
+            "text_fields": [form[name] for name in TransferForm.TEXT_FIELDS],
+            "find": find,
+            "found": found,
+            "chosen": chosen,
         },
     )
 

@@ -4,7 +4,8 @@ Every write takes an `Idempotency-Key` header (`wuye.audit.idempotency`): a rese
 returns the first answer. The payment service is idempotent on its own too (the key, or the
 channel + external reference), so even two racing requests post one payment.
 
-- `payments/` list (`?estate=&date=&party=`), take a payment (POST)
+- `payments/` list (`?estate=&date=&party=&unit=&owner=&method=&cashier=&amount_min=
+  &amount_max=`, as the payment list page filters), take a payment (POST)
 - `payments/<id>/` one payment with its allocations and receipt
 - `receipts/<id>/` a receipt; `receipts/<id>/pdf/` its PDF (`?paper=a5|a4|thermal80`)
 - `shifts/` list, open (POST); `shifts/<id>/close/` close with the counted amounts (POST)
@@ -12,10 +13,10 @@ channel + external reference), so even two racing requests post one payment.
 
 from django.http import HttpResponse
 from django.urls import path
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
@@ -28,7 +29,7 @@ from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party, Unit
 from wuye.registry.selectors import get_scoped, scope
 
-from . import selectors, services
+from . import forms, selectors, services
 from .models import Allocation, CashierShift, Payment, Receipt
 
 
@@ -141,11 +142,14 @@ class PaymentList(ListModelMixin, GenericAPIView):
 
     def get_queryset(self):
         r = self.request
+        form = forms.PaymentFilterForm(r.query_params, cashiers=selectors.cashiers_for(r.user))
+        if not form.is_valid():  # a bad filter is a 400 naming it, not an unfiltered list
+            raise ValidationError(form.errors)
         return selectors.payments_for(
             r.user,
             estate_id=_int(r, "estate"),
-            business_date=parse_date(r.query_params.get("date", "") or "") or None,
             party_id=_int(r, "party"),
+            **form.selector_params(),
         ).prefetch_related("allocations")
 
     @extend_schema(
@@ -153,6 +157,12 @@ class PaymentList(ListModelMixin, GenericAPIView):
             OpenApiParameter("estate", int),
             OpenApiParameter("date", str),
             OpenApiParameter("party", int),
+            OpenApiParameter("unit", str, description="unit number or part of it"),
+            OpenApiParameter("owner", str, description="payer's name or payment reference"),
+            OpenApiParameter("method", str, enum=[c for c, _ in Payment.Channel.choices]),
+            OpenApiParameter("cashier", int, description="user id of who took it"),
+            OpenApiParameter("amount_min", str),
+            OpenApiParameter("amount_max", str),
         ]
     )
     def get(self, request: Request) -> Response:

@@ -69,6 +69,27 @@ def statement_lines(party) -> list[dict]:
     return lines
 
 
+def unit_page_balance(*, unit, user) -> dict:
+    """The unit page's balance (registry shows it, see `wuye.registry.events.on_unit_page`):
+    what is due, what is open, the payer's prepayment and what is owed after it."""
+    from django.utils import timezone
+
+    from .selectors import unit_account
+
+    if not user.has_perm("billing.view_charge"):
+        return {}
+    account = unit_account(unit, timezone.localdate())
+    return {
+        "balance": {
+            "party": account["party"],
+            "arrears": account["arrears"],
+            "open_total": account["open_total"],
+            "prepayment_total": account["prepayment_total"],
+            "owed": account["open_total"] - account["prepayment_total"],
+        }
+    }
+
+
 class PaymentsConfig(AppConfig):
     name = "wuye.payments"
     verbose_name = "payments"
@@ -78,3 +99,6 @@ class PaymentsConfig(AppConfig):
 
         outstanding.register(settled_by_allocations)
         outstanding.register_statement_lines(statement_lines)
+        from wuye.registry import events
+
+        events.on_unit_page(unit_page_balance)

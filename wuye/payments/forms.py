@@ -5,6 +5,9 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wuye.core.money import format_yuan
+from wuye.core.names import person_name
+
 from .models import Payment
 
 WINDOW_METHODS = [
@@ -37,6 +40,35 @@ class TakePaymentForm(forms.Form):
     )
     ahead_months = forms.IntegerField(label=_("months"), min_value=1, max_value=120, required=False)
     payer_name = forms.CharField(label=_("Paid by"), max_length=100, required=False)
+    # What the owner handed over in cash: only for the change due (找零); never posted.
+    tendered = forms.DecimalField(
+        label=_("Cash tendered"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        tendered, amount = data.get("tendered"), data.get("amount")
+        if tendered is not None and data.get("method") != "cash":
+            data["tendered"] = None  # change is given for cash only
+        elif tendered is not None and amount is not None and tendered < amount:
+            self.add_error(
+                "tendered",
+                _("the cash tendered (%(tendered)s) is less than the amount (%(amount)s)")
+                % {"tendered": format_yuan(tendered), "amount": format_yuan(amount)},
+            )
+        return data
+
+    def change_due(self):
+        """找零: cash tendered minus the amount, or None."""
+        data = self.cleaned_data
+        if data.get("tendered") is None or data.get("amount") is None:
+            return None
+        return data["tendered"] - data["amount"]
 
     def __init__(self, *args, fee_items=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,3 +160,48 @@ class InvoiceIssueForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
     invoice_file = forms.FileField(label=_("File"), required=False)
+
+
+class PaymentFilterForm(forms.Form):
+    """The payment list's filters (all optional); the selector does the filtering."""
+
+    date = forms.DateField(label=_("Date"), required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=40, required=False)
+    owner = forms.CharField(label=_("Owner or payment reference"), max_length=100, required=False)
+    method = forms.ChoiceField(
+        label=_("Method"), choices=[("", _("any method")), *Payment.Channel.choices], required=False
+    )
+    cashier = forms.ModelChoiceField(
+        label=_("Cashier"), queryset=None, required=False, empty_label=_("any cashier")
+    )
+    amount_min = forms.DecimalField(
+        label=_("Amount from"), max_digits=12, decimal_places=2, required=False
+    )
+    amount_max = forms.DecimalField(
+        label=_("Amount to"), max_digits=12, decimal_places=2, required=False
+    )
+
+    def __init__(self, *args, cashiers, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["cashier"]
+        field.queryset = cashiers
+        field.label_from_instance = person_name
+        for f in self.fields.values():
+            css = "form-select" if isinstance(f, forms.ChoiceField) else "form-control"
+            f.widget.attrs.setdefault("class", f"{css} form-control-sm")
+        self.fields["date"].widget.input_type = "date"
+
+    def selector_params(self) -> dict:
+        """The cleaned filters as `selectors.payments_for` keywords (nothing when invalid)."""
+        if not self.is_valid():
+            return {}
+        d = self.cleaned_data
+        return {
+            "business_date": d["date"],
+            "unit": d["unit"],
+            "owner": d["owner"],
+            "method": d["method"],
+            "cashier_id": d["cashier"].pk if d["cashier"] else None,
+            "amount_min": d["amount_min"],
+            "amount_max": d["amount_max"],
+        }

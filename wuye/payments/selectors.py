@@ -76,7 +76,22 @@ def unit_arrears(unit: Unit, on: date) -> list[Charge]:
     )
 
 
-def payments_for(user, *, estate_id=None, business_date=None, party_id=None) -> QuerySet:
+def payments_for(
+    user,
+    *,
+    estate_id=None,
+    business_date=None,
+    party_id=None,
+    unit: str = "",
+    owner: str = "",
+    method: str = "",
+    cashier_id=None,
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+) -> QuerySet:
+    """Payments of the user's estates, newest first. `unit` matches the unit number (part of
+    it: 301 finds 1-1-301), `owner` the payer's name or payment reference, `method` the
+    channel, `cashier_id` who took it, `amount_min`/`amount_max` the amount (both ends in)."""
     qs = scope(
         Payment.objects.select_related("party", "unit", "receipt", "created_by", "estate"), user
     )
@@ -86,7 +101,30 @@ def payments_for(user, *, estate_id=None, business_date=None, party_id=None) -> 
         qs = qs.filter(business_date=business_date)
     if party_id:
         qs = qs.filter(party_id=party_id)
+    if unit:
+        qs = qs.filter(unit__number__icontains=unit.strip())
+    if owner:
+        owner = owner.strip()
+        qs = qs.filter(
+            Q(party__name__icontains=owner)
+            | Q(payer_name__icontains=owner)
+            | Q(party__payment_ref=owner)
+        )
+    if method:
+        qs = qs.filter(channel=method)
+    if cashier_id:
+        qs = qs.filter(created_by_id=cashier_id)
+    if amount_min is not None:
+        qs = qs.filter(amount__gte=amount_min)
+    if amount_max is not None:
+        qs = qs.filter(amount__lte=amount_max)
     return qs.order_by("-received_at", "-id")
+
+
+def cashiers_for(user) -> QuerySet:
+    """Staff who have taken payments in the user's estates (the payment list's cashier filter)."""
+    taken = scope(Payment.objects.all(), user).values("created_by_id")
+    return get_user_model().objects.filter(pk__in=taken).order_by("last_name", "first_name", "id")
 
 
 def shifts_for(user, *, estate_id=None) -> QuerySet:

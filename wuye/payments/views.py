@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
+from wuye.core.money import format_yuan
 from wuye.core.normalize import as_ids
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Unit
@@ -57,13 +58,18 @@ def window(request):
         )
     elif len(results) == 1:
         return redirect(f"{reverse('payments:window')}?unit={results[0].pk}")
-    shift = services.open_shift_of(request.user, estate.pk)
+    return _window_page(request, estate, unit, q=q, results=results)
+
+
+def _window_page(request, estate, unit, *, q="", results=(), form=None, picked=(), status=200):
+    """The window, for `unit` if any; after a refused payment, with the `form` as it was sent
+    and the `picked` charges still ticked, so nothing has to be typed again."""
     context = {
         "estate": estate,
         "estates": estates_for(request.user),
         "q": q,
         "results": results,
-        "shift": shift,
+        "shift": services.open_shift_of(request.user, estate.pk),
         "shift_form": forms.ShiftOpenForm(),
         "today": timezone.localdate(),
     }
@@ -72,10 +78,11 @@ def window(request):
         context.update(
             unit=unit,
             account=selectors.unit_account(unit, timezone.localdate()),
-            form=forms.TakePaymentForm(fee_items=items),
+            form=form or forms.TakePaymentForm(fee_items=items),
+            picked=set(picked),
             round_allowed=services.payments.settings_of(unit.estate_id).round_small_change,
         )
-    return render(request, "payments/window.html", context)
+    return render(request, "payments/window.html", context, status=status)
 
 
 @login_required
@@ -85,19 +92,22 @@ def take_payment(request, unit_pk: int):
     unit = get_scoped(Unit.objects.select_related("estate"), request.user, pk=unit_pk)
     items = FeeItem.objects.filter(estate_id=unit.estate_id, is_active=True)
     form = forms.TakePaymentForm(request.POST, fee_items=items)
-    back = f"{reverse('payments:window')}?unit={unit.pk}"
+    picked = as_ids(request.POST.getlist("charge"))
+
+    def refused(message: str | None = None):
+        if message:
+            messages.error(request, message)
+        return _window_page(request, unit.estate, unit, form=form, picked=picked, status=400)
+
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(
-                request,
-                f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}",
-            )
-        return redirect(back)
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return refused()
     data = form.cleaned_data
     account = selectors.unit_account(unit, timezone.localdate())
     if account["party"] is None:
-        messages.error(request, _("This unit has no owner or payer on record."))
-        return redirect(back)
+        return refused(_("This unit has no owner or payer on record."))
     pay_ahead = None
     if data["ahead_item"] and data["ahead_months"]:
         pay_ahead = services.PayAhead(fee_item=data["ahead_item"], months=data["ahead_months"])
@@ -109,7 +119,7 @@ def take_payment(request, unit_pk: int):
             amount=data["amount"],
             channel=data["method"],
             external_ref=data["external_ref"],
-            charge_ids=as_ids(request.POST.getlist("charge")),
+            charge_ids=picked,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change"],
             earmark=data["earmark"],
@@ -118,23 +128,25 @@ def take_payment(request, unit_pk: int):
             payer_name=data["payer_name"],
         )
     except DomainError as err:
-        messages.error(request, str(err))
-        return redirect(back)
-    messages.success(
-        request,
-        _("Payment of %(amount)s taken, receipt %(code)s.")
-        % {"amount": payment.amount, "code": payment.receipt.code},
-    )
+        return refused(str(err))
+    done = _("Payment of %(amount)s taken, receipt %(code)s.") % {
+        "amount": format_yuan(payment.amount),
+        "code": payment.receipt.code,
+    }
+    change = form.change_due()
+    if change is not None:
+        done += " " + _("Change due: %(change)s.") % {"change": format_yuan(change)}
+    messages.success(request, done)
     return redirect("payments:payment_detail", pk=payment.pk)
 
 
 @login_required
 @permission_required("payments.view_payment", raise_exception=True)
 def payment_list(request):
-    day = parse_date(request.GET.get("date", "")) or None
-    qs = selectors.payments_for(request.user, business_date=day)
+    form = forms.PaymentFilterForm(request.GET, cashiers=selectors.cashiers_for(request.user))
+    qs = selectors.payments_for(request.user, **form.selector_params())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "payments/payment_list.html", {"page": page, "day": day})
+    return render(request, "payments/payment_list.html", {"page": page, "form": form})
 
 
 @login_required

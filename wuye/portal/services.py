@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.billing.models import Charge
+from wuye.collection.services.disputes import dispute_raise
 from wuye.core.errors import DomainError
 from wuye.core.normalize import MOBILE, clean_phone
 from wuye.notifications.models import Purpose
@@ -199,6 +200,17 @@ def request_raise(
         subject=item,
         summary=f"owner raised: {item.get_kind_display()}",
     )
+    if kind == OwnerRequest.Kind.DISPUTE:
+        # A service dispute pauses the owner's dunning and opens a work order at once;
+        # customer service triages it (category "other") and reroutes it if need be.
+        dispute_raise(
+            actor=None,
+            party=party,
+            category="other",
+            description=text,
+            amount=sum(c.outstanding for c in Charge.objects.filter(pk__in=ids)) if ids else None,
+            portal_request_id=item.pk,
+        )
     return item
 
 

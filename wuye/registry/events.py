@@ -6,6 +6,7 @@ commits or rolls back with the change that caused it."""
 from collections.abc import Callable
 
 _relation_started: list[Callable] = []
+_unit_page: list[Callable] = []
 
 
 def on_relation_started(callback: Callable) -> None:
@@ -17,3 +18,17 @@ def on_relation_started(callback: Callable) -> None:
 def relation_started(*, relation, actor) -> None:
     for callback in _relation_started:
         callback(relation=relation, actor=actor)
+
+
+def on_unit_page(callback: Callable) -> None:
+    """`callback(unit=Unit, user=User) -> dict` adds to the unit page's context what an app
+    above knows of the unit (payments: its balance)."""
+    if callback not in _unit_page:
+        _unit_page.append(callback)
+
+
+def unit_page(*, unit, user) -> dict:
+    extra: dict = {}
+    for callback in _unit_page:
+        extra.update(callback(unit=unit, user=user))
+    return extra

@@ -14,7 +14,7 @@ from wuye.core.errors import DomainError
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
 from wuye.core.normalize import as_id
 
-from . import forms, selectors, services
+from . import events, forms, selectors, services
 from .models import Building, Estate, Party, ServiceContract, Unit, UnitParty
 
 PAGE_SIZE = 50
@@ -179,7 +179,12 @@ def unit_detail(request, pk):
     return render(
         request,
         "registry/unit_detail.html",
-        {"unit": unit, "relations": relations, "relation_form": form},
+        {
+            "unit": unit,
+            "relations": relations,
+            "relation_form": form,
+            **events.unit_page(unit=unit, user=request.user),
+        },
     )
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import template
 
 from wuye.core.masking import mask_phone
+from wuye.core.money import format_yuan
 from wuye.core.names import person_name
 
 register = template.Library()
@@ -18,10 +19,8 @@ def phone_mask(value: str | None) -> str:
 
 @register.filter
 def yuan(value) -> str:
-    """1234.5 -> 1,234.50 (Decimal, never float)."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(value):,.2f}"
+    """1234.5 -> 1,234.50: every amount on a page goes through this one filter."""
+    return format_yuan(value)
 
 
 @register.filter

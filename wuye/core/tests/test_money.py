@@ -61,6 +61,16 @@ def test_a_money_sum_is_exact_on_every_database(amounts):
     assert Amount.objects.filter(amount__lt=0).aggregate(s=MoneySum("amount"))["s"] == ZERO
 
 
+def test_amounts_are_shown_with_thousands_separators():
+    from wuye.core.money import format_yuan
+
+    assert format_yuan(Decimal("1234567.5")) == "1,234,567.50"
+    assert format_yuan("-12345.678") == "-12,345.68"
+    assert format_yuan(Decimal("0")) == "0.00"
+    assert format_yuan(None) == "" and format_yuan("") == ""
+    assert format_yuan("n/a") == "n/a"  # never a crashed page over a label
+
+
 # --- split: parts add up to the whole (largest remainder) ------------------------------------
 
 

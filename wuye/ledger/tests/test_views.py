@@ -27,7 +27,7 @@ def test_the_trial_balance_page_shows_only_the_users_estates(client, make_staff,
     # then
     assert page.status_code == 200
     html = page.content.decode()
-    assert "1250.40" in html and "777.00" not in html
+    assert "1,250.40" in html and "777.00" not in html
     assert page.context["report"].is_balanced
 
 
@@ -38,14 +38,14 @@ def test_asking_for_another_estates_trial_balance_is_a_404(client, make_staff, b
     assert client.get("/ledger/trial-balance/", {"estate": theirs.estate_id}).status_code == 404
     assert client.get("/ledger/trial-balance/", {"estate": "x"}).status_code == 404
     page = client.get("/ledger/trial-balance/", {"estate": mine.estate_id, **MARCH})
-    assert page.status_code == 200 and "1250.40" in page.content.decode()
+    assert page.status_code == 200 and "1,250.40" in page.content.decode()
 
 
 @pytest.mark.django_db
 def test_an_auditor_reads_every_estate_and_a_cashier_no_ledger(client, make_staff, books):
     client.force_login(make_staff("auditor"))
     html = client.get("/ledger/trial-balance/", MARCH).content.decode()
-    assert "2027.40" in html  # both estates together
+    assert "2,027.40" in html  # both estates together
     other = client.get("/ledger/trial-balance/", {"estate": books[1].estate_id, **MARCH})
     assert "777.00" in other.content.decode()
     client.force_login(make_staff("cashier", estates=[books[0].estate]))
@@ -63,7 +63,7 @@ def test_the_journal_lists_entries_with_their_postings_of_the_users_estates(
     # when
     html = client.get("/ledger/journal/", MARCH).content.decode()
     # then
-    assert "HY 三月物业费" in html and "应收账款" in html and "1250.40" in html
+    assert "HY 三月物业费" in html and "应收账款" in html and "1,250.40" in html
     assert "LJ 三月物业费" not in html
     assert client.get(f"/ledger/journal/{mine.pk}/").status_code == 200
     assert client.get(f"/ledger/journal/{theirs.pk}/").status_code == 404

@@ -5,6 +5,7 @@ import hmac
 import json
 import smtplib
 import time
+from collections import deque
 from email.utils import make_msgid
 
 from django.core.mail import EmailMessage, get_connection
@@ -106,10 +107,16 @@ class LetterPrint(Backend):
 
 
 class DemoBackend(Backend):
-    """Records the message as sent and delivered, without network (demo and default)."""
+    """Records the message as sent and delivered, without network (demo and default).
+
+    `phone` stands for the owners' handsets: the last texts delivered by this process, kept
+    in memory only (never stored, never logged), so that a test can read the one-time code
+    the owner received once the outbox has erased it."""
 
     name = "demo"
     confirms_delivery = True
+    phone: deque = deque(maxlen=50)
 
     def send(self, message) -> str:
+        self.phone.append((message.address, message.text))
         return f"demo-{message.channel}-{message.pk}"

@@ -15,7 +15,8 @@ from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.normalize import clean_text
 from wuye.payments.models import Payment
 from wuye.payments.services import payment_take, prepayment_over_cap
-from wuye.registry.models import Estate, Party
+from wuye.registry.models import Estate, Party, Unit
+from wuye.registry.selectors import payer_on
 from wuye.registry.services import require_estate, require_perm
 
 from ..models import TransferLine, TransferStatement
@@ -61,13 +62,25 @@ def bank_transfer_post(
     bank_ref: str,
     payer_name: str = "",
     today: date | None = None,
+    unit: Unit | None = None,
 ) -> Payment:
     """Post a bank transfer to the party named by the payment reference in its memo: oldest
     charges first, the rest kept as prepayment. The bank's reference makes it idempotent. A
-    statement line that waited for staff (no reference in its memo) is marked posted by hand."""
+    statement line that waited for staff (no reference in its memo) is marked posted by hand.
+
+    Staff who identified the payer another way pick the `unit` (found by number, owner name or
+    phone): the unit's payer pays that unit's charges, whatever the memo says; the memo is
+    kept as the bank wrote it."""
     if not clean_text(bank_ref):
         raise DomainError(_("enter the bank's reference of the transfer"), field="bank_ref")
-    party = party_by_reference(memo, estate=estate)
+    if unit is not None:
+        if unit.estate_id != estate.pk:
+            raise DomainError(_("the unit is not in this estate"), field="unit")
+        party = payer_on(unit, today or timezone.localdate())
+        if party is None:
+            raise DomainError(_("This unit has no owner or payer on record."), field="unit")
+    else:
+        party = party_by_reference(memo, estate=estate)
     if party is None:
         raise DomainError(
             _("no payment reference (WY + 8 characters) of this estate in the memo"),
@@ -78,6 +91,7 @@ def bank_transfer_post(
         payment = payment_take(
             actor=actor,
             party=party,
+            unit=unit,
             amount=amount,
             channel=Payment.Channel.TRANSFER,
             external_ref=transfer_ref(estate, bank_ref),

@@ -159,7 +159,7 @@ def test_a_paid_deposit_is_refunded_through_request_and_approval(
     assert account_balance(estate, chart.DEPOSITS) == D("2000.00")
     client.force_login(finance)
     page = text(client.get(f"/billing/charges/{paid_deposit.pk}/"))
-    assert 'id="deposit-held">2000.00<' in page
+    assert 'id="deposit-held">2,000.00<' in page
     # asking for more than is held is refused next to the amount
     page = text(
         client.post(
@@ -183,11 +183,11 @@ def test_a_paid_deposit_is_refunded_through_request_and_approval(
     client.force_login(supervisor)
     queue = text(client.get("/billing/deposits/"))
     row = queue[queue.index(f'id="release-{release.pk}"') :][:800]
-    assert "2000.00" in row and "Refund" in row and "装修验收合格" in row
+    assert "2,000.00" in row and "Refund" in row and "装修验收合格" in row
     page = text(
         client.post(f"/billing/deposits/{release.pk}/decide/", {"decision": "approve"}, follow=True)
     )
-    assert "Refund of 2000.00 approved." in page
+    assert "Refund of 2,000.00 approved." in page
     page = text(client.get(f"/billing/charges/{paid_deposit.pk}/"))
     assert 'id="deposit-held">0.00<' in page
     assert account_balance(estate, chart.DEPOSITS) == D("0.00")

@@ -58,3 +58,58 @@ def test_the_settled_certificate_is_refused_with_arrears(
     assert jan.outstanding == Decimal("0")
     text = text_of(settled_certificate(actor=cashier, unit=unit, today=TODAY), tmp_path)
     assert "物业费结清证明" in text.replace(" ", "") and "2026-01" in text
+
+
+def _months(count: int) -> list[str]:
+    return [f"{2024 + (m // 12)}-{m % 12 + 1:02d}" for m in range(count)]
+
+
+@pytest.mark.parametrize("lines, pages", [(15, 1), (16, 2), (30, 2), (31, 3)])
+def test_an_a5_receipt_keeps_15_lines_a_page_and_carries_the_total(
+    cashier, owner, unit, shift, property_item, make_charge, tmp_path, lines, pages
+):
+    # given `lines` monthly charges of 1,000.10 paid in one go
+    from wuye.payments.services import payment_take
+
+    for period in _months(lines):
+        make_charge(property_item, period, "1000.10")
+    total = Decimal("1000.10") * lines
+    payment = payment_take(
+        actor=cashier, party=owner, unit=unit, amount=str(total), channel="cash", today=TODAY
+    )
+    assert len(payment.receipt.lines) == lines
+    # when it is printed on A5
+    url = f"https://wuye.example.com/r/{payment.receipt.token}/"
+    content = receipt_print(actor=cashier, receipt=payment.receipt, verify_url=url, paper="a5")
+    sheets = [p.replace(" ", "") for p in text_of(content, tmp_path).split("\f") if p.strip()]
+    # then 15 lines a page, the running total carried from page to page
+    assert len(sheets) == pages
+    for number, sheet in enumerate(sheets, start=1):
+        assert sheet.count("1,000.10") == min(15, lines - 15 * (number - 1))
+        assert ("承上页" in sheet) == (number > 1)
+        assert ("转下页" in sheet) == (number < pages)
+        if pages > 1:
+            assert f"第{number}页共{pages}页" in sheet
+    if pages > 1:
+        assert "转下页15,001.50" in sheets[0] and "承上页15,001.50" in sheets[1]
+    # and the grand total, the cashier by name and the stamp box close the last page only
+    assert f"¥{total:,.2f}" in sheets[-1] and "盖章" in sheets[-1]
+    assert all("盖章" not in s and "¥" not in s for s in sheets[:-1])
+
+
+def test_the_receipt_names_the_cashier_in_chinese_order(
+    make_staff, estate, owner, unit, property_item, make_charge, tmp_path
+):
+    from wuye.payments.services import payment_take, shift_open
+
+    cashier = make_staff("cashier", estates=[estate])
+    cashier.first_name, cashier.last_name = "娜", "李"
+    cashier.save()
+    shift_open(actor=cashier, estate=estate, float_amount="0.00", today=TODAY)
+    make_charge(property_item, "2026-01", "250.60")
+    payment = payment_take(
+        actor=cashier, party=owner, unit=unit, amount="250.60", channel="cash", today=TODAY
+    )
+    url = f"https://wuye.example.com/r/{payment.receipt.token}/"
+    text = text_of(receipt_print(actor=cashier, receipt=payment.receipt, verify_url=url), tmp_path)
+    assert "李娜" in text and "娜 李" not in text and "张伟" in text
