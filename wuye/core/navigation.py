@@ -96,6 +96,13 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         ],
     ),
     (
+        _("Reports"),
+        [
+            NavItem(_("Collection dashboard"), "reports:dashboard", "reports.view_reports"),
+            NavItem(_("Report tables"), "reports:tables", "reports.view_reports"),
+        ],
+    ),
+    (
         _("Finance"),
         [
             NavItem(_("Trial balance"), "ledger:trial_balance", "ledger.view_journalentry"),

@@ -19,6 +19,7 @@ from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, ServiceContract
 
 from .. import calculations
+from ..events import receivables_changed
 from ..models import Charge, LateFeeAssessment
 from ._common import ZERO, AuditEvent, audit_record, chart, gl_post
 
@@ -124,6 +125,7 @@ def late_fee_assess(*, estate: Estate, as_of: date, actor=None) -> LateFeeResult
             )
         )
     Charge.objects.bulk_create(fees, batch_size=1000)
+    receivables_changed(charge_ids=[f.pk for f in fees])
     for a in assessments:
         a.late_fee_id = a.late_fee.pk if a.late_fee is not None else None
     # The UNIQUE (principal, as_of) makes a concurrent second assessment fail as a whole.

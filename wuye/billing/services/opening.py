@@ -34,6 +34,7 @@ from wuye.ledger.services import Line, entry_post
 from wuye.registry.models import Estate, Unit
 from wuye.registry.selectors import payer_on
 
+from ..events import receivables_changed
 from ..models import Charge, PaidUpTo, PrepaymentMovement
 from ..periods import Period
 from ._common import (
@@ -297,6 +298,7 @@ def opening_balances_import(
             for unit, item, period, amount, party in arrears
         ]
     )
+    receivables_changed(charge_ids=[c.pk for c in charges])
     PrepaymentMovement.objects.bulk_create(
         [
             PrepaymentMovement(

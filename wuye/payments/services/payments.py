@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import SYSTEM, audit_event, audit_record
 from wuye.billing import calculations as billing_calc
+from wuye.billing.events import receivables_changed
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
 from wuye.billing.services import (
@@ -550,6 +551,10 @@ def _write(takings: list[_Taking]) -> list[Payment]:
     insert_many([e for t in takings for e in t.effects])
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
+    receivables_changed(
+        cells={(c.estate_id, c.unit.building_id, c.period) for c in changed.values()},
+        money_days={(p.estate_id, p.business_date) for p in payments},
+    )
 
     # The numbered documents last: their counter rows stay locked until the commit.
     receipts = []

@@ -17,7 +17,12 @@ from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
+<<<<<<< HEAD
 from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement, Waiver
+=======
+from wuye.billing.events import receivables_changed
+from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement
+>>>>>>> main
 from wuye.billing.outstanding import settled
 from wuye.billing.services import charge_refresh, charge_withdraw, waiver_reverse
 from wuye.core.errors import DomainError, PermissionDenied
@@ -354,6 +359,7 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     reversal.shift = shift
     reversal.entry_id = entry.pk
     reversal.save()
+    receivables_changed(money_days=[(reversal.estate_id, day)])
     if reversal.kind == PaymentReversal.Kind.VOID:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED)
         Receipt.objects.filter(payment=payment).update(

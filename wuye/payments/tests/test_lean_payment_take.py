@@ -76,9 +76,10 @@ def test_an_online_payment_of_designated_charges_takes_a_dozen_statements(
         online(owner, "250.60", [feb], "Q2")
     # then: replay lookup, day close, charges, payment, allocations, balances, receipt,
     # accounts, voucher with postings, entry link, audit (savepoints aside); SQLite takes
-    # the counters and inserts the voucher's postings in statements of their own
+    # the counters and inserts the voucher's postings in statements of their own; and two
+    # upserts mark the report summaries the payment touched (wuye.reports, ADR 0009)
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
-    budget = 11 if connection.vendor == "postgresql" else 14
+    budget = (11 if connection.vendor == "postgresql" else 14) + 2
     assert len(statements) <= budget, "\n".join(statements)
 
 
