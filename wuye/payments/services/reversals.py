@@ -17,12 +17,8 @@ from django.utils.translation import gettext as _
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
-<<<<<<< HEAD
-from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement, Waiver
-=======
 from wuye.billing.events import receivables_changed
-from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement
->>>>>>> main
+from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement, Waiver
 from wuye.billing.outstanding import settled
 from wuye.billing.services import charge_refresh, charge_withdraw, waiver_reverse
 from wuye.core.errors import DomainError, PermissionDenied
