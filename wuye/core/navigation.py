@@ -78,6 +78,21 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         ],
     ),
     (
+        _("Resolution"),
+        [
+            NavItem(
+                _("Installment plans"), "resolution:plan_list", "collection.view_installmentplan"
+            ),
+            NavItem(_("Service disputes"), "resolution:dispute_list", "collection.view_dispute"),
+            NavItem(_("Work orders"), "resolution:work_order_list", "collection.view_workorder"),
+            NavItem(_("Formal demands"), "resolution:demand_list", "collection.view_formaldemand"),
+            NavItem(_("Legal cases"), "resolution:legal_list", "collection.view_legalcase"),
+            NavItem(
+                _("Limitation periods"), "resolution:limitation", "collection.view_arrearscase"
+            ),
+        ],
+    ),
+    (
         _("Messages"),
         [
             NavItem(_("Outbox"), "notifications:outbox", "notifications.view_message"),
