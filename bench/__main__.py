@@ -36,6 +36,7 @@ def prepare_database(url: str | None) -> str:
         url = f"sqlite:///{path}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
+    os.environ.setdefault("WUYE_DEMO", "1")  # the demo's derived key for ID numbers
     import django
 
     django.setup()

@@ -122,6 +122,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         [
             NavItem(_("Trial balance"), "ledger:trial_balance", "ledger.view_journalentry"),
             NavItem(_("Journal"), "ledger:journal", "ledger.view_journalentry"),
+            NavItem(_("Period close"), "ledger:periods", "ledger.view_periodclose"),
         ],
     ),
     (
