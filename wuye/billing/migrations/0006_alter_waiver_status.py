@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_charge_no_db_fk_left'),
+        ('billing', '0005_latefee_replaced'),
     ]
 
     operations = [

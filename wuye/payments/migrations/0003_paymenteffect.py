@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_alter_waiver_status'),
-        ('payments', '0001_initial'),
+        ('billing', '0006_alter_waiver_status'),
+        ('payments', '0002_payment_value_date'),
         ('registry', '0007_import_file_compression'),
     ]
 
