@@ -13,7 +13,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.money import MoneySum
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, ServiceContract
@@ -150,7 +152,12 @@ def late_fee_assess(*, estate: Estate, as_of: date, actor=None) -> LateFeeResult
             action=AuditEvent.Action.POST,
             subject_type="billing.latefeeassessment",
             estate_id=estate.pk,
-            summary=f"late fees {as_of}: {result.charges} charges, {result.amount}",
+            summary=Summary(
+                gettext_noop("late fees %(day)s: %(n)s charges, %(amount)s"),
+                day=as_of,
+                n=result.charges,
+                amount=result.amount,
+            ),
         )
     return result
 

@@ -14,9 +14,11 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
+from wuye.audit.summaries import Summary
 from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement
 from wuye.billing.outstanding import settled
 from wuye.billing.services import charge_refresh
@@ -352,7 +354,12 @@ def reversal_reject(*, actor, reversal: PaymentReversal, note: str) -> PaymentRe
     reversal.decided_at = timezone.now()
     reversal.decision_note = note.strip()[:255]
     reversal.save()
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=reversal, summary="rejected")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=reversal,
+        summary=Summary(gettext_noop("rejected")),
+    )
     return reversal
 
 
