@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 class Summary:
     """An audit summary: an English message (marked with gettext_noop) and its parameters."""
 
-    def __init__(self, message: str, **params: Any):
+    def __init__(self, message: str, /, **params: Any):
         self.message = message
         self.params = {k: _plain(v) for k, v in params.items()}
 
