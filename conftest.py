@@ -8,6 +8,9 @@ from hypothesis import HealthCheck, settings
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that
 # thread are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# The tests (and the `wuye` processes they start) encrypt ID numbers with the demo's key derived
+# from SECRET_KEY; production refuses to start without FIELD_ENCRYPTION_KEY (settings.py).
+os.environ.setdefault("WUYE_DEMO", "1")
 
 # Database-backed properties are slow per example; no per-example deadline, fewer examples.
 settings.register_profile(

@@ -16,6 +16,7 @@ from pathlib import Path
 WORKLOADS = {
     "W1": "bench.w1_bill_run",
     "W2": "bench.w2_notify",
+    "W5": "bench.w5_dashboard",
     "import": "bench.import_units",
     "import-memory": "bench.import_memory",
 }
@@ -35,6 +36,7 @@ def prepare_database(url: str | None) -> str:
         url = f"sqlite:///{path}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuye.settings")
+    os.environ.setdefault("WUYE_DEMO", "1")  # the demo's derived key for ID numbers
     import django
 
     django.setup()

@@ -2,9 +2,11 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("WUYE_VAR_DIR", BASE_DIR.parent / "var"))
@@ -20,9 +22,27 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get(
     "SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789"
 )
-# Key for ID numbers at rest (Fernet, urlsafe base64 of 32 bytes). Derived from SECRET_KEY when
-# unset so the demo works; production sets its own and keeps it apart from SECRET_KEY.
-FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+# Keys for ID numbers at rest (Fernet, urlsafe base64 of 32 bytes), comma-separated: the first
+# encrypts, all decrypt (rotation: wuye/core/crypto.py). Only the demo (DEBUG or WUYE_DEMO) and
+# the tests may go without: their key is derived from SECRET_KEY. Production refuses to start,
+# because rotating SECRET_KEY would then make every stored ID number unreadable.
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in os.environ.get("FIELD_ENCRYPTION_KEY", "").split(",") if k.strip()
+]
+TESTING = "pytest" in sys.modules
+# Developers' commands that never read an encrypted value run anywhere.
+_TOOLING = {"makemigrations", "makemessages", "compilemessages", "check", "help", "version"}
+_COMMAND = (
+    sys.argv[1] if len(sys.argv) > 1 and Path(sys.argv[0]).name in {"wuye", "manage.py"} else ""
+)
+if not FIELD_ENCRYPTION_KEYS and not (
+    DEBUG or TESTING or env_bool("WUYE_DEMO", False) or _COMMAND in _TOOLING
+):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY is not set: production needs its own key for ID numbers "
+        '(README, Settings). Make one with: python -c "from cryptography.fernet import Fernet; '
+        "print(Fernet.generate_key().decode())\"; a demo or a developer's machine sets WUYE_DEMO=1"
+    )
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -72,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "wuye.accounts.middleware.PasswordChangeRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wuye.core.timeouts.DatabaseTimeoutMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wuye.audit.middleware.AuditContextMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own response.
@@ -107,6 +128,12 @@ TEMPLATES = [
     },
 ]
 
+# A web server process (gunicorn, uvicorn, runserver) or WUYE_PROCESS=web; anything else is the
+# worker, the scheduler or a command.
+WEB_PROCESS = os.environ.get("WUYE_PROCESS", "") == "web" or (
+    _COMMAND == "runserver" or Path(sys.argv[0]).name in {"gunicorn", "uvicorn", "daphne"}
+)
+
 # --- Database ------------------------------------------------------------------------------
 # SQLite out of the box (WAL, busy timeout: the web server and the worker share the file);
 # PostgreSQL in production through DATABASE_URL.
@@ -121,6 +148,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Time limits (wuye/core/timeouts.py): short for web processes, long for the worker and
+    # commands (a billing run, an import). PostgreSQL units: "30s", "10min"; "0" = none.
+    _web = WEB_PROCESS
+    _statement = os.environ.get(
+        "DB_STATEMENT_TIMEOUT" if _web else "DB_WORKER_STATEMENT_TIMEOUT",
+        "30s" if _web else "30min",
+    )
+    _lock = os.environ.get(
+        "DB_LOCK_TIMEOUT" if _web else "DB_WORKER_LOCK_TIMEOUT", "10s" if _web else "2min"
+    )
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={_statement} -c lock_timeout={_lock}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background tasks (Django's Tasks API via the django-tasks backport) -------------------

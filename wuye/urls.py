@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("wuye.online.api")),
     path("", include("wuye.online.api_setup")),
     path("", include("wuye.portal.api")),
+    path("", include("wuye.reports.api")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,8 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
+    path("collection/", include("wuye.collection.urls_resolution")),
+    path("reports/", include("wuye.reports.urls")),
     # The public receipt check behind each receipt's QR code (/r/<token>/).
     path("", include("wuye.payments.urls_public")),
     # Provider callbacks (/pay/notify/wechat, /pay/notify/alipay) and the sandbox gateway.

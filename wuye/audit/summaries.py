@@ -12,7 +12,10 @@ exports and the API read, and what old rows (written before this) show.
     audit_record(..., summary=Summary(gettext_noop("receipt %(code)s printed"), code=r.code))
 
 `gettext_noop` marks the message for `make messages`; parameters are stored as JSON (amounts
-as strings), so keep them values, not words: a word goes in the message itself.
+as strings). A parameter that is a word (a status, a kind) is passed as its English label and
+named in `words`, and is translated when shown too:
+
+    Summary(gettext_noop("order %(status)s"), words=["status"], status=Order.Status.PAID.label)
 """
 
 from decimal import Decimal
@@ -24,15 +27,25 @@ from django.utils.translation import gettext
 class Summary:
     """An audit summary: an English message (marked with gettext_noop) and its parameters."""
 
-    def __init__(self, message: str, /, **params: Any):
+    def __init__(self, message: str, /, words: list[str] | tuple = (), **params: Any):
         self.message = message
-        self.params = {k: _plain(v) for k, v in params.items()}
+        self.params = {k: _plain(_english(v) if k in words else v) for k, v in params.items()}
+        if words:
+            self.params["_words"] = list(words)
 
     def english(self) -> str:
         return _format(self.message, self.params)
 
     def __str__(self) -> str:
         return self.english()
+
+
+def _english(value: Any) -> str:
+    """A (lazy) label as its English message id."""
+    from django.utils import translation
+
+    with translation.override(None):
+        return str(value)
 
 
 def _plain(value: Any) -> Any:
@@ -62,6 +75,8 @@ def render(message: str, params: dict | None, fallback: str = "") -> str:
     translated = gettext(message)
     if not params:
         return translated
+    words = params.get("_words") or ()
+    params = {k: (gettext(v) if k in words and v else v) for k, v in params.items()}
     try:
         return translated % params
     except (KeyError, TypeError, ValueError):

@@ -58,7 +58,12 @@ def main() -> None:
     hans = polib.pofile(str(LOCALE / "zh_Hans/LC_MESSAGES/django.po"))
     hant_path = LOCALE / "zh_Hant/LC_MESSAGES/django.po"
     hant = polib.pofile(str(hant_path))
-    simplified = {(e.msgctxt, e.msgid): e for e in hans if e.msgstr or e.msgstr_plural}
+    # a fuzzy zh-hans entry is makemessages' guess from a similar msgid, not a translation
+    simplified = {
+        (e.msgctxt, e.msgid): e
+        for e in hans
+        if (e.msgstr or e.msgstr_plural) and "fuzzy" not in e.flags
+    }
     filled = 0
     for entry in hant:
         if "manual" in entry.flags:

@@ -78,6 +78,21 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         ],
     ),
     (
+        _("Resolution"),
+        [
+            NavItem(
+                _("Installment plans"), "resolution:plan_list", "collection.view_installmentplan"
+            ),
+            NavItem(_("Service disputes"), "resolution:dispute_list", "collection.view_dispute"),
+            NavItem(_("Work orders"), "resolution:work_order_list", "collection.view_workorder"),
+            NavItem(_("Formal demands"), "resolution:demand_list", "collection.view_formaldemand"),
+            NavItem(_("Legal cases"), "resolution:legal_list", "collection.view_legalcase"),
+            NavItem(
+                _("Limitation periods"), "resolution:limitation", "collection.view_arrearscase"
+            ),
+        ],
+    ),
+    (
         _("Messages"),
         [
             NavItem(_("Outbox"), "notifications:outbox", "notifications.view_message"),
@@ -96,10 +111,18 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         ],
     ),
     (
+        _("Reports"),
+        [
+            NavItem(_("Collection dashboard"), "reports:dashboard", "reports.view_reports"),
+            NavItem(_("Report tables"), "reports:tables", "reports.view_reports"),
+        ],
+    ),
+    (
         _("Finance"),
         [
             NavItem(_("Trial balance"), "ledger:trial_balance", "ledger.view_journalentry"),
             NavItem(_("Journal"), "ledger:journal", "ledger.view_journalentry"),
+            NavItem(_("Period close"), "ledger:periods", "ledger.view_periodclose"),
         ],
     ),
     (

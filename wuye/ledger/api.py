@@ -3,22 +3,28 @@
 - `accounts/` the chart of accounts
 - `entries/` journal entries with their postings (`?estate=ID&date_from=&date_to=&source_type=`)
 - `trial-balance/` per account: opening, debits, credits, closing (`?estate=ID&date_from=&date_to=`)
+- `periods/` the accounting period closes (结账); POST {estate, month: "2026-11", note} closes
+  one (`ledger.close_period`, `Idempotency-Key`)
 """
+
+from datetime import date
 
 import django_filters
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, status, viewsets
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from wuye.audit.idempotency import idempotent
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped, scope, visible_estate_ids
 
-from . import selectors
-from .models import Account, JournalEntry, Posting
+from . import selectors, services
+from .models import Account, JournalEntry, PeriodClose, Posting
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -145,6 +151,52 @@ class TrialBalanceView(APIView):
         )
 
 
+class PeriodCloseOut(serializers.ModelSerializer):
+    month = serializers.DateField(format="%Y-%m")
+
+    class Meta:
+        model = PeriodClose
+        fields = ["id", "estate", "month", "closed_by", "closed_at", "note"]
+
+
+class PeriodCloseIn(serializers.Serializer):
+    estate = serializers.IntegerField()
+    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM")
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class PeriodCloseList(generics.ListAPIView):
+    """GET: the closed months of my estates. POST: close a month (结账)."""
+
+    serializer_class = PeriodCloseOut
+    queryset = PeriodClose.objects.none()  # permissions: view / add periodclose
+
+    def get_queryset(self):
+        return selectors.period_closes(visible_estate_ids(self.request.user))
+
+    def get_permissions(self):
+        if self.request.method == "POST":  # the service checks ledger.close_period
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(request=PeriodCloseIn, responses={201: PeriodCloseOut})
+    @idempotent
+    def post(self, request):
+        data = PeriodCloseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        estate = get_scoped(
+            Estate.objects.all(), request.user, "id", pk=data.validated_data["estate"]
+        )
+        year, month = (int(p) for p in data.validated_data["month"].split("-"))
+        close = services.period_close(
+            actor=request.user,
+            estate=estate,
+            month=date(year, month, 1),
+            note=data.validated_data["note"],
+        )
+        return Response(PeriodCloseOut(close).data, status=status.HTTP_201_CREATED)
+
+
 router = SimpleRouter()
 router.register("ledger/accounts", AccountViewSet, basename="ledger-account")
 router.register("ledger/entries", JournalEntryViewSet, basename="ledger-entry")
@@ -152,4 +204,5 @@ router.register("ledger/entries", JournalEntryViewSet, basename="ledger-entry")
 urlpatterns = [
     *router.urls,
     path("ledger/trial-balance/", TrialBalanceView.as_view(), name="ledger-trial-balance"),
+    path("ledger/periods/", PeriodCloseList.as_view(), name="ledger-periods"),
 ]

@@ -21,7 +21,7 @@ REFUNDS_PAYABLE = "2241.03"  # 其他应付款-待退款
 OPENING_BALANCES = "4199"  # 期初余额过渡: counter-account of balances moved in from an old system
 # 其他应付款-待查明款项: money received that could not be posted to an owner (an online payment
 # for an expired order, a wrong amount, paid twice ...), one sub-account per channel so each
-# channel's clearing account reconciles with its provider (docs/adr/0009).
+# channel's clearing account reconciles with its provider (docs/adr/0011).
 SUSPENSE = "2241.04"
 SUSPENSE_WECHAT = "2241.04.01"
 SUSPENSE_ALIPAY = "2241.04.02"

@@ -219,3 +219,37 @@ class Posting(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PostedEntryError()
+
+
+class PeriodClose(models.Model):
+    """The monthly accounting period close (结账) of an estate: once `month` (its first day)
+    is closed, no journal entry may be dated in it. `entry_post` refuses such an entry; on
+    PostgreSQL a trigger refuses the INSERT too (migration 0004). Months close in order, and
+    only after they have ended; a correction goes into the next open month."""
+
+    estate = models.ForeignKey(
+        "registry.Estate", verbose_name=_("estate"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month closed."))
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("closed at"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("accounting period close")
+        verbose_name_plural = _("accounting period closes")
+        ordering = ["estate_id", "-month"]
+        permissions = [("close_period", "Can close an accounting period")]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "month"], name="ledger_period_close_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.month:%Y-%m}"

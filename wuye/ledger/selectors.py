@@ -209,3 +209,14 @@ def voucher_rows(
         )
     )
     return qs.iterator(chunk_size=2000)
+
+
+def period_closes(estate_ids) -> QuerySet:
+    """The closed accounting periods of these estates, newest first."""
+    from .models import PeriodClose
+
+    return (
+        PeriodClose.objects.filter(estate_id__in=list(estate_ids or []))
+        .select_related("estate", "closed_by")
+        .order_by("-month", "estate__code")
+    )

@@ -12,10 +12,12 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date as Date
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -26,7 +28,7 @@ from wuye.core.errors import DomainError
 from wuye.core.money import FEN, ZERO
 
 from . import chart
-from .models import Account, JournalEntry, Posting, VoucherCounter
+from .models import Account, JournalEntry, PeriodClose, Posting, VoucherCounter
 
 MAX_AMOUNT = Decimal("999999999999.99")  # numeric(14,2)
 
@@ -579,6 +581,7 @@ def _prepare(specs: list[NewEntry], *, reverses: JournalEntry | None = None) -> 
                 _("entry %(n)s: %(message)s") % {"n": n, "message": exc.message},
                 field=exc.field,
             ) from exc
+    _refuse_closed_periods({(spec.estate_id, spec.date) for spec, __, __ in cleaned})
     accounts = _accounts_by_code({line.account for __, __, clean in cleaned for line in clean})
     prepared = []
     reverses_id = reverses.pk if reverses is not None else None
@@ -631,6 +634,97 @@ def _prepare(specs: list[NewEntry], *, reverses: JournalEntry | None = None) -> 
         )
         prepared.append((entry, postings, signature))
     return prepared, accounts
+
+
+def month_of(day: Date) -> Date:
+    return day.replace(day=1)
+
+
+def _refuse_closed_periods(dated: set[tuple[int, Date]]) -> None:
+    """No entry is dated in a closed accounting period (结账): one hand-written statement for
+    all entries (it runs on every posting)."""
+    # A month closes only after it has ended (`period_close`): entries of this month, the
+    # posting path's usual case, need no query.
+    this_month = month_of(timezone.localdate())
+    months = sorted({(e, month_of(day)) for e, day in dated if month_of(day) < this_month})
+    if not months:
+        return
+    table = connection.ops.quote_name(PeriodClose._meta.db_table)
+    where = " OR ".join(["(estate_id = %s AND month = %s)"] * len(months))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT month FROM {table} WHERE {where} LIMIT 1",  # noqa: S608
+            [v for pair in months for v in pair],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        month = row[0] if isinstance(row[0], Date) else Date.fromisoformat(str(row[0]))
+        raise DomainError(
+            _("the accounting period %(month)s is closed; post it in an open month")
+            % {"month": f"{month:%Y-%m}"},
+            field="date",
+            code="period_closed",
+        )
+
+
+def period_is_closed(estate_id: int, day: Date) -> bool:
+    return PeriodClose.objects.filter(estate_id=estate_id, month=month_of(day)).exists()
+
+
+@transaction.atomic
+def period_close(*, actor, estate, month: Date, note: str = "", today: Date | None = None):
+    """Close the accounting period (结账) `month` of `estate`: from now on no entry may be
+    dated in it. Only a month that has ended, and only after every earlier month in which
+    the estate has entries is closed (months close in order). Needs
+    `ledger.close_period`; audited."""
+    from wuye.registry.services import require_estate, require_perm
+
+    require_perm(actor, "ledger.close_period")
+    estate_id = estate.pk if hasattr(estate, "pk") else int(estate)
+    require_estate(actor, estate_id)
+    month = month_of(month)
+    today = today or timezone.localdate()
+    if month >= month_of(today):
+        raise DomainError(
+            _("%(month)s has not ended yet") % {"month": f"{month:%Y-%m}"}, field="month"
+        )
+    closed = set(PeriodClose.objects.filter(estate_id=estate_id).values_list("month", flat=True))
+    if month in closed:
+        raise DomainError(
+            _("%(month)s is already closed") % {"month": f"{month:%Y-%m}"},
+            field="month",
+            code="conflict",
+        )
+    first = (
+        JournalEntry.objects.filter(estate_id=estate_id)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if first is not None:
+        earlier = month_of(first)
+        while earlier < month:
+            if earlier not in closed:
+                raise DomainError(
+                    _("close %(month)s first: months close in order")
+                    % {"month": f"{earlier:%Y-%m}"},
+                    field="month",
+                )
+            earlier = (earlier.replace(day=28) + timedelta(days=4)).replace(day=1)
+    close = PeriodClose.objects.create(
+        estate_id=estate_id,
+        month=month,
+        closed_by=actor if getattr(actor, "pk", None) else None,
+        note=(note or "").strip()[:255],
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.APPROVE,
+        subject=close,
+        estate_id=estate_id,
+        summary=Summary(gettext_noop("accounting period %(month)s closed"), month=f"{month:%Y-%m}"),
+    )
+    return close
 
 
 def _audit(entries: list[JournalEntry], actor) -> None:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("journal/", views.journal, name="journal"),
     path("journal/<int:pk>/", views.entry_detail, name="entry_detail"),
     path("export/", views.voucher_export, name="export"),
+    path("periods/", views.period_list, name="periods"),
 ]

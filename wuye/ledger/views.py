@@ -4,10 +4,12 @@ filter, scope to the user's estates, call a selector or service, render."""
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -140,3 +142,43 @@ def voucher_export(request):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+@permission_required("ledger.view_periodclose", raise_exception=True)
+def period_list(request):
+    """The accounting period closes (结账) of the user's estates; closing the next month."""
+    estates = estates_for(request.user)
+    error = ""
+    if request.method == "POST":
+        if not request.user.has_perm("ledger.close_period"):
+            raise PermissionDenied
+        estate = get_scoped(
+            Estate.objects.all(), request.user, "id", pk=as_id(request.POST.get("estate"))
+        )
+        raw = (request.POST.get("month") or "").strip()
+        month = parse_date(f"{raw}-01") if len(raw) == 7 else None
+        if month is None:
+            error = _("%(value)s is not a month (YYYY-MM)") % {"value": raw}
+        else:
+            try:
+                services.period_close(
+                    actor=request.user,
+                    estate=estate,
+                    month=month,
+                    note=request.POST.get("note", ""),
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                messages.success(
+                    request,
+                    _("%(estate)s: %(month)s closed.") % {"estate": estate.name, "month": raw},
+                )
+                return redirect("ledger:periods")
+    closes = selectors.period_closes(visible_estate_ids(request.user))
+    return render(
+        request,
+        "ledger/periods.html",
+        {"closes": closes, "estates": estates, "error": error, "post": request.POST},
+    )

@@ -252,6 +252,9 @@ class Payment(models.Model):
         verbose_name=_("prepayment earmarked for"),
     )
     business_date = models.DateField(_("business date"))
+    # when the money moved (the bank's booking date, the day the provider took it): after a
+    # day's sign-off it may precede `business_date`, the open day it was booked on
+    value_date = models.DateField(_("value date"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.POSTED

@@ -6,3 +6,10 @@ class ReportsConfig(AppConfig):
 
     name = "wuye.reports"
     verbose_name = "Reports"
+
+    def ready(self) -> None:
+        from wuye.billing import events
+
+        from .summaries import mark
+
+        events.on_receivables_changed(mark)

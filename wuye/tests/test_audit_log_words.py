@@ -74,3 +74,22 @@ def test_the_audit_log_page_has_no_english_summaries_or_codes(
     assert "payments.cashiershift" not in text and "collection.plan_approve" not in text
     words = re.findall(r"[A-Za-z]{3,}", text)
     assert [w for w in words if w != "POS"] == [], words
+
+
+def test_a_word_in_a_summary_is_translated_too(db):
+    from wuye.online.models import PaymentOrder
+
+    with translation.override("zh-hans"):  # written while the writer reads Chinese
+        event = audit_record(
+            actor=None,
+            action="update",
+            summary=Summary(
+                gettext_noop("order %(status)s"),
+                words=["status"],
+                status=PaymentOrder.Status.CLOSED.label,
+            ),
+        )
+    assert event.summary == "order Closed"  # stored in English
+    with translation.override("zh-hant"):
+        text = AuditEvent.objects.get(pk=event.pk).summary_text
+    assert "Closed" not in text and "order" not in text

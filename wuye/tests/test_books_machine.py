@@ -384,7 +384,7 @@ class Books(RuleBasedStateMachine):
         from wuye.ledger.selectors import account_balance
         from wuye.online.selectors import open_exceptions_total
 
-        # the suspense account and its sub-accounts per channel (ADR 0009)
+        # the suspense account and its sub-accounts per channel (ADR 0011)
         assert account_balance(self.estate, code) == open_exceptions_total(self.estate)
 
     @invariant()

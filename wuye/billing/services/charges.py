@@ -36,6 +36,7 @@ from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import payer_on
 
 from .. import outstanding as settlements
+from ..events import receivables_changed
 from ..models import Charge, CreditNote, DepositRelease, Waiver
 from ..periods import Period
 from ._common import (
@@ -118,6 +119,7 @@ def charge_refresh(*, charge: Charge) -> Charge:
     if (value, status) != (charge.outstanding, charge.status):
         charge.outstanding, charge.status = value, status
         charge.save(update_fields=["outstanding", "status"])
+    receivables_changed(charge_ids=[charge.pk])
     return charge
 
 
@@ -219,6 +221,7 @@ def _post_charge(charge: Charge, actor, *, source_type: str = "charge") -> None:
     )
     Charge.objects.filter(pk=charge.pk).update(entry_id=entry.pk)
     charge.entry_id = entry.pk
+    receivables_changed(charge_ids=[charge.pk])
 
 
 # --- one unit's regular charge of one period ---------------------------------------

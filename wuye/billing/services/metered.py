@@ -32,6 +32,7 @@ from wuye.fees.services.meters import consumption_mark_billed, consumption_unmar
 from wuye.registry.models import Estate, Unit, UnitParty
 
 from .. import calculations
+from ..events import receivables_changed
 from ..models import BillingRun, Charge
 from ..periods import Period
 from ._common import DomainError
@@ -244,6 +245,7 @@ def bill_item(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
                 reading_ids=[r.row_id for r in rows if r.source == "reading"],
                 line_ids=[r.row_id for r in rows if r.source == "apportionment"],
             )
+        receivables_changed(estate_periods=[(plan.estate.pk, str(plan.cycle))])
         return _post_delta(run, plan, actor)
 
 

@@ -43,6 +43,7 @@ from wuye.ledger.services import entry_reverse
 from wuye.registry.models import Estate, Unit, UnitParty
 
 from .. import calculations
+from ..events import receivables_changed
 from ..models import BillingPeriod, BillingRun, Charge, FeeStop, PaidUpTo, RunPosting
 from ..periods import Period
 from ._common import (
@@ -780,6 +781,7 @@ def _bill_item(run: BillingRun, plan: ItemPlan, actor) -> tuple[int, Decimal]:
                 _insert_units(run, plan, std, rows, ignore_conflicts=False)
                 count += len(rows)
                 amount += sum((r.amount for r in rows), ZERO)
+        receivables_changed(estate_periods=[(plan.estate.pk, str(plan.cycle))])
         return _post_delta(run, plan, actor, (count, amount) if exact else None)
 
 
@@ -917,7 +919,9 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
         )
         RunPosting.objects.filter(pk=posting.pk).update(reversal_id=reversal.pk)
     metered.release(charges)  # before the update: `charges` excludes cancelled ones
+    cancelled = sorted(set(charges.values_list("estate_id", "period")))
     charges.update(status=Charge.Status.CANCELLED, outstanding=ZERO, cancelled_at=timezone.now())
+    receivables_changed(estate_periods=cancelled)
     run.cancelled_by = actor if getattr(actor, "pk", None) else None
     run.cancelled_at = timezone.now()
     run.error = reason.strip()[:2000]

@@ -70,6 +70,7 @@ def hold_place(
     amount: Decimal | None = None,
     source: str = "",
     starts_on: date | None = None,
+    today: date | None = None,
 ) -> Hold:
     """Pause dunning of a case. Idempotent per `source`."""
     actor = actor or SYSTEM
@@ -77,7 +78,7 @@ def hold_place(
     require_estate(actor, case.estate_id)
     if kind not in HoldKind.values:
         raise DomainError(_("unknown kind of hold"), field="kind")
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if kind == HoldKind.MANUAL:
         if not reason.strip():
             raise DomainError(_("a manual hold needs a reason"), field="reason")
@@ -214,12 +215,13 @@ def promise_record(
     amount: Decimal,
     due_on: date,
     contact: ContactLog | None = None,
+    today: date | None = None,
 ) -> PromiseToPay:
     """承诺缴费: the party promised `amount` by `due_on`. Holds the case until then."""
     require_perm(actor, "collection.add_promisetopay")
     require_estate(actor, case.estate_id)
     amount = money(amount)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     if amount <= 0:
         raise DomainError(_("the promised amount must be more than zero"), field="amount")
     if due_on < today:
@@ -231,12 +233,14 @@ def promise_record(
         )
     case = _lock(case)
     _open(case)
+    from .run import case_owed
+
     promise = PromiseToPay.objects.create(
         estate_id=case.estate_id,
         case=case,
         amount=amount,
         due_on=due_on,
-        owed_at_promise=case.amount,
+        owed_at_promise=case_owed([case.pk])[case.pk],
         contact=contact,
         created_by=actor if getattr(actor, "pk", None) else None,
     )

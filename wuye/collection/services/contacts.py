@@ -244,3 +244,88 @@ def attachment_verify(attachment: ContactAttachment) -> bool:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest() == attachment.sha256
+
+
+# --- the outbox's messages in the log --------------------------------------------------------
+OUTBOX_PURPOSES = ("reminder", "formal_demand")
+OUTBOX_CHANNELS = {
+    "sms": ContactChannel.SMS,
+    "wechat": ContactChannel.WECHAT,
+    "app": ContactChannel.APP,
+    "email": ContactChannel.EMAIL,
+    "letter": ContactChannel.LETTER,
+}
+
+
+def contacts_from_outbox(*, estate_id: int | None = None, limit: int = 20000) -> int:
+    """Append every reminder and formal demand the outbox has finished with (sent, delivered,
+    failed, or held back for good) to the contact log, once each (`ContactLog.message` is
+    unique). Deferred messages wait until they go out. Returns how many were logged."""
+    from django.db.models import Q
+
+    from wuye.notifications.models import Message
+
+    final = Q(status__in=["sent", "delivered", "failed"]) | Q(
+        status="suppressed", not_before__isnull=True
+    )
+    messages = (
+        Message.objects.filter(final, purpose__in=OUTBOX_PURPOSES, contact_log__isnull=True)
+        .order_by("estate_id", "id")
+        .select_related("party")
+    )
+    if estate_id is not None:
+        messages = messages.filter(estate_id=estate_id)
+    pending = list(messages[:limit])
+    by_estate: dict[int, list] = {}
+    for message in pending:
+        by_estate.setdefault(message.estate_id, []).append(message)
+    for estate, batch in by_estate.items():
+        _log_messages(estate, batch)
+    return len(pending)
+
+
+@transaction.atomic
+def _log_messages(estate_id: int, messages: list) -> None:
+    head = _head(estate_id)
+    cases = dict(
+        ArrearsCase.objects.filter(party_id__in={m.party_id for m in messages})
+        .exclude(status="closed")
+        .values_list("party_id", "pk")
+    )
+    rows = []
+    seq, prev = head.seq, head.last_hash
+    for message in messages:
+        outcome = {
+            "sent": ContactLog.Outcome.SENT,
+            "delivered": ContactLog.Outcome.SENT,
+            "failed": ContactLog.Outcome.FAILED,
+        }.get(message.status, ContactLog.Outcome.SUPPRESSED)
+        channel = OUTBOX_CHANNELS.get(message.channel, ContactChannel.LETTER)
+        if channel == ContactChannel.LETTER and message.tracking_number:
+            channel = ContactChannel.REGISTERED_MAIL
+        said = message.text
+        if outcome == ContactLog.Outcome.SUPPRESSED:
+            said = f"{message.suppressed_reason_label}: {said}"
+        seq += 1
+        entry = ContactLog(
+            estate_id=estate_id,
+            seq=seq,
+            party_id=message.party_id,
+            case_id=cases.get(message.party_id),
+            at=message.contacted_at or message.sent_at or message.created_at,
+            channel=channel,
+            staff=None,
+            said=said,
+            response="",
+            outcome=outcome,
+            reason="",
+            message_id=message.pk,
+            corrects=None,
+            prev_hash=prev,
+        )
+        entry.hash = entry_hash(prev, entry_payload(entry, []))
+        prev = entry.hash
+        rows.append(entry)
+    ContactLog.objects.bulk_create(rows, batch_size=2000)
+    head.seq, head.last_hash = seq, prev
+    head.save(update_fields=["seq", "last_hash"])

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wuye.audit.services import audit_record, snapshot
 from wuye.billing.models import Charge
@@ -43,6 +44,12 @@ STAGE_NAMES = {
     "1": "提醒（短信/微信/应用消息）",
     "2": "沟通（电话或上门）",
     "3": "正式催缴（催缴通知书送达）",
+}
+# The same on pages and in refusals, in the user's language.
+STAGE_LABELS = {
+    "1": gettext_lazy("Reminder (SMS, WeChat or app message)"),
+    "2": gettext_lazy("Contact (phone call or visit)"),
+    "3": gettext_lazy("Formal demand delivered"),
 }
 STAFF_CONTACT_CHANNELS = ["call", "visit", "in_person"]
 
@@ -157,7 +164,7 @@ def legal_approve(*, actor, legal: LegalCase, note: str = "") -> LegalCase:
     if missing:
         raise DomainError(
             _("court is the last resort: stage %(stages)s has not happened yet")
-            % {"stages": ", ".join(f"{n} {STAGE_NAMES[n]}" for n in missing)},
+            % {"stages": ", ".join(f"{n} {STAGE_LABELS[n]}" for n in missing)},
             field="stages",
             code="stages_missing",
         )

@@ -381,6 +381,7 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
                     note=f"代扣 {batch.number}",
                     today=day,
                     received=True,  # the bank has debited it: recorded in full
+                    value_date=batch.debit_date,  # the day the bank debited it
                 )
             except DomainError as exc:  # the whole file waits: say which line and why
                 raise DomainError(

@@ -65,10 +65,13 @@ def bank_transfer_post(
     payer_name: str = "",
     today: date | None = None,
     unit: Unit | None = None,
+    booked_on: date | None = None,
 ) -> Payment:
     """Post a bank transfer to the party named by the payment reference in its memo: oldest
     charges first, the rest kept as prepayment. The bank's reference makes it idempotent. A
     statement line that waited for staff (no reference in its memo) is marked posted by hand.
+    `booked_on` (the bank's booking date) is the payment's value date; it is booked on
+    today's business day, or the next open one once today is signed off.
 
     Staff who identified the payer another way pick the `unit` (found by number, owner name or
     phone): the unit's payer pays that unit's charges, whatever the memo says; the memo is
@@ -103,6 +106,7 @@ def bank_transfer_post(
             note=clean_text(memo)[:255],
             today=today,
             received=True,  # in the bank already: recorded in full, beyond the cap too
+            value_date=booked_on,  # the bank's booking date (None: typed today)
         )
         _resolve_waiting_lines(estate, bank_ref, payment)
     return payment
@@ -299,6 +303,7 @@ def _statement_line(actor, estate, statement, row: StatementRow, today) -> Trans
             bank_ref=row.bank_ref,
             payer_name=row.payer_name,
             today=today,
+            booked_on=row.booked_on,
         )
     except PermissionDenied:
         raise  # the importer may not post (any more): nothing of it is this line's outcome

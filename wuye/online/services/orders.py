@@ -300,7 +300,14 @@ def order_finish(*, order: PaymentOrder, status: str, now: datetime | None = Non
     locked.closed_at = now or timezone.now()
     locked.save(update_fields=["status", "closed_at"])
     audit_record(
-        actor=None, action=AuditEvent.Action.UPDATE, subject=locked, summary=f"order {status}"
+        actor=None,
+        action=AuditEvent.Action.UPDATE,
+        subject=locked,
+        summary=Summary(
+            gettext_noop("order %(status)s"),
+            words=["status"],
+            status=PaymentOrder.Status(status).label,
+        ),
     )
     return locked
 

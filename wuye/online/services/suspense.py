@@ -15,7 +15,7 @@ and moved out once staff decide (`exceptions.py`), each with its own entry:
 
 So the suspense account of a channel always equals its open exceptions (`suspense_check`),
 and the clearing account shows every yuan the provider holds. One sub-account per channel
-(docs/adr/0009-suspense-per-channel.md).
+(docs/adr/0011-suspense-per-channel.md).
 """
 
 from dataclasses import dataclass

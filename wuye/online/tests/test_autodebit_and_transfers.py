@@ -250,27 +250,29 @@ def test_a_transfer_without_a_known_reference_is_refused(finance, owner, estate)
         )
 
 
-def test_a_return_file_the_books_refuse_says_which_line_and_writes_nothing(
+def test_a_return_file_after_the_sign_off_is_booked_on_the_next_open_day(
     finance, owner, csv_bank, estate, debit_batch
 ):
     # given a batch, and today's business day already signed off by finance
+    from datetime import timedelta
+
     from django.utils import timezone
 
     from wuye.payments.models import DayClose
 
     batch = debit_batch(csv_bank, [(owner, "2026-01", "250.60")], debit_date=date(2026, 3, 5))
     item = batch.items.get()
-    DayClose.objects.create(
-        estate=estate, business_date=timezone.localdate(), signed_off_by=finance
-    )
+    today = timezone.localdate()
+    DayClose.objects.create(estate=estate, business_date=today, signed_off_by=finance)
     content = f"h\r\n{item.reference},250.60,0000,ok\r\n".encode("gbk")
-    # when the bank's return file is imported, then it is refused naming the line and owner
-    with pytest.raises(DomainError, match=r"^line 2 \(张伟\): .*signed off") as refused:
-        services.debit_return_import(actor=finance, batch=batch, content=content)
-    assert refused.value.field == "file"
-    # and nothing of it was written
+    # when the bank's return file is imported (the bank has the money: issue 11 §17)
+    services.debit_return_import(actor=finance, batch=batch, content=content)
+    # then the debit is booked on the next open business day, the bank's date kept
+    payment = Payment.objects.get()
+    assert payment.business_date == today + timedelta(days=1)
+    assert payment.value_date == date(2026, 3, 5)
     item.refresh_from_db()
-    assert item.status == DebitItem.Status.PENDING and not Payment.objects.exists()
+    assert item.status == DebitItem.Status.DEBITED
 
 
 def test_a_debit_whose_charges_were_paid_meanwhile_is_recorded_as_prepayment(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from wuye.core.errors import DomainError
 from wuye.core.money import FEN
 from wuye.ledger import chart
+from wuye.ledger.models import PeriodClose
 
 from ..models import CashierSettings, DayClose, Payment
 
@@ -60,16 +61,37 @@ def business_today(today: date | None = None) -> date:
 
 def booking_day(estate_id: int, today: date | None = None) -> date:
     """The business day money arriving now is booked on: today, or when today is signed off
-    already, the next day that is not (DESIGN.md §4: nothing posts into a closed day)."""
+    already (or its accounting month closed), the next day that is not (DESIGN.md §4:
+    nothing posts into a closed day or period)."""
     day = business_today(today)
+    if not _day_closed(estate_id, day):
+        return day
     closed = set(
         DayClose.objects.filter(estate_id=estate_id, business_date__gte=day).values_list(
             "business_date", flat=True
         )
     )
-    while day in closed:
+    months = set(
+        PeriodClose.objects.filter(estate_id=estate_id, month__gte=day.replace(day=1)).values_list(
+            "month", flat=True
+        )
+    )
+    while day in closed or day.replace(day=1) in months:
         day += timedelta(days=1)
     return day
+
+
+def _day_closed(estate_id: int, day: date) -> bool:
+    """Whether `day` is signed off or in a closed accounting month: one statement."""
+    days = connection.ops.quote_name(DayClose._meta.db_table)
+    months = connection.ops.quote_name(PeriodClose._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {days} WHERE estate_id = %s AND business_date = %s "  # noqa: S608
+            f"UNION ALL SELECT 1 FROM {months} WHERE estate_id = %s AND month = %s LIMIT 1",
+            [estate_id, day, estate_id, day.replace(day=1)],
+        )
+        return cursor.fetchone() is not None
 
 
 def require_day_open(estate_id: int, day: date) -> None:

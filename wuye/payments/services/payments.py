@@ -37,6 +37,7 @@ from wuye.audit.models import AuditEvent
 from wuye.audit.services import SYSTEM, audit_event, audit_record
 from wuye.audit.summaries import Summary
 from wuye.billing import calculations as billing_calc
+from wuye.billing.events import receivables_changed
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.billing.periods import Period
 from wuye.billing.services import (
@@ -66,6 +67,7 @@ from ..models import (
 from ._common import (
     CHANNEL_ACCOUNTS,
     any_of,
+    booking_day,
     business_today,
     columns,
     insert_many,
@@ -524,6 +526,10 @@ def _write(takings: list[_Taking]) -> list[Payment]:
     insert_many([a for group in allocations for a in group])
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
+    receivables_changed(
+        cells={(c.estate_id, c.unit.building_id, c.period) for c in changed.values()},
+        money_days={(p.estate_id, p.business_date) for p in payments},
+    )
 
     # The numbered documents last: their counter rows stay locked until the commit.
     receipts = []
@@ -720,6 +726,7 @@ def _payment_take(
     today: date | None = None,
     skip_settled: bool = False,
     received: bool = False,
+    value_date: date | None = None,
 ) -> Payment:
     """Take `amount` from `party` by `channel` and apply it: to `charge_ids` in that order if
     the payer designates charges, else oldest due first (late fees before principal within a
@@ -733,6 +740,10 @@ def _payment_take(
     recorded in full, the change kept as prepayment even beyond the estate's cap (the cap is
     what the window accepts; finance refunds what the estate will not hold, see
     `prepayment_over_cap`), since refusing it would leave the books short of the bank.
+    Money already received (online, bank, `received`) that arrives after its day was signed
+    off is booked on the next open business day (`booking_day`): the owner's charges are
+    settled all the same. `value_date` is when the money moved (the bank's booking date);
+    it defaults to today.
 
     The same `idempotency_key` (or channel + `external_ref`) again returns the payment already
     taken, without posting twice."""
@@ -766,7 +777,13 @@ def _payment_take(
     if earmark is not None and earmark.estate_id != party.estate_id:
         raise DomainError(_("the fee item belongs to another estate"), field="earmark")
     day = business_today(today)
-    require_day_open(party.estate_id, day)
+    if value_date is None:
+        value_date = day
+    if source in (Payment.Source.ONLINE, Payment.Source.BANK) or received:
+        # money already received: after the day's sign-off, the next open business day
+        day = booking_day(party.estate_id, day)
+    else:
+        require_day_open(party.estate_id, day)
     shift = None
     if source == Payment.Source.WINDOW:
         shift = open_shift_of(actor, party.estate_id)
@@ -885,6 +902,7 @@ def _payment_take(
         rounded_off=rounded_off,
         earmark=earmark if prepaid > 0 else None,
         business_date=day,
+        value_date=value_date,
         payer_name=(payer_name or "").strip()[:100],
         note=(note or "").strip()[:255],
         idempotency_key=key,
@@ -914,6 +932,7 @@ class PaymentRequest:
     skip_settled: bool = False
     source: str = Payment.Source.ONLINE
     note: str = ""
+    value_date: date | None = None
 
 
 def payments_take(
@@ -965,6 +984,8 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
             results[i] = exc
     before = _taken_before_many(checked)
     closed = _closed_estates({r.party.estate_id for _, r, _, _, _ in checked}, day)
+    # money already received after its day's sign-off: the next open business day
+    days = {estate_id: booking_day(estate_id, day) for estate_id in closed}
     held: dict[int, list[Charge]] = {}
     for charge in _open_charges(sorted({r.party.pk for __, r, __, __, __ in checked})):
         held.setdefault(charge.party_id, []).append(charge)
@@ -988,8 +1009,6 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
                     field="external_ref",
                     code="duplicate",
                 )
-            if r.party.estate_id in closed:
-                require_day_open(r.party.estate_id, day)  # raises, with the message
             mine = held.get(r.party.pk, [])
             designated = list(dict.fromkeys(int(c) for c in r.charge_ids))
             if designated:
@@ -1025,7 +1044,8 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
                 amount=amount,
                 allocated=sum((part for _, part in plan), ZERO),
                 prepaid=prepaid,
-                business_date=day,
+                business_date=days.get(r.party.estate_id, day),
+                value_date=r.value_date or day,
                 note=(r.note or "").strip()[:255],
                 idempotency_key=key,
                 created_by=user_or_none(actor),

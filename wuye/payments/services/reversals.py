@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
 from wuye.audit.summaries import Summary
+from wuye.billing.events import receivables_changed
 from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement
 from wuye.billing.outstanding import settled
 from wuye.billing.services import charge_refresh
@@ -323,6 +324,7 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     reversal.shift = shift
     reversal.entry_id = entry.pk
     reversal.save()
+    receivables_changed(money_days=[(reversal.estate_id, day)])
     if reversal.kind == PaymentReversal.Kind.VOID:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED)
         Receipt.objects.filter(payment=payment).update(
@@ -332,7 +334,13 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=reversal,
-        summary=f"{label} {reversal.amount} of payment {payment.pk}",
+        summary=Summary(
+            gettext_noop("void of %(amount)s of payment %(id)s")
+            if reversal.kind == PaymentReversal.Kind.VOID
+            else gettext_noop("refund of %(amount)s of payment %(id)s"),
+            amount=reversal.amount,
+            id=payment.pk,
+        ),
     )
     return reversal
 

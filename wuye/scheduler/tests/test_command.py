@@ -43,7 +43,8 @@ def test_once_runs_one_tick_and_a_second_once_in_the_same_minute_adds_nothing(cl
     call_command("schedule", "--once", stdout=out)
     assert (
         "enqueued: audit.purge_idempotency_records, registry.sweep_import_jobs, "
-        "billing.assess_late_fees, notifications.dispatch_due, online.sweep_orders, "
+        "billing.assess_late_fees, notifications.dispatch_due, collection.dunning_run, "
+        "collection.outbox_contacts, online.sweep_orders, "
         "online.post_inbox, online.purge_rejected, portal.purge_owner_api;" in out.getvalue()
     )
     assert JobRun.objects.count() == DBTaskResult.objects.count() == len(declared_jobs())

@@ -103,6 +103,8 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "audit.purge_idempotency_records": "daily at 03:00",
         "portal.purge_owner_api": "daily at 03:10",
         "registry.sweep_import_jobs": "every 60 minutes",
+        "collection.dunning_run": "daily at 02:00",
+        "collection.outbox_contacts": "every 5 minutes",
     }
     for job in jobs.values():
         task = task_of(job)

@@ -1,0 +1,488 @@
+"""The figures (README: "Definitions"), read from the summary cells, and the drill-down from
+any figure to the households and charges behind it, read from the books.
+
+Every selector takes a `Scope` (the estates a user may see, optionally one estate, building
+or fee item) and first makes the cells fresh (`fresh`: recompute what postings marked)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+from django.http import Http404
+
+from wuye.billing.models import Charge
+from wuye.core.money import ZERO, MoneySum
+from wuye.registry.models import Building, Estate
+from wuye.registry.selectors import estates_for
+
+from . import summaries
+from .definitions import (
+    BUCKETS,
+    Rate,
+    bucket_due_range,
+    bucket_of,
+    month_add,
+    month_end,
+    month_of,
+    months_of_year,
+    split_kind,
+)
+from .models import BuildingCell, CollectionCell, HouseholdCell, KindGroup, MoneyCell
+
+FEES = [KindGroup.FEE.value]
+ARREARS = [KindGroup.FEE.value, KindGroup.OPENING.value]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which books a figure covers: estates (a company is all of them), maybe one building
+    and one fee item."""
+
+    estate_ids: tuple[int, ...]
+    building_id: int | None = None
+    fee_item_id: int | None = None
+    label: str = ""
+
+    def filter(self, qs: QuerySet, *, items: bool = True) -> QuerySet:
+        qs = qs.filter(estate_id__in=self.estate_ids)
+        if self.building_id:
+            qs = qs.filter(building_id=self.building_id)
+        if items and self.fee_item_id:
+            qs = qs.filter(fee_item_id=self.fee_item_id)
+        return qs
+
+    def charges(self) -> QuerySet:
+        qs = Charge.objects.filter(estate_id__in=self.estate_ids)
+        if self.building_id:
+            qs = qs.filter(unit__building_id=self.building_id)
+        if self.fee_item_id:
+            qs = qs.filter(fee_item_id=self.fee_item_id)
+        return qs
+
+    def params(self) -> dict:
+        out = {}
+        if len(self.estate_ids) == 1:
+            out["estate"] = self.estate_ids[0]
+        if self.building_id:
+            out["building"] = self.building_id
+        if self.fee_item_id:
+            out["item"] = self.fee_item_id
+        return out
+
+
+def scope_for(user, *, estate_id=None, building_id=None, fee_item_id=None) -> Scope:
+    """The user's scope; another estate's (or an unknown) estate or building is a 404."""
+    estates = estates_for(user)
+    label = ""
+    if estate_id:
+        estate = estates.filter(pk=estate_id).first()
+        if estate is None:
+            raise Http404("estate")
+        ids, label = (estate.pk,), estate.name
+    else:
+        ids = tuple(estates.values_list("pk", flat=True))
+    if building_id:
+        building = Building.objects.filter(pk=building_id, estate_id__in=ids).first()
+        if building is None:
+            raise Http404("building")
+        ids, label = (building.estate_id,), f"{building.estate.name} {building.name}"
+    return Scope(
+        estate_ids=ids,
+        building_id=int(building_id) if building_id else None,
+        fee_item_id=int(fee_item_id) if fee_item_id else None,
+        label=label,
+    )
+
+
+def fresh() -> None:
+    """Recompute whatever postings marked since the last read."""
+    summaries.refresh()
+
+
+# --- the grid of sums the rates divide ----------------------------------------------------------
+
+
+def _grid(scope: Scope, kinds: list[str], **filters) -> dict[tuple[str, str], dict]:
+    """{(period, month): {billed, waived, received, from_balance}} of the scope's cells."""
+    qs = scope.filter(CollectionCell.objects.filter(kind__in=kinds, **filters))
+    rows = (
+        qs.order_by()
+        .values("period", "month")
+        .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"), f=Sum("from_balance"))
+    )
+    return {
+        (row["period"], row["month"]): {
+            "billed": Decimal(row["b"] or 0).quantize(ZERO),
+            "waived": Decimal(row["w"] or 0).quantize(ZERO),
+            "received": Decimal(row["r"] or 0).quantize(ZERO),
+            "from_balance": Decimal(row["f"] or 0).quantize(ZERO),
+        }
+        for row in rows
+    }
+
+
+def _rate(grid: dict, periods: list[str], received_through: str, as_of_month: str) -> Rate:
+    billed = waived = part = ZERO
+    wanted = set(periods)
+    for (period, month), v in grid.items():
+        if period not in wanted:
+            continue
+        billed += v["billed"]
+        if month <= as_of_month:
+            waived += v["waived"]
+        if month <= received_through:
+            part += v["received"]
+    return Rate(part=part, whole=billed - waived, billed=billed, waived=waived)
+
+
+def period_rate(scope: Scope, period: str, as_of: date) -> Rate:
+    """当期收缴率 (definitions.DEFINITIONS["collection_rate"])."""
+    fresh()
+    as_of_month = month_of(as_of)
+    grid = _grid(scope, FEES, period=period)
+    return _rate(grid, [period], min(period, as_of_month), as_of_month)
+
+
+def cumulative_rate(scope: Scope, period: str, as_of: date) -> Rate:
+    """累计收缴率."""
+    fresh()
+    as_of_month = month_of(as_of)
+    return _rate(_grid(scope, FEES, period=period), [period], as_of_month, as_of_month)
+
+
+def year_rate(scope: Scope, year: int, as_of: date) -> Rate:
+    """年度收缴率: January to the as-of month of `year`, received by the as-of month (of that
+    year: last year's figure is as at the same month's end last year)."""
+    fresh()
+    through = month_of(as_of) if as_of.year == year else f"{year:04d}-{as_of.month:02d}"
+    periods = months_of_year(year, int(through[5:7]))
+    grid = _grid(scope, FEES, period__in=periods)
+    return _rate(grid, periods, through, through)
+
+
+def household_rate(scope: Scope, period: str) -> Rate:
+    """户收费率 now, of the households billed fees for `period`."""
+    fresh()
+    row = scope.filter(HouseholdCell.objects.filter(period=period), items=False).aggregate(
+        b=Sum("units_billed"), o=Sum("units_owing")
+    )
+    billed, owing = row["b"] or 0, row["o"] or 0
+    return Rate(part=Decimal(billed - owing), whole=Decimal(billed))
+
+
+def clearance_rate(scope: Scope, month: str) -> Rate:
+    """清缴率 of `month`: received in the month for earlier periods' fees and opening arrears
+    ÷ owed on them at the month's start."""
+    fresh()
+    grid = _grid(scope, ARREARS, period__lt=month, month__lte=month)
+    owed = collected = ZERO
+    for (_period, m), v in grid.items():
+        if m < month:
+            owed += v["billed"] - v["waived"] - v["received"]
+        else:
+            collected += v["received"]
+    return Rate(part=collected, whole=owed)
+
+
+@dataclass
+class AgingBucket:
+    code: str
+    label: str
+    amount: Decimal = ZERO
+
+
+def aging(scope: Scope, as_of: date) -> list[AgingBucket]:
+    """What is owed now on fees and opening arrears, by days past the due date on `as_of`."""
+    fresh()
+    buckets = {code: AgingBucket(code, str(label)) for code, label, _lo, _hi in BUCKETS}
+    rows = (
+        scope.filter(CollectionCell.objects.filter(kind__in=ARREARS))
+        .order_by()
+        .values("due_date")
+        .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"))
+    )
+    for row in rows:
+        owed = Decimal(row["b"] or 0) - Decimal(row["w"] or 0) - Decimal(row["r"] or 0)
+        buckets[bucket_of(row["due_date"], as_of)].amount += owed.quantize(ZERO)
+    return list(buckets.values())
+
+
+def late_fees_owed(scope: Scope) -> Decimal:
+    fresh()
+    row = scope.filter(CollectionCell.objects.filter(kind=KindGroup.LATE_FEE)).aggregate(
+        b=Sum("billed"), w=Sum("waived"), r=Sum("received")
+    )
+    return (Decimal(row["b"] or 0) - Decimal(row["w"] or 0) - Decimal(row["r"] or 0)).quantize(ZERO)
+
+
+@dataclass
+class Split:
+    """Money received in a month, split (definitions.DEFINITIONS["split"])."""
+
+    current: Decimal = ZERO
+    arrears: Decimal = ZERO
+    advance: Decimal = ZERO
+    prepaid: Decimal = ZERO
+    late_fees: Decimal = ZERO
+    other: Decimal = ZERO  # deposits
+
+    @property
+    def prepayment(self) -> Decimal:
+        return self.advance + self.prepaid
+
+    @property
+    def total(self) -> Decimal:
+        return self.current + self.arrears + self.prepayment + self.late_fees + self.other
+
+    def as_dict(self) -> dict:
+        return {
+            "current": str(self.current),
+            "arrears": str(self.arrears),
+            "prepayment": str(self.prepayment),
+            "advance": str(self.advance),
+            "prepaid": str(self.prepaid),
+            "late_fees": str(self.late_fees),
+            "deposits": str(self.other),
+            "total": str(self.total),
+        }
+
+
+def payment_split(scope: Scope, month: str) -> Split:
+    """New money received in `month` (not uses of the prepayment balance), split by what it
+    paid. Late fees and deposits are their own lines."""
+    fresh()
+    split = Split()
+    rows = (
+        scope.filter(CollectionCell.objects.filter(month=month))
+        .order_by()
+        .values("period", "kind")
+        .annotate(r=Sum("received"), f=Sum("from_balance"))
+    )
+    for row in rows:
+        new = (Decimal(row["r"] or 0) - Decimal(row["f"] or 0)).quantize(ZERO)
+        if row["kind"] == KindGroup.LATE_FEE:
+            split.late_fees += new
+        elif row["kind"] == KindGroup.DEPOSIT:
+            split.other += new
+        else:
+            kind = split_kind(row["period"], month)
+            setattr(split, kind, getattr(split, kind) + new)
+    if not scope.building_id and not scope.fee_item_id:
+        start, end = date(int(month[:4]), int(month[5:7]), 1), month_end(month)
+        money = MoneyCell.objects.filter(
+            estate_id__in=scope.estate_ids, day__gte=start, day__lte=end
+        ).aggregate(p=Sum("prepaid"))
+        split.prepaid = Decimal(money["p"] or 0).quantize(ZERO)
+    return split
+
+
+@dataclass
+class TrendPoint:
+    month: str
+    rate: Rate
+    last_year: Rate
+
+
+def monthly_trend(scope: Scope, year: int, as_of: date) -> list[TrendPoint]:
+    """Each month's collection rate of `year` (to the as-of month) against the same month of
+    the year before."""
+    fresh()
+    last = month_of(as_of) if as_of.year == year else f"{year:04d}-12"
+    months = [m for m in months_of_year(year) if m <= last]
+    previous = [month_add(m, -12) for m in months]
+    grid = _grid(scope, FEES, period__in=months + previous)
+    return [
+        TrendPoint(
+            month=m,
+            rate=_rate(grid, [m], m, month_of(as_of)),
+            last_year=_rate(grid, [p], p, month_add(month_of(as_of), -12)),
+        )
+        for m, p in zip(months, previous, strict=True)
+    ]
+
+
+@dataclass
+class BuildingArrears:
+    building_id: int
+    name: str
+    estate: str
+    owing: Decimal
+    units_owing: int
+    units_billed: int
+
+
+def arrears_by_building(scope: Scope, limit: int = 20) -> list[BuildingArrears]:
+    fresh()
+    cells = scope.filter(BuildingCell.objects.filter(owing__gt=0), items=False).order_by(
+        "-owing", "building_id"
+    )[:limit]
+    cells = list(cells)
+    names = {
+        b.pk: b
+        for b in Building.objects.filter(pk__in=[c.building_id for c in cells]).select_related(
+            "estate"
+        )
+    }
+    return [
+        BuildingArrears(
+            building_id=c.building_id,
+            name=names[c.building_id].name if c.building_id in names else str(c.building_id),
+            estate=names[c.building_id].estate.name if c.building_id in names else "",
+            owing=c.owing,
+            units_owing=c.units_owing,
+            units_billed=c.units_billed,
+        )
+        for c in cells
+    ]
+
+
+def owing_households(scope: Scope) -> Rate:
+    """Households owing now (part) of households ever billed (whole)."""
+    fresh()
+    row = scope.filter(BuildingCell.objects.all(), items=False).aggregate(
+        b=Sum("units_billed"), o=Sum("units_owing"), s=MoneySum("owing")
+    )
+    return Rate(part=Decimal(row["o"] or 0), whole=Decimal(row["b"] or 0), billed=row["s"])
+
+
+def _money(scope: Scope, start: date, end: date, by: str) -> list[dict]:
+    fresh()
+    rows = (
+        MoneyCell.objects.filter(estate_id__in=scope.estate_ids, day__gte=start, day__lte=end)
+        .order_by()
+        .values(by)
+        .annotate(
+            n=Sum("payments"), r=MoneySum("received"), p=MoneySum("prepaid"), x=MoneySum("refunded")
+        )
+        .order_by(by)
+    )
+    return [
+        {
+            by: row[by],
+            "payments": row["n"] or 0,
+            "received": row["r"],
+            "prepaid": row["p"],
+            "refunded": row["x"],
+            "net": row["r"] - row["x"],
+        }
+        for row in rows
+    ]
+
+
+def channel_mix(scope: Scope, start: date, end: date) -> list[dict]:
+    """Received by method (definitions.DEFINITIONS["channels"])."""
+    return _money(scope, start, end, "channel")
+
+
+def by_cashier(scope: Scope, start: date, end: date) -> list[dict]:
+    from django.contrib.auth import get_user_model
+
+    from wuye.core.names import person_name
+
+    rows = _money(scope, start, end, "cashier_id")
+    users = get_user_model().objects.in_bulk([r["cashier_id"] for r in rows if r["cashier_id"]])
+    for r in rows:
+        user = users.get(r["cashier_id"])
+        r["cashier"] = person_name(user) if user else ""
+    return rows
+
+
+def estates_of(scope: Scope) -> list[Estate]:
+    return list(Estate.objects.filter(pk__in=scope.estate_ids).order_by("code"))
+
+
+# --- drill-down: the households and charges behind a figure --------------------------------------
+
+
+@dataclass
+class Drill:
+    """What a figure counts, as filters on charges (all optional)."""
+
+    period: str = ""
+    periods_before: str = ""  # periods before this month (arrears)
+    kinds: list[str] = field(default_factory=lambda: list(ARREARS))
+    bucket: str = ""
+    owing: bool = True
+    as_of: date | None = None
+
+    def params(self) -> dict:
+        out = {"kinds": ",".join(self.kinds), "owing": "1" if self.owing else "0"}
+        if self.period:
+            out["period"] = self.period
+        if self.periods_before:
+            out["before"] = self.periods_before
+        if self.bucket:
+            out["bucket"] = self.bucket
+        return out
+
+
+def _kinds_of(groups: list[str]) -> list[str]:
+    from .models import KIND_GROUPS
+
+    return [k for k, g in KIND_GROUPS.items() if g in groups]
+
+
+def drill_charges(scope: Scope, drill: Drill) -> QuerySet:
+    """The (not cancelled) charges behind a figure, with unit, building, party and item."""
+    qs = (
+        scope.charges()
+        .exclude(status=Charge.Status.CANCELLED)
+        .filter(kind__in=_kinds_of(drill.kinds))
+    )
+    if drill.period:
+        qs = qs.filter(period=drill.period)
+    if drill.periods_before:
+        qs = qs.filter(period__lt=drill.periods_before)
+    if drill.owing:
+        qs = qs.filter(outstanding__gt=0)
+    if drill.bucket:
+        earliest, latest = bucket_due_range(drill.bucket, drill.as_of or date.today())
+        if earliest:
+            qs = qs.filter(due_date__gte=earliest)
+        if latest:
+            qs = qs.filter(due_date__lte=latest)
+    return qs.select_related("unit__building", "party", "fee_item", "estate").order_by(
+        "unit__building__code", "unit__number", "period", "fee_item_id", "id"
+    )
+
+
+@dataclass
+class Household:
+    unit_id: int
+    unit: str
+    building: str
+    party_id: int
+    party: str
+    charges: int = 0
+    amount: Decimal = ZERO
+    outstanding: Decimal = ZERO
+    oldest: str = ""
+
+
+def drill_households(charges: QuerySet, limit: int = 500) -> list[Household]:
+    """The charges grouped by household (unit and who owes)."""
+    rows = (
+        charges.order_by()
+        .values("unit_id", "unit__number", "unit__building__name", "party_id", "party__name")
+        .annotate(n=Sum(1), a=MoneySum("amount"), o=MoneySum("outstanding"))
+        .order_by("-o", "unit__number")[:limit]
+    )
+    oldest = defaultdict(str)
+    out = []
+    for r in rows:
+        out.append(
+            Household(
+                unit_id=r["unit_id"],
+                unit=r["unit__number"],
+                building=r["unit__building__name"],
+                party_id=r["party_id"],
+                party=r["party__name"],
+                charges=r["n"],
+                amount=r["a"],
+                outstanding=r["o"],
+                oldest=oldest[r["unit_id"]],
+            )
+        )
+    return out
