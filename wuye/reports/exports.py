@@ -10,13 +10,8 @@ from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
-<<<<<<< HEAD
 from wuye.audit.summaries import Summary
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-=======
 from wuye.core.exports import xlsx_cell
->>>>>>> main
 
 
 def _cell(sheet, value):
