@@ -198,6 +198,55 @@ def overdue_days(*, due_date: date, as_of: date, grace_days: int = 0) -> int:
     return max(0, (as_of - (due_date + timedelta(days=grace_days))).days)
 
 
+@dataclass(frozen=True)
+class Clause:
+    """A late-fee clause of a service contract, in force from `start` to `end` (inclusive;
+    None: open-ended), at `daily_rate` of the unpaid principal."""
+
+    start: date
+    end: date | None
+    daily_rate: Decimal
+
+
+def clause_days(
+    *, due_date: date, as_of: date, grace_days: int, clauses: Sequence[Clause]
+) -> list[tuple[Clause, int]]:
+    """Days late on or before `as_of` on which each clause was in force: a day with no clause
+    in force earns nothing (a clause signed later never reaches back over earlier days)."""
+    first = due_date + timedelta(days=grace_days + 1)
+    if first > as_of:
+        return []
+    out = []
+    for clause in clauses:
+        end = clause.end or as_of
+        days = overlap_days((first, as_of), (clause.start, end))
+        if days:
+            out.append((clause, days))
+    return out
+
+
+def late_fee_total(
+    *,
+    principal_unpaid: Decimal,
+    due_date: date,
+    as_of: date,
+    grace_days: int,
+    clauses: Sequence[Clause],
+    cap_ratio: Decimal = Decimal(1),
+) -> tuple[Decimal, int]:
+    """(the late fee a principal has earned by `as_of`, the days it was counted for): simple
+    interest on the unpaid principal, each day at the rate of the clause then in force, capped
+    at `cap_ratio` x principal, rounded once."""
+    if principal_unpaid <= 0:
+        return ZERO, 0
+    counted = clause_days(due_date=due_date, as_of=as_of, grace_days=grace_days, clauses=clauses)
+    accrued = sum(
+        (Decimal(principal_unpaid) * c.daily_rate * days for c, days in counted), Decimal(0)
+    )
+    cap = Decimal(principal_unpaid) * Decimal(cap_ratio)
+    return money(min(accrued, cap)), sum(days for __, days in counted)
+
+
 def late_fee_due(
     *,
     principal_unpaid: Decimal,
@@ -208,13 +257,17 @@ def late_fee_due(
     cap_ratio: Decimal = Decimal(1),
     already_charged: Decimal = ZERO,
 ) -> Decimal:
-    """The late fee to charge now on one principal (see the module docstring). Simple interest
-    on the unpaid principal, capped at `cap_ratio` x principal, less what was already charged;
-    never negative (a part payment never turns into a refund of late fees)."""
+    """The late fee to charge now on one principal under one clause always in force (see
+    `late_fee_total`), less what was already charged; never negative (a part payment never
+    turns into a refund of late fees)."""
     if principal_unpaid <= 0 or daily_rate <= 0:
         return ZERO
-    days = overdue_days(due_date=due_date, as_of=as_of, grace_days=grace_days)
-    accrued = Decimal(principal_unpaid) * Decimal(daily_rate) * days
-    cap = Decimal(principal_unpaid) * Decimal(cap_ratio)
-    total = money(min(accrued, cap))
+    total, __ = late_fee_total(
+        principal_unpaid=principal_unpaid,
+        due_date=due_date,
+        as_of=as_of,
+        grace_days=grace_days,
+        clauses=[Clause(date.min, None, Decimal(daily_rate))],
+        cap_ratio=cap_ratio,
+    )
     return max(ZERO, total - Decimal(already_charged))

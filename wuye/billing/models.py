@@ -371,7 +371,7 @@ class CreditNote(models.Model):
 class LateFeeAssessment(models.Model):
     """The log of late-fee assessments (滯納金計提): one row per principal charge and date, so
     assessing twice on the same day adds nothing. `late_fee` is the charge raised (null when
-    nothing was due, e.g. the cap was reached)."""
+    nothing was due, e.g. the cap was reached); `amount` what the day added."""
 
     estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
     principal = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="assessments")
@@ -383,6 +383,12 @@ class LateFeeAssessment(models.Model):
     amount = MoneyField(_("amount"))
     late_fee = models.OneToOneField(
         Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="assessment"
+    )
+    # The principal's earlier late fee, still untouched, that `late_fee` replaced (cancelled):
+    # an owner sees one late-fee line per overdue charge with its days and total, not a line
+    # a day. Statements leave a replaced line and its cancellation out.
+    replaced = models.OneToOneField(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

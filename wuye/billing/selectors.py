@@ -21,6 +21,7 @@ from .models import (
     CreditNote,
     DepositRelease,
     FeeStop,
+    LateFeeAssessment,
     PrepaymentMovement,
     Waiver,
 )
@@ -156,7 +157,16 @@ def party_statement(
     own on the day it was approved (the payment it reverses stays as it was)."""
     raw: list[StatementLine] = []
     charges = Charge.objects.filter(party=party).select_related("fee_item", "unit")
+    # A late fee replaced by a later total (see billing.services.late_fees) is left out with
+    # its cancellation: one late-fee line per overdue charge, with its days and total.
+    replaced = set(
+        LateFeeAssessment.objects.filter(replaced__party=party).values_list(
+            "replaced_id", flat=True
+        )
+    )
     for c in charges:
+        if c.pk in replaced:
+            continue
         raw.append(StatementLine(c.bill_date, c.kind, f"{c.unit.number} {c.label}", c.amount, ZERO))
         if c.status == Charge.Status.CANCELLED:
             day = c.cancelled_at.date() if c.cancelled_at else c.bill_date

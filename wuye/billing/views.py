@@ -520,7 +520,11 @@ def late_fees(request):
         except ValueError:
             messages.error(request, _("Give the day as YYYY-MM-DD."))
             return redirect("billing:late_fees")
-        result = services.late_fee_assess(estate=estate, as_of=day, actor=request.user)
+        try:
+            result = services.late_fee_assess(estate=estate, as_of=day, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("billing:late_fees")
         if result.skipped:
             messages.warning(request, result.skipped)
         else:

@@ -153,7 +153,29 @@ class ContractForm(forms.ModelForm):
 class EstateForm(forms.ModelForm):
     class Meta:
         model = Estate
-        fields = ["name", "address", "hotline", "company_name"]
+        fields = [
+            "name",
+            "address",
+            "hotline",
+            "company_name",
+            "late_fee_minimum",
+            "fee_notice_days",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("late_fee_minimum", "fee_notice_days"):
+            self.fields[name].required = False  # left empty: kept as it is
+
+    def _keep(self, name):
+        value = self.cleaned_data.get(name)
+        return getattr(self.instance, name) if value is None else value
+
+    def clean_late_fee_minimum(self):
+        return self._keep("late_fee_minimum")
+
+    def clean_fee_notice_days(self):
+        return self._keep("fee_notice_days")
 
 
 class CollectionAccountForm(forms.Form):

@@ -6,8 +6,10 @@ files. This keeps every scoped query a single indexed filter on `estate_id`.
 """
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +31,23 @@ class Estate(models.Model):
     bank_name = models.CharField(_("bank and branch"), max_length=100, blank=True)
     bank_account_name = models.CharField(_("account name"), max_length=100, blank=True)
     bank_account_number = models.CharField(_("account number"), max_length=40, blank=True)
+    # A late fee below this total on a charge is not assessed (nobody chases 0.07 yuan).
+    late_fee_minimum = models.DecimalField(
+        _("minimum late fee"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(10000)],
+        help_text=_("A late fee below this amount on a charge is not assessed. 0: no minimum."),
+    )
+    # A fee standard's price increase applies no earlier than this many days after its
+    # publication (公示); a decrease may apply at once.
+    fee_notice_days = models.PositiveSmallIntegerField(
+        _("notice days before a price increase"),
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text=_("An increase applies no earlier than this many days after its publication."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -266,13 +285,26 @@ class ServiceContract(models.Model):
     )
     has_late_fee_clause = models.BooleanField(_("late-fee clause"), default=False)
     # e.g. 0.000300 = 萬分之三 per day of the unpaid principal
+    # The same bounds as the API (`serializers.ContractInput`): the staff page validates with
+    # them too (it once saved 5 % a day capped at 5x the principal).
     late_fee_daily_rate = models.DecimalField(
-        _("late fee per day"), max_digits=8, decimal_places=6, null=True, blank=True
+        _("late fee per day"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.000001")), MaxValueValidator(Decimal("0.01"))],
     )
-    late_fee_grace_days = models.PositiveSmallIntegerField(_("grace days"), default=0)
+    late_fee_grace_days = models.PositiveSmallIntegerField(
+        _("grace days"), default=0, validators=[MaxValueValidator(365)]
+    )
     # Cap as a share of the unpaid principal; 1.0000 means never above the principal.
     late_fee_cap_ratio = models.DecimalField(
-        _("late fee cap (share of principal)"), max_digits=5, decimal_places=4, default=1
+        _("late fee cap (share of principal)"),
+        max_digits=5,
+        decimal_places=4,
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
     document = models.FileField(_("document"), upload_to="contracts/", blank=True)
 

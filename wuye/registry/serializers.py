@@ -59,6 +59,8 @@ class EstateOutput(serializers.ModelSerializer):
             "bank_name",
             "bank_account_name",
             "bank_account_number",
+            "late_fee_minimum",
+            "fee_notice_days",
             "is_active",
         ]
         read_only_fields = fields
@@ -76,6 +78,14 @@ class EstateInput(serializers.Serializer):
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
     hotline = serializers.CharField(max_length=30, required=False, allow_blank=True)
     company_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    late_fee_minimum = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("10000"),
+        required=False,
+    )
+    fee_notice_days = serializers.IntegerField(min_value=0, max_value=365, required=False)
     is_active = serializers.BooleanField(required=False)
 
     def validate_code(self, value: str) -> str:

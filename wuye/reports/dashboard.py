@@ -87,7 +87,11 @@ class Figures:
 
 
 def figures(scope: selectors.Scope, as_of: date) -> Figures:
-    selectors.fresh()
+    with selectors.pinned(scope):
+        return _figures(scope, as_of)
+
+
+def _figures(scope: selectors.Scope, as_of: date) -> Figures:
     month = month_of(as_of)
     last_year = as_of.replace(year=as_of.year - 1, day=min(as_of.day, 28))
     start = date(as_of.year, as_of.month, 1)

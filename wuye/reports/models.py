@@ -82,6 +82,58 @@ class CollectionCell(models.Model):
         return f"{self.building_id} {self.period} {self.month}"
 
 
+class EstateCell(models.Model):
+    """`CollectionCell` summed over an estate's buildings: what the company and estate
+    figures read (a few thousand rows where the building cells are a few hundred thousand).
+    Recomputed from the building cells of an (estate, period) whenever one of them is."""
+
+    estate = _fk("registry.Estate")
+    fee_item = _fk("fees.FeeItem")
+    kind = models.CharField(max_length=8, choices=KindGroup.choices)
+    period = models.CharField(max_length=7)
+    due_date = models.DateField()
+    month = models.CharField(max_length=7)
+    billed = MoneyField(default=ZERO)
+    waived = MoneyField(default=ZERO)
+    received = MoneyField(default=ZERO)
+    from_balance = MoneyField(default=ZERO)
+
+    class Meta:
+        verbose_name = _("estate collection summary")
+        verbose_name_plural = _("estate collection summaries")
+        ordering = ["estate_id", "period", "month", "fee_item_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estate", "period", "fee_item", "kind", "due_date", "month"],
+                name="estatecell_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.period} {self.month}"
+
+
+class OwingUnit(models.Model):
+    """A unit that owes something on the fees or opening arrears of a period now (one row
+    per unit and period): counts households owing per building without reading charges."""
+
+    estate_id = models.BigIntegerField()
+    building_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    period = models.CharField(max_length=7)
+
+    class Meta:
+        ordering = ["building_id", "unit_id", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building_id", "period", "unit_id"], name="owingunit_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period}"
+
+
 class HouseholdCell(models.Model):
     """Households (units) of a building billed fees for a period, and how many still owe on
     them now."""
@@ -106,8 +158,8 @@ class HouseholdCell(models.Model):
 
 
 class BuildingCell(models.Model):
-    """A building now: households ever billed fees, households owing fees or opening arrears,
-    and how much."""
+    """A building now: its active units (households), those owing on fees or opening
+    arrears, and how much."""
 
     estate = _fk("registry.Estate")
     building = _fk("registry.Building")

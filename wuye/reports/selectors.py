@@ -4,6 +4,8 @@ any figure to the households and charges behind it, read from the books.
 Every selector takes a `Scope` (the estates a user may see, optionally one estate, building
 or fee item) and first makes the cells fresh (`fresh`: recompute what postings marked)."""
 
+import contextlib
+import contextvars
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +31,14 @@ from .definitions import (
     months_of_year,
     split_kind,
 )
-from .models import BuildingCell, CollectionCell, HouseholdCell, KindGroup, MoneyCell
+from .models import (
+    BuildingCell,
+    CollectionCell,
+    EstateCell,
+    HouseholdCell,
+    KindGroup,
+    MoneyCell,
+)
 
 FEES = [KindGroup.FEE.value]
 ARREARS = [KindGroup.FEE.value, KindGroup.OPENING.value]
@@ -50,6 +59,16 @@ class Scope:
         if self.building_id:
             qs = qs.filter(building_id=self.building_id)
         if items and self.fee_item_id:
+            qs = qs.filter(fee_item_id=self.fee_item_id)
+        return qs
+
+    def cells(self, **filters) -> QuerySet:
+        """The collection cells of the scope: per building when it is one building, else
+        the estates' sums (far fewer rows, the same money)."""
+        if self.building_id:
+            return self.filter(CollectionCell.objects.filter(**filters))
+        qs = EstateCell.objects.filter(estate_id__in=self.estate_ids, **filters)
+        if self.fee_item_id:
             qs = qs.filter(fee_item_id=self.fee_item_id)
         return qs
 
@@ -96,9 +115,67 @@ def scope_for(user, *, estate_id=None, building_id=None, fee_item_id=None) -> Sc
     )
 
 
+_pinned: contextvars.ContextVar = contextvars.ContextVar("reports_pinned", default=None)
+
+
 def fresh() -> None:
-    """Recompute whatever postings marked since the last read."""
+    """Recompute whatever postings marked since the last read (once per pinned page)."""
+    if _pinned.get() is None:
+        summaries.refresh()
+
+
+@contextlib.contextmanager
+def pinned(scope: Scope):
+    """Within the block, every figure of `scope` is computed from one read of its cells (a
+    page of figures is one query for the money, not one per figure)."""
     summaries.refresh()
+    rows = list(
+        scope.cells()
+        .order_by()
+        .values_list(
+            "period", "month", "kind", "due_date", "billed", "waived", "received", "from_balance"
+        )
+    )
+    token = _pinned.set((scope, rows))
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def _rows(scope: Scope, kinds=None, **filters) -> list[tuple]:
+    """(period, month, kind, due, billed, waived, received, from_balance) of the scope's cells
+    matching `kinds` and simple filters (period, period__in, period__lt, month, month__lte)."""
+    pin = _pinned.get()
+    if pin is None or pin[0] != scope:
+        qs = scope.cells(**filters)
+        if kinds is not None:
+            qs = qs.filter(kind__in=kinds)
+        return list(
+            qs.order_by().values_list(
+                "period", "month", "kind", "due_date", "billed", "waived", "received",
+                "from_balance",
+            )
+        )  # fmt: skip
+    tests = []
+    for key, value in filters.items():
+        field, _sep, op = key.partition("__")
+        i = 0 if field == "period" else 1
+        if op == "":
+            tests.append(lambda r, i=i, v=value: r[i] == v)
+        elif op == "in":
+            wanted = set(value)
+            tests.append(lambda r, i=i, v=wanted: r[i] in v)
+        elif op == "lt":
+            tests.append(lambda r, i=i, v=value: r[i] < v)
+        elif op == "lte":
+            tests.append(lambda r, i=i, v=value: r[i] <= v)
+        else:
+            raise ValueError(key)
+    kinds_set = set(kinds) if kinds is not None else None
+    return [
+        r for r in pin[1] if (kinds_set is None or r[2] in kinds_set) and all(t(r) for t in tests)
+    ]
 
 
 # --- the grid of sums the rates divide ----------------------------------------------------------
@@ -106,21 +183,20 @@ def fresh() -> None:
 
 def _grid(scope: Scope, kinds: list[str], **filters) -> dict[tuple[str, str], dict]:
     """{(period, month): {billed, waived, received, from_balance}} of the scope's cells."""
-    qs = scope.filter(CollectionCell.objects.filter(kind__in=kinds, **filters))
-    rows = (
-        qs.order_by()
-        .values("period", "month")
-        .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"), f=Sum("from_balance"))
-    )
-    return {
-        (row["period"], row["month"]): {
-            "billed": Decimal(row["b"] or 0).quantize(ZERO),
-            "waived": Decimal(row["w"] or 0).quantize(ZERO),
-            "received": Decimal(row["r"] or 0).quantize(ZERO),
-            "from_balance": Decimal(row["f"] or 0).quantize(ZERO),
-        }
-        for row in rows
-    }
+    out: dict[tuple[str, str], dict] = {}
+    for period, month, _kind, _due, b, w, r, f in _rows(scope, kinds, **filters):
+        cell = out.setdefault(
+            (period, month),
+            {"billed": ZERO, "waived": ZERO, "received": ZERO, "from_balance": ZERO},
+        )
+        cell["billed"] += b
+        cell["waived"] += w
+        cell["received"] += r
+        cell["from_balance"] += f
+    for cell in out.values():
+        for k in cell:
+            cell[k] = Decimal(cell[k]).quantize(ZERO)
+    return out
 
 
 def _rate(grid: dict, periods: list[str], received_through: str, as_of_month: str) -> Rate:
@@ -197,24 +273,23 @@ def aging(scope: Scope, as_of: date) -> list[AgingBucket]:
     """What is owed now on fees and opening arrears, by days past the due date on `as_of`."""
     fresh()
     buckets = {code: AgingBucket(code, str(label)) for code, label, _lo, _hi in BUCKETS}
-    rows = (
-        scope.filter(CollectionCell.objects.filter(kind__in=ARREARS))
-        .order_by()
-        .values("due_date")
-        .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"))
-    )
-    for row in rows:
-        owed = Decimal(row["b"] or 0) - Decimal(row["w"] or 0) - Decimal(row["r"] or 0)
-        buckets[bucket_of(row["due_date"], as_of)].amount += owed.quantize(ZERO)
+    for _p, _m, _k, due, b, w, r, _f in _rows(scope, ARREARS):
+        buckets[bucket_of(due, as_of)].amount += Decimal(b) - Decimal(w) - Decimal(r)
+    for b in buckets.values():
+        b.amount = Decimal(b.amount).quantize(ZERO)
     return list(buckets.values())
 
 
 def late_fees_owed(scope: Scope) -> Decimal:
     fresh()
-    row = scope.filter(CollectionCell.objects.filter(kind=KindGroup.LATE_FEE)).aggregate(
-        b=Sum("billed"), w=Sum("waived"), r=Sum("received")
+    owed = sum(
+        (
+            Decimal(b) - Decimal(w) - Decimal(r)
+            for *_x, b, w, r, _f in _rows(scope, [KindGroup.LATE_FEE.value])
+        ),
+        Decimal(0),
     )
-    return (Decimal(row["b"] or 0) - Decimal(row["w"] or 0) - Decimal(row["r"] or 0)).quantize(ZERO)
+    return Decimal(owed).quantize(ZERO)
 
 
 @dataclass
@@ -254,21 +329,17 @@ def payment_split(scope: Scope, month: str) -> Split:
     paid. Late fees and deposits are their own lines."""
     fresh()
     split = Split()
-    rows = (
-        scope.filter(CollectionCell.objects.filter(month=month))
-        .order_by()
-        .values("period", "kind")
-        .annotate(r=Sum("received"), f=Sum("from_balance"))
-    )
-    for row in rows:
-        new = (Decimal(row["r"] or 0) - Decimal(row["f"] or 0)).quantize(ZERO)
-        if row["kind"] == KindGroup.LATE_FEE:
+    for period, _m, kind_group, _d, _b, _w, r, f in _rows(scope, None, month=month):
+        new = Decimal(r) - Decimal(f)
+        if kind_group == KindGroup.LATE_FEE:
             split.late_fees += new
-        elif row["kind"] == KindGroup.DEPOSIT:
+        elif kind_group == KindGroup.DEPOSIT:
             split.other += new
         else:
-            kind = split_kind(row["period"], month)
+            kind = split_kind(period, month)
             setattr(split, kind, getattr(split, kind) + new)
+    for name in ("current", "arrears", "advance", "late_fees", "other"):
+        setattr(split, name, Decimal(getattr(split, name)).quantize(ZERO))
     if not scope.building_id and not scope.fee_item_id:
         start, end = date(int(month[:4]), int(month[5:7]), 1), month_end(month)
         money = MoneyCell.objects.filter(

@@ -25,7 +25,7 @@ from django.utils import timezone
 from wuye.billing.models import Charge, CreditNote, Waiver
 from wuye.core.money import ZERO, MoneySum
 from wuye.payments.models import Allocation, Payment, PaymentReversal
-from wuye.registry.models import Building
+from wuye.registry.models import Building, Unit
 
 from .models import (
     KIND_GROUPS,
@@ -33,9 +33,11 @@ from .models import (
     CollectionCell,
     DirtyCell,
     DirtyDay,
+    EstateCell,
     HouseholdCell,
     KindGroup,
     MoneyCell,
+    OwingUnit,
 )
 
 FEE_KINDS = [k for k, g in KIND_GROUPS.items() if g == KindGroup.FEE]
@@ -195,21 +197,59 @@ def _households_of(charges) -> dict[tuple, list[int]]:
     return out
 
 
-def _buildings_of(charges) -> dict[tuple, list]:
-    """{(estate, building): [units billed, units owing, amount owing]} over every period."""
-    out: dict[tuple, list] = defaultdict(lambda: [0, 0, ZERO])
-    arrears = charges.filter(kind__in=ARREARS_KINDS).order_by()
-    for row in arrears.values("estate_id", "unit__building_id").annotate(
-        n=Count("unit_id", distinct=True)
-    ):
-        out[(row["estate_id"], row["unit__building_id"])][0] = row["n"]
+def _owing_units_of(charges) -> set[tuple]:
+    """{(estate, building, unit, period)} of units owing on fees or opening arrears."""
+    return set(
+        charges.filter(kind__in=ARREARS_KINDS, outstanding__gt=0)
+        .order_by()
+        .values_list("estate_id", "unit__building_id", "unit_id", "period")
+        .distinct()
+    )
+
+
+GROUP_GROUPS = [str(g) for g in (KindGroup.FEE, KindGroup.OPENING)]
+
+
+def _buildings_of(buildings: list[int] | None) -> dict[tuple, list]:
+    """{(estate, building): [active units, units owing, amount owing]} from the units, the
+    owing-unit rows and the collection cells (so: after those are written)."""
+    out: dict[tuple, list] = {}
+    billed: set[tuple] = set()
+    units = Unit.objects.filter(is_active=True)
+    owing_units = OwingUnit.objects.all()
+    cells = CollectionCell.objects.filter(kind__in=GROUP_GROUPS)
+    if buildings is not None:
+        units = units.filter(building_id__in=buildings)
+        owing_units = owing_units.filter(building_id__in=buildings)
+        cells = cells.filter(building_id__in=buildings)
+    for row in units.order_by().values("estate_id", "building_id").annotate(n=Count("id")):
+        out[(row["estate_id"], row["building_id"])] = [row["n"], 0, ZERO]
     for row in (
-        arrears.filter(outstanding__gt=0)
-        .values("estate_id", "unit__building_id")
-        .annotate(n=Count("unit_id", distinct=True), s=MoneySum("outstanding"))
+        owing_units.order_by()
+        .values("estate_id", "building_id")
+        .annotate(n=Count("unit_id", distinct=True))
     ):
-        cell = out[(row["estate_id"], row["unit__building_id"])]
-        cell[1], cell[2] = row["n"], row["s"]
+        out.setdefault((row["estate_id"], row["building_id"]), [0, 0, ZERO])[1] = row["n"]
+    for row in (
+        cells.order_by()
+        .values("estate_id", "building_id")
+        .annotate(b=MoneySum("billed"), w=MoneySum("waived"), r=MoneySum("received"))
+    ):
+        key = (row["estate_id"], row["building_id"])
+        out.setdefault(key, [0, 0, ZERO])[2] = row["b"] - row["w"] - row["r"]
+        billed.add(key)
+    return {k: v for k, v in out.items() if k in billed}  # buildings with charges only
+
+
+def _estate_cells_of(cells: dict[tuple, dict]) -> dict[tuple, dict]:
+    """Building cells summed per (estate, item, kind, period, due date, month)."""
+    out: dict[tuple, dict] = defaultdict(
+        lambda: {"billed": ZERO, "waived": ZERO, "received": ZERO, "from_balance": ZERO}
+    )
+    for k, v in cells.items():
+        cell = out[(k[0], *k[2:])]
+        for name, amount in v.items():
+            cell[name] += amount
     return out
 
 
@@ -256,6 +296,14 @@ def _write_cells(period: str, buildings: list[int]) -> None:
     charges = _live(Charge.objects.filter(period=period, unit__building_id__in=buildings))
     CollectionCell.objects.filter(period=period, building_id__in=buildings).delete()
     HouseholdCell.objects.filter(period=period, building_id__in=buildings).delete()
+    OwingUnit.objects.filter(period=period, building_id__in=buildings).delete()
+    OwingUnit.objects.bulk_create(
+        [
+            OwingUnit(estate_id=e, building_id=b, unit_id=u, period=p)
+            for e, b, u, p in _owing_units_of(charges)
+        ],
+        batch_size=1000,
+    )
     CollectionCell.objects.bulk_create(
         [
             CollectionCell(
@@ -284,17 +332,40 @@ def _write_cells(period: str, buildings: list[int]) -> None:
 
 
 def _write_buildings(buildings: list[int]) -> None:
-    charges = _live(Charge.objects.filter(unit__building_id__in=buildings))
     BuildingCell.objects.filter(building_id__in=buildings).delete()
     BuildingCell.objects.bulk_create(
         [
             BuildingCell(
                 estate_id=k[0], building_id=k[1], units_billed=v[0], units_owing=v[1], owing=v[2]
             )
-            for k, v in _buildings_of(charges).items()
+            for k, v in _buildings_of(buildings).items()
         ],
         batch_size=1000,
     )
+
+
+def _write_estates(estate_id: int, period: str) -> None:
+    """The estate's cells of a period, summed from its building cells."""
+    EstateCell.objects.filter(estate_id=estate_id, period=period).delete()
+    rows = (
+        CollectionCell.objects.filter(estate_id=estate_id, period=period)
+        .order_by()
+        .values("fee_item_id", "kind", "due_date", "month")
+        .annotate(
+            b=MoneySum("billed"), w=MoneySum("waived"), r=MoneySum("received"),
+            f=MoneySum("from_balance"),
+        )
+    )  # fmt: skip
+    EstateCell.objects.bulk_create(
+        [
+            EstateCell(
+                estate_id=estate_id, period=period, fee_item_id=r["fee_item_id"], kind=r["kind"],
+                due_date=r["due_date"], month=r["month"], billed=r["b"], waived=r["w"],
+                received=r["r"], from_balance=r["f"],
+            )
+            for r in rows
+        ]
+    )  # fmt: skip
 
 
 def _write_days(estate_id: int, days: list[date]) -> None:
@@ -345,6 +416,8 @@ def refresh(*, limit: int = 20_000) -> int:
         touched = sorted({m.building_id for m in marks})
         for i in range(0, len(touched), BATCH):
             _write_buildings(touched[i : i + BATCH])
+        for estate_id, period in sorted({(m.estate_id, m.period) for m in marks}):
+            _write_estates(estate_id, period)
         by_estate: dict[int, list[date]] = defaultdict(list)
         for d in days:
             by_estate[d.estate_id].append(d.day)
@@ -380,8 +453,9 @@ def rebuild(*, estate_id: int | None = None) -> None:
         ):
             DirtyDay.objects.get_or_create(estate_id=e, day=d)
         scope = Q() if estate_id is None else Q(estate_id=estate_id)
-        for model in (CollectionCell, HouseholdCell, BuildingCell, MoneyCell):
+        for model in (CollectionCell, EstateCell, HouseholdCell, BuildingCell, MoneyCell):
             model.objects.filter(scope).delete()
+        OwingUnit.objects.filter(scope).delete()
     while refresh():
         pass
 
@@ -393,13 +467,38 @@ def computed() -> dict[str, dict]:
     """Every cell computed from the books now, in the shape of `stored`."""
     charges = _live(Charge.objects.all())
     cells = {k: v for k, v in _cells_of(charges).items() if any(v.values())}
+    estates = {k: v for k, v in _estate_cells_of(cells).items() if any(v.values())}
     households = {k: tuple(v) for k, v in _households_of(charges).items()}
-    buildings = {k: tuple(v) for k, v in _buildings_of(charges).items()}
+    owing = _owing_units_of(charges)
+    # buildings: active units, distinct units owing, what the cells say is owed
+    buildings: dict[tuple, list] = {}
+    for row in (
+        Unit.objects.filter(is_active=True)
+        .order_by()
+        .values("estate_id", "building_id")
+        .annotate(n=Count("id"))
+    ):
+        buildings[(row["estate_id"], row["building_id"])] = [row["n"], 0, ZERO]
+    per_building = defaultdict(set)
+    for e, b, u, _p in owing:
+        per_building[(e, b)].add(u)
+    for key, units in per_building.items():
+        buildings.setdefault(key, [0, 0, ZERO])[1] = len(units)
+    for k, v in cells.items():
+        if k[3] in GROUP_GROUPS:
+            buildings.setdefault((k[0], k[1]), [0, 0, ZERO])[2] += (
+                v["billed"] - v["waived"] - v["received"]
+            )
+    with_cells = {(k[0], k[1]) for k, v in cells.items() if k[3] in GROUP_GROUPS}
+    buildings = {k: tuple(v) for k, v in buildings.items() if k in with_cells}
     money = {
         k: tuple(v)
         for k, v in _money_of(Payment.objects.all(), PaymentReversal.objects.all()).items()
     }
-    return {"cells": cells, "households": households, "buildings": buildings, "money": money}
+    return {
+        "cells": cells, "estates": estates, "households": households, "owing": owing,
+        "buildings": buildings, "money": money,
+    }  # fmt: skip
 
 
 def stored() -> dict[str, dict]:
@@ -414,6 +513,17 @@ def stored() -> dict[str, dict]:
         for c in CollectionCell.objects.all()
     }
     cells = {k: v for k, v in cells.items() if any(v.values())}
+    estates = {
+        (c.estate_id, c.fee_item_id, c.kind, c.period, c.due_date, c.month): {
+            "billed": c.billed,
+            "waived": c.waived,
+            "received": c.received,
+            "from_balance": c.from_balance,
+        }
+        for c in EstateCell.objects.all()
+    }
+    estates = {k: v for k, v in estates.items() if any(v.values())}
+    owing = set(OwingUnit.objects.values_list("estate_id", "building_id", "unit_id", "period"))
     households = {
         (h.estate_id, h.building_id, h.period): (h.units_billed, h.units_owing)
         for h in HouseholdCell.objects.all()
@@ -431,4 +541,7 @@ def stored() -> dict[str, dict]:
         )
         for m in MoneyCell.objects.all()
     }
-    return {"cells": cells, "households": households, "buildings": buildings, "money": money}
+    return {
+        "cells": cells, "estates": estates, "households": households, "owing": owing,
+        "buildings": buildings, "money": money,
+    }  # fmt: skip

@@ -52,7 +52,9 @@ def _cells(scope, p: Params, group: list[str]) -> Iterator[list]:
     """billed (periods in range), waived and received (months in range, split), owed now."""
     selectors.fresh()
     first, last = p.months
-    qs = scope.filter(CollectionCell.objects.filter(kind__in=selectors.ARREARS))
+    qs = scope.cells(kind__in=selectors.ARREARS)
+    if "building_id" in group:
+        qs = scope.filter(CollectionCell.objects.filter(kind__in=selectors.ARREARS))
     rows = defaultdict(lambda: defaultdict(Decimal))
     for r in (
         qs.filter(Q(period__range=(first, last)) | Q(month__range=(first, last)))

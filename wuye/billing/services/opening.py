@@ -8,7 +8,9 @@
 
 (Chinese headers 房号/收费项目/期间/类型/金额/日期 and types 欠费/预存/已缴至 work too.)
 
-- `arrears` -> a charge of kind `opening` to the payer of that period (Dr RECEIVABLE);
+- `arrears` -> a charge of kind `opening` to the payer of that period (Dr RECEIVABLE), due
+  on its real due date: the row's `date` (日期) when given, else the day a bill run would have
+  made it due (bill date + the item's due days), so late fees count from the right day;
 - `prepaid` -> a `PrepaymentMovement` of kind `opening` for the unit's current payer, earmarked
   for the item when one is given (Cr PREPAYMENTS with the party on the line);
 - `paid_up_to` -> a `PaidUpTo` date: bill runs do not bill those days again.
@@ -20,7 +22,7 @@ error nothing is written and each error names its row, column and reason.
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -47,6 +49,7 @@ from ._common import (
     require_estate,
     require_perm,
 )
+from .runs import bill_date_of
 
 HEADERS = {
     "unit": "unit",
@@ -243,7 +246,14 @@ def opening_balances_import(
             ).exists():
                 errors.append(RowError(number, "period", _("already imported")))
                 continue
-            arrears.append((unit, item, period, amount, party))
+            # Due on the day it really fell due (late fees count from there): the sheet's
+            # date when given, else the day a bill run would have set.
+            due = _date(data.get("date"), number, errors) if _cell_text(data.get("date")) else None
+            if _cell_text(data.get("date")) and due is None:
+                continue
+            billed_on = bill_date_of(item, period) if item.is_recurring else period.start
+            due = due or billed_on + timedelta(days=item.due_days)
+            arrears.append((unit, item, period, amount, party, min(billed_on, due), due))
         elif kind == "prepaid":
             amount = _amount(data.get("amount"), number, errors)
             party = payer_on(unit, as_of)
@@ -289,13 +299,13 @@ def opening_balances_import(
                 period_end=period.end,
                 amount=amount,
                 outstanding=amount,
-                bill_date=period.start,
-                due_date=period.start,
+                bill_date=billed_on,
+                due_date=due,
                 description=f"期初欠费 {period} {item.name}",
                 idempotency_key=f"opening:{unit.pk}:{item.pk}:{period}",
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
-            for unit, item, period, amount, party in arrears
+            for unit, item, period, amount, party, billed_on, due in arrears
         ]
     )
     receivables_changed(charge_ids=[c.pk for c in charges])

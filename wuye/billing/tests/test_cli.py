@@ -49,6 +49,15 @@ def test_bill_refuses_a_bad_period(owner):
 
 
 def test_assess_late_fees(owner, property_fee, capsys):
-    call_command("bill", "--period", "2026-12", "--estate", "HY", "--as-of", "2026-12-01")
-    call_command("assess-late-fees", "--as-of", "2027-02-10")
+    # June billed on 1 June, due 1 July; 26 days late after 15 grace days on 11 August
+    call_command("bill", "--period", "2026-06", "--estate", "HY", "--as-of", "2026-06-01")
+    call_command("assess-late-fees", "--as-of", "2026-08-11")
     assert "HY: 1 assessed, 1 late fees, 1.95" in capsys.readouterr().out
+
+
+def test_assess_late_fees_refuses_a_day_not_yet_passed(owner, property_fee):
+    # issue 11 point 11: 887.40 was once assessed "as of" 2027
+    call_command("bill", "--period", "2026-06", "--estate", "HY", "--as-of", "2026-06-01")
+    with pytest.raises(CommandError, match="only for days that have passed"):
+        call_command("assess-late-fees", "--as-of", "2099-12-31")
+    assert not Charge.objects.filter(kind=Charge.Kind.LATE_FEE).exists()

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def late_fee(owner, property_fee, bill):
     """December billed and 1.95 of late fee assessed on 10 February 2027."""
     bill("2026-12")
-    services.late_fee_assess(estate=owner.estate, as_of=date(2027, 2, 10))
+    services.late_fee_assess(estate=owner.estate, as_of=date(2027, 2, 10), today=date(2027, 2, 10))
     return Charge.objects.get(kind=Charge.Kind.LATE_FEE)
 
 

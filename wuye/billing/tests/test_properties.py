@@ -117,7 +117,7 @@ class TestBooksAlwaysAgree(TestCase):
                     services.waiver_approve(actor=self.boss, waiver=w)
             elif s[0] == "late":
                 as_of = date(2027, 1, 1) + timedelta(days=s[1])
-                services.late_fee_assess(estate=self.estate, as_of=as_of)
+                services.late_fee_assess(estate=self.estate, as_of=as_of, today=as_of)
             elif s[0] == "sell":
                 unit = self.units[s[1]]
                 current = UnitParty.objects.filter(unit=unit, end_date__isnull=True).first()

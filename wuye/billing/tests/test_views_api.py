@@ -128,12 +128,23 @@ def test_the_api_refuses_a_bad_period_naming_the_field(client, finance, owner):
 
 
 def test_finance_assesses_late_fees_from_the_page(client, finance, owner, property_fee, bill):
-    bill("2026-12")
+    # June due 1 July: 26 days late after 15 grace days on 11 August
+    bill("2026-06", as_of=date(2026, 6, 1))
     client.force_login(finance)
     response = client.post(
-        "/billing/late-fees/", {"estate": owner.estate.pk, "as_of": "2027-02-10"}, follow=True
+        "/billing/late-fees/", {"estate": owner.estate.pk, "as_of": "2026-08-11"}, follow=True
     )
     assert "1.95" in response.content.decode()
+
+
+def test_the_late_fee_page_refuses_a_day_not_yet_passed(client, finance, owner, property_fee, bill):
+    bill("2026-06", as_of=date(2026, 6, 1))
+    client.force_login(finance)
+    response = client.post(
+        "/billing/late-fees/", {"estate": owner.estate.pk, "as_of": "2099-12-31"}, follow=True
+    )
+    assert "only for days that have passed" in response.content.decode()
+    assert not Charge.objects.filter(kind=Charge.Kind.LATE_FEE).exists()
 
 
 def test_the_opening_import_page_checks_before_it_writes(client, finance, owner, property_fee):

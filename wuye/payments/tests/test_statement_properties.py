@@ -160,7 +160,8 @@ class TestBooksAgreeWithPayments(TestCase):
                 )
                 billing.waiver_approve(actor=self.boss, waiver=w)
         elif kind == "late":
-            billing.late_fee_assess(estate=self.estate, as_of=date(2027, 1, 1) + timedelta(s[1]))
+            as_of = date(2027, 1, 1) + timedelta(s[1])
+            billing.late_fee_assess(estate=self.estate, as_of=as_of, today=as_of)
         elif kind == "cancel" and runs:
             billing.billing_run_cancel(run=runs[s[1] % len(runs)], actor=self.boss, reason="t")
         elif kind == "pay":

@@ -4,10 +4,11 @@ Late fees where the estate's service contract has a clause; idempotent per charg
 
 from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from wuye.audit import context
 from wuye.billing import services
+from wuye.core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -20,10 +21,17 @@ class Command(BaseCommand):
     def handle(self, *args, as_of, estate, **options):
         from django.utils import timezone
 
-        day = timezone.localdate() if as_of == "today" else date.fromisoformat(as_of)
+        try:
+            day = timezone.localdate() if as_of == "today" else date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise CommandError(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD or today)") from exc
         token = context.bind(context.AuditContext(source="cli"))
         try:
-            for r in services.late_fees_assess_all(as_of=day, estate_code=estate):
+            try:
+                results = services.late_fees_assess_all(as_of=day, estate_code=estate)
+            except DomainError as exc:
+                raise CommandError(f"--as-of: {exc.message}") from exc
+            for r in results:
                 if r.skipped:
                     self.stdout.write(f"{r.estate}: skipped - {r.skipped}")
                 else:
