@@ -16,6 +16,7 @@ from pathlib import Path
 WORKLOADS = {
     "W1": "bench.w1_bill_run",
     "W2": "bench.w2_notify",
+    "W3": "bench.w3_dunning_run",
     "W5": "bench.w5_dashboard",
     "import": "bench.import_units",
     "import-memory": "bench.import_memory",

@@ -309,6 +309,8 @@ class Waiver(models.Model):
         REQUESTED = "requested", _("Requested")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        # reversed with an entry when what granted it is undone (a voided window payment)
+        REVERSED = "reversed", _("Reversed")
 
     estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="waivers")

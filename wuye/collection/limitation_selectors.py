@@ -156,7 +156,7 @@ def periods_ending_within(
         events = party_events(party)
         due = {period: value[0] for period, value in periods.items()}
         for clock in clocks(due_dates=due, events=events, today=today):
-            if barred and clock.barred or not barred and clock.ending_soon:
+            if clock.barred if barred else (not clock.barred and clock.days_left <= days):
                 rows.append(PeriodRow(party, clock, periods[clock.period][1]))
     rows.sort(key=lambda r: (r.clock.ends_on, r.party.name, r.clock.period))
     return rows

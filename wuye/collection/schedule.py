@@ -20,4 +20,18 @@ JOBS = [
         every_minutes=5,
         label=_("Copy sent reminders into the contact log"),
     ),
+    # Before the dunning run: a plan broken yesterday reopens its case in time for it.
+    Job(
+        name="collection.check_installment_plans",
+        task="wuye.collection.tasks.check_installment_plans",
+        daily_at="01:45",
+        date_kwarg="as_of",
+        label=_("Check installment plans"),
+    ),
+    Job(
+        name="collection.escalate_work_orders",
+        task="wuye.collection.tasks.escalate_work_orders",
+        every_minutes=30,
+        label=_("Escalate overdue work orders"),
+    ),
 ]

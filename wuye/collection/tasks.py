@@ -19,3 +19,20 @@ def run_dunning(as_of: str = "") -> dict:
 @task(queue_name="default")
 def log_outbox_contacts() -> int:
     return contacts_from_outbox()
+
+
+@task(queue_name="default")
+def check_installment_plans(as_of: str = "") -> dict:
+    """Judge every active installment plan (kept / missed) on the day."""
+    from .services.plans import plans_check
+
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return plans_check(today=day)
+
+
+@task(queue_name="default")
+def escalate_work_orders() -> int:
+    """Work orders past their promised deadline go to a supervisor."""
+    from .services.disputes import work_orders_escalate
+
+    return work_orders_escalate()

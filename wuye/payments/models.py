@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wuye.billing.models import Charge
+from wuye.billing.models import Charge, Waiver
 from wuye.core.money import ZERO, MoneyField
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party, Unit
@@ -341,6 +341,42 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of payment {self.payment_id} to charge {self.charge_id}"
+
+
+class PaymentEffect(models.Model):
+    """What a window payment caused besides its allocations, so that its void undoes it
+    (issue 11 §3): a waiver granted by the estate's policy (抹零, an offer's discount or free
+    month) or a charge raised ahead of its bill run (paying ahead)."""
+
+    class Kind(models.TextChoices):
+        ROUND_OFF = "round_off", _("Small change dropped")
+        OFFER = "offer", _("Pay-ahead offer")
+        AHEAD = "ahead", _("Charge raised ahead")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="effects")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    waiver = models.ForeignKey(
+        Waiver, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("payment effect")
+        verbose_name_plural = _("payment effects")
+        ordering = ["payment", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(waiver__isnull=False, charge__isnull=True) & ~Q(kind="ahead"))
+                | Q(waiver__isnull=True, charge__isnull=False, kind="ahead"),
+                name="payment_effect_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of payment {self.payment_id}"
 
 
 class Receipt(models.Model):

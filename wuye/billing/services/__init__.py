@@ -9,6 +9,7 @@ from .charges import (
     charge_period_create,
     charge_period_quote,
     charge_refresh,
+    charge_withdraw,
     deposit_forfeit,
     deposit_refund,
     deposit_release_approve,
@@ -18,6 +19,7 @@ from .charges import (
     waiver_grant,
     waiver_reject,
     waiver_request,
+    waiver_reverse,
 )
 from .late_fees import late_fee_assess, late_fees_assess_all
 from .opening import OpeningResult, RowError, opening_balances_import
@@ -47,6 +49,7 @@ __all__ = [
     "charge_period_create",
     "charge_period_quote",
     "charge_refresh",
+    "charge_withdraw",
     "deposit_forfeit",
     "deposit_refund",
     "deposit_release_approve",
@@ -61,4 +64,5 @@ __all__ = [
     "waiver_grant",
     "waiver_reject",
     "waiver_request",
+    "waiver_reverse",
 ]

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from wuye.core.money import FEN, MoneySum
 from wuye.fees.models import FeeItem
 from wuye.ledger.models import JournalEntry
+from wuye.ledger.services import entry_reverse
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import payer_on
 
@@ -503,6 +504,88 @@ def waiver_grant(
         actor=actor, action=AuditEvent.Action.APPROVE, subject=waiver, after=snapshot(waiver)
     )
     return waiver
+
+
+@transaction.atomic
+def waiver_reverse(*, actor, waiver: Waiver, reason: str, day: date) -> Waiver:
+    """Undo an approved waiver whose cause is undone (the voided payment that granted a
+    抹零 or an offer): its entry reversed (Dr RECEIVABLE, Cr WAIVERS) on `day`, the waiver
+    marked reversed, the charge owed again. The caller holds the charge's lock (lock order)
+    and has checked that it may undo it."""
+    require_estate(actor, waiver.estate_id)
+    waiver = Waiver.objects.select_for_update().get(pk=waiver.pk)
+    if waiver.status != Waiver.Status.APPROVED:
+        raise DomainError(
+            _("the waiver is already %(status)s") % {"status": waiver.get_status_display().lower()},
+            field="waiver",
+        )
+    charge = lock_charge(waiver.charge)
+    if waiver.entry_id:
+        entry_reverse(
+            entry=JournalEntry.objects.get(pk=waiver.entry_id),
+            date=day,
+            memo=f"冲销减免 {charge.label} {reason}"[:200],
+            actor=actor,
+            idempotency_key=f"billing-waiver-reverse:{waiver.pk}",
+        )
+    before = snapshot(waiver)
+    waiver.status = Waiver.Status.REVERSED
+    waiver.save(update_fields=["status"])
+    charge_refresh(charge=charge)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=waiver,
+        before=before,
+        after=snapshot(waiver),
+        summary=f"reversed: {reason}"[:200],
+    )
+    return waiver
+
+
+@transaction.atomic
+def charge_withdraw(*, actor, charge: Charge, reason: str, day: date) -> Charge:
+    """Withdraw a charge raised ahead of its bill run (paying ahead at the window) whose
+    payment was voided: cancelled, its entry reversed on `day`. Refused once anything is
+    settled or waived on it, or when a bill run raised it."""
+    require_estate(actor, charge.estate_id)
+    charge = lock_charge(charge)
+    if charge.run_id is not None or charge.kind != Charge.Kind.REGULAR:
+        raise DomainError(
+            _("%(charge)s was raised by a bill run; it is not withdrawn")
+            % {"charge": charge.label},
+            field="charge",
+        )
+    if charge.status == Charge.Status.CANCELLED:
+        return charge
+    if charge.outstanding != charge.amount:
+        raise DomainError(
+            _("%(charge)s has payments or waivers on it; it is not withdrawn")
+            % {"charge": charge.label},
+            field="charge",
+            code="settled",
+        )
+    if charge.entry_id:
+        entry_reverse(
+            entry=JournalEntry.objects.get(pk=charge.entry_id),
+            date=max(day, charge.bill_date),
+            memo=f"撤销预交应收 {charge.label} {reason}"[:200],
+            actor=actor,
+            idempotency_key=f"billing-charge-withdraw:{charge.pk}",
+        )
+    before = snapshot(charge)
+    charge.status = Charge.Status.CANCELLED
+    charge.outstanding = ZERO
+    charge.save(update_fields=["status", "outstanding"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=charge,
+        before=before,
+        after=snapshot(charge),
+        summary=f"withdrawn: {reason}"[:200],
+    )
+    return charge
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from wuye.core.errors import DomainError
 from wuye.notifications.conf import notify_settings
 from wuye.notifications.models import Channel, ChannelOptOut, Message, Purpose
 from wuye.notifications.policy import CONSENT_REQUIRED, policy_for
@@ -102,7 +103,17 @@ def messages_queue_many(*, estate, wanted: list[Wanted]) -> list[Message]:
         )
         address = address_for(party, channel, values)
         status, reason = Message.Status.QUEUED, ""
-        if not address:
+        try:
+            subject = render(template.subject, values, field="subject") if template.subject else ""
+            text = render(template.body, values)
+        except DomainError as exc:
+            # A template asking for a value this estate lacks (no hotline yet) must not stop
+            # the run: the message is kept, held back, with the error for staff to fix.
+            subject, text = "", str(exc)
+            status, reason = Message.Status.SUPPRESSED, "missing_value"
+        if status != Message.Status.QUEUED:
+            pass
+        elif not address:
             status, reason = Message.Status.SUPPRESSED, "no_address"
         elif w.purpose != Purpose.FORMAL_DEMAND and channel in opted:
             status, reason = Message.Status.SUPPRESSED, "opted_out"
@@ -116,10 +127,8 @@ def messages_queue_many(*, estate, wanted: list[Wanted]) -> list[Message]:
                 template_code=template.code,
                 template_version=template.version,
                 language=template.language,
-                subject=render(template.subject, values, field="subject")
-                if template.subject
-                else "",
-                text=render(template.body, values),
+                subject=subject,
+                text=text,
                 params=values,
                 address=address,
                 dedupe_key=w.dedupe_key,

@@ -23,6 +23,7 @@ For an estate and a day `as_of`:
 Each estate is one transaction; the run row records counts per stage."""
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -298,6 +299,7 @@ def _process_chunk(
     stage_list: list[DunningStage],
     chunk: list[Figures],
     counts: dict,
+    lap: Callable[[str], None],
 ) -> None:
     party_ids = [f.party_id for f in chunk]
     cases = {
@@ -370,10 +372,12 @@ def _process_chunk(
             emit.append((case, figures))
             if case.pk:
                 changed[id(case)] = case
+    lap("decide")
     if new_cases:
         ArrearsCase.objects.bulk_create(new_cases, batch_size=2000)
+    lap("cases_insert")
     if emit:
-        _emit(estate, as_of, stages, emit, counts)
+        _emit(estate, as_of, stages, emit, counts, lap)
     _update_cases(
         list(changed.values()),
         [
@@ -387,6 +391,7 @@ def _process_chunk(
             "last_progress_on",
         ],
     )
+    lap("cases_update")
 
 
 def _update_cases(cases: list[ArrearsCase], fields: list[str]) -> None:
@@ -402,9 +407,9 @@ def _update_cases(cases: list[ArrearsCase], fields: list[str]) -> None:
         cursor.executemany(sql, params)
 
 
-def _emit(estate, as_of, stages, emit, counts) -> None:
+def _emit(estate, as_of, stages, emit, counts, lap) -> None:
     """The stage actions of the cases due for them: messages and tasks, with dedupe keys."""
-    parties = Party.objects.in_bulk([c.party_id for c, _f in emit])
+    parties = Party.objects.select_related("estate").in_bulk([c.party_id for c, _f in emit])
     unit_ids = {u for _c, f in emit for u in f.units}
     unit_numbers = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "number"))
     wanted: list[Wanted] = []
@@ -458,11 +463,14 @@ def _emit(estate, as_of, stages, emit, counts) -> None:
             if emitted:
                 by_stage[str(stage.number)] = by_stage.get(str(stage.number), 0) + 1
                 counts["emitted"] += 1
+    lap("emit_prepare")
     messages = messages_queue_many(estate=estate, wanted=wanted)
     _add(counts, "messages", len(messages))
+    lap("messages")
     if tasks:
         Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
         _add(counts, "tasks", len(tasks))
+    lap("tasks")
 
 
 # --- 5. charges in cases, closing ----------------------------------------------------------
@@ -563,11 +571,27 @@ def _run_estate(estate: Estate, as_of: date, counts: dict) -> None:
         return
     stage_list = list(policy.stages.prefetch_related("actions").order_by("number"))
     stages = {s.number: s for s in stage_list}
+    timings = counts.setdefault("timings", {})
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(timings.get(name, 0) + now - clock, 3)
+        clock = now
+
     contacts_from_outbox(estate_id=estate.pk)  # yesterday's reminders, before today's
+    lap("outbox_log")
     _judge_promises(estate, as_of, stage_list, counts)
+    lap("promises")
     _link_charges(estate, as_of)
+    lap("link")
     for chunk in _chunks(_party_figures(estate, as_of), CHUNK):
-        _process_chunk(estate, as_of, stages, stage_list, chunk, counts)
+        lap("figures")
+        _process_chunk(estate, as_of, stages, stage_list, chunk, counts, lap)
     _link_charges(estate, as_of)
+    lap("link")
     _close_settled(estate, as_of, counts)
+    lap("close")
     _escalate_stale(estate, policy, as_of, counts)
+    lap("escalate")

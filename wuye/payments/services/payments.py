@@ -20,6 +20,7 @@ number, the journal entry with its voucher number and postings, the payment's en
 and one audit row. The counter rows are locked from there to the commit only.
 """
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from ..models import (
     Allocation,
     DayClose,
     Payment,
+    PaymentEffect,
     PrepaymentOffer,
     Receipt,
     ReceiptCounter,
@@ -213,9 +215,12 @@ def _next_unbilled(unit: Unit, item: FeeItem, today: date) -> Period:
     return current
 
 
-def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bool):
+def _pay_ahead(
+    *, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bool, attempt: str
+) -> tuple:
     """Create the charges paid ahead, apply the best offer as waivers; returns (charges,
-    amount due for them after offers, months, offer or None, leftover money for prepayment)."""
+    amount due for them after offers, months, offer or None, leftover money for prepayment,
+    effects: the charges raised and the waivers granted, for a void to undo)."""
     item = plan.fee_item
     if item.estate_id != unit.estate_id or not item.is_recurring:
         raise DomainError(
@@ -282,11 +287,23 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
             code="cap",
         )
     cycles: list[list[Charge]] = []
+    effects: list[PaymentEffect] = []
     cycle = first
     for __ in range((months + free) // step):
-        cycles.append(
-            charge_period_create(actor=actor, unit=unit, fee_item=item, period=cycle, today=today)
+        before = set(
+            Charge.objects.filter(unit=unit, fee_item=item, period=str(cycle)).values_list(
+                "pk", flat=True
+            )
         )
+        raised = charge_period_create(
+            actor=actor, unit=unit, fee_item=item, period=cycle, today=today
+        )
+        cycles.append(raised)
+        effects += [
+            PaymentEffect(estate_id=unit.estate_id, kind=PaymentEffect.Kind.AHEAD, charge=c)
+            for c in raised
+            if c.pk not in before
+        ]
         cycle = cycle.plus(step)
     paid = [c for charges in cycles[: months // step] for c in charges]
     gifted = [c for charges in cycles[months // step :] for c in charges]
@@ -297,31 +314,37 @@ def _pay_ahead(*, actor, unit: Unit, plan: PayAhead, today: date, in_arrears: bo
             )
             for charge, discount in zip(paid, discounts, strict=True):
                 if discount > 0:
-                    waiver_grant(
+                    waiver = waiver_grant(
                         actor=actor,
                         charge=charge,
                         amount=discount,
                         reason=f"预交优惠 {offer.name}",
-                        idempotency_key=f"payments:offer:{offer.pk}:{charge.pk}",
+                        idempotency_key=f"payments:offer:{attempt}:{charge.pk}",
                         day=today,
                         policy="prepayment_offer",
                     )
+                    effects.append(_effect(waiver, PaymentEffect.Kind.OFFER))
                     charge.refresh_from_db()
         for charge in gifted:
             if charge.outstanding > 0:
-                waiver_grant(
+                waiver = waiver_grant(
                     actor=actor,
                     charge=charge,
                     amount=charge.outstanding,
                     reason=f"预交优惠 {offer.name} 赠送",
-                    idempotency_key=f"payments:offer:{offer.pk}:{charge.pk}",
+                    idempotency_key=f"payments:offer:{attempt}:{charge.pk}",
                     day=today,
                     policy="prepayment_offer",
                 )
+                effects.append(_effect(waiver, PaymentEffect.Kind.OFFER))
                 charge.refresh_from_db()
     due = sum((c.outstanding for c in paid), ZERO)
     leftover = money(plan.amount - due) if plan.amount is not None else ZERO
-    return paid + gifted, due, months, offer, max(leftover, ZERO)
+    return paid + gifted, due, months, offer, max(leftover, ZERO), effects
+
+
+def _effect(waiver, kind: str) -> PaymentEffect:
+    return PaymentEffect(estate_id=waiver.estate_id, kind=kind, waiver=waiver)
 
 
 def prepayment_over_cap(party: Party, *, today: date | None = None) -> Decimal:
@@ -500,6 +523,7 @@ class _Taking:
     plan: list[tuple[int, Decimal]]
     charges: dict[int, Charge]  # the charges paid, locked, with fee item and unit
     extra_lines: list[dict] = field(default_factory=list)
+    effects: list[PaymentEffect] = field(default_factory=list)
 
 
 def _write(takings: list[_Taking]) -> list[Payment]:
@@ -522,6 +546,10 @@ def _write(takings: list[_Taking]) -> list[Payment]:
         for t in takings
     ]
     insert_many([a for group in allocations for a in group])
+    for t in takings:
+        for effect in t.effects:
+            effect.payment = t.payment
+    insert_many([e for t in takings for e in t.effects])
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
     receivables_changed(
@@ -797,6 +825,9 @@ def _payment_take(
     if designated:
         designated = _designated_open(party, designated, held, skip_settled=skip_settled)
     extra_lines: list[dict] = []
+    effects: list[PaymentEffect] = []  # what a void must undo (issue 11 §3)
+    # one token per payment attempt for the waivers' keys (the receipt number comes last)
+    attempt = hashlib.sha256(key.encode()).hexdigest()[:16] if key else secrets.token_hex(8)
     ahead_ids: list[int] = []
     leftover = ZERO
     if pay_ahead is not None:
@@ -805,9 +836,15 @@ def _payment_take(
         in_arrears = Charge.objects.filter(
             unit=unit, status=Charge.Status.OPEN, due_date__lt=day
         ).exists()
-        ahead, due, months, offer, leftover = _pay_ahead(
-            actor=actor, unit=unit, plan=pay_ahead, today=day, in_arrears=in_arrears
+        ahead, due, months, offer, leftover, ahead_effects = _pay_ahead(
+            actor=actor,
+            unit=unit,
+            plan=pay_ahead,
+            today=day,
+            in_arrears=in_arrears,
+            attempt=attempt,
         )
+        effects += ahead_effects
         ahead_ids = [c.pk for c in ahead if c.party_id == party.pk]
         if offer is not None:
             extra_lines.append({"kind": "offer", "text": f"优惠：{offer.name}", "amount": "0.00"})
@@ -843,21 +880,20 @@ def _payment_take(
                 ]
             )
             left = dropped
-            # one key per payment attempt (the receipt number is taken at the very end)
-            round_key = key or secrets.token_hex(8)
             for charge in reversed(ordered):
                 if left <= 0:
                     break
                 part = min(left, charge.outstanding)
-                waiver_grant(
+                waiver = waiver_grant(
                     actor=actor,
                     charge=charge,
                     amount=part,
                     reason="抹零",
-                    idempotency_key=f"payments:round:{round_key}:{charge.pk}",
+                    idempotency_key=f"payments:round:{attempt}:{charge.pk}",
                     day=day,
                     policy="small_change",
                 )
+                effects.append(_effect(waiver, PaymentEffect.Kind.ROUND_OFF))
                 left -= part
             charges = [c for c in _open_charges(party, [c.pk for c in charges])]
             if designated:
@@ -903,7 +939,13 @@ def _payment_take(
         created_by=user_or_none(actor),
     )
     taking = _Taking(
-        actor=actor, party=party, payment=payment, plan=plan, charges=by_id, extra_lines=extra_lines
+        actor=actor,
+        party=party,
+        payment=payment,
+        plan=plan,
+        charges=by_id,
+        extra_lines=extra_lines,
+        effects=effects,
     )
     return _write([taking])[0]
 

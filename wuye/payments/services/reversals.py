@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
 from wuye.billing.events import receivables_changed
-from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement
+from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement, Waiver
 from wuye.billing.outstanding import settled
-from wuye.billing.services import charge_refresh
+from wuye.billing.services import charge_refresh, charge_withdraw, waiver_reverse
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.money import ZERO, MoneySum
 from wuye.ledger import chart
@@ -28,11 +28,37 @@ from wuye.ledger.models import JournalEntry
 from wuye.ledger.services import Line, entry_post, entry_reverse
 from wuye.registry.services import require_estate, require_perm
 
-from ..models import Allocation, Payment, PaymentReversal, Receipt
+from ..models import Allocation, Payment, PaymentEffect, PaymentReversal, Receipt
 from ._common import CHANNEL_ACCOUNTS, business_today, money_in, require_day_open, user_or_none
-from .locks import lock_charges, lock_party, lock_payment, lock_shift
+from .locks import lock_charges, lock_party, lock_payment, lock_shift, lock_units
 from .payments import prepayment_balance
 from .shifts import open_shift_of
+
+
+def _undo_effects(actor, granted: list, ahead: list[Charge], day, reason: str) -> None:
+    """What the voided payment caused besides its allocations (issue 11 §3): the 抹零 and
+    offer waivers it granted are reversed; the charges it raised ahead of their bill run are
+    withdrawn while their period is still to come (a period already begun stays owed, as
+    its bill run would have raised it). Anything else on such a charge (another payment, a
+    credit note) refuses the void, with the reason."""
+    for waiver in granted:
+        if waiver.status == Waiver.Status.APPROVED:
+            waiver_reverse(actor=actor, waiver=waiver, reason=f"作废收款 {reason}", day=day)
+    for charge in ahead:
+        if charge.period_start <= day or charge.status == Charge.Status.CANCELLED:
+            continue
+        try:
+            charge_withdraw(actor=actor, charge=charge, reason=f"作废收款 {reason}", day=day)
+        except DomainError as exc:
+            raise DomainError(
+                _(
+                    "the void cannot withdraw %(charge)s that this payment raised ahead: "
+                    "%(why)s. Reverse that first."
+                )
+                % {"charge": charge.label, "why": exc.message},
+                field="payment",
+                code="effects",
+            ) from exc
 
 
 def _check_deposits_held(locked: dict[int, Charge], charges: dict[int, Decimal]) -> None:
@@ -204,8 +230,13 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
         charges = live
     else:
         charges = {int(k): money_in(v) for k, v in reversal.charges.items()}
-    # 4. charges, 5. payment
-    locked = lock_charges(charges)
+    effects = list(payment.effects.select_related("waiver")) if is_void else []
+    ahead = [e.charge_id for e in effects if e.kind == PaymentEffect.Kind.AHEAD]
+    granted = [e.waiver for e in effects if e.waiver_id]
+    # 3. units (of charges raised ahead, withdrawn below), 4. charges, 5. payment
+    if ahead:
+        lock_units(Charge.objects.filter(pk__in=ahead).values_list("unit_id", flat=True))
+    locked = lock_charges([*charges, *ahead, *(w.charge_id for w in granted)])
     payment = lock_payment(payment.pk)
     if payment.is_voided:
         raise DomainError(_("the payment is already void"), field="payment")
@@ -262,6 +293,8 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     )
     for cid in charges:
         charge_refresh(charge=locked[cid])
+    if effects:
+        _undo_effects(actor, granted, [locked[cid] for cid in ahead], day, reversal.reason)
     label = "作废" if reversal.kind == PaymentReversal.Kind.VOID else "退款"
     receipt = Receipt.objects.filter(payment=payment).first()
     memo = f"{label} {receipt.code if receipt else payment.pk} {reversal.reason}"[:200]

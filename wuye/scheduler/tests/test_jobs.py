@@ -105,6 +105,9 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "registry.sweep_import_jobs": "every 60 minutes",
         "collection.dunning_run": "daily at 02:00",
         "collection.outbox_contacts": "every 5 minutes",
+        "collection.check_installment_plans": "daily at 01:45",
+        "collection.escalate_work_orders": "every 30 minutes",
+        "reports.refresh_summaries": "every minute",
     }
     for job in jobs.values():
         task = task_of(job)
