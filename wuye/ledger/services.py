@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_event, audit_record
 from wuye.core.errors import DomainError
+from wuye.core.exports import csv_cell, xlsx_cell
 from wuye.core.money import FEN, ZERO
 
 from . import chart
@@ -811,7 +812,6 @@ def vouchers_export(
 
 def _as_xlsx(rows: Iterable[tuple]) -> tuple[bytes, int]:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("凭证")
@@ -828,10 +828,7 @@ def _as_xlsx(rows: Iterable[tuple]) -> tuple[bytes, int]:
             (debit, "#,##0.00"),
             (credit, "#,##0.00"),
         ):
-            cell = WriteOnlyCell(sheet, value=value)
-            if number_format:
-                cell.number_format = number_format
-            cells.append(cell)
+            cells.append(xlsx_cell(sheet, value, number_format))
         sheet.append(cells)
         count += 1
     out = io.BytesIO()
@@ -845,6 +842,7 @@ def _as_csv(rows: Iterable[tuple]) -> tuple[bytes, int]:
     writer.writerow(EXPORT_HEADERS)
     count = 0
     for day, voucher_no, memo, code, name, debit, credit in rows:
-        writer.writerow([day.isoformat(), voucher_no, memo, code, name, f"{debit}", f"{credit}"])
+        row = [day.isoformat(), voucher_no, memo, code, name, f"{debit}", f"{credit}"]
+        writer.writerow([csv_cell(value) for value in row])
         count += 1
     return out.getvalue().encode("utf-8-sig"), count

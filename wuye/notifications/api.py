@@ -179,9 +179,9 @@ class MessageList(_Staff):
             date_to=q.get("date_to") or None,
             campaign_id=as_id(q.get("campaign")),
         )
-        from rest_framework.pagination import LimitOffsetPagination
+        from wuye.core.pagination import CappedLimitOffsetPagination
 
-        paginator = LimitOffsetPagination()
+        paginator = CappedLimitOffsetPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(MessageOut(page, many=True).data)
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.exports import csv_cell, xlsx_cell
 from wuye.core.masking import mask_id_number, mask_phone
 
 from .imports.cells import OCCUPANCY_LABELS, UNIT_TYPE_LABELS
@@ -100,32 +101,20 @@ def _rows(kind: str, estate: Estate, reveal: bool) -> Iterator[list]:
 
 def _write_xlsx(file: IO[bytes], kind: str, rows: Iterator[list]) -> int:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet({"buildings": "楼栋", "units": "房屋", "owners": "业主"}[kind])
     sheet.append(headers(kind))
     count = 0
     for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(sheet, value)
-                cell.data_type = "s"  # text, never a formula
-                value = cell
-            cells.append(value)
-        sheet.append(cells)
+        sheet.append([xlsx_cell(sheet, value) for value in row])
         count += 1
     book.save(file)
     return count
 
 
 def _csv_safe(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "@"):
-        return "'" + value  # not a formula when the sheet is opened in Excel
-    return value
+    return csv_cell(value)
 
 
 def _write_csv(file: IO[bytes], kind: str, rows: Iterator[list]) -> int:

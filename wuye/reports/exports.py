@@ -4,31 +4,15 @@ as text."""
 
 import io
 from collections.abc import Iterable
-from datetime import date
 from decimal import Decimal
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from wuye.core.exports import xlsx_cell
 
 
 def _cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
-
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = "#,##0.00"
-        return cell
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    if value is None:
-        return ""
-    if not isinstance(value, int | float | date):
-        return str(value)
-    return value
+    return xlsx_cell(sheet, value, "#,##0.00" if isinstance(value, Decimal) else None)
 
 
 def xlsx(title: str, columns: list, rows: Iterable[list], *, note: str = "") -> tuple[bytes, int]:
