@@ -26,7 +26,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.money import FEN, MoneySum
 from wuye.fees.models import FeeItem
 from wuye.ledger.models import JournalEntry
@@ -320,7 +322,11 @@ def charge_period_create(
             action=AuditEvent.Action.CREATE,
             subject=charge,
             after=snapshot(charge),
-            summary=f"{p} {fee_item.name} ahead of the bill run",
+            summary=Summary(
+                gettext_noop("%(period)s %(item)s ahead of the bill run"),
+                period=p,
+                item=fee_item.name,
+            ),
         )
     return charges
 

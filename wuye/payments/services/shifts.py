@@ -6,9 +6,11 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Estate
@@ -106,7 +108,11 @@ def shift_close(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=shift,
-        summary=f"shift closed, cash variance {shift.cash_variance}, POS {shift.pos_variance}",
+        summary=Summary(
+            gettext_noop("shift closed, cash variance %(cash)s, POS %(pos)s"),
+            cash=shift.cash_variance,
+            pos=shift.pos_variance,
+        ),
         before=before,
         after=snapshot(shift),
     )
@@ -127,5 +133,10 @@ def shift_hand_over(*, actor, shift: CashierShift) -> CashierShift:
     shift.handed_to = actor
     shift.handed_at = timezone.now()
     shift.save()
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=shift, summary="handed over")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=shift,
+        summary=Summary(gettext_noop("handed over")),
+    )
     return shift
