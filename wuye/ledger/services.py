@@ -19,9 +19,11 @@ from functools import lru_cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_event, audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.exports import csv_cell, xlsx_cell
 from wuye.core.money import FEN, ZERO
@@ -721,7 +723,7 @@ def period_close(*, actor, estate, month: Date, note: str = "", today: Date | No
         action=AuditEvent.Action.APPROVE,
         subject=close,
         estate_id=estate_id,
-        summary=f"accounting period {month:%Y-%m} closed",
+        summary=Summary(gettext_noop("accounting period %(month)s closed"), month=f"{month:%Y-%m}"),
     )
     return close
 
@@ -733,7 +735,9 @@ def _audit(entries: list[JournalEntry], actor) -> None:
             action=AuditEvent.Action.REVERSE if entry.reverses_id else AuditEvent.Action.POST,
             subject=entry,
             estate_id=entry.estate_id,
-            summary=f"voucher {entry.voucher} {entry.memo}",
+            summary=Summary(
+                gettext_noop("voucher %(voucher)s %(memo)s"), voucher=entry.voucher, memo=entry.memo
+            ),
         )
         for entry in entries
     ]
@@ -805,7 +809,14 @@ def vouchers_export(
         action=AuditEvent.Action.EXPORT,
         subject_type="ledger.journalentry",
         estate_id=estate.pk,
-        summary=f"vouchers {estate.code} {date_from}..{date_to} ({fmt}, {count} rows)",
+        summary=Summary(
+            gettext_noop("vouchers %(estate)s %(start)s..%(end)s (%(format)s, %(n)s rows)"),
+            estate=estate.code,
+            start=date_from,
+            end=date_to,
+            format=fmt,
+            n=count,
+        ),
     )
     return content, count
 

@@ -12,9 +12,11 @@ from typing import IO
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.exports import csv_cell, xlsx_cell
 from wuye.core.masking import mask_id_number, mask_phone
@@ -156,7 +158,12 @@ def export_write(*, actor, estate: Estate, kind: str, fmt: str, file: IO[bytes])
             action=AuditEvent.Action.EXPORT,
             subject=estate,
             estate_id=estate.pk,
-            summary=f"exported {count} {kind} as {fmt}",
+            summary=Summary(
+                gettext_noop("exported %(n)s %(kind)s as %(format)s"),
+                n=count,
+                kind=kind,
+                format=fmt,
+            ),
             after={"kind": kind, "format": fmt, "rows": count, "personal_data": reveal},
         )
     return count

@@ -6,8 +6,11 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.exports import xlsx_cell
 
 
@@ -43,5 +46,11 @@ def export_audit(*, actor, name: str, estate_ids, params: dict, rows: int, kind:
         subject_type="reports.table",
         subject_id=name,
         estate_id=estate_id,
-        summary=f"{kind} {name} {params} ({rows} rows)"[:255],
+        summary=Summary(
+            gettext_noop("%(kind)s %(name)s %(params)s (%(n)s rows)"),
+            kind=kind,
+            name=name,
+            params=str(params)[:150],
+            n=rows,
+        ),
     )

@@ -32,7 +32,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.money import ROUNDING_UNITS, ZERO, MoneySum
 from wuye.fees.models import FeeItem, FeeStandard, VacancyDiscount
 from wuye.fees.selectors import recurring_items, standard_in_force, vacancy_spans
@@ -831,7 +833,11 @@ def billing_run_post(
             action=AuditEvent.Action.POST,
             subject=run,
             estate_id=run.estate_id,
-            summary=f"billing run {run.period} attempt {run.attempts}",
+            summary=Summary(
+                gettext_noop("billing run %(period)s attempt %(n)s"),
+                period=run.period,
+                n=run.attempts,
+            ),
         )
     try:
         # What a resumed run had already billed; then each item adds what it posted (the
@@ -925,7 +931,7 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
         action=AuditEvent.Action.REVERSE,
         subject=run,
         estate_id=run.estate_id,
-        summary=f"cancelled: {reason}"[:255],
+        summary=Summary(gettext_noop("cancelled: %(reason)s"), reason=reason[:200]),
     )
     return run
 

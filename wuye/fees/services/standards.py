@@ -8,7 +8,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
 from wuye.ledger import chart
@@ -288,7 +290,9 @@ def standard_approve(*, actor, standard: FeeStandard) -> FeeStandard:
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=standard,
-        summary=f"approved {standard}: {standard.rate}",
+        summary=Summary(
+            gettext_noop("approved %(standard)s: %(rate)s"), standard=standard, rate=standard.rate
+        ),
         after={"status": standard.status},
     )
     return standard
@@ -397,7 +401,7 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
                 actor=actor,
                 action=AuditEvent.Action.UPDATE,
                 subject=previous,
-                summary=f"ended by {standard}",
+                summary=Summary(gettext_noop("ended by %(standard)s"), standard=standard),
                 before=before,
                 after=snapshot(previous, ["effective_to"]),
             )
@@ -420,7 +424,11 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=standard,
-        summary=f"published {standard} from {standard.effective_from}",
+        summary=Summary(
+            gettext_noop("published %(standard)s from %(day)s"),
+            standard=standard,
+            day=standard.effective_from,
+        ),
         after={"status": standard.status, "notice_pdf": standard.notice_pdf.name},
     )
     return standard
@@ -450,7 +458,7 @@ def standard_withdraw(*, actor, standard: FeeStandard, reason: str) -> FeeStanda
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=standard,
-        summary=f"withdrawn: {reason}",
+        summary=Summary(gettext_noop("withdrawn: %(reason)s"), reason=reason),
         before=before,
         after=snapshot(standard, ["status", "effective_to"]),
     )
@@ -474,7 +482,10 @@ def standard_withdraw(*, actor, standard: FeeStandard, reason: str) -> FeeStanda
                 actor=actor,
                 action=AuditEvent.Action.UPDATE,
                 subject=previous,
-                summary=f"in force again after {standard} was withdrawn",
+                summary=Summary(
+                    gettext_noop("in force again after %(standard)s was withdrawn"),
+                    standard=standard,
+                ),
                 before=old,
                 after=snapshot(previous, ["effective_to"]),
             )
