@@ -107,6 +107,7 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         "collection.outbox_contacts": "every 5 minutes",
         "collection.check_installment_plans": "daily at 01:45",
         "collection.escalate_work_orders": "every 30 minutes",
+        "reports.refresh_summaries": "every minute",
     }
     for job in jobs.values():
         task = task_of(job)
