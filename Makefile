@@ -55,6 +55,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -c pyproject.toml -r wuye -ll -ii
 
 messages: install
 	cd wuye && ../$(BIN)/wuye makemessages -l zh_Hans -l zh_Hant -l en --no-obsolete --ignore '*/tests/*'

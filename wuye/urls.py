@@ -22,6 +22,7 @@ api_v1 = [
     path("", include("wuye.online.api_setup")),
     path("", include("wuye.portal.api")),
     path("", include("wuye.collection.api_resolution")),
+    path("", include("wuye.collection.api")),
     path("", include("wuye.reports.api")),
 ]
 

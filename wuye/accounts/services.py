@@ -29,9 +29,11 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.names import person_name
 from wuye.core.normalize import clean_phone, clean_text, is_valid_phone
@@ -100,7 +102,7 @@ def temporary_password() -> str:
             return word
 
 
-def _audit(actor, user, summary: str, before=None, after=None, action=None) -> None:
+def _audit(actor, user, summary: Summary, before=None, after=None, action=None) -> None:
     audit_record(
         actor=actor,
         action=action or AuditEvent.Action.UPDATE,
@@ -225,7 +227,13 @@ def staff_create(
         ) from exc
     _grant(user, roles, estates)
     StaffProfile.objects.filter(user=user).update(phone=phone, must_change_password=True)
-    _audit(actor, user, "staff added", after=_picture(user), action=AuditEvent.Action.CREATE)
+    _audit(
+        actor,
+        user,
+        Summary(gettext_noop("staff added")),
+        after=_picture(user),
+        action=AuditEvent.Action.CREATE,
+    )
     return user, password
 
 
@@ -252,7 +260,7 @@ def staff_update(
     after = _picture(user)
     if after != before:
         old = {k: v for k, v in before.items() if after[k] != v}
-        _audit(actor, user, "staff changed", old, {k: after[k] for k in old})
+        _audit(actor, user, Summary(gettext_noop("staff changed")), old, {k: after[k] for k in old})
     return user
 
 
@@ -271,7 +279,7 @@ def staff_password_reset(*, actor, user, password: str | None = None) -> str:
     profile, __ = StaffProfile.objects.get_or_create(user=user)
     StaffProfile.objects.filter(pk=profile.pk).update(must_change_password=True)
     _unlock(user)
-    _audit(actor, user, "temporary password given")
+    _audit(actor, user, Summary(gettext_noop("temporary password given")))
     return password
 
 
@@ -286,7 +294,11 @@ def staff_unlock(*, actor, user) -> int:
     """Lift the lock failed logins put on `user` (django-axes); returns the attempts cleared."""
     require_manage(actor, user)
     cleared = _unlock(user)
-    _audit(actor, user, f"login unlocked ({cleared} failed attempts cleared)")
+    _audit(
+        actor,
+        user,
+        Summary(gettext_noop("login unlocked (%(n)s failed attempts cleared)"), n=cleared),
+    )
     return cleared
 
 
@@ -299,7 +311,13 @@ def staff_deactivate(*, actor, user):
     if user.is_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
-        _audit(actor, user, "staff deactivated", {"active": True}, {"active": False})
+        _audit(
+            actor,
+            user,
+            Summary(gettext_noop("staff deactivated")),
+            {"active": True},
+            {"active": False},
+        )
     return user
 
 
@@ -311,7 +329,13 @@ def staff_reactivate(*, actor, user):
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
-        _audit(actor, user, "staff reactivated", {"active": False}, {"active": True})
+        _audit(
+            actor,
+            user,
+            Summary(gettext_noop("staff reactivated")),
+            {"active": False},
+            {"active": True},
+        )
     return user
 
 
@@ -321,7 +345,13 @@ def password_changed(*, user) -> None:
     done = StaffProfile.objects.filter(user=user, must_change_password=True).update(
         must_change_password=False
     )
-    _audit(user, user, "password changed" + (" (temporary one replaced)" if done else ""))
+    _audit(
+        user,
+        user,
+        Summary(gettext_noop("password changed (temporary one replaced)"))
+        if done
+        else Summary(gettext_noop("password changed")),
+    )
 
 
 def lockout_minutes() -> int:

@@ -3,9 +3,11 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.names import person_name
 
 
@@ -23,7 +25,7 @@ def record_login(sender, request, user, **kwargs):
         action=AuditEvent.Action.LOGIN,
         subject=user,
         subject_repr=person_name(user),
-        summary="login",
+        summary=Summary(gettext_noop("login")),
     )
 
 
@@ -40,5 +42,5 @@ def record_failed_login(sender, credentials, request=None, **kwargs):
         subject_type="auth.user",
         subject_id=str(user.pk) if user is not None else username,
         subject_repr=who,
-        summary=f"failed login for {who}",
+        summary=Summary(gettext_noop("failed login for %(who)s"), who=who),
     )

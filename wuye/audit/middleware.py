@@ -1,15 +1,6 @@
+from wuye.core.net import client_ip  # noqa: F401  (re-exported: portal)
+
 from . import context
-
-
-def client_ip(request) -> str | None:
-    # Behind a reverse proxy set TRUSTED_PROXY so that X-Forwarded-For is believed.
-    from django.conf import settings
-
-    if getattr(settings, "TRUSTED_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
 
 
 class AuditContextMiddleware:

@@ -54,6 +54,10 @@ class AuditEvent(models.Model):
     subject_repr = models.CharField(_("subject"), max_length=255, blank=True)
     estate_id = models.BigIntegerField(_("estate"), null=True, blank=True, db_index=True)
     summary = models.CharField(_("summary"), max_length=255, blank=True)
+    # The summary as a message id and parameters, shown in the reader's language (see
+    # wuye.audit.summaries); `summary` keeps the English text for search and the API.
+    summary_message = models.CharField(_("summary message"), max_length=255, blank=True)
+    summary_params = models.JSONField(_("summary parameters"), null=True, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
 
@@ -75,6 +79,31 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit events are append-only")
+
+    @property
+    def summary_text(self) -> str:
+        """The summary in the active language."""
+        from .summaries import render
+
+        return render(self.summary_message, self.summary_params, self.summary)
+
+    @property
+    def action_label(self) -> str:
+        from .labels import action_label
+
+        return action_label(self.action, dict(self.Action.choices))
+
+    @property
+    def subject_label(self) -> str:
+        from .labels import subject_label
+
+        return subject_label(self.subject_type)
+
+    @property
+    def changes(self) -> list[tuple]:
+        from .labels import changes
+
+        return changes(self.subject_type, self.before, self.after)
 
 
 from .idempotency import IdempotencyRecord  # noqa: E402, F401  (registers the model)

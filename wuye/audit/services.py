@@ -9,6 +9,7 @@ from django.db import models
 
 from . import context
 from .models import AuditEvent
+from .summaries import Summary
 
 
 class SystemActor:
@@ -89,14 +90,15 @@ def audit_event(
     subject_type: str = "",
     subject_id: str = "",
     estate_id: int | None = None,
-    summary: str = "",
+    summary: "str | Summary" = "",
     before: dict | None = None,
     after: dict | None = None,
     subject_repr: str | None = None,
 ) -> AuditEvent:
     """The audit row `audit_record` writes, unsaved: a service recording many changes at once
     saves them together (`AuditEvent.objects.bulk_create`), in its transaction.
-    `subject_repr` saves calling `str(subject)` when the caller has it at hand."""
+    `subject_repr` saves calling `str(subject)` when the caller has it at hand. A `Summary`
+    is shown in the reader's language (wuye.audit.summaries); a plain string as written."""
     ctx = context.current()
     if subject is not None:
         subject_type = subject_type or subject._meta.label_lower
@@ -115,7 +117,9 @@ def audit_event(
         subject_id=subject_id,
         subject_repr=(subject_repr if subject_repr is not None else str(subject or ""))[:255],
         estate_id=estate_id,
-        summary=summary[:255],
+        summary=str(summary)[:255],
+        summary_message=summary.message if isinstance(summary, Summary) else "",
+        summary_params=summary.params if isinstance(summary, Summary) else None,
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
@@ -129,7 +133,7 @@ def audit_record(
     subject_type: str = "",
     subject_id: str = "",
     estate_id: int | None = None,
-    summary: str = "",
+    summary: "str | Summary" = "",
     before: dict | None = None,
     after: dict | None = None,
     subject_repr: str | None = None,

@@ -19,10 +19,13 @@ from functools import lru_cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_event, audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
+from wuye.core.exports import csv_cell, xlsx_cell
 from wuye.core.money import FEN, ZERO
 
 from . import chart
@@ -259,7 +262,7 @@ def _voucher_no_release(estate_id: int, year: int) -> None:
     table = connection.ops.quote_name(VoucherCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last = last - 1 WHERE estate_id = %s AND year = %s",  # noqa: S608
+            f"UPDATE {table} SET last = last - 1 WHERE estate_id = %s AND year = %s",  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
             [estate_id, year],
         )
 
@@ -651,7 +654,7 @@ def _refuse_closed_periods(dated: set[tuple[int, Date]]) -> None:
     where = " OR ".join(["(estate_id = %s AND month = %s)"] * len(months))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT month FROM {table} WHERE {where} LIMIT 1",  # noqa: S608
+            f"SELECT month FROM {table} WHERE {where} LIMIT 1",  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
             [v for pair in months for v in pair],
         )
         row = cursor.fetchone()
@@ -720,7 +723,7 @@ def period_close(*, actor, estate, month: Date, note: str = "", today: Date | No
         action=AuditEvent.Action.APPROVE,
         subject=close,
         estate_id=estate_id,
-        summary=f"accounting period {month:%Y-%m} closed",
+        summary=Summary(gettext_noop("accounting period %(month)s closed"), month=f"{month:%Y-%m}"),
     )
     return close
 
@@ -732,7 +735,9 @@ def _audit(entries: list[JournalEntry], actor) -> None:
             action=AuditEvent.Action.REVERSE if entry.reverses_id else AuditEvent.Action.POST,
             subject=entry,
             estate_id=entry.estate_id,
-            summary=f"voucher {entry.voucher} {entry.memo}",
+            summary=Summary(
+                gettext_noop("voucher %(voucher)s %(memo)s"), voucher=entry.voucher, memo=entry.memo
+            ),
         )
         for entry in entries
     ]
@@ -804,14 +809,20 @@ def vouchers_export(
         action=AuditEvent.Action.EXPORT,
         subject_type="ledger.journalentry",
         estate_id=estate.pk,
-        summary=f"vouchers {estate.code} {date_from}..{date_to} ({fmt}, {count} rows)",
+        summary=Summary(
+            gettext_noop("vouchers %(estate)s %(start)s..%(end)s (%(format)s, %(n)s rows)"),
+            estate=estate.code,
+            start=date_from,
+            end=date_to,
+            format=fmt,
+            n=count,
+        ),
     )
     return content, count
 
 
 def _as_xlsx(rows: Iterable[tuple]) -> tuple[bytes, int]:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("凭证")
@@ -828,10 +839,7 @@ def _as_xlsx(rows: Iterable[tuple]) -> tuple[bytes, int]:
             (debit, "#,##0.00"),
             (credit, "#,##0.00"),
         ):
-            cell = WriteOnlyCell(sheet, value=value)
-            if number_format:
-                cell.number_format = number_format
-            cells.append(cell)
+            cells.append(xlsx_cell(sheet, value, number_format))
         sheet.append(cells)
         count += 1
     out = io.BytesIO()
@@ -845,6 +853,7 @@ def _as_csv(rows: Iterable[tuple]) -> tuple[bytes, int]:
     writer.writerow(EXPORT_HEADERS)
     count = 0
     for day, voucher_no, memo, code, name, debit, credit in rows:
-        writer.writerow([day.isoformat(), voucher_no, memo, code, name, f"{debit}", f"{credit}"])
+        row = [day.isoformat(), voucher_no, memo, code, name, f"{debit}", f"{credit}"]
+        writer.writerow([csv_cell(value) for value in row])
         count += 1
     return out.getvalue().encode("utf-8-sig"), count

@@ -21,9 +21,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, changed, snapshot
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
 from wuye.registry.models import Party
@@ -492,7 +494,7 @@ def message_resend(*, actor, message: Message, channel: str | None = None) -> Me
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=new,
-        summary=f"resend of message {message.pk}",
+        summary=Summary(gettext_noop("resend of message %(id)s"), id=message.pk),
         after=snapshot(new, ["channel", "status", "suppressed_reason"]),
     )
     return new
@@ -577,7 +579,7 @@ def letter_batch_create(*, actor, estate_id: int) -> LetterBatch | None:
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=batch,
-        summary=f"{len(letters)} letters printed",
+        summary=Summary(gettext_noop("%(n)s letters printed"), n=len(letters)),
     )
     return batch
 
@@ -738,7 +740,14 @@ def consent_record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=record,
-        summary=f"{channel} consent {'given' if given else 'withdrawn'} ({source}, {method})",
+        summary=Summary(
+            gettext_noop("%(channel)s consent given (%(source)s, %(method)s)")
+            if given
+            else gettext_noop("%(channel)s consent withdrawn (%(source)s, %(method)s)"),
+            channel=channel,
+            source=source,
+            method=method,
+        ),
         before={"consents": before},
         after={"consents": party.consents},
     )
@@ -955,7 +964,7 @@ def campaign_start(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=campaign,
-        summary=f"notices {period}",
+        summary=Summary(gettext_noop("notices %(period)s"), period=period),
         after=snapshot(campaign, ["period", "purpose", "template_code", "total"]),
     )
     from .tasks import run_campaign

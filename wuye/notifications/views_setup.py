@@ -153,7 +153,10 @@ def party_consents(request, party_pk: int):
             "form": form,
             "can_record": request.user.has_perm("notifications.add_channelconsent"),
             "opt_out": opt_out,
-            "opt_outs": party.channel_opt_outs.filter(revoked_at__isnull=True).order_by("channel"),
+            "opt_outs": [
+                (o, dict(CONSENT_CHANNELS).get(o.channel, o.channel))
+                for o in party.channel_opt_outs.filter(revoked_at__isnull=True).order_by("channel")
+            ],
             "can_opt_out": request.user.has_perm("notifications.add_channeloptout"),
             "next": _safe_next(request),
         },

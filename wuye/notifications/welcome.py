@@ -21,9 +21,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.fees.services import standards_in_force_on
 
@@ -109,7 +111,7 @@ def welcome_notice_queue(*, relation, actor=None) -> Message | None:
             actor=actor,
             action=AuditEvent.Action.OTHER,
             subject=relation,
-            summary=f"welcome notice not queued: {exc}"[:255],
+            summary=Summary(gettext_noop("welcome notice not queued: %(why)s"), why=str(exc)[:200]),
         )
         return None
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuye.billing.models import Charge, Waiver
 from wuye.core.money import ZERO, MoneyField
+from wuye.core.names import person_name
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party, Unit
 
@@ -184,7 +185,9 @@ class CashierShift(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.cashier} {self.business_date} ({self.get_status_display()})"
+        # Shown in the audit log as written: the cashier's name (not the login), no status word
+        # frozen in the writer's language.
+        return f"{person_name(self.cashier)} {self.business_date}"
 
     @property
     def is_open(self) -> bool:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.billing.models import Charge
 from wuye.collection.services.disputes import dispute_raise
 from wuye.core.errors import DomainError
@@ -198,7 +199,9 @@ def request_raise(
         actor=None,
         action=AuditEvent.Action.CREATE,
         subject=item,
-        summary=f"owner raised: {item.get_kind_display()}",
+        summary=Summary(
+            gettext_noop("owner raised: %(kind)s"), words=["kind"], kind=item.get_kind_display()
+        ),
     )
     if kind == OwnerRequest.Kind.DISPUTE:
         # A service dispute pauses the owner's dunning and opens a work order at once;

@@ -12,10 +12,13 @@ from typing import IO
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.exports import csv_cell, xlsx_cell
 from wuye.core.masking import mask_id_number, mask_phone
 
 from .imports.cells import OCCUPANCY_LABELS, UNIT_TYPE_LABELS
@@ -100,32 +103,20 @@ def _rows(kind: str, estate: Estate, reveal: bool) -> Iterator[list]:
 
 def _write_xlsx(file: IO[bytes], kind: str, rows: Iterator[list]) -> int:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet({"buildings": "楼栋", "units": "房屋", "owners": "业主"}[kind])
     sheet.append(headers(kind))
     count = 0
     for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(sheet, value)
-                cell.data_type = "s"  # text, never a formula
-                value = cell
-            cells.append(value)
-        sheet.append(cells)
+        sheet.append([xlsx_cell(sheet, value) for value in row])
         count += 1
     book.save(file)
     return count
 
 
 def _csv_safe(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "@"):
-        return "'" + value  # not a formula when the sheet is opened in Excel
-    return value
+    return csv_cell(value)
 
 
 def _write_csv(file: IO[bytes], kind: str, rows: Iterator[list]) -> int:
@@ -167,7 +158,12 @@ def export_write(*, actor, estate: Estate, kind: str, fmt: str, file: IO[bytes])
             action=AuditEvent.Action.EXPORT,
             subject=estate,
             estate_id=estate.pk,
-            summary=f"exported {count} {kind} as {fmt}",
+            summary=Summary(
+                gettext_noop("exported %(n)s %(kind)s as %(format)s"),
+                n=count,
+                kind=kind,
+                format=fmt,
+            ),
             after={"kind": kind, "format": fmt, "rows": count, "personal_data": reveal},
         )
     return count

@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, changed, snapshot
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.masking import mask_id_number, mask_phone
 from wuye.core.normalize import clean_phone, clean_text, is_valid_phone
@@ -327,7 +329,7 @@ def party_contact_view(*, actor, party: Party, reveal: bool = False) -> dict[str
                 actor=actor,
                 action=AuditEvent.Action.UNMASK,
                 subject=party,
-                summary="revealed phone and ID number",
+                summary=Summary(gettext_noop("revealed phone and ID number")),
             )
         return {"mobile": party.mobile, "phone_alt": party.phone_alt, "id_number": party.id_number}
     return {

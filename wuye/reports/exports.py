@@ -4,31 +4,18 @@ as text."""
 
 import io
 from collections.abc import Iterable
-from datetime import date
 from decimal import Decimal
+
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from wuye.audit.summaries import Summary
+from wuye.core.exports import xlsx_cell
 
 
 def _cell(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
-
-    if isinstance(value, Decimal):
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = "#,##0.00"
-        return cell
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell = WriteOnlyCell(sheet, value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    if value is None:
-        return ""
-    if not isinstance(value, int | float | date):
-        return str(value)
-    return value
+    return xlsx_cell(sheet, value, "#,##0.00" if isinstance(value, Decimal) else None)
 
 
 def xlsx(title: str, columns: list, rows: Iterable[list], *, note: str = "") -> tuple[bytes, int]:
@@ -59,5 +46,11 @@ def export_audit(*, actor, name: str, estate_ids, params: dict, rows: int, kind:
         subject_type="reports.table",
         subject_id=name,
         estate_id=estate_id,
-        summary=f"{kind} {name} {params} ({rows} rows)"[:255],
+        summary=Summary(
+            gettext_noop("%(kind)s %(name)s %(params)s (%(n)s rows)"),
+            kind=kind,
+            name=name,
+            params=str(params)[:150],
+            n=rows,
+        ),
     )

@@ -19,11 +19,13 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_tasks import TaskResultStatus, task_backends
 from django_tasks.exceptions import TaskResultDoesNotExist
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 
 from .jobs import Job, declared_jobs, job_named, slot_at, task_kwargs, task_of
@@ -139,7 +141,7 @@ def job_run_now(*, job_name: str, actor, now: datetime | None = None) -> JobRun:
             actor=actor,
             action=AuditEvent.Action.CREATE,
             subject=run,
-            summary=f"run now: {job.name}",
+            summary=Summary(gettext_noop("run now: %(job)s"), job=job.name),
             after={"state": run.state, "task_result_id": run.task_result_id},
         )
     return run

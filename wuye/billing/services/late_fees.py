@@ -27,7 +27,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, ServiceContract
 
@@ -243,8 +245,15 @@ def late_fee_assess(
             action=AuditEvent.Action.POST,
             subject_type="billing.latefeeassessment",
             estate_id=estate.pk,
-            summary=f"late fees {as_of}: {result.charges} charges, {result.amount}"
-            + (f" ({len(replaced)} replaced)" if replaced else ""),
+            summary=Summary(
+                gettext_noop("late fees %(day)s: %(n)s charges, %(amount)s (%(replaced)s replaced)")
+                if replaced
+                else gettext_noop("late fees %(day)s: %(n)s charges, %(amount)s"),
+                day=as_of,
+                n=result.charges,
+                amount=result.amount,
+                replaced=len(replaced),
+            ),
         )
     return result
 

@@ -28,7 +28,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.money import FEN
 from wuye.core.spreadsheets import SpreadsheetRefused, open_xlsx, within_budget
 from wuye.fees.models import FeeItem
@@ -364,9 +366,16 @@ def opening_balances_import(
         action=AuditEvent.Action.IMPORT,
         subject_type="billing.charge",
         estate_id=estate.pk,
-        summary=(
-            f"opening balances: {result.arrears} arrears {result.arrears_amount}, "
-            f"{result.prepaid} prepaid {result.prepaid_amount}, {result.paid_up_to} paid-up-to"
+        summary=Summary(
+            gettext_noop(
+                "opening balances: %(arrears)s arrears %(arrears_amount)s, "
+                "%(prepaid)s prepaid %(prepaid_amount)s, %(paid_up_to)s paid-up-to"
+            ),
+            arrears=result.arrears,
+            arrears_amount=result.arrears_amount,
+            prepaid=result.prepaid,
+            prepaid_amount=result.prepaid_amount,
+            paid_up_to=result.paid_up_to,
         ),
     )
     return result

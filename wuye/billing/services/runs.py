@@ -32,7 +32,9 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.money import ROUNDING_UNITS, ZERO, MoneySum
 from wuye.fees.models import FeeItem, FeeStandard, VacancyDiscount
 from wuye.fees.selectors import recurring_items, standard_in_force, vacancy_spans
@@ -360,7 +362,7 @@ def _exceptional_unit_ids(plan: ItemPlan, std: FeeStandard, unit_types: list[str
     )
     with connection.cursor() as cursor:  # a change of payer inside the cycle, or ambiguous
         cursor.execute(
-            f"SELECT unit_id FROM ({_CANDIDATES}) c"  # noqa: S608 - a fixed query
+            f"SELECT unit_id FROM ({_CANDIDATES}) c"  # noqa: S608 - a fixed query  # nosec B608 (table/column names from the models, values bound)
             " WHERE c.nc > 0 OR c.np > 1 OR (c.np = 0 AND c.no > 1)",
             _candidates_params(plan),
         )
@@ -628,7 +630,7 @@ def _preview_item(plan: ItemPlan) -> dict:
         select, params = _plain_select(plan, std, unit_types, only_new=True)
         with transaction.atomic(), connection.cursor() as cursor:
             _tune(cursor)
-            cursor.execute(f"SELECT COUNT(*), SUM(fen) FROM ({select}) s WHERE fen > 0", params)  # noqa: S608
+            cursor.execute(f"SELECT COUNT(*), SUM(fen) FROM ({select}) s WHERE fen > 0", params)  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
             n, fen = cursor.fetchone()
         count += n or 0
         amount += (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
@@ -831,7 +833,11 @@ def billing_run_post(
             action=AuditEvent.Action.POST,
             subject=run,
             estate_id=run.estate_id,
-            summary=f"billing run {run.period} attempt {run.attempts}",
+            summary=Summary(
+                gettext_noop("billing run %(period)s attempt %(n)s"),
+                period=run.period,
+                n=run.attempts,
+            ),
         )
     try:
         # What a resumed run had already billed; then each item adds what it posted (the
@@ -925,7 +931,7 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
         action=AuditEvent.Action.REVERSE,
         subject=run,
         estate_id=run.estate_id,
-        summary=f"cancelled: {reason}"[:255],
+        summary=Summary(gettext_noop("cancelled: %(reason)s"), reason=reason[:200]),
     )
     return run
 

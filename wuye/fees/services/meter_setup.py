@@ -17,7 +17,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
 from wuye.registry.models import Estate, Unit
@@ -74,7 +76,7 @@ def _locked(meter: Meter) -> Meter:
     return Meter.objects.select_for_update().select_related("fee_item", "estate").get(pk=meter.pk)
 
 
-def _retire(actor, meter: Meter, on: date, summary: str) -> None:
+def _retire(actor, meter: Meter, on: date, summary: Summary) -> None:
     if meter.readings.filter(read_on__gt=on).exclude(status=MeterReading.Status.REJECTED).exists():
         raise DomainError(
             _("meter %(serial)s has readings after %(day)s") % {"serial": meter.serial, "day": on},
@@ -133,7 +135,17 @@ def meter_replace(
             field="new_serial",
         )
     reading_record(actor=actor, meter=meter, read_on=on, value=final_reading, today=today)
-    _retire(actor, meter, on, f"meter {meter.serial} replaced on {on} by {clean_text(new_serial)}")
+    _retire(
+        actor,
+        meter,
+        on,
+        Summary(
+            gettext_noop("meter %(serial)s replaced on %(day)s by %(new)s"),
+            serial=meter.serial,
+            day=on,
+            new=clean_text(new_serial),
+        ),
+    )
     new = meter_create(
         actor=actor,
         estate=meter.estate,
@@ -164,7 +176,12 @@ def meter_retire(
     meter = _locked(meter)
     _check_active(meter, on, today)
     _reading(actor, meter, on, final_reading, today)
-    _retire(actor, meter, on, f"meter {meter.serial} retired on {on}")
+    _retire(
+        actor,
+        meter,
+        on,
+        Summary(gettext_noop("meter %(serial)s retired on %(day)s"), serial=meter.serial, day=on),
+    )
     return meter
 
 
@@ -190,7 +207,13 @@ def meter_shared_units_set(*, actor, meter: Meter, units: list[Unit]) -> Meter:
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             subject=meter,
-            summary=f"meter {meter.serial} shared by {len(after) or 'every'} units",
+            summary=Summary(
+                gettext_noop("meter %(serial)s shared by %(n)s units")
+                if after
+                else gettext_noop("meter %(serial)s shared by every unit"),
+                serial=meter.serial,
+                n=len(after),
+            ),
             before={"shared_units": before},
             after={"shared_units": after},
         )

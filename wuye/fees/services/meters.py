@@ -14,7 +14,9 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
 from wuye.core.spreadsheets import SpreadsheetRefused, open_xlsx, within_budget
@@ -198,8 +200,15 @@ def _record(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=reading,
-        summary=f"meter {meter.serial} read {value} on {read_on}"
-        + (f" (flagged: {reason})" if reason else ""),
+        summary=Summary(
+            gettext_noop("meter %(serial)s read %(value)s on %(day)s (flagged: %(reason)s)")
+            if reason
+            else gettext_noop("meter %(serial)s read %(value)s on %(day)s"),
+            serial=meter.serial,
+            value=value,
+            day=read_on,
+            reason=reason,
+        ),
         after=snapshot(reading, _READING_FIELDS),
     )
     return reading, True
@@ -247,7 +256,11 @@ def reading_approve(
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=reading,
-        summary=f"meter {serial} reading of {reading.read_on} approved",
+        summary=Summary(
+            gettext_noop("meter %(serial)s reading of %(day)s approved"),
+            serial=serial,
+            day=reading.read_on,
+        ),
         before=before,
         after=snapshot(reading, _READING_FIELDS),
     )
@@ -295,7 +308,12 @@ def reading_reject(*, actor, reading: MeterReading, reason: str) -> MeterReading
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=reading,
-        summary=f"meter {serial} reading of {reading.read_on} rejected: {reason}",
+        summary=Summary(
+            gettext_noop("meter %(serial)s reading of %(day)s rejected: %(reason)s"),
+            serial=serial,
+            day=reading.read_on,
+            reason=reason,
+        ),
         before=before,
         after=snapshot(reading, _READING_FIELDS),
     )
@@ -563,8 +581,12 @@ def readings_import(*, actor, estate: Estate, file, today: date | None = None) -
         action=AuditEvent.Action.IMPORT,
         subject_type="fees.meterreading",
         estate_id=estate.pk,
-        summary=f"imported {result.created} readings ({len(result.flagged)} flagged, "
-        f"{result.unchanged} unchanged)",
+        summary=Summary(
+            gettext_noop("imported %(n)s readings (%(flagged)s flagged, %(same)s unchanged)"),
+            n=result.created,
+            flagged=len(result.flagged),
+            same=result.unchanged,
+        ),
     )
     return result
 
@@ -699,14 +721,20 @@ def apportionment_create(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=apportionment,
-        summary=f"meter {meter.serial}: {reading.consumption} shared over {len(units)} units "
-        f"{apportionment.get_method_display()}",
+        summary=Summary(
+            gettext_noop("meter %(serial)s: %(consumption)s shared over %(units)s units"),
+            serial=meter.serial,
+            consumption=reading.consumption,
+            units=len(units),
+        ),
         after=snapshot(apportionment),
     )
     return apportionment
 
 
-def _decide_apportionment(actor, apportionment, status: str, summary: str) -> SharedApportionment:
+def _decide_apportionment(
+    actor, apportionment, status: str, summary: Summary
+) -> SharedApportionment:
     require_perm(actor, "fees.approve_sharedapportionment")
     require_estate(actor, apportionment.estate_id)
     apportionment = SharedApportionment.objects.select_for_update().get(pk=apportionment.pk)
@@ -736,7 +764,10 @@ def _decide_apportionment(actor, apportionment, status: str, summary: str) -> Sh
 def apportionment_approve(*, actor, apportionment: SharedApportionment) -> SharedApportionment:
     """Approve a draft apportionment; its lines become billable."""
     return _decide_apportionment(
-        actor, apportionment, SharedApportionment.Status.APPROVED, "apportionment approved"
+        actor,
+        apportionment,
+        SharedApportionment.Status.APPROVED,
+        Summary(gettext_noop("apportionment approved")),
     )
 
 
@@ -751,5 +782,7 @@ def apportionment_reject(
         actor,
         apportionment,
         SharedApportionment.Status.REJECTED,
-        f"apportionment rejected: {clean_text(reason)}"[:255],
+        Summary(
+            gettext_noop("apportionment rejected: %(reason)s"), reason=clean_text(reason)[:200]
+        ),
     )

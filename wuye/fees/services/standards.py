@@ -8,7 +8,9 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.normalize import clean_text
 from wuye.ledger import chart
@@ -288,7 +290,9 @@ def standard_approve(*, actor, standard: FeeStandard) -> FeeStandard:
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=standard,
-        summary=f"approved {standard}: {standard.rate}",
+        summary=Summary(
+            gettext_noop("approved %(standard)s: %(rate)s"), standard=standard, rate=standard.rate
+        ),
         after={"status": standard.status},
     )
     return standard
@@ -308,13 +312,45 @@ def standards_in_force_on(estate_id: int, on: date) -> list[FeeStandard]:
     )
 
 
+def _check_notice(standard: FeeStandard, previous: FeeStandard | None, today: date) -> None:
+    """A price increase applies only after its 公示: no earlier than the estate's notice period
+    (`Estate.fee_notice_days`, default 30) after the day it is published, so never before
+    publication. A decrease, or an estate's first standard (the price of its service
+    contract), may apply at once."""
+    if previous is None or standard.rate <= previous.rate:
+        return
+    days = standard.estate.fee_notice_days
+    earliest = today + timedelta(days=days)
+    if standard.effective_from < earliest:
+        raise DomainError(
+            _(
+                "%(item)s: a price increase (%(old)s to %(new)s) applies no earlier than "
+                "%(days)s days after its publication: published on %(today)s, it can take "
+                "effect on %(earliest)s at the earliest (this one is from %(this_from)s)"
+            )
+            % {
+                "item": _label(standard.fee_item),
+                "old": previous.rate.normalize(),
+                "new": standard.rate.normalize(),
+                "days": days,
+                "today": today,
+                "earliest": earliest,
+                "this_from": standard.effective_from,
+            },
+            field="effective_from",
+            code="notice_period",
+        )
+
+
 @transaction.atomic
 def standard_publish(*, actor, standard: FeeStandard, today: date | None = None) -> FeeStandard:
     """Publish an approved standard: it ends the previous published version of the same item
     and unit type the day before it takes effect, and the public notice PDF is generated.
 
     Refused when a published version of the same item and type starts on or after this one's
-    effective date (versions never overlap and always move forward)."""
+    effective date (versions never overlap and always move forward), and for a price increase
+    taking effect within the estate's notice period after `today`, the day of publication
+    (`_check_notice`)."""
     require_perm(actor, "fees.publish_feestandard")
     require_estate(actor, standard.estate_id)
     standard = _locked(standard)
@@ -353,6 +389,8 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
             field="effective_from",
             code="overlap",
         )
+    today = today or timezone.localdate()
+    _check_notice(standard, published[-1] if published else None, today)
     day_before = standard.effective_from - timedelta(days=1)
     for previous in published:
         if previous.effective_to is None or previous.effective_to > day_before:
@@ -363,11 +401,10 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
                 actor=actor,
                 action=AuditEvent.Action.UPDATE,
                 subject=previous,
-                summary=f"ended by {standard}",
+                summary=Summary(gettext_noop("ended by %(standard)s"), standard=standard),
                 before=before,
                 after=snapshot(previous, ["effective_to"]),
             )
-    today = today or timezone.localdate()
     standard.status = FeeStandard.Status.PUBLISHED
     standard.published_by = actor
     standard.published_at = timezone.now()
@@ -387,7 +424,11 @@ def standard_publish(*, actor, standard: FeeStandard, today: date | None = None)
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=standard,
-        summary=f"published {standard} from {standard.effective_from}",
+        summary=Summary(
+            gettext_noop("published %(standard)s from %(day)s"),
+            standard=standard,
+            day=standard.effective_from,
+        ),
         after={"status": standard.status, "notice_pdf": standard.notice_pdf.name},
     )
     return standard
@@ -417,7 +458,7 @@ def standard_withdraw(*, actor, standard: FeeStandard, reason: str) -> FeeStanda
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=standard,
-        summary=f"withdrawn: {reason}",
+        summary=Summary(gettext_noop("withdrawn: %(reason)s"), reason=reason),
         before=before,
         after=snapshot(standard, ["status", "effective_to"]),
     )
@@ -441,7 +482,10 @@ def standard_withdraw(*, actor, standard: FeeStandard, reason: str) -> FeeStanda
                 actor=actor,
                 action=AuditEvent.Action.UPDATE,
                 subject=previous,
-                summary=f"in force again after {standard} was withdrawn",
+                summary=Summary(
+                    gettext_noop("in force again after %(standard)s was withdrawn"),
+                    standard=standard,
+                ),
                 before=old,
                 after=snapshot(previous, ["effective_to"]),
             )

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.names import person_name
 from wuye.core.normalize import clean_text
@@ -73,7 +75,11 @@ def vacancy_apply(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=discount,
-        summary=f"vacancy discount applied for {unit} from {start_date}",
+        summary=Summary(
+            gettext_noop("vacancy discount applied for %(unit)s from %(day)s"),
+            unit=unit,
+            day=start_date,
+        ),
         after=snapshot(discount, _FIELDS),
     )
     return discount
@@ -111,7 +117,12 @@ def vacancy_inspect(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=discount,
-        summary=f"inspection of {discount.unit}: {'vacant' if vacant else 'in use'}",
+        summary=Summary(
+            gettext_noop("inspection of %(unit)s: vacant")
+            if vacant
+            else gettext_noop("inspection of %(unit)s: in use"),
+            unit=discount.unit,
+        ),
         before=before,
         after=snapshot(discount, _FIELDS),
     )
@@ -140,7 +151,11 @@ def vacancy_approve(*, actor, discount: VacancyDiscount, notes: str = "") -> Vac
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=discount,
-        summary=f"vacancy discount approved for {discount.unit} from {discount.start_date}",
+        summary=Summary(
+            gettext_noop("vacancy discount approved for %(unit)s from %(day)s"),
+            unit=discount.unit,
+            day=discount.start_date,
+        ),
         before=before,
         after=snapshot(discount, _FIELDS),
     )
@@ -173,7 +188,7 @@ def vacancy_reject(*, actor, discount: VacancyDiscount, reason: str) -> VacancyD
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=discount,
-        summary=f"vacancy discount rejected for {discount.unit}",
+        summary=Summary(gettext_noop("vacancy discount rejected for %(unit)s"), unit=discount.unit),
         before=before,
         after=snapshot(discount, _FIELDS),
     )
@@ -209,7 +224,11 @@ def vacancy_end(*, actor, discount: VacancyDiscount, end_date: date) -> VacancyD
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=discount,
-        summary=f"vacancy discount of {discount.unit} ends {end_date}",
+        summary=Summary(
+            gettext_noop("vacancy discount of %(unit)s ends %(day)s"),
+            unit=discount.unit,
+            day=end_date,
+        ),
         before=before,
         after=snapshot(discount, _FIELDS),
     )

@@ -1,5 +1,6 @@
 """Fixtures of the fees tests: fee items and staff of the estate, media in a temp folder."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -56,7 +57,7 @@ def published(finance, supervisor):
     """published(item, rate, from, unit_type="") -> a published standard."""
     from wuye.fees import services
 
-    def make(item, rate, effective_from, unit_type="", **fields):
+    def make(item, rate, effective_from, unit_type="", today=None, **fields):
         std = services.standard_create(
             actor=finance,
             fee_item=item,
@@ -66,6 +67,8 @@ def published(finance, supervisor):
             **fields,
         )
         services.standard_approve(actor=supervisor, standard=std)
-        return services.standard_publish(actor=finance, standard=std)
+        # published a month ahead by default: an increase needs its notice period
+        today = today or effective_from - timedelta(days=31)
+        return services.standard_publish(actor=finance, standard=std, today=today)
 
     return make

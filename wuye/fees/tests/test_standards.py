@@ -308,3 +308,47 @@ def test_basis_is_frozen_once_an_item_has_standards(property_item, finance):
 
 def test_recurring_items_are_the_area_and_unit_based_ones(property_item, water_item, estate):
     assert selectors.recurring_items(estate.pk) == [property_item]
+
+
+# --- 公示 before a price increase (issue 11 point 13) -------------------------------------------
+
+
+def _approved(item, rate, start, finance, supervisor):
+    std = services.standard_create(actor=finance, fee_item=item, rate=rate, effective_from=start)
+    return services.standard_approve(actor=supervisor, standard=std)
+
+
+def test_an_increase_applies_only_after_the_notice_period(
+    property_item, published, finance, supervisor
+):
+    # given 2.50 in force since January
+    published(property_item, "2.50", date(2026, 1, 1))
+    # when 2.80 is published on 15 June to apply from 1 July (16 days) or from 1 June (before
+    # publication), it is refused naming the earliest day
+    for start in (date(2026, 7, 1), date(2026, 6, 1)):
+        std = _approved(property_item, "2.80", start, finance, supervisor)
+        with pytest.raises(DomainError) as refused:
+            services.standard_publish(actor=finance, standard=std, today=date(2026, 6, 15))
+        assert refused.value.code == "notice_period" and "2026-07-15" in refused.value.message
+        std.refresh_from_db()
+        assert std.status == FeeStandard.Status.APPROVED
+    # and from 15 July (30 days after publication) it is published
+    std = _approved(property_item, "2.80", date(2026, 7, 15), finance, supervisor)
+    std = services.standard_publish(actor=finance, standard=std, today=date(2026, 6, 15))
+    assert std.status == FeeStandard.Status.PUBLISHED
+
+
+def test_the_notice_period_is_the_estates(property_item, published, finance, supervisor, estate):
+    estate.fee_notice_days = 60
+    estate.save()
+    published(property_item, "2.50", date(2026, 1, 1))
+    std = _approved(property_item, "2.80", date(2026, 8, 1), finance, supervisor)
+    with pytest.raises(DomainError, match="60 days"):
+        services.standard_publish(actor=finance, standard=std, today=date(2026, 6, 15))
+
+
+def test_a_decrease_may_apply_at_once(property_item, published, finance, supervisor):
+    published(property_item, "2.80", date(2026, 1, 1))
+    std = _approved(property_item, "2.50", date(2026, 6, 15), finance, supervisor)
+    std = services.standard_publish(actor=finance, standard=std, today=date(2026, 6, 15))
+    assert std.status == FeeStandard.Status.PUBLISHED

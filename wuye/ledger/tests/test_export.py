@@ -118,3 +118,19 @@ def test_the_ledger_export_command_writes_the_file_and_audits_it(two_vouchers, t
         stdout=out,
     )
     assert (tmp_path / "hy.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("memo", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)"])
+def test_a_memo_that_looks_like_a_formula_is_exported_as_text(estate, post, memo):
+    # given a voucher whose description a spreadsheet would run as a formula
+    post(estate, "10.00", day=date(2026, 3, 1), memo=memo)
+    span = {"actor": None, "estate": estate, "date_from": date(2026, 3, 1)}
+    span["date_to"] = date(2026, 3, 31)
+    # then the .xlsx holds it as text, the .csv with a leading apostrophe
+    content, _ = vouchers_export(**span)
+    cell = load_workbook(io.BytesIO(content)).active.cell(row=2, column=3)
+    assert cell.data_type == "s" and cell.value == memo
+    content, _ = vouchers_export(**span, fmt="csv")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[1][2] == "'" + memo and rows[1][5] == "10.00"

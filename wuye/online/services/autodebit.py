@@ -13,9 +13,11 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.billing.models import Charge
 from wuye.core.errors import DomainError
 from wuye.core.money import ZERO
@@ -89,7 +91,12 @@ def mandate_cancel(*, actor, mandate: DebitMandate) -> DebitMandate:
     require_estate(actor, mandate.estate_id)
     DebitMandate.objects.filter(pk=mandate.pk).update(status=DebitMandate.Status.CANCELLED)
     mandate.refresh_from_db()
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=mandate, summary="cancel")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=mandate,
+        summary=Summary(gettext_noop("cancel")),
+    )
     return mandate
 
 
@@ -164,7 +171,7 @@ def debit_batch_create(
         actor=actor,
         action=AuditEvent.Action.CREATE,
         subject=batch,
-        summary=f"{batch.count} debits, {batch.total}",
+        summary=Summary(gettext_noop("%(n)s debits, %(total)s"), n=batch.count, total=batch.total),
     )
     return batch
 
@@ -245,7 +252,11 @@ def debit_batch_file(*, actor, batch: DebitBatch) -> tuple[str, bytes]:
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         subject=batch,
-        summary=f"auto-debit file for {layout.name}, {len(items)} lines",
+        summary=Summary(
+            gettext_noop("auto-debit file for %(bank)s, %(n)s lines"),
+            bank=layout.name,
+            n=len(items),
+        ),
     )
     suffix = "csv" if layout.format == BankFileLayout.Format.CSV else "txt"
     return f"{batch.number}.{suffix}", content
@@ -408,7 +419,11 @@ def debit_return_import(*, actor, batch: DebitBatch, content: bytes) -> dict[str
         actor=actor,
         action=AuditEvent.Action.IMPORT,
         subject=batch,
-        summary=f"return file: {counts['debited']} debited, {counts['failed']} failed",
+        summary=Summary(
+            gettext_noop("return file: %(debited)s debited, %(failed)s failed"),
+            debited=counts["debited"],
+            failed=counts["failed"],
+        ),
     )
     return counts
 

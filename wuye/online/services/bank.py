@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.normalize import clean_text
 from wuye.payments.models import Payment
@@ -245,9 +247,14 @@ def _post_lines(actor, estate: Estate, statement: TransferStatement, rows, today
         actor=actor,
         action=AuditEvent.Action.IMPORT,
         subject=statement,
-        summary=(
-            f"bank statement {statement.file_name}: {len(rows)} lines, "
-            f"{statement.posted} posted, {statement.to_check} to check"
+        summary=Summary(
+            gettext_noop(
+                "bank statement %(file)s: %(n)s lines, %(posted)s posted, %(check)s to check"
+            ),
+            file=statement.file_name,
+            n=len(rows),
+            posted=statement.posted,
+            check=statement.to_check,
         ),
     )
 

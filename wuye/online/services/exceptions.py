@@ -10,9 +10,11 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.ledger import chart
 from wuye.payments.models import Payment
@@ -48,7 +50,7 @@ def _open_item(actor, item: PaymentException, perm: str = "online.manage_online"
     return locked
 
 
-def _resolve(actor, item: PaymentException, status: str, note: str, summary: str) -> None:
+def _resolve(actor, item: PaymentException, status: str, note: str, summary: Summary) -> None:
     item.status = status
     item.resolved_by = _user(actor)
     item.resolved_at = timezone.now()
@@ -92,7 +94,7 @@ def exception_credit(*, actor, item: PaymentException, note: str = "") -> Paymen
             day=payment.business_date,
         )
     item.payment = payment
-    _resolve(actor, item, PaymentException.Status.CREDITED, note, "credited")
+    _resolve(actor, item, PaymentException.Status.CREDITED, note, Summary(gettext_noop("credited")))
     return payment
 
 
@@ -128,7 +130,9 @@ def exception_refund(*, actor, item: PaymentException, note: str = "") -> Paymen
                 memo=f"待查明款项退回 {locked.transaction_id}",
                 actor=actor,
             )
-        _resolve(actor, locked, PaymentException.Status.REFUNDED, note, "refunded")
+        _resolve(
+            actor, locked, PaymentException.Status.REFUNDED, note, Summary(gettext_noop("refunded"))
+        )
     return locked
 
 
@@ -152,7 +156,7 @@ def exception_write_off_request(*, actor, item: PaymentException, reason: str):
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=item,
-        summary=f"write-off asked: {item.write_off_reason}",
+        summary=Summary(gettext_noop("write-off asked: %(reason)s"), reason=item.write_off_reason),
     )
     return item
 
@@ -175,7 +179,9 @@ def exception_write_off_approve(*, actor, item: PaymentException, note: str = ""
             memo=f"待查明款项核销 {item.transaction_id}: {item.write_off_reason}",
             actor=actor,
         )
-    _resolve(actor, item, PaymentException.Status.WRITTEN_OFF, note, "written off")
+    _resolve(
+        actor, item, PaymentException.Status.WRITTEN_OFF, note, Summary(gettext_noop("written off"))
+    )
     return item
 
 
@@ -198,6 +204,8 @@ def exception_write_off_withdraw(*, actor, item: PaymentException, note: str = "
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=item,
-        summary=f"write-off withdrawn: {before} {note}".strip(),
+        summary=Summary(
+            gettext_noop("write-off withdrawn: %(reason)s %(note)s"), reason=before, note=note
+        ),
     )
     return item

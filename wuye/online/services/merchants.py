@@ -2,9 +2,11 @@
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate
@@ -58,7 +60,11 @@ def merchant_route_set(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=account,
-        summary=f"{fee_item.name} collected through {account.code}",
+        summary=Summary(
+            gettext_noop("%(item)s collected through %(account)s"),
+            item=fee_item.name,
+            account=account.code,
+        ),
     )
     return route
 

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.billing.models import Charge
 from wuye.core.errors import DomainError
 from wuye.core.money import ZERO
@@ -152,7 +154,11 @@ def _order_save(
         actor=cashier,
         action=AuditEvent.Action.CREATE,
         subject=order,
-        summary=f"{order.get_provider_display()} {amount} ({len(charges)} charges)",
+        summary=Summary(
+            gettext_noop("online order of %(amount)s (%(n)s charges)"),
+            amount=amount,
+            n=len(charges),
+        ),
     )
     return order
 
@@ -294,7 +300,14 @@ def order_finish(*, order: PaymentOrder, status: str, now: datetime | None = Non
     locked.closed_at = now or timezone.now()
     locked.save(update_fields=["status", "closed_at"])
     audit_record(
-        actor=None, action=AuditEvent.Action.UPDATE, subject=locked, summary=f"order {status}"
+        actor=None,
+        action=AuditEvent.Action.UPDATE,
+        subject=locked,
+        summary=Summary(
+            gettext_noop("order %(status)s"),
+            words=["status"],
+            status=PaymentOrder.Status(status).label,
+        ),
     )
     return locked
 

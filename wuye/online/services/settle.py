@@ -16,9 +16,11 @@ from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.payments.models import CashierShift, Payment
 from wuye.payments.services import payment_take
@@ -82,7 +84,9 @@ def _exception(tx: Transaction, reason: str, *, order=None, estate_id=None, deta
                 actor=ONLINE,
                 action=AuditEvent.Action.CREATE,
                 subject=item,
-                summary=f"{item.get_reason_display()}: {tx.amount} {ref}",
+                summary=Summary(
+                    gettext_noop("payment to check: %(amount)s %(ref)s"), amount=tx.amount, ref=ref
+                ),
             )
     except IntegrityError:
         pass  # already queued by an earlier copy of the news
@@ -233,7 +237,7 @@ def _finish(paid: list[PaymentOrder], settled: list[tuple[int, str, PaymentOrder
         update_rows(PaymentOrder, PAID_FIELDS, paid)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608
+                f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
                 "WHERE id = %s AND outcome IN (%s, %s, %s)",
                 [
                     [outcome, order, now, inbox_id, *UNSETTLED]

@@ -24,9 +24,11 @@ from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.registry.services import require_estate, require_perm
 
@@ -111,9 +113,12 @@ def merchant_account_test(*, actor, account: MerchantAccount) -> TestResult:
             actor=actor,
             action=AuditEvent.Action.OTHER,
             subject=account,
-            summary=f"merchant account tested: {'ok' if result.ok else 'failed'}: {result.message}"[
-                :255
-            ],
+            summary=Summary(
+                gettext_noop("merchant account tested: ok: %(message)s")
+                if result.ok
+                else gettext_noop("merchant account tested: failed: %(message)s"),
+                message=str(result.message)[:200],
+            ),
         )
     return result
 
@@ -204,13 +209,13 @@ def mandate_form_attach(*, actor, mandate: DebitMandate, signed_form) -> DebitMa
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=mandate,
-        summary="signed form attached",
+        summary=Summary(gettext_noop("signed form attached")),
         after={"signed_form": mandate.signed_form.name},
     )
     return mandate
 
 
-def _move(actor, mandate: DebitMandate, *, to: str, allowed: tuple[str, ...], summary: str):
+def _move(actor, mandate: DebitMandate, *, to: str, allowed: tuple[str, ...], summary: Summary):
     require_perm(actor, "online.change_debitmandate")
     require_estate(actor, mandate.estate_id)
     mandate = DebitMandate.objects.select_for_update().get(pk=mandate.pk)
@@ -247,7 +252,11 @@ def _move(actor, mandate: DebitMandate, *, to: str, allowed: tuple[str, ...], su
 def mandate_suspend(*, actor, mandate: DebitMandate) -> DebitMandate:
     """Pause the debits (the owner asked, a dispute); batches skip the mandate."""
     return _move(
-        actor, mandate, to=DebitMandate.Status.SUSPENDED, allowed=("active",), summary="suspend"
+        actor,
+        mandate,
+        to=DebitMandate.Status.SUSPENDED,
+        allowed=("active",),
+        summary=Summary(gettext_noop("suspend")),
     )
 
 
@@ -255,5 +264,9 @@ def mandate_suspend(*, actor, mandate: DebitMandate) -> DebitMandate:
 def mandate_reinstate(*, actor, mandate: DebitMandate) -> DebitMandate:
     """Debit again a suspended mandate."""
     return _move(
-        actor, mandate, to=DebitMandate.Status.ACTIVE, allowed=("suspended",), summary="reinstate"
+        actor,
+        mandate,
+        to=DebitMandate.Status.ACTIVE,
+        allowed=("suspended",),
+        summary=Summary(gettext_noop("reinstate")),
     )

@@ -5,9 +5,11 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError
 from wuye.core.names import person_name
 from wuye.registry.models import Estate
@@ -51,6 +53,6 @@ def day_sign_off(*, actor, estate: Estate, business_date: date, note: str = "") 
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=close,
-        summary=f"day {business_date} signed off",
+        summary=Summary(gettext_noop("day %(day)s signed off"), day=business_date),
     )
     return close

@@ -6,9 +6,11 @@ from datetime import date
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
+from wuye.audit.summaries import Summary
 from wuye.billing.models import Charge
 from wuye.core.errors import DomainError
 from wuye.registry.models import Unit
@@ -39,7 +41,12 @@ def receipt_print(*, actor, receipt: Receipt, verify_url: str, paper: str = "") 
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         subject=receipt,
-        summary=f"receipt {receipt.code} printed ({'copy' if receipt.prints > 1 else 'original'})",
+        summary=Summary(
+            gettext_noop("receipt %(code)s printed (copy)")
+            if receipt.prints > 1
+            else gettext_noop("receipt %(code)s printed (original)"),
+            code=receipt.code,
+        ),
     )
     return content
 
@@ -78,6 +85,8 @@ def settled_certificate(*, actor, unit: Unit, today: date | None = None) -> byte
         actor=actor,
         action=AuditEvent.Action.EXPORT,
         subject=unit,
-        summary=f"fees-settled certificate {unit.number} on {day}",
+        summary=Summary(
+            gettext_noop("fees-settled certificate %(unit)s on %(day)s"), unit=unit.number, day=day
+        ),
     )
     return content

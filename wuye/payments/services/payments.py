@@ -32,9 +32,11 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import SYSTEM, audit_event, audit_record
+from wuye.audit.summaries import Summary
 from wuye.billing import calculations as billing_calc
 from wuye.billing.events import receivables_changed
 from wuye.billing.models import Charge, PrepaymentMovement
@@ -635,8 +637,12 @@ def _write(takings: list[_Taking]) -> list[Payment]:
                 action=AuditEvent.Action.POST,
                 subject=t.payment,
                 subject_repr=f"{_channel(t.payment.channel)} {t.payment.amount} ({t.party})",
-                summary=f"{_channel(t.payment.channel)} {t.payment.amount} "
-                f"receipt {receipt.code} voucher {entry.voucher}",
+                summary=Summary(
+                    gettext_noop("%(amount)s received, receipt %(code)s, voucher %(voucher)s"),
+                    amount=t.payment.amount,
+                    code=receipt.code,
+                    voucher=entry.voucher,
+                ),
                 after={
                     "amount": t.payment.amount,
                     "allocated": t.payment.allocated,
@@ -1267,5 +1273,10 @@ def prepayment_apply(
             for pool, part in used.items()
         ]
     )
-    audit_record(actor=actor, action=AuditEvent.Action.POST, subject=payment, summary="预存款冲抵")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.POST,
+        subject=payment,
+        summary=Summary(gettext_noop("paid from the prepayment balance")),
+    )
     return payment

@@ -14,9 +14,11 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
+from wuye.audit.summaries import Summary
 from wuye.billing.events import receivables_changed
 from wuye.billing.models import Charge, DepositRelease, PrepaymentMovement, Waiver
 from wuye.billing.outstanding import settled
@@ -365,7 +367,13 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
         actor=actor,
         action=AuditEvent.Action.APPROVE,
         subject=reversal,
-        summary=f"{label} {reversal.amount} of payment {payment.pk}",
+        summary=Summary(
+            gettext_noop("void of %(amount)s of payment %(id)s")
+            if reversal.kind == PaymentReversal.Kind.VOID
+            else gettext_noop("refund of %(amount)s of payment %(id)s"),
+            amount=reversal.amount,
+            id=payment.pk,
+        ),
     )
     return reversal
 
@@ -387,7 +395,12 @@ def reversal_reject(*, actor, reversal: PaymentReversal, note: str) -> PaymentRe
     reversal.decided_at = timezone.now()
     reversal.decision_note = note.strip()[:255]
     reversal.save()
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=reversal, summary="rejected")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=reversal,
+        summary=Summary(gettext_noop("rejected")),
+    )
     return reversal
 
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record, snapshot
+from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Estate
@@ -76,10 +78,18 @@ def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
 
 @transaction.atomic
 def shift_close(
-    *, actor, shift: CashierShift, counted_cash, counted_pos="0", note: str = ""
+    *,
+    actor,
+    shift: CashierShift,
+    counted_cash,
+    counted_pos="0",
+    note: str = "",
+    confirm_variance: bool = False,
 ) -> CashierShift:
     """Close a shift with what was counted; records expected amounts and the variances
-    (counted - expected). The cashier closes their own; `close_any_shift` closes any."""
+    (counted - expected). The cashier closes their own; `close_any_shift` closes any.
+    A count that differs from what is expected is refused (code `variance`, naming the
+    difference) until it is confirmed (`confirm_variance`) with the reason in `note`."""
     require_estate(actor, shift.estate_id)
     shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
     if shift.cashier_id != getattr(actor, "pk", None) and not actor.has_perm(
@@ -99,14 +109,29 @@ def shift_close(
     shift.cash_variance = cash - expected["cash"]
     shift.pos_variance = pos - expected["pos"]
     shift.close_note = (note or "").strip()[:255]
-    if (shift.cash_variance or shift.pos_variance) and not shift.close_note:
-        shift.close_note = "variance"
+    if shift.cash_variance or shift.pos_variance:
+        if not confirm_variance:
+            raise DomainError(
+                _(
+                    "the count differs from what is expected: cash %(cash)s, POS %(pos)s; "
+                    "confirm the difference and give the reason"
+                )
+                % {"cash": shift.cash_variance, "pos": shift.pos_variance},
+                field="counted_cash",
+                code="variance",
+            )
+        if not shift.close_note:
+            raise DomainError(_("say why the count differs"), field="note")
     shift.save()
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
         subject=shift,
-        summary=f"shift closed, cash variance {shift.cash_variance}, POS {shift.pos_variance}",
+        summary=Summary(
+            gettext_noop("shift closed, cash variance %(cash)s, POS %(pos)s"),
+            cash=shift.cash_variance,
+            pos=shift.pos_variance,
+        ),
         before=before,
         after=snapshot(shift),
     )
@@ -127,5 +152,10 @@ def shift_hand_over(*, actor, shift: CashierShift) -> CashierShift:
     shift.handed_to = actor
     shift.handed_at = timezone.now()
     shift.save()
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=shift, summary="handed over")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        subject=shift,
+        summary=Summary(gettext_noop("handed over")),
+    )
     return shift

@@ -131,3 +131,21 @@ def test_payment_records_filter_by_unit_owner_method_cashier_and_amount(
     assert api.status_code == 200 and [p["id"] for p in api.json()["results"]] == [b.pk]
     bad = client.get("/api/v1/payments/", {"amount_min": "lots"})
     assert bad.status_code == 400 and "amount_min" in bad.json()
+
+
+def test_the_daily_report_names_methods_and_shift_states_in_words(
+    client, cashier, owner, unit, shift, property_item, make_charge
+):
+    from wuye.payments.services import payment_take
+
+    make_charge(property_item, "2026-01", "250.60")
+    day = shift.business_date
+    payment_take(actor=cashier, party=owner, unit=unit, amount="250.60", channel="cash", today=day)
+    client.force_login(cashier)
+    page = client.get(
+        reverse("payments:day_report"), {"date": day.isoformat()}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "<td>现金</td>" in body and "<td>cash</td>" not in body
+    assert "<td>open</td>" not in body and "<td>未结</td>" in body

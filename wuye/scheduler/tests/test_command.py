@@ -44,9 +44,10 @@ def test_once_runs_one_tick_and_a_second_once_in_the_same_minute_adds_nothing(cl
     assert (
         "enqueued: audit.purge_idempotency_records, registry.sweep_import_jobs, "
         "billing.assess_late_fees, notifications.dispatch_due, collection.dunning_run, "
-        "collection.outbox_contacts, online.sweep_orders, "
-        "online.post_inbox, online.purge_rejected, portal.purge_owner_api, "
-        "reports.refresh_summaries;" in out.getvalue()
+        "collection.outbox_contacts, collection.check_installment_plans, "
+        "collection.escalate_work_orders, online.sweep_orders, online.post_inbox, "
+        "online.purge_rejected, portal.purge_owner_api, reports.refresh_summaries;"
+        in out.getvalue()
     )
     assert JobRun.objects.count() == DBTaskResult.objects.count() == len(declared_jobs())
     assert SchedulerBeat.objects.count() == 1

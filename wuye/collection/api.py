@@ -1,0 +1,344 @@
+"""REST endpoints of the dunning engine under /api/v1/collection/: the arrears list, policies,
+runs, cases, tasks and contacts. Same permissions and estate scoping as the pages (another
+estate's record is a 404); writes honour `Idempotency-Key`. Each view parses, then calls one
+service or selector."""
+
+from datetime import date
+
+from django.urls import path
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from wuye.audit.idempotency import idempotent
+from wuye.core.errors import PermissionDenied
+from wuye.registry.models import Estate, Party
+from wuye.registry.selectors import get_scoped
+
+from . import selectors as sel
+from .models import ActionKind, ContactChannel, ContactLog, DunningPolicy, Reason
+from .services import contacts, policies, run
+
+
+def _need(user, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied()
+
+
+def _valid(cls, request):
+    data = cls(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+class ArrearsRowOut(serializers.Serializer):
+    party = serializers.IntegerField(source="party_id")
+    party_name = serializers.CharField(source="party__name")
+    estate = serializers.IntegerField(source="estate_id")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    d30 = serializers.DecimalField(max_digits=14, decimal_places=2)
+    d90 = serializers.DecimalField(max_digits=14, decimal_places=2)
+    d180 = serializers.DecimalField(max_digits=14, decimal_places=2)
+    d365 = serializers.DecimalField(max_digits=14, decimal_places=2)
+    over = serializers.DecimalField(max_digits=14, decimal_places=2)
+    oldest = serializers.CharField()
+
+
+class ActionIO(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ActionKind.choices)
+    channel = serializers.CharField(required=False, allow_blank=True, default="")
+    template_code = serializers.CharField(required=False, allow_blank=True, default="")
+    task_role = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StageIO(serializers.Serializer):
+    number = serializers.IntegerField(required=False)
+    name = serializers.CharField(max_length=50)
+    min_days = serializers.IntegerField(min_value=0)
+    repeat_days = serializers.IntegerField(min_value=0, default=0)
+    assignee_role = serializers.CharField(default="collector")
+    needs_approval = serializers.BooleanField(default=False)
+    needs_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    actions = ActionIO(many=True)
+
+
+class PolicyIO(serializers.Serializer):
+    estate = serializers.IntegerField(source="estate_id", read_only=True)
+    name = serializers.CharField(max_length=100)
+    is_active = serializers.BooleanField(default=True)
+    escalate_after_days = serializers.IntegerField(min_value=0, default=21)
+    stages = StageIO(many=True)
+
+
+def _policy_out(policy: DunningPolicy) -> dict:
+    return {
+        "estate": policy.estate_id,
+        "name": policy.name,
+        "is_active": policy.is_active,
+        "escalate_after_days": policy.escalate_after_days,
+        "stages": [
+            {
+                "number": s.number,
+                "name": s.name,
+                "min_days": s.min_days,
+                "repeat_days": s.repeat_days,
+                "assignee_role": s.assignee_role,
+                "needs_approval": s.needs_approval,
+                "needs_reason": s.needs_reason,
+                "actions": [
+                    {
+                        "kind": a.kind,
+                        "channel": a.channel,
+                        "template_code": a.template_code,
+                        "task_role": a.task_role,
+                    }
+                    for a in s.actions.all()
+                ],
+            }
+            for s in policy.stages.all()
+        ],
+    }
+
+
+class ArrearsApi(APIView):
+    """GET collection/arrears/?estate=&building=&bucket=&min_amount=&stage=&reason=&collector=
+    &sort=&as_of= : the arrears list, one row per party, with totals."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        _need(request.user, "collection.view_arrearscase")
+        q = request.query_params
+        as_of = date.fromisoformat(q["as_of"]) if q.get("as_of") else timezone.localdate()
+        filters = sel.ArrearsFilters(
+            estate_id=int(q["estate"]) if q.get("estate") else None,
+            building_id=int(q["building"]) if q.get("building") else None,
+            bucket=q.get("bucket", ""),
+            min_amount=q.get("min_amount") or None,
+            stage=int(q["stage"]) if q.get("stage") else None,
+            reason=q.get("reason", ""),
+            collector_id=int(q["collector"]) if q.get("collector") else None,
+            sort=q.get("sort", "-total"),
+        )
+        rows = sel.arrears_list(request.user, as_of=as_of, filters=filters)
+        page = list(rows[:500])
+        totals = sel.arrears_totals(rows)
+        return Response(
+            {
+                "as_of": as_of,
+                "totals": {k: str(v) for k, v in totals.items()},
+                "results": ArrearsRowOut(page, many=True).data,
+            }
+        )
+
+
+class PolicyApi(APIView):
+    """GET/PUT collection/policies/<estate id>/ : the estate's dunning policy."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _estate(self, request, estate_id):
+        return get_scoped(Estate.objects.all(), request.user, field="id", pk=estate_id)
+
+    def get(self, request, estate_id: int):
+        _need(request.user, "collection.view_dunningpolicy")
+        estate = self._estate(request, estate_id)
+        return Response(_policy_out(policies.policy_default(estate=estate)))
+
+    @idempotent
+    def put(self, request, estate_id: int):
+        estate = self._estate(request, estate_id)
+        data = _valid(PolicyIO, request)
+        policy = policies.policy_default(estate=estate)
+        stages = data.pop("stages")
+        policy = policies.policy_update(actor=request.user, policy=policy, stages=stages, **data)
+        return Response(_policy_out(DunningPolicy.objects.get(pk=policy.pk)))
+
+
+class RunIn(serializers.Serializer):
+    as_of = serializers.DateField(required=False)
+    estate = serializers.IntegerField()
+
+
+class RunsApi(APIView):
+    """GET collection/runs/ ; POST {"estate", "as_of"} runs the engine (idempotent per day)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        _need(request.user, "collection.view_dunningrun")
+        rows = sel.runs_for(request.user)[:100]
+        return Response(
+            [
+                {
+                    "id": r.pk,
+                    "estate": r.estate_id,
+                    "as_of": r.as_of,
+                    "status": r.status,
+                    "counts": r.counts,
+                    "started_at": r.started_at,
+                    "finished_at": r.finished_at,
+                }
+                for r in rows
+            ]
+        )
+
+    @idempotent
+    def post(self, request):
+        data = _valid(RunIn, request)
+        get_scoped(Estate.objects.all(), request.user, field="id", pk=data["estate"])
+        done = run.dunning_run(
+            as_of=data.get("as_of") or timezone.localdate(),
+            estate_id=data["estate"],
+            actor=request.user,
+        )
+        return Response({"id": done.pk, "status": done.status, "counts": done.counts}, status=201)
+
+
+class CaseOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    estate = serializers.IntegerField(source="estate_id")
+    party = serializers.IntegerField(source="party_id")
+    party_name = serializers.CharField(source="party.name")
+    status = serializers.CharField()
+    stage = serializers.IntegerField(source="stage_number")
+    reason = serializers.CharField()
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    oldest_due_date = serializers.DateField(allow_null=True)
+    opened_on = serializers.DateField()
+    closed_on = serializers.DateField(allow_null=True)
+    next_action_date = serializers.DateField(allow_null=True)
+    broken_promises = serializers.IntegerField()
+
+
+class CasesApi(APIView):
+    """GET collection/cases/?status=&stage=&reason=&assignee="""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        _need(request.user, "collection.view_arrearscase")
+        qs = sel.cases_for(request.user)
+        q = request.query_params
+        if q.get("status"):
+            qs = qs.filter(status=q["status"])
+        if q.get("stage"):
+            qs = qs.filter(stage_number=int(q["stage"]))
+        if q.get("reason"):
+            qs = qs.filter(reason=q["reason"])
+        if q.get("assignee"):
+            qs = qs.filter(assignee_id=int(q["assignee"]))
+        return Response(CaseOut(qs[:500], many=True).data)
+
+
+class CaseApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk: int):
+        _need(request.user, "collection.view_arrearscase")
+        case = get_scoped(sel.cases_for(request.user), request.user, pk=pk)
+        data = CaseOut(case).data
+        data["charges"] = list(case.case_charges.values_list("charge_id", flat=True))
+        data["promises"] = [
+            {"id": p.pk, "amount": str(p.amount), "due_on": p.due_on, "status": p.status}
+            for p in case.promises.all()
+        ]
+        return Response(data)
+
+
+class TasksApi(APIView):
+    """GET collection/tasks/?mine=1&status=open"""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        _need(request.user, "collection.view_task")
+        q = request.query_params
+        qs = sel.tasks_for(request.user, mine=q.get("mine") == "1", status=q.get("status", "open"))
+        return Response(
+            [
+                {
+                    "id": t.pk,
+                    "case": t.case_id,
+                    "party": t.case.party_id,
+                    "kind": t.kind,
+                    "role": t.role,
+                    "assignee": t.assignee_id,
+                    "due_on": t.due_on,
+                    "status": t.status,
+                    "stage": t.stage_number,
+                    "note": t.note,
+                }
+                for t in qs[:500]
+            ]
+        )
+
+
+class ContactIn(serializers.Serializer):
+    party = serializers.IntegerField()
+    case = serializers.IntegerField(required=False, allow_null=True)
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    outcome = serializers.ChoiceField(choices=ContactLog.Outcome.choices)
+    reason = serializers.ChoiceField(choices=Reason.choices, required=False, allow_blank=True)
+    said = serializers.CharField(required=False, allow_blank=True, default="")
+    response = serializers.CharField(required=False, allow_blank=True, default="")
+    inbound = serializers.BooleanField(default=False)
+
+
+class ContactOut(serializers.ModelSerializer):
+    class Meta:
+        model = ContactLog
+        fields = [
+            "id", "estate", "seq", "party", "case", "at", "channel", "staff", "said",
+            "response", "outcome", "reason", "message", "corrects", "hash",
+        ]  # fmt: skip
+
+
+class ContactsApi(APIView):
+    """GET collection/contacts/?party=&case= ; POST records a contact (append-only)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        _need(request.user, "collection.view_contactlog")
+        qs = sel.contacts_for(request.user)
+        q = request.query_params
+        if q.get("party"):
+            qs = qs.filter(party_id=int(q["party"]))
+        if q.get("case"):
+            qs = qs.filter(case_id=int(q["case"]))
+        return Response(ContactOut(qs[:500], many=True).data)
+
+    @idempotent
+    def post(self, request):
+        data = _valid(ContactIn, request)
+        party = get_scoped(Party.objects.all(), request.user, pk=data["party"])
+        case = None
+        if data.get("case"):
+            case = get_scoped(sel.cases_for(request.user), request.user, pk=data["case"])
+        entry = contacts.contact_record(
+            actor=request.user,
+            party=party,
+            case=case,
+            channel=data["channel"],
+            outcome=data["outcome"],
+            reason=data.get("reason", ""),
+            said=data["said"],
+            response=data["response"],
+            inbound=data["inbound"],
+        )
+        return Response(ContactOut(entry).data, status=201)
+
+
+urlpatterns = [
+    path("collection/arrears/", ArrearsApi.as_view(), name="collection-arrears"),
+    path("collection/policies/<int:estate_id>/", PolicyApi.as_view(), name="collection-policy"),
+    path("collection/runs/", RunsApi.as_view(), name="collection-runs"),
+    path("collection/cases/", CasesApi.as_view(), name="collection-cases"),
+    path("collection/cases/<int:pk>/", CaseApi.as_view(), name="collection-case"),
+    path("collection/tasks/", TasksApi.as_view(), name="collection-tasks"),
+    path("collection/contacts/", ContactsApi.as_view(), name="collection-contacts"),
+]

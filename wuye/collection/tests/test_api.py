@@ -1,0 +1,96 @@
+"""The API of the dunning engine: arrears list, policy, runs, cases, tasks and contacts, with
+estate scoping (another estate's record is a 404) and permissions."""
+
+from datetime import date
+
+import pytest
+from rest_framework.test import APIClient
+
+from wuye.collection.models import ArrearsCase, ContactLog
+from wuye.collection.services.policies import policy_default
+
+from .books import charge
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def arrears(estate, unit, owner):
+    policy_default(estate=estate)
+    charge(unit, owner, "2026-01", "300.00", due=date(2026, 1, 28))
+    charge(unit, owner, "2026-09", "100.00", due=date(2026, 9, 28))
+
+
+def test_the_arrears_list_has_ageing_buckets_per_party(api, collector, estate, owner, arrears):
+    api.force_authenticate(collector)
+    body = api.get("/api/v1/collection/arrears/?as_of=2026-10-10").json()
+    [row] = body["results"]
+    assert row["party"] == owner.pk and row["total"] == "400.00"
+    assert (row["d30"], row["d180"], row["d365"]) == ("100.00", "0.00", "300.00")
+    assert row["oldest"] == "2026-01"
+    assert body["totals"]["total"] == "400.00" and body["totals"]["parties"] == "1"
+    assert (
+        api.get("/api/v1/collection/arrears/?as_of=2026-10-10&bucket=d90").json()["results"] == []
+    )
+
+
+def test_run_then_cases_tasks_and_a_contact(api, make_staff, collector, estate, owner, arrears):
+    finance = make_staff("finance", estates=[estate])
+    api.force_authenticate(collector)
+    assert api.post("/api/v1/collection/runs/", {"estate": estate.pk}).status_code == 403
+    api.force_authenticate(finance)
+    made = api.post(
+        "/api/v1/collection/runs/", {"estate": estate.pk, "as_of": "2026-02-20"}, format="json"
+    )
+    assert made.status_code == 201 and made.json()["counts"]["opened"] == 1
+    api.force_authenticate(collector)
+    [case] = api.get("/api/v1/collection/cases/").json()
+    assert case["stage"] == 2 and case["amount"] == "300.00"
+    tasks = api.get("/api/v1/collection/tasks/?mine=1").json()
+    assert [t["kind"] for t in tasks] == ["call"]
+    posted = api.post(
+        "/api/v1/collection/contacts/",
+        {
+            "party": owner.pk,
+            "case": case["id"],
+            "channel": "call",
+            "outcome": "reached",
+            "reason": "forgot",
+            "said": "提醒缴费",
+            "inbound": True,
+        },
+        format="json",
+    )
+    assert posted.status_code == 201, posted.content
+    assert ContactLog.objects.get().reason == "forgot"
+    assert ArrearsCase.objects.get().reason == "forgot"
+    one = api.get(f"/api/v1/collection/cases/{case['id']}/").json()
+    assert one["charges"]
+
+
+def test_other_estate_is_a_404_and_policy_edits_are_a_supervisors(
+    api, make_staff, other_estate, estate, collector, supervisor, arrears
+):
+    stranger = make_staff("collector", estates=[other_estate])
+    api.force_authenticate(stranger)
+    assert api.get(f"/api/v1/collection/policies/{estate.pk}/").status_code == 404
+    assert api.get("/api/v1/collection/arrears/?as_of=2026-10-10").json()["results"] == []
+    api.force_authenticate(collector)
+    policy = api.get(f"/api/v1/collection/policies/{estate.pk}/").json()
+    assert [s["number"] for s in policy["stages"]] == [1, 2, 3, 4]
+    policy["stages"][0]["min_days"] = 3
+    assert (
+        api.put(f"/api/v1/collection/policies/{estate.pk}/", policy, format="json").status_code
+        == 403
+    )
+    api.force_authenticate(supervisor)
+    changed = api.put(f"/api/v1/collection/policies/{estate.pk}/", policy, format="json")
+    assert changed.status_code == 200 and changed.json()["stages"][0]["min_days"] == 3
+    policy["stages"][0]["actions"] = [{"kind": "cut_water"}]
+    refused = api.put(f"/api/v1/collection/policies/{estate.pk}/", policy, format="json")
+    assert refused.status_code == 400
