@@ -4,6 +4,7 @@ Rounding happens where a figure becomes a charge (DESIGN.md §4). The default is
 to the fen; fee items may round to the jiao or the yuan, up, down or half up.
 """
 
+import re
 from collections.abc import Sequence
 from decimal import (
     ROUND_CEILING,
@@ -32,6 +33,23 @@ def money(value: Decimal | int | str, *, unit: str = "fen", mode: str = "half_up
     step = ROUNDING_UNITS[unit]
     rounded = Decimal(value).quantize(step, rounding=ROUNDING_MODES[mode])
     return rounded.quantize(FEN)
+
+
+_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def plain_decimal(value) -> Decimal:
+    """A number as people type it: digits, one point, a sign, thousands separators and
+    spaces (1,234.50). Never an exponent ("1e3" is not 1000), NaN or Infinity: ValueError.
+    Every form and API decimal field reads through this (wuye/core/apps.py)."""
+    if isinstance(value, Decimal | int):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise ValueError("not a number")
+        return Decimal(value)
+    text = str(value).strip().replace(",", "").replace(" ", "")
+    if not _PLAIN.fullmatch(text):
+        raise ValueError(f"not a plain decimal number: {value!r}")
+    return Decimal(text)
 
 
 def format_yuan(value) -> str:

@@ -262,7 +262,7 @@ def _voucher_no_release(estate_id: int, year: int) -> None:
     table = connection.ops.quote_name(VoucherCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET last = last - 1 WHERE estate_id = %s AND year = %s",  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+            f"UPDATE {table} SET last = last - 1 WHERE estate_id = %s AND year = %s",  # noqa: S608  # table/column names from the models, values bound  # nosec B608
             [estate_id, year],
         )
 
@@ -654,7 +654,7 @@ def _refuse_closed_periods(dated: set[tuple[int, Date]]) -> None:
     where = " OR ".join(["(estate_id = %s AND month = %s)"] * len(months))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT month FROM {table} WHERE {where} LIMIT 1",  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+            f"SELECT month FROM {table} WHERE {where} LIMIT 1",  # noqa: S608  # table/column names from the models, values bound  # nosec B608
             [v for pair in months for v in pair],
         )
         row = cursor.fetchone()

@@ -445,7 +445,7 @@ class PushReceipt(_Receipt):
 
 
 def wechat_signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> bool:
-    expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()  # noqa: S324  # nosec B324 (WeChat's signature is SHA-1 by protocol)
+    expected = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()  # noqa: S324  # WeChat's signature is SHA-1 by protocol  # nosec B324
     return bool(token) and hmac.compare_digest(expected, signature or "")
 
 
@@ -474,7 +474,7 @@ class WeChatEvent(_Receipt):
             q.get("nonce", ""),
         ):
             return HttpResponse("", status=403)
-        root = ET.fromstring(request.body)  # noqa: S314  # nosec B314 (expat: no external entities; size checked first)
+        root = ET.fromstring(request.body)  # noqa: S314  # expat: no external entities; size checked first  # nosec B314
         if root.findtext("Event") == "TEMPLATESENDJOBFINISH":
             result = root.findtext("Status") or ""
             msg_id = root.findtext("MsgID") or ""

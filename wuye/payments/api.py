@@ -122,6 +122,11 @@ class ShiftCloseInput(serializers.Serializer):
     counted_cash = serializers.DecimalField(max_digits=12, decimal_places=2)
     counted_pos = serializers.DecimalField(max_digits=12, decimal_places=2, default="0.00")
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    confirm_variance = serializers.BooleanField(
+        default=False,
+        help_text="A count that differs from what is expected is refused (code `variance`) "
+        "unless confirmed, with the reason in `note`.",
+    )
 
 
 def _valid(serializer_class, request) -> dict:

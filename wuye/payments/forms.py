@@ -110,10 +110,13 @@ class ShiftCloseForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control", "inputmode": "decimal"}),
     )
     note = forms.CharField(
-        label=_("Note"),
+        label=_("Note (the reason, if the count differs)"),
         max_length=255,
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    confirm_variance = forms.BooleanField(
+        label=_("I have counted again: the difference is real"), required=False
     )
 
 

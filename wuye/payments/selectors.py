@@ -161,21 +161,32 @@ def _d(value: Decimal) -> str:
 
 
 def daily_report(*, estate_id: int, business_date: date) -> dict:
-    """The daily business report (營業日報) of one estate and day, JSON-safe: received per fee
-    item and method, per cashier, voids and refunds, waivers and small-change round-offs."""
+    """The daily business report (營業日報) of one estate and day, JSON-safe: money received
+    per fee item and method, per cashier, net of the voids and refunds approved that day (a
+    receipt voided the day it was issued counts nothing), waivers and small-change
+    round-offs, the shifts. Codes, not labels: `report_display` labels them when shown (a
+    frozen report reads in the reader's language)."""
     payments = Payment.objects.filter(estate_id=estate_id, business_date=business_date)
     by_method: dict[str, Decimal] = defaultdict(lambda: ZERO)
     by_cashier: dict[str, Decimal] = defaultdict(lambda: ZERO)
     count = 0
     rounded = ZERO
-    cashiers = {}  # user id -> name (staff are named, never by their login)
+    received = ZERO
+    names: dict[int, str] = {}  # user id -> name (staff are named, never by their login)
+
+    def name_of(who: int | None) -> str:
+        if who is None:
+            return "-"
+        if who not in names:
+            names[who] = person_name(get_user_model().objects.filter(pk=who).first()) or "-"
+        return names[who]
+
     for channel, who, amount, off in payments.exclude(channel="prepayment").values_list(
         "channel", "created_by", "amount", "rounded_off"
     ):
-        if who is not None and who not in cashiers:
-            cashiers[who] = person_name(get_user_model().objects.filter(pk=who).first())
         by_method[channel] += amount
-        by_cashier[cashiers.get(who) or "-"] += amount
+        by_cashier[name_of(who)] += amount
+        received += amount
         rounded += off
         count += 1
     item_method: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
@@ -187,7 +198,31 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
         item_method[("预存款", channel)] += prepaid
     reversals = PaymentReversal.objects.filter(
         estate_id=estate_id, business_date=business_date, status=PaymentReversal.Status.APPROVED
+    ).select_related("payment")
+    voids = refunds = ZERO
+    for r in reversals:
+        if r.payment.channel == "prepayment":
+            continue  # a use of prepayment undone: no money moved
+        channel = r.refund_channel or r.payment.channel
+        by_method[channel] -= r.amount
+        by_cashier[name_of(r.payment.created_by_id)] -= r.amount
+        if r.kind == PaymentReversal.Kind.VOID:
+            voids += r.amount
+        else:
+            refunds += r.amount
+        if r.from_prepayment:
+            item_method[("预存款", channel)] -= r.from_prepayment
+    # what the voids and refunds of the day took back from charges (`charges` of each)
+    taken = [
+        (r.payment.channel, int(cid), Decimal(v)) for r in reversals for cid, v in r.charges.items()
+    ]
+    items = dict(
+        Charge.objects.filter(pk__in={cid for __, cid, __ in taken}).values_list(
+            "pk", "fee_item__name"
+        )
     )
+    for channel, cid, amount in taken:
+        item_method[(items.get(cid, "-"), channel)] -= amount
     waivers = Waiver.objects.filter(
         estate_id=estate_id, status=Waiver.Status.APPROVED, decided_at__date=business_date
     )
@@ -196,15 +231,17 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
     return {
         "business_date": business_date.isoformat(),
         "payments": count,
-        "total": _d(sum(by_method.values(), ZERO)),
-        "by_method": {k: _d(v) for k, v in sorted(by_method.items())},
-        "by_cashier": {k: _d(v) for k, v in sorted(by_cashier.items())},
+        "received": _d(received),
+        "total": _d(received - voids - refunds),
+        "by_method": {k: _d(v) for k, v in sorted(by_method.items()) if v},
+        "by_cashier": {k: _d(v) for k, v in sorted(by_cashier.items()) if v},
         "by_item_and_method": [
             {"item": item, "method": channel, "amount": _d(v)}
             for (item, channel), v in sorted(item_method.items())
+            if v
         ],
-        "voids": _d(reversals.filter(kind="void").aggregate(s=MoneySum("amount"))["s"]),
-        "refunds": _d(reversals.filter(kind="refund").aggregate(s=MoneySum("amount"))["s"]),
+        "voids": _d(voids),
+        "refunds": _d(refunds),
         "waivers": _d(waived),
         "small_change_rounded_off": _d(rounded),
         "shifts": [
@@ -213,10 +250,31 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
                 "status": s.status,
                 "cash_variance": _d(s.cash_variance) if s.cash_variance is not None else None,
                 "pos_variance": _d(s.pos_variance) if s.pos_variance is not None else None,
+                "note": s.close_note,
             }
             for s in shifts.select_related("cashier").order_by("opened_at")
         ],
     }
+
+
+def report_display(report: dict) -> dict:
+    """A daily report as shown: payment methods and shift states by their labels in the
+    reader's language (the report itself keeps the codes)."""
+    methods = dict(Payment.Channel.choices)
+    states = dict(CashierShift.Status.choices)
+    shown = dict(report)
+    shown["by_method"] = [
+        {"method": str(methods.get(k, k)), "amount": v} for k, v in report["by_method"].items()
+    ]
+    shown["by_item_and_method"] = [
+        {**row, "method": str(methods.get(row["method"], row["method"]))}
+        for row in report["by_item_and_method"]
+    ]
+    shown["shifts"] = [
+        {**row, "status": str(states.get(row["status"], row["status"]))} for row in report["shifts"]
+    ]
+    shown.setdefault("received", report["total"])
+    return shown
 
 
 def party_units(party: Party) -> QuerySet:

@@ -230,11 +230,24 @@ def shift_detail(request, pk: int):
         CashierShift.objects.select_related("cashier", "estate"), request.user, pk=pk
     )
     form = forms.ShiftCloseForm(request.POST or None)
+    variance = None
     if request.method == "POST" and form.is_valid():
         try:
             services.shift_close(actor=request.user, shift=shift, **form.cleaned_data)
         except DomainError as err:
-            messages.error(request, str(err))
+            if err.code == "variance" or (
+                err.field == "note" and form.cleaned_data["confirm_variance"]
+            ):
+                # ask again, showing the difference: confirm it and say why
+                counted = form.cleaned_data
+                expected = services.shift_expected(shift)
+                variance = {
+                    "cash": counted["counted_cash"] - expected["cash"],
+                    "pos": (counted["counted_pos"] or 0) - expected["pos"],
+                    "message": str(err),
+                }
+            else:
+                messages.error(request, str(err))
         else:
             messages.success(request, _("Shift closed."))
             return redirect("payments:shift_detail", pk=shift.pk)
@@ -246,6 +259,7 @@ def shift_detail(request, pk: int):
         {
             "shift": shift,
             "form": form,
+            "variance": variance,
             "expected": expected,
             "payments": shift.payments.select_related("party", "receipt").order_by("received_at"),
         },
@@ -367,7 +381,7 @@ def day_report(request):
         except DomainError as err:
             messages.error(request, str(err))
         return redirect(f"{reverse('payments:day_report')}?date={day.isoformat()}")
-    report = (
+    report = selectors.report_display(
         close.report if close else selectors.daily_report(estate_id=estate.pk, business_date=day)
     )
     return render(

@@ -300,6 +300,37 @@ def token_revoke(*, token: OwnerToken, now: datetime | None = None) -> None:
     )
 
 
+def session_open(*, phone: str, max_age_seconds: int, now: datetime | None = None) -> str:
+    """The server side of a portal sign-in (the code already verified): a session stored
+    hashed like the app's tokens, for `max_age_seconds`. Returns its key for the cookie."""
+    now = now or timezone.now()
+    key = secrets.token_urlsafe(32)
+    OwnerToken.objects.create(
+        key_hash=_key_hash(key),
+        phone=phone,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=max_age_seconds),
+        user_agent="portal",
+    )
+    return key
+
+
+def session_phone(*, key: str, now: datetime | None = None) -> str | None:
+    """The phone of the live portal session with this key; None once it is closed."""
+    if not key or len(key) > 128:
+        return None
+    token = OwnerToken.objects.filter(key_hash=_key_hash(key)).first()
+    return token.phone if token is not None and token.is_live(now or timezone.now()) else None
+
+
+def session_close(*, key: str, now: datetime | None = None) -> None:
+    """Sign the portal out on the server: the cookie no longer opens anything."""
+    OwnerToken.objects.filter(key_hash=_key_hash(key), revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now()
+    )
+
+
 def owner_api_purge(*, now: datetime | None = None) -> dict[str, int]:
     """Forget tokens dead (lapsed or revoked) for a month. Safe to run at any time. The owners'
     idempotency records live with the staff API's and go with them

@@ -1,6 +1,8 @@
-"""The owner's session: a signed cookie holding the verified phone, apart from the staff's
-Django session and auth. The parties are looked up by that phone on every request, so an
-owner who is no longer on the register sees nothing."""
+"""The owner's session: a signed cookie holding the verified phone and the key of a
+server-side session (an `OwnerToken`, as the app's), apart from the staff's Django session
+and auth. Signing out revokes that session, so a copied cookie replayed after logout opens
+nothing. The parties are looked up by that phone on every request, so an owner who is no
+longer on the register sees nothing."""
 
 import time
 from functools import wraps
@@ -17,7 +19,12 @@ MAX_AGE = 2 * 60 * 60
 
 
 def sign_in(response, phone: str) -> None:
-    value = signing.dumps({"phone": phone, "at": int(time.time())}, salt=SALT, compress=True)
+    from .services import session_open
+
+    key = session_open(phone=phone, max_age_seconds=MAX_AGE)
+    value = signing.dumps(
+        {"phone": phone, "key": key, "at": int(time.time())}, salt=SALT, compress=True
+    )
     response.set_cookie(
         COOKIE,
         value,
@@ -28,19 +35,32 @@ def sign_in(response, phone: str) -> None:
     )
 
 
-def sign_out(response) -> None:
+def _cookie(request) -> dict:
+    raw = request.COOKIES.get(COOKIE)
+    if not raw:
+        return {}
+    try:
+        return signing.loads(raw, salt=SALT, max_age=MAX_AGE)
+    except signing.BadSignature:
+        return {}
+
+
+def sign_out(request, response) -> None:
+    from .services import session_close
+
+    key = _cookie(request).get("key")
+    if key:
+        session_close(key=key)
     response.delete_cookie(COOKIE)
 
 
 def owner_phone(request) -> str | None:
-    raw = request.COOKIES.get(COOKIE)
-    if not raw:
+    from .services import session_phone
+
+    data = _cookie(request)
+    if not data.get("phone") or not data.get("key"):
         return None
-    try:
-        data = signing.loads(raw, salt=SALT, max_age=MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return data.get("phone") or None
+    return data["phone"] if session_phone(key=data["key"]) == data["phone"] else None
 
 
 def parties_of(phone: str):

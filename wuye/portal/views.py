@@ -74,7 +74,7 @@ def login(request):
 @require_POST
 def logout(request):
     response = redirect("portal:login")
-    session.sign_out(response)
+    session.sign_out(request, response)
     return response
 
 

@@ -105,7 +105,7 @@ def columns(
 
 
 def _svg(width: int, height: int, body: str) -> SafeString:
-    return mark_safe(  # noqa: S308 - every text above went through escape()  # nosec B308 B703 (escaped above)
+    return mark_safe(  # noqa: S308 - every text above went through escape()  # escaped above  # nosec B308 B703
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px" role="img" font-family="sans-serif" '
         f'font-size="12">{body}</svg>'

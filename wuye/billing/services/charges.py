@@ -48,6 +48,7 @@ from ._common import (
     audit_record,
     chart,
     ensure_item_account,
+    ensure_opening_account,
     gl_post,
     lock_charge,
     require_estate,
@@ -205,14 +206,28 @@ def charge_adhoc_create(
     return charge
 
 
+def charge_account(charge: Charge) -> str:
+    """The GL account a charge was raised to (its credit when it was posted): a late fee to
+    late-fee income, an opening balance to the opening-balances account, a debit note to its
+    original's, anything else to its item's (revenue, deposits, pass-through). A credit or
+    debit note posts back to this account, never to property revenue by default."""
+    if charge.kind == Charge.Kind.DEBIT_NOTE and charge.source_id:
+        return charge_account(Charge.objects.select_related("fee_item").get(pk=charge.source_id))
+    if charge.kind == Charge.Kind.LATE_FEE:
+        return chart.LATE_FEE_INCOME
+    if charge.kind == Charge.Kind.OPENING:
+        return ensure_opening_account()
+    return ensure_item_account(charge.fee_item)
+
+
 def _post_charge(charge: Charge, actor, *, source_type: str = "charge") -> None:
-    """Dr RECEIVABLE, Cr the item's account for one charge; records the entry on it."""
+    """Dr RECEIVABLE, Cr the charge's account (`charge_account`); records the entry on it."""
     entry = gl_post(
         estate_id=charge.estate_id,
         day=charge.bill_date,
         memo=f"{charge.label} {charge.unit.number}"[:200],
         debit=chart.RECEIVABLE,
-        credit=ensure_item_account(charge.fee_item),
+        credit=charge_account(charge),
         amount=charge.amount,
         key=f"billing-charge:{charge.pk}",
         source_type=source_type,
@@ -617,7 +632,8 @@ def waiver_reject(*, actor, waiver: Waiver, note: str) -> Waiver:
 def charge_credit_note(
     *, actor, charge: Charge, amount, reason: str, idempotency_key: str
 ) -> CreditNote:
-    """Lower a charge that was raised too high: Dr the item's account, Cr RECEIVABLE."""
+    """Lower a charge that was raised too high: Dr the account it was raised to
+    (`charge_account`), Cr RECEIVABLE."""
     require_perm(actor, "billing.add_creditnote")
     require_estate(actor, charge.estate_id)
     existing = CreditNote.objects.filter(idempotency_key=idempotency_key).first()
@@ -643,7 +659,7 @@ def charge_credit_note(
         estate_id=charge.estate_id,
         day=timezone.localdate(),
         memo=f"红字冲减 {charge.label}"[:200],
-        debit=ensure_item_account(charge.fee_item),
+        debit=charge_account(charge),
         credit=chart.RECEIVABLE,
         amount=amount,
         key=f"billing-credit:{note.pk}",

@@ -362,7 +362,7 @@ def _exceptional_unit_ids(plan: ItemPlan, std: FeeStandard, unit_types: list[str
     )
     with connection.cursor() as cursor:  # a change of payer inside the cycle, or ambiguous
         cursor.execute(
-            f"SELECT unit_id FROM ({_CANDIDATES}) c"  # noqa: S608 - a fixed query  # nosec B608 (table/column names from the models, values bound)
+            f"SELECT unit_id FROM ({_CANDIDATES}) c"  # noqa: S608 - a fixed query  # table/column names from the models, values bound  # nosec B608
             " WHERE c.nc > 0 OR c.np > 1 OR (c.np = 0 AND c.no > 1)",
             _candidates_params(plan),
         )
@@ -630,7 +630,7 @@ def _preview_item(plan: ItemPlan) -> dict:
         select, params = _plain_select(plan, std, unit_types, only_new=True)
         with transaction.atomic(), connection.cursor() as cursor:
             _tune(cursor)
-            cursor.execute(f"SELECT COUNT(*), SUM(fen) FROM ({select}) s WHERE fen > 0", params)  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+            cursor.execute(f"SELECT COUNT(*), SUM(fen) FROM ({select}) s WHERE fen > 0", params)  # noqa: S608  # table/column names from the models, values bound  # nosec B608
             n, fen = cursor.fetchone()
         count += n or 0
         amount += (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))

@@ -58,7 +58,7 @@ def http_json(
         url, data=body, method=method, headers=headers or {}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310 (scheme checked above)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # scheme checked above  # nosec B310
             raw = response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read()[:300].decode("utf-8", "replace")

@@ -237,7 +237,7 @@ def _finish(paid: list[PaymentOrder], settled: list[tuple[int, str, PaymentOrder
         update_rows(PaymentOrder, PAID_FIELDS, paid)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+                f"UPDATE {table} SET outcome = %s, order_id = %s, settled_at = %s "  # noqa: S608  # table/column names from the models, values bound  # nosec B608
                 "WHERE id = %s AND outcome IN (%s, %s, %s)",
                 [
                     [outcome, order, now, inbox_id, *UNSETTLED]

@@ -87,7 +87,7 @@ def _day_closed(estate_id: int, day: date) -> bool:
     months = connection.ops.quote_name(PeriodClose._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {days} WHERE estate_id = %s AND business_date = %s "  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+            f"SELECT 1 FROM {days} WHERE estate_id = %s AND business_date = %s "  # noqa: S608  # table/column names from the models, values bound  # nosec B608
             f"UNION ALL SELECT 1 FROM {months} WHERE estate_id = %s AND month = %s LIMIT 1",
             [estate_id, day, estate_id, day.replace(day=1)],
         )
@@ -99,7 +99,7 @@ def require_day_open(estate_id: int, day: date) -> None:
     table = connection.ops.quote_name(DayClose._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE estate_id = %s AND business_date = %s LIMIT 1",  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+            f"SELECT 1 FROM {table} WHERE estate_id = %s AND business_date = %s LIMIT 1",  # noqa: S608  # table/column names from the models, values bound  # nosec B608
             [estate_id, day],
         )
         closed = cursor.fetchone() is not None

@@ -78,10 +78,18 @@ def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
 
 @transaction.atomic
 def shift_close(
-    *, actor, shift: CashierShift, counted_cash, counted_pos="0", note: str = ""
+    *,
+    actor,
+    shift: CashierShift,
+    counted_cash,
+    counted_pos="0",
+    note: str = "",
+    confirm_variance: bool = False,
 ) -> CashierShift:
     """Close a shift with what was counted; records expected amounts and the variances
-    (counted - expected). The cashier closes their own; `close_any_shift` closes any."""
+    (counted - expected). The cashier closes their own; `close_any_shift` closes any.
+    A count that differs from what is expected is refused (code `variance`, naming the
+    difference) until it is confirmed (`confirm_variance`) with the reason in `note`."""
     require_estate(actor, shift.estate_id)
     shift = CashierShift.objects.select_for_update().get(pk=shift.pk)
     if shift.cashier_id != getattr(actor, "pk", None) and not actor.has_perm(
@@ -101,8 +109,19 @@ def shift_close(
     shift.cash_variance = cash - expected["cash"]
     shift.pos_variance = pos - expected["pos"]
     shift.close_note = (note or "").strip()[:255]
-    if (shift.cash_variance or shift.pos_variance) and not shift.close_note:
-        shift.close_note = "variance"
+    if shift.cash_variance or shift.pos_variance:
+        if not confirm_variance:
+            raise DomainError(
+                _(
+                    "the count differs from what is expected: cash %(cash)s, POS %(pos)s; "
+                    "confirm the difference and give the reason"
+                )
+                % {"cash": shift.cash_variance, "pos": shift.pos_variance},
+                field="counted_cash",
+                code="variance",
+            )
+        if not shift.close_note:
+            raise DomainError(_("say why the count differs"), field="note")
     shift.save()
     audit_record(
         actor=actor,

@@ -45,11 +45,18 @@ def test_shifts_open_and_close_through_the_api(cashier, estate):
         HTTP_IDEMPOTENCY_KEY="s-1",
     )
     assert opened.status_code == 201, opened.content
-    closed = api.post(
+    unconfirmed = api.post(
         f"/api/v1/shifts/{opened.json()['id']}/close/",
         {"counted_cash": "55.00"},
         format="json",
         HTTP_IDEMPOTENCY_KEY="s-2",
+    )
+    assert unconfirmed.status_code == 400 and unconfirmed.json()["code"] == "variance"
+    closed = api.post(
+        f"/api/v1/shifts/{opened.json()['id']}/close/",
+        {"counted_cash": "55.00", "confirm_variance": True, "note": "多收5元待查"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="s-3",
     )
     assert closed.status_code == 200, closed.content
     assert closed.json()["cash_variance"] == "5.00"

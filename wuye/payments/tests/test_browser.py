@@ -49,6 +49,11 @@ def test_the_window_from_search_to_printed_receipt_and_shift_close(
     page.click("#shift-close")
     page.fill("#id_counted_cash", "340.60")
     page.click("#shift-close-confirm")
+    # the difference is shown and must be confirmed, with the reason
+    page.wait_for_selector("#shift-variance")
+    page.check("#id_confirm_variance")
+    page.fill("#id_note", "找零多找10元")
+    page.click("#shift-close-confirm")
 
     # then the variance shows and the shift is locked
     page.wait_for_selector("#cash-variance")

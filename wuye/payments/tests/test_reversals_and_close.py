@@ -74,8 +74,31 @@ def test_a_refunded_prepaid_period_reopens(
 def test_shift_close_shows_the_variance(cashier, owner, shift, property_item, make_charge):
     make_charge(property_item, "2026-01", "250.60")
     payment_take(actor=cashier, party=owner, amount="250.60", channel="cash", today=TODAY)
-    closed = shift_close(actor=cashier, shift=shift, counted_cash="440.60", counted_pos="0")
+    # a count that differs is refused until confirmed, with a reason (issue 11 §18)
+    with pytest.raises(DomainError) as unconfirmed:
+        shift_close(actor=cashier, shift=shift, counted_cash="440.60", counted_pos="0")
+    assert unconfirmed.value.code == "variance" and "-10.00" in unconfirmed.value.message
+    with pytest.raises(DomainError) as no_reason:
+        shift_close(
+            actor=cashier,
+            shift=shift,
+            counted_cash="440.60",
+            counted_pos="0",
+            confirm_variance=True,
+        )
+    assert no_reason.value.field == "note"
+    shift.refresh_from_db()
+    assert shift.is_open
+    closed = shift_close(
+        actor=cashier,
+        shift=shift,
+        counted_cash="440.60",
+        counted_pos="0",
+        confirm_variance=True,
+        note="找零时多找了10元",
+    )
     # float 200.00 + 250.60 cash = 450.60 expected; 10.00 short
+    assert closed.close_note == "找零时多找了10元"
     assert closed.expected_cash == Decimal("450.60")
     assert closed.cash_variance == Decimal("-10.00")
     assert closed.status == CashierShift.Status.CLOSED

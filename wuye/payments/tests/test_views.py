@@ -64,5 +64,20 @@ def test_another_estates_unit_is_not_found(client, make_staff, other_estate, uni
 def test_closing_the_shift_shows_the_variance(client, cashier, owner, unit, shift):
     client.force_login(cashier)
     url = reverse("payments:shift_detail", args=[shift.pk])
-    page = client.post(url, {"counted_cash": "190.00", "counted_pos": "0.00"}, follow=True)
+    # a count that differs asks for confirmation and the reason first (issue 11 §18)
+    asked = client.post(url, {"counted_cash": "190.00", "counted_pos": "0.00"})
+    text = asked.content.decode()
+    assert 'id="shift-variance"' in text and "-10.00" in text
+    assert asked.context["shift"].is_open
+    page = client.post(
+        url,
+        {
+            "counted_cash": "190.00",
+            "counted_pos": "0.00",
+            "confirm_variance": "on",
+            "note": "短款10元，已报主管",
+        },
+        follow=True,
+    )
     assert page.context["shift"].cash_variance == Decimal("-10.00")
+    assert page.context["shift"].close_note == "短款10元，已报主管"

@@ -123,3 +123,19 @@ def test_owner_and_staff_sessions_are_apart(owner_client, client, make_staff, es
 def test_a_forged_cookie_is_no_session(client, owner):
     client.cookies["wuye_owner"] = f'{{"phone": "{owner.mobile}"}}'
     assert client.get("/owner/")["Location"] == "/owner/login/"
+
+
+def test_a_cookie_replayed_after_logout_opens_nothing(client, owner):
+    # given a signed-in owner whose cookie was copied
+    client.post("/owner/login/", {"phone": owner.mobile, "action": "send"})
+    client.post(
+        "/owner/login/",
+        {"phone": owner.mobile, "code": sent_code(owner.mobile), "action": "verify"},
+    )
+    copied = client.cookies["wuye_owner"].value
+    assert client.get("/owner/").status_code == 200
+    # when the owner signs out and the copy is replayed
+    client.post("/owner/logout/")
+    client.cookies["wuye_owner"] = copied
+    # then the session is dead on the server
+    assert client.get("/owner/").status_code == 302

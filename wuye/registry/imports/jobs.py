@@ -153,7 +153,7 @@ class _Recorder:
         names = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in fields)
         with self.side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET {names} WHERE id = %s AND state = %s",  # noqa: S608  # nosec B608 (table/column names from the models, values bound)
+                f"UPDATE {table} SET {names} WHERE id = %s AND state = %s",  # noqa: S608  # table/column names from the models, values bound  # nosec B608
                 [*fields.values(), self.job_id, State.APPLYING],
             )
 

@@ -157,7 +157,7 @@ def _xlsx_rows(ws, *, max_rows: int, max_cells: int) -> Iterator[tuple[int, tupl
         number = rows = cells = 0
         sheet_data = None
         # expat refuses entity expansion attacks; openpyxl parses sheets the same way
-        for event, element in iterparse(source, events=("start", "end")):  # noqa: S314  # nosec B314 (expat: no external entities; size checked first)
+        for event, element in iterparse(source, events=("start", "end")):  # noqa: S314  # expat: no external entities; size checked first  # nosec B314
             if event == "start":
                 if element.tag == data_tag:
                     sheet_data = element
