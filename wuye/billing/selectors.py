@@ -276,3 +276,117 @@ def books_check(estate_code: str = "") -> list[BooksCheck]:
         sub = Decimal(sums.get(estate.pk) or 0).quantize(Decimal("0.01"))
         out.append(BooksCheck(estate.code, control, sub))
     return out
+
+
+# --- more books checks (`wuye billing-check`, registered in apps.py) ----------------------
+
+
+def _estates(estate_code: str):
+    estates = Estate.objects.order_by("code")
+    return estates.filter(code=estate_code) if estate_code else estates
+
+
+def prepayment_checks(estate_code: str = "") -> list:
+    """PREPAYMENTS in the ledger = the prepayment movements of the subledger, per estate."""
+    from .checks import Check
+
+    sums = dict(
+        PrepaymentMovement.objects.values("estate_id")
+        .annotate(s=MoneySum("amount"))
+        .order_by()
+        .values_list("estate_id", "s")
+    )
+    return [
+        Check(
+            estate=e.code,
+            what="prepayments / prepayment movements",
+            ledger=account_balance(e, chart.PREPAYMENTS),
+            subledger=sums.get(e.pk) or ZERO,
+        )
+        for e in _estates(estate_code)
+    ]
+
+
+def deposit_checks(estate_code: str = "") -> list:
+    """DEPOSITS in the ledger = the deposits raised (not cancelled) less those released
+    (refunded or forfeited), per estate."""
+    from .checks import Check
+
+    raised = dict(
+        Charge.objects.filter(kind=Charge.Kind.DEPOSIT)
+        .exclude(status=Charge.Status.CANCELLED)
+        .values("estate_id")
+        .annotate(s=MoneySum("amount"))
+        .order_by()
+        .values_list("estate_id", "s")
+    )
+    released = dict(
+        DepositRelease.objects.filter(status=DepositRelease.Status.APPROVED)
+        .values("estate_id")
+        .annotate(s=MoneySum("amount"))
+        .order_by()
+        .values_list("estate_id", "s")
+    )
+    return [
+        Check(
+            estate=e.code,
+            what="deposits / deposits held",
+            ledger=account_balance(e, chart.DEPOSITS),
+            subledger=(raised.get(e.pk) or ZERO) - (released.get(e.pk) or ZERO),
+        )
+        for e in _estates(estate_code)
+    ]
+
+
+def cached_balance_checks(estate_code: str = "", chunk: int = 5000) -> list:
+    """Each charge's cached `outstanding` = what its sources say (amount less approved
+    waivers, credit notes and settlements; 0 once cancelled), per estate: the sums, and
+    how many charges differ."""
+    from .checks import Check
+
+    out = []
+    for e in _estates(estate_code):
+        cached = derived = ZERO
+        differ = 0
+        ids = list(Charge.objects.filter(estate=e).order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            waived = dict(
+                Waiver.objects.filter(charge_id__in=part, status=Waiver.Status.APPROVED)
+                .values("charge_id")
+                .annotate(s=MoneySum("amount"))
+                .order_by()
+                .values_list("charge_id", "s")
+            )
+            credited = dict(
+                CreditNote.objects.filter(charge_id__in=part)
+                .values("charge_id")
+                .annotate(s=MoneySum("amount"))
+                .order_by()
+                .values_list("charge_id", "s")
+            )
+            settled = settlements.settled(part)
+            for pk, amount, outstanding, status in Charge.objects.filter(pk__in=part).values_list(
+                "pk", "amount", "outstanding", "status"
+            ):
+                should = (
+                    ZERO
+                    if status == Charge.Status.CANCELLED
+                    else amount
+                    - (waived.get(pk) or ZERO)
+                    - (credited.get(pk) or ZERO)
+                    - settled.get(pk, ZERO)
+                )
+                cached += outstanding
+                derived += should
+                differ += outstanding != should
+        out.append(
+            Check(
+                estate=e.code,
+                what="cached outstanding / charges' sources",
+                ledger=cached,
+                subledger=derived,
+                note=f"{differ} charge(s) differ" if differ else "",
+            )
+        )
+    return out

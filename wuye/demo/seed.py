@@ -62,7 +62,7 @@ from wuye.registry.models import (
     UnitParty,
 )
 
-from . import cycle, plan
+from . import collection_demo, cycle, plan
 
 BATCH = 500
 Created = dict[str, int]
@@ -337,6 +337,7 @@ STEPS: list[tuple[str, Callable[[], Created]]] = [
     ("late fees", cycle.seed_late_fees),
     ("messages", cycle.seed_messages),
     ("bank statement", cycle.seed_statement),
+    ("collection", collection_demo.seed_collection),
 ]
 
 

@@ -911,15 +911,27 @@ def template_revise(
 
 
 def template_preview(
-    *, template: MessageTemplate, party: Party, context: dict[str, Any] | None = None
+    *,
+    template: MessageTemplate,
+    party: Party,
+    context: dict[str, Any] | None = None,
+    reveal: bool = True,
 ) -> dict[str, str]:
-    """The template rendered with real data of `party` (nothing written)."""
+    """The template rendered with real data of `party` (nothing written). Without `reveal`
+    (staff without `registry.view_pii`, e.g. the auditor) the party's phone numbers are
+    masked wherever they appear: the address and the text."""
     values = message_values(party, context, template.language)
-    return {
+    out = {
         "subject": render(template.subject, values, field="subject") if template.subject else "",
         "text": render(template.body, values),
         "address": address_for(party, template.channel or Channel.SMS, values),
     }
+    if not reveal:
+        from wuye.core.masking import mask_phone
+
+        for phone in {p for p in (party.mobile, party.phone_alt) if p}:
+            out = {k: v.replace(phone, mask_phone(phone)) for k, v in out.items()}
+    return out
 
 
 # --- campaigns -------------------------------------------------------------------------------

@@ -147,7 +147,10 @@ def template_preview(request, pk: int):
         }
         try:
             context["preview"] = services.template_preview(
-                template=template, party=party, context=values
+                template=template,
+                party=party,
+                context=values,
+                reveal=request.user.has_perm("registry.view_pii"),
             )
         except DomainError as exc:
             context["error"] = exc.message

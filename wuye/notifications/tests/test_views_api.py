@@ -5,6 +5,7 @@ import hashlib
 import pytest
 from django.urls import reverse
 
+from wuye.core.masking import mask_phone
 from wuye.notifications.models import Message, MessageTemplate
 from wuye.notifications.services import message_queue, message_send
 
@@ -50,6 +51,19 @@ def test_template_preview_renders_with_the_owners_data(client, make_staff, estat
         {"party": owner.pk, "period": "2026-11", "amount": "268.50"},
     )
     assert "亲爱的张伟业主" in response.content.decode()
+
+
+def test_the_auditor_sees_masked_phones_in_a_template_preview(client, make_staff, estate, owner):
+    # issue 11 point 14: the auditor reads everything but never an owner's full phone
+    client.force_login(make_staff("auditor", estates=[estate]))
+    template = MessageTemplate.objects.get(code="reminder_friendly", language="zh-hans")
+    response = client.post(
+        reverse("notifications:template_preview", args=[template.pk]),
+        {"party": owner.pk, "period": "2026-11", "amount": "268.50"},
+    )
+    page = response.content.decode()
+    assert "亲爱的张伟业主" in page
+    assert owner.mobile not in page and mask_phone(owner.mobile) in page
 
 
 def test_a_new_template_with_a_typo_shows_the_placeholder(client, make_staff, estate):

@@ -345,6 +345,26 @@ def _pay_ahead(
     return paid + gifted, due, months, offer, max(leftover, ZERO), effects
 
 
+def _check_covers_ahead(party: Party, amount: Decimal, charges: list[Charge], *, round_off):
+    """Months paid ahead (and their offer) are granted only for money that pays them: the
+    amount must cover what the designated charges and the months cost at the run's price,
+    after the offer (less the small change the estate drops, with 抹零) (issue 11 §5)."""
+    owed = sum((c.outstanding for c in charges), ZERO)
+    least = owed
+    if round_off and settings_of(party.estate_id).round_small_change:
+        least = calculations.round_off(owed, settings_of(party.estate_id).round_unit)[0]
+    if amount < least:
+        raise DomainError(
+            _(
+                "%(amount)s does not pay the months ahead: they cost %(owed)s at the bill "
+                "run's price; take at least that, or say how much to pay and the months it buys"
+            )
+            % {"amount": amount, "owed": owed},
+            field="amount",
+            code="short",
+        )
+
+
 def _effect(waiver, kind: str) -> PaymentEffect:
     return PaymentEffect(estate_id=waiver.estate_id, kind=kind, waiver=waiver)
 
@@ -866,6 +886,8 @@ def _payment_take(
     if designated:
         order = {cid: n for n, cid in enumerate(designated)}
         charges.sort(key=lambda c: order.get(c.pk, len(order)))
+    if pay_ahead is not None and pay_ahead.amount is None:
+        _check_covers_ahead(party, amount, charges, round_off=round_off)
     rounded_off = ZERO
     if round_off:
         cfg = settings_of(party.estate_id)
@@ -874,7 +896,8 @@ def _payment_take(
         targets = charges
         due_total = sum((c.outstanding for c in targets), ZERO)
         collect, dropped = calculations.round_off(due_total, cfg.round_unit)
-        if dropped > 0 and amount >= collect:
+        # only when the payer pays less than owed, and at least the rounded figure
+        if dropped > 0 and collect <= amount < due_total:
             rounded_off = dropped
             # Waive the dropped change on the charge paid last (the newest in line).
             ordered = (

@@ -267,3 +267,57 @@ def test_an_amount_pays_as_many_months_as_the_bill_run_would_price_them(
         ("2026-05", Decimal("125.30"), "paid"),
     ]
     assert payment.allocated == Decimal("375.90") and payment.prepaid == 0
+
+
+def test_paying_months_ahead_needs_the_money_for_them(
+    cashier, owner, unit, shift, property_item, estate
+):
+    """Issue 11 §5: 1.00 "for 3 months ahead" billed three months and granted the offer."""
+    PrepaymentOffer.objects.create(
+        estate=estate, fee_item=property_item, name="交3送1", min_months=3, free_months=1
+    )
+    # when 1.00 is offered for 3 months ahead (3 x 250.60 = 751.80 at the run's price)
+    with pytest.raises(DomainError) as err:
+        payment_take(
+            actor=cashier,
+            party=owner,
+            unit=unit,
+            amount="1.00",
+            channel="cash",
+            pay_ahead=PayAhead(fee_item=property_item, months=3),
+            today=TODAY,
+        )
+    # then it is refused, naming the price, and nothing is charged or waived
+    assert err.value.code == "short" and "751.80" in err.value.message
+    assert not Charge.objects.exists() and not Waiver.objects.exists()
+    # and the full price pays the three months with the free fourth
+    payment = payment_take(
+        actor=cashier,
+        party=owner,
+        unit=unit,
+        amount="751.80",
+        channel="cash",
+        pay_ahead=PayAhead(fee_item=property_item, months=3),
+        today=TODAY,
+    )
+    assert payment.allocated == Decimal("751.80")
+    assert Charge.objects.filter(unit=unit).count() == 4
+
+
+def test_small_change_is_dropped_only_when_the_payer_pays_less(
+    cashier, finance, owner, shift, property_item, make_charge, estate
+):
+    """Issue 11 §22: 抹零 only when the payer pays less than owed."""
+    cashier_settings_update(
+        actor=finance, estate=estate, round_small_change=True, round_unit="yuan"
+    )
+    jan = make_charge(property_item, "2026-01", "250.60")
+    # when the owner pays the full 250.60 and the cashier ticks 抹零
+    payment = payment_take(
+        actor=cashier, party=owner, amount="250.60", channel="cash", round_off=True, today=TODAY
+    )
+    # then nothing is waived: the 250.60 pays the charge
+    assert payment.rounded_off == 0 and payment.allocated == Decimal("250.60")
+    assert not Waiver.objects.filter(charge=jan).exists()
+    jan.refresh_from_db()
+    assert jan.status == Charge.Status.PAID
