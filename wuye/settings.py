@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "wuye.accounts.middleware.PasswordChangeRequired",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wuye.core.timeouts.DatabaseTimeoutMiddleware",
+    "wuye.core.headers.NoStoreMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "wuye.audit.middleware.AuditContextMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its own response.
@@ -214,6 +215,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 10  # one working day
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS (SECURE_COOKIES): browsers are told to use HTTPS only, for a year.
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
 
 # --- Language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
