@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuye.billing.models import Charge, PrepaymentMovement
 from wuye.core.masking import mask_phone
@@ -548,7 +549,7 @@ TABLES = [
             _("Payer"),
             _("Method"),
             _("Amount"),
-            _("Applied"),
+            pgettext_lazy("payment column", "Applied to charges"),
             _("To prepayment"),
             _("Cashier"),
             _("Status"),
