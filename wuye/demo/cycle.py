@@ -1,50 +1,43 @@
 """The fee cycle of the demo company, through the apps' own services: fee items and published
-standards, six months of bill runs, waivers, collection at the cashier window, late fees on what
-is still unpaid, and a bill-notice campaign. `seed.py` runs these after the company, staff and
-owners exist.
+standards, waivers, late fees on what is still unpaid, a bill-notice campaign and a bank
+statement. The year of bill runs and payments is `history.py`. `seed.py` runs these after the
+company, staff and owners exist.
 
 Unlike the registry areas (a bulk load, one audit row per area), every write here goes through
 the service a member of staff would use, so the ledger, receipts, notice PDFs and audit trail
 are the real ones. Each function looks up what already exists by natural key (item code, the
-standard of an item and unit type, a posted run of an estate and period, a waiver's reason, a
-payment's idempotency key `demo-pay:<payment ref>`, a campaign of an estate and period) and
-calls a service only for what is missing: a second run calls no writing service at all.
+standard of an item and unit type, a waiver's reason, a late-fee assessment's date, a campaign
+of an estate and period) and calls a service only for what is missing: a second run calls no
+writing service at all.
 
-Dates follow the calendar: billing covers the six months up to the current one
-(`timezone.localdate()`), so a demo seeded in November 2026 bills 2026-06 .. 2026-11. A re-run in
-the same month adds nothing; a re-run in a later month bills the new month (and pays nothing
-more: each party pays once, under its key).
+Dates follow the calendar: billing covers the twelve months up to the current one
+(`timezone.localdate()`, `periods_billed`), so a demo seeded in December 2026 bills 2026-01 ..
+2026-12.
 """
 
-import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from wuye.billing import calculations as billing_calc
 from wuye.billing import services as billing
-from wuye.billing.models import BillingRun, Charge, LateFeeAssessment, Waiver
+from wuye.billing.models import Charge, LateFeeAssessment, Waiver
 from wuye.billing.periods import Period
 from wuye.core.errors import DomainError
-from wuye.core.money import ZERO, money
+from wuye.core.money import money
 from wuye.fees import services as fees
 from wuye.fees.models import FeeItem, FeeStandard, VacancyDiscount
 from wuye.notifications import services as notifications
 from wuye.notifications.models import Campaign, Message
 from wuye.online import services as online
-from wuye.payments import services as payments
-from wuye.payments.models import Payment
 from wuye.registry.models import Estate, OwnerNote, Party, Unit
 
-from . import plan
-
 Created = dict[str, int]
-MONTHS_BILLED = 6
+MONTHS_BILLED = 12
 PAYMENT_KEY = "demo-pay:"
 
 
@@ -119,7 +112,7 @@ def _estates() -> list[Estate]:
 
 
 def periods_billed(today: date | None = None) -> list[Period]:
-    """The six months up to and including the current one, oldest first."""
+    """The twelve months up to and including the current one, oldest first."""
     current = Period.of(today or timezone.localdate())
     return [current.plus(-n) for n in range(MONTHS_BILLED - 1, -1, -1)]
 
@@ -232,36 +225,11 @@ def _noted_units(estate: Estate, category: str) -> list[OwnerNote]:
 
 
 @transaction.atomic
-def seed_billing() -> Created:
-    """A bill run per estate for each of the last six months (posted at once, no worker), and
-    two waivers on owners with a house-quality dispute: one approved, one waiting."""
-    finance, supervisor, service = (
-        _staff("finance"),
-        _staff("supervisor"),
-        _staff("customer_service"),
-    )
+def seed_waivers() -> Created:
+    """Two waivers on owners with a house-quality dispute: one approved, one waiting."""
+    supervisor, service = _staff("supervisor"), _staff("customer_service")
     created: dict[str, int] = defaultdict(int)
     estates = _estates()
-    for period in periods_billed():
-        for estate in estates:
-            runs = BillingRun.objects.filter(estate=estate, period=str(period)).exclude(
-                status=BillingRun.Status.CANCELLED
-            )
-            if runs.filter(status=BillingRun.Status.POSTED).exists():
-                continue
-            run = runs.filter(
-                status__in=[
-                    BillingRun.Status.DRAFT,
-                    BillingRun.Status.PREVIEWED,
-                    BillingRun.Status.FAILED,
-                ]
-            ).first()
-            if run is None:
-                run = billing.billing_run_create(actor=finance, estate=estate, period=str(period))
-            run = billing.billing_run_post(run=run, actor=finance)
-            created["billing runs"] += 1
-            created["charges"] += run.charges_created
-
     by_code = {e.code: e for e in estates}
     for code, category, share, reason, approve in WAIVERS:
         notes = _noted_units(by_code[code], category)
@@ -289,183 +257,6 @@ def seed_billing() -> Created:
         if approve:
             billing.waiver_approve(actor=supervisor, waiver=waiver, note="同意，按维修期减半。")
             created["waivers approved"] += 1
-    return dict(created)
-
-
-# --- 6. payments ------------------------------------------------------------------------------
-# How a party pays, by share of parties: everything, in arrears of 1-6 months, half of it, or
-# everything plus the property fee twelve months ahead.
-BEHAVIOURS = [("arrears", 0.13), ("partial", 0.03), ("ahead", 0.03), ("full", 0.81)]
-CHANNELS = [("cash", 0.45), ("pos", 0.35), ("transfer", 0.20)]
-WINDOW_DAYS = (5, 10, 15, 20, 25)  # the days of a month the seeded window was busy
-
-
-def _pick(rng: random.Random, table: list[tuple[str, float]]) -> str:
-    return rng.choices([k for k, _ in table], weights=[w for _, w in table])[0]
-
-
-@dataclass
-class _Pay:
-    party_id: int
-    amount: Decimal
-    day: date
-    channel: str
-    charge_ids: list[int]
-    ahead_unit: Unit | None = None
-    prepay: bool = False
-
-
-def _pay_day(rng: random.Random, period: Period, today: date) -> date:
-    days = [d for d in WINDOW_DAYS if period.start + timedelta(days=d - 1) <= today]
-    if not days:
-        return max(period.start, min(today, period.start))
-    return period.start + timedelta(days=rng.choice(days) - 1)
-
-
-def _twelve_months(unit: Unit, item: FeeItem, rate: Decimal) -> Decimal:
-    """What twelve full months of a per-m² fee cost, priced as the window prices them."""
-    base = billing_calc.monthly_base(basis=item.basis, rate=rate, area=unit.gross_area)
-    month = money(base, unit=item.rounding_unit, mode=item.rounding_mode)
-    return month * 12
-
-
-def _plan_payments(estate: Estate, today: date) -> list[_Pay]:
-    periods = [str(p) for p in periods_billed(today)]
-    current = Period.of(today)
-    disputed = set(OwnerNote.objects.filter(estate=estate).values_list("party_id", flat=True))
-    disputed |= set(Waiver.objects.filter(estate=estate).values_list("charge__party_id", flat=True))
-    paid_keys = set(
-        Payment.objects.filter(estate=estate, idempotency_key__startswith=PAYMENT_KEY).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    open_by_party: dict[int, list[Charge]] = defaultdict(list)
-    for charge in (
-        Charge.objects.filter(
-            estate=estate,
-            kind=Charge.Kind.REGULAR,
-            status=Charge.Status.OPEN,
-            period__in=periods,
-        )
-        .select_related("party", "unit", "fee_item")
-        .order_by("party_id", "period", "id")
-    ):
-        open_by_party[charge.party_id].append(charge)
-    property_item = FeeItem.objects.get(estate=estate, code="PROPERTY")
-    out: list[_Pay] = []
-    prepayment_done = Payment.objects.filter(
-        estate=estate, idempotency_key__startswith=PAYMENT_KEY, prepaid__gt=0
-    ).exists()
-    for party_id, charges in open_by_party.items():
-        party = charges[0].party
-        key = f"{PAYMENT_KEY}{party.payment_ref}"
-        if party_id in disputed or key in paid_keys:
-            continue
-        rng = plan.rng_for("payments", estate.code, party.payment_ref)
-        behaviour = _pick(rng, BEHAVIOURS)
-        channel = _pick(rng, CHANNELS)
-        pay = list(charges)
-        last = current
-        ahead_unit = None
-        amount = None
-        if behaviour == "arrears":
-            months = rng.randint(1, MONTHS_BILLED)
-            last = current.plus(-months)
-            pay = [c for c in charges if c.period <= str(last)]
-            if not pay:
-                continue  # pays nothing at all for six months
-        elif behaviour == "partial":
-            total = sum((c.outstanding for c in charges), ZERO)
-            amount = (total / 2).quantize(Decimal("10"), rounding=ROUND_DOWN)
-            if amount <= 0:
-                continue
-        elif behaviour == "ahead":
-            flats = [
-                c
-                for c in charges
-                if c.fee_item_id == property_item.pk
-                and c.period == str(current)
-                and c.unit.unit_type == "residential"
-                and c.rate
-            ]
-            if flats:
-                ahead_unit = flats[0].unit
-                amount = sum((c.outstanding for c in pay), ZERO) + _twelve_months(
-                    ahead_unit, property_item, flats[0].rate
-                )
-        prepay = False
-        if amount is None:
-            amount = sum((c.outstanding for c in pay), ZERO)
-            if behaviour == "full" and not prepayment_done and channel == "transfer":
-                # One owner transfers a round sum and keeps the change as prepayment.
-                amount = (amount / 1000 + 1).quantize(Decimal("1"), rounding=ROUND_DOWN) * 1000
-                prepay = prepayment_done = True
-        out.append(
-            _Pay(
-                party_id=party_id,
-                amount=money(amount),
-                day=_pay_day(rng, last, today),
-                channel=channel,
-                charge_ids=[c.pk for c in pay] if behaviour in ("arrears", "ahead") else [],
-                ahead_unit=ahead_unit,
-                prepay=prepay,
-            )
-        )
-    return out
-
-
-@transaction.atomic
-def seed_payments() -> Created:
-    """Collection at the window: the cashier opens a shift on each busy day, takes payments by
-    cash, POS card or bank transfer, and closes the shift with what the box should hold.
-
-    About 81% of parties pay everything, 3% pay the property fee twelve months ahead on top,
-    3% pay about half, 13% are 1-6 months behind; owners with a dispute or a hardship note
-    on file pay nothing yet; one owner keeps change as prepayment."""
-    cashier = _staff("cashier")
-    today = timezone.localdate()
-    created: dict[str, int] = defaultdict(int)
-    for estate in _estates():
-        planned = _plan_payments(estate, today)
-        by_day: dict[date, list[_Pay]] = defaultdict(list)
-        for p in planned:
-            by_day[p.day].append(p)
-        parties = Party.objects.in_bulk([p.party_id for p in planned])
-        items = {i.code: i for i in FeeItem.objects.filter(estate=estate)}
-        for day in sorted(by_day):
-            shift = payments.open_shift_of(cashier, estate.pk) or payments.shift_open(
-                actor=cashier, estate=estate, float_amount="500.00", today=day
-            )
-            created["shifts"] += 1
-            for p in by_day[day]:
-                party = parties[p.party_id]
-                kwargs = dict(
-                    actor=cashier,
-                    party=party,
-                    amount=p.amount,
-                    channel=p.channel,
-                    idempotency_key=f"{PAYMENT_KEY}{party.payment_ref}",
-                    today=day,
-                )
-                if p.channel != "cash":
-                    prefix = "POS" if p.channel == "pos" else "TRF"
-                    kwargs["external_ref"] = f"{prefix}-DEMO-{party.payment_ref}"
-                if p.charge_ids:
-                    kwargs["charge_ids"] = p.charge_ids
-                if p.ahead_unit is not None:
-                    kwargs["unit"] = p.ahead_unit
-                    kwargs["pay_ahead"] = payments.PayAhead(fee_item=items["PROPERTY"], months=12)
-                if p.prepay:
-                    kwargs["keep_change_as_prepayment"] = True
-                payments.payment_take(**kwargs)
-                created["payments"] += 1
-            expected = payments.shift_expected(shift)
-            payments.shift_close(
-                actor=cashier,
-                shift=shift,
-                counted_cash=expected["cash"],
-                counted_pos=expected["pos"],
-            )
     return dict(created)
 
 
@@ -559,11 +350,10 @@ def seed_statement() -> Created:
 
 __all__ = [
     "periods_billed",
-    "seed_billing",
+    "seed_waivers",
     "seed_fees",
     "seed_late_fees",
     "seed_messages",
-    "seed_payments",
     "seed_statement",
     "statement_csv",
 ]

@@ -432,6 +432,8 @@ def _insert_group(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bool]
             _counter_ensure(first.estate_id, first.voucher_year)
             done = _insert_group_pg(group)
         return done
+    if len(group) > 1:
+        return _insert_group_sqlite(group)
     done = []
     postings_all: list[Posting] = []
     for entry, postings in group:
@@ -450,6 +452,63 @@ def _insert_group(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bool]
         done.append(True)
     Posting.objects.bulk_create(postings_all)
     return done
+
+
+SQLITE_ROWS = 500  # rows per INSERT on SQLite (its limit is 32,766 parameters a statement)
+
+
+def _insert_group_sqlite(group: list[tuple[JournalEntry, list[Posting]]]) -> list[bool]:
+    """SQLite, several entries of one (estate, year) (`entries_post`): take their voucher
+    numbers with one counter UPDATE and insert them with a few multi-row INSERTs, in the
+    order given, then their postings. As on PostgreSQL, every key must be new: a key
+    already posted raises IntegrityError and the caller's transaction rolls back (the
+    numbers with it). SQLite has one writer at a time, so the counter needs no more care."""
+    first = group[0][0]
+    k = len(group)
+    table = connection.ops.quote_name(VoucherCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + %s WHERE estate_id = %s AND year = %s RETURNING last"  # noqa: S608  # nosec B608  # table name from the model, values bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [k, first.estate_id, first.voucher_year])
+        row = cursor.fetchone()
+        if row is None:
+            _counter_ensure(first.estate_id, first.voucher_year)
+            cursor.execute(sql, [k, first.estate_id, first.voucher_year])
+            row = cursor.fetchone()
+    number = row[0] - k
+    for entry, __ in group:
+        number += 1
+        entry.voucher_no = number
+    meta = JournalEntry._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    ids: dict[str, int] = {}
+    for start in range(0, k, SQLITE_ROWS):
+        chunk = group[start : start + SQLITE_ROWS]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608  # nosec B608  # names from the model, values bound
+            f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}, idempotency_key"
+        )
+        params = [
+            f.get_db_prep_save(f.pre_save(entry, add=True), connection)
+            for entry, __ in chunk
+            for f in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids.update((key, pk) for pk, key in cursor.fetchall())
+    missing = [e.idempotency_key for e, __ in group if e.idempotency_key not in ids]
+    if missing:
+        raise IntegrityError(f"entries_post: an idempotency key is already posted ({missing[0]})")
+    postings_all: list[Posting] = []
+    for entry, postings in group:
+        _saved(entry, ids[entry.idempotency_key])
+        for posting in postings:
+            posting.entry = entry
+        postings_all += postings
+    Posting.objects.bulk_create(postings_all, batch_size=SQLITE_ROWS)
+    return [True] * k
 
 
 # --- posting --------------------------------------------------------------------------------

@@ -247,6 +247,9 @@ def insert_numbered_many(
     for instance in instances:
         groups.setdefault((instance.estate_id, getattr(instance, year)), []).append(instance)
     for (estate_id, period), group in sorted(groups.items()):
+        if db.vendor == "sqlite" and len(group) > 1:
+            _insert_numbered_sqlite(group, counter, estate_id, period, number)
+            continue
         if db.vendor != "postgresql":
             for instance in group:
                 setattr(instance, number, next_number(counter, estate_id, period))
@@ -268,6 +271,29 @@ def insert_numbered_many(
         for instance, (pk, value) in zip(group, sorted(rows, key=lambda r: r[1]), strict=True):
             _saved(instance, pk, db)
             setattr(instance, number, value)
+
+
+def _insert_numbered_sqlite(group: list, counter, estate_id: int, year: int, number: str) -> None:
+    """`insert_numbered_many` of one (estate, year) on SQLite: the counter moved by the count
+    in one UPDATE, the numbers given in order, the rows inserted a few hundred a statement.
+    SQLite has one writer at a time, so nobody can take a number in between."""
+    k = len(group)
+    table = connection.ops.quote_name(counter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + %s WHERE estate_id = %s AND year = %s RETURNING last"  # noqa: S608  # nosec B608  # table name from the model, values bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [k, estate_id, year])
+        row = cursor.fetchone()
+        if row is None:
+            _counter_ensure(counter, estate_id, year)
+            cursor.execute(sql, [k, estate_id, year])
+            row = cursor.fetchone()
+    value = row[0] - k
+    for instance in group:
+        value += 1
+        setattr(instance, number, value)
+    rows = max(1, 30000 // len(_insertable(type(group[0]))))
+    for start in range(0, k, rows):
+        insert_many(group[start : start + rows])
 
 
 @lru_cache(maxsize=64)
@@ -342,6 +368,9 @@ def update_rows(model, fields: list[str], instances: list) -> None:
     if not instances:
         return
     db = _db()
+    if db.vendor == "sqlite":
+        _update_rows_sqlite(db, model, fields, instances)
+        return
     if db.vendor != "postgresql":
         model.objects.bulk_update(instances, fields)
         return
@@ -355,6 +384,36 @@ def update_rows(model, fields: list[str], instances: list) -> None:
     sql = _update_sql(db.vendor, model, tuple(fields), _shape(len(instances)))
     with db.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+SQLITE_ROWS = 2000  # rows per UPDATE on SQLite (its limit is 32,766 parameters a statement)
+
+
+def _update_rows_sqlite(db, model, fields: list[str], instances: list) -> None:
+    """`update_rows` on SQLite (3.33 or later): `WITH v(...) AS (VALUES ...) UPDATE ... FROM
+    v`, some thousand rows a statement. Django's `bulk_update` builds a CASE expression per
+    row and field through the ORM, milliseconds of CPU per row; this is a fraction of it."""
+    quote = db.ops.quote_name
+    meta = model._meta
+    targets = [meta.pk, *(meta.get_field(name) for name in fields)]
+    names = ", ".join(quote(f.column) for f in targets)
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in targets[1:])
+    pk = quote(meta.pk.column)
+    row = "(" + ", ".join(["%s"] * len(targets)) + ")"
+    for start in range(0, len(instances), SQLITE_ROWS):
+        chunk = instances[start : start + SQLITE_ROWS]
+        sql = (
+            f"WITH v ({names}) AS (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608  # nosec B608  # names from the model, values bound
+            f"UPDATE {quote(meta.db_table)} SET {sets} FROM v "
+            f"WHERE {quote(meta.db_table)}.{pk} = v.{pk}"
+        )
+        params = [
+            f.get_db_prep_save(getattr(instance, f.attname), db)
+            for instance in chunk
+            for f in targets
+        ]
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 @lru_cache(maxsize=64)

@@ -59,6 +59,7 @@ from wuye.registry.services import require_estate, require_perm
 from .. import calculations
 from ..models import (
     Allocation,
+    CashierShift,
     DayClose,
     Payment,
     PaymentEffect,
@@ -1001,7 +1002,11 @@ class PaymentRequest:
 
 
 def payments_take(
-    *, actor=None, requests: Sequence[PaymentRequest], today: date | None = None
+    *,
+    actor=None,
+    requests: Sequence[PaymentRequest],
+    today: date | None = None,
+    shift: CashierShift | None = None,
 ) -> list[Payment | DomainError]:
     """Take several payments at once, each exactly as `payment_take` takes it with the same
     arguments (its designated charges in that order, the change kept as prepayment when
@@ -1012,19 +1017,39 @@ def payments_take(
 
     Returns, per request, its payment (the one taken before under its key, for a replay)
     or the DomainError that refused it; a refused request writes nothing, the others are
-    written. Window payments (a cashier's shift) are taken one by one by `payment_take`."""
+    written.
+
+    Window payments are taken one by one by `payment_take`, except a batch of the window's
+    own slips: with `shift` (the actor's open shift, for a day still open), requests of
+    source `window` are taken into that shift -- the takings of a collection day (集中收费日)
+    the cashier enters together; no change is given and nothing is rounded off."""
     actor = actor if actor is not None else SYSTEM
     try:
-        return _payments_take(actor=actor, requests=list(requests), today=today)
+        return _payments_take(actor=actor, requests=list(requests), today=today, shift=shift)
     except _Duplicate:
         # a twin committed between the lookup and the insert: the lookup now finds it
-        return _payments_take(actor=actor, requests=list(requests), today=today)
+        return _payments_take(actor=actor, requests=list(requests), today=today, shift=shift)
+
+
+def _batch_shift(actor, shift: CashierShift | None, day: date) -> CashierShift | None:
+    """The shift a batch of window slips goes into, locked: the actor's own, open, and its
+    estate's day open."""
+    if shift is None:
+        return None
+    shift = lock_shift(shift)
+    if not shift.is_open:
+        raise DomainError(_("the shift is closed"), field="shift")
+    if shift.cashier_id != getattr(actor, "pk", None):
+        raise DomainError(_("open your shift before taking payments"), field="shift")
+    require_day_open(shift.estate_id, day)
+    return shift
 
 
 @transaction.atomic
-def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
+def _payments_take(*, actor, requests: list[PaymentRequest], today, shift=None) -> list:
     require_perm(actor, "payments.take_payment")
     day = business_today(today)
+    shift = _batch_shift(actor, shift, day)
     results: list = [None] * len(requests)
     checked = []
     for i, r in enumerate(requests):
@@ -1035,7 +1060,9 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
                     _("unknown payment method %(method)s") % {"method": repr(r.channel)},
                     field="method",
                 )
-            if r.source == Payment.Source.WINDOW:
+            if r.source == Payment.Source.WINDOW and (
+                shift is None or shift.estate_id != r.party.estate_id
+            ):
                 raise DomainError(
                     _("a window payment is taken in the cashier's shift"), field="source"
                 )
@@ -1100,16 +1127,18 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
             by_id = {c.pk: c for c in charges}
             _apply(by_id, plan)
             kept[r.party.pk] = kept.get(r.party.pk, ZERO) + prepaid
+            window = r.source == Payment.Source.WINDOW
             payment = Payment(
                 estate_id=r.party.estate_id,
                 party=r.party,
+                shift=shift if window else None,
                 channel=r.channel,
                 source=r.source,
                 external_ref=ref,
                 amount=amount,
                 allocated=sum((part for _, part in plan), ZERO),
                 prepaid=prepaid,
-                business_date=days.get(r.party.estate_id, day),
+                business_date=day if window else days.get(r.party.estate_id, day),
                 value_date=r.value_date or day,
                 note=(r.note or "").strip()[:255],
                 idempotency_key=key,

@@ -239,3 +239,70 @@ def test_a_batch_replays_what_was_taken_before(owner, property_item, make_charge
     # the same key for another amount is a conflict, not a second payment
     [conflict] = payments_take(requests=[request(owner, [jan], "R1", "1.00")], today=TODAY)
     assert isinstance(conflict, DomainError) and conflict.code == "conflict"
+
+
+def test_a_collection_days_slips_go_into_the_cashiers_shift_set_wise(
+    owner, property_item, make_charge, estate, cashier, shift
+):
+    # given three open months and the cashier's open shift
+    jan, feb, mar = (make_charge(property_item, f"2026-0{m}", "250.60") for m in (1, 2, 3))
+
+    def slip(charges, key, channel="cash"):
+        return PaymentRequest(
+            party=owner,
+            amount=Decimal("250.60") * len(charges),
+            channel=channel,
+            charge_ids=tuple(c.pk for c in charges),
+            idempotency_key=f"slip:{key}",
+            external_ref="" if channel == "cash" else f"POS{key}",
+            source="window",
+        )
+
+    # when the cashier enters the day's slips in one batch: cash for January, POS for the rest
+    cash, pos = payments_take(
+        actor=cashier,
+        requests=[slip([jan], "S1"), slip([feb, mar], "S2", "pos")],
+        today=TODAY,
+        shift=shift,
+    )
+    # then both are in the shift, numbered in order, and the shift expects their money
+    from wuye.payments.services import shift_expected
+
+    assert (cash.shift_id, pos.shift_id) == (shift.pk, shift.pk)
+    assert (cash.receipt.number, pos.receipt.number) == (1, 2)
+    expected = shift_expected(shift)
+    assert expected["cash"] == Decimal("200.00") + Decimal("250.60")
+    assert expected["pos"] == Decimal("501.20")
+    b = books(estate)
+    assert b["receivable"] == b["open_charges"] and b["debits"] == b["credits"]
+
+
+def test_window_slips_need_the_cashiers_own_open_shift(
+    owner, property_item, make_charge, cashier, shift, make_staff, estate
+):
+    jan = make_charge(property_item, "2026-01", "250.60")
+    slip = PaymentRequest(
+        party=owner,
+        amount=Decimal("250.60"),
+        channel="cash",
+        charge_ids=(jan.pk,),
+        idempotency_key="slip:N1",
+        source="window",
+    )
+    # without a shift a window slip is refused, as before
+    [refused] = payments_take(actor=cashier, requests=[slip], today=TODAY)
+    assert isinstance(refused, DomainError) and refused.field == "source"
+    # another cashier may not enter slips into this shift
+    other = make_staff("cashier", estates=[estate], username="cashier2")
+    with pytest.raises(DomainError):
+        payments_take(actor=other, requests=[slip], today=TODAY, shift=shift)
+    # nor may anyone once it is closed
+    from wuye.payments.services import shift_close, shift_expected
+
+    expected = shift_expected(shift)
+    shift_close(
+        actor=cashier, shift=shift, counted_cash=expected["cash"], counted_pos=expected["pos"]
+    )
+    with pytest.raises(DomainError):
+        payments_take(actor=cashier, requests=[slip], today=TODAY, shift=shift)
+    assert not Payment.objects.exists()

@@ -1,5 +1,6 @@
 """`wuye seed-demo`: create the demo company (idempotent) and print the demo logins."""
 
+import time
 import unicodedata
 
 from django.core.management.base import BaseCommand
@@ -26,11 +27,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, url: str, **options):
+        started = time.perf_counter()
         token = context.bind(context.AuditContext(source="cli"))
         try:
             seed.seed_all(self.stdout)
         finally:
             context.reset(token)
+        seconds = time.perf_counter() - started
 
         rows = [("username", "role", "password"), *seed.demo_logins()]
         widths = [max(_width(row[i]) for row in rows) for i in range(3)]
@@ -42,4 +45,5 @@ class Command(BaseCommand):
             if i == 0:
                 self.stdout.write("  " + "  ".join("-" * w for w in widths))
         self.stdout.write("")
+        self.stdout.write(f"Seeding took {seconds:.1f} s.")
         self.stdout.write(self.style.SUCCESS(f"Open {url} and log in."))
