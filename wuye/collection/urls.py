@@ -1,0 +1,14 @@
+"""Staff pages of the dunning engine under /collection/ (namespace `collection`): the arrears
+list and its export, cases, policies and call scripts. The resolution paths have their own
+`urls_resolution.py` (namespace `resolution`), the workbench `urls_workbench.py`."""
+
+from django.urls import path
+
+from . import views_cases
+
+app_name = "collection"
+
+urlpatterns = [
+    path("cases/", views_cases.case_list, name="case_list"),
+    path("cases/<int:pk>/", views_cases.case_detail, name="case"),
+]
