@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wuye.billing.models import Charge
 from wuye.registry.models import Building, Estate, UnitParty
@@ -20,6 +21,14 @@ from wuye.registry.selectors import estates_for, notes_visible_to, scope
 from .models import ArrearsCase, CallScript, CaseStatus, ContactLog, DunningPolicy, Hold
 
 ZERO = Decimal("0.00")
+# The ageing buckets (账龄) of `selectors.BUCKETS`, as the office says them.
+BUCKET_LABELS = {
+    "d30": _("0-30 days"),
+    "d90": _("31-90 days"),
+    "d180": _("91-180 days"),
+    "d365": _("181-365 days"),
+    "over": _("Over a year"),
+}
 # Who may be given a case: the roles that work cases.
 CASE_ROLES = ("collector", "supervisor")
 

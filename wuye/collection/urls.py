@@ -4,11 +4,13 @@ list and its export, cases, policies and call scripts. The resolution paths have
 
 from django.urls import path
 
-from . import views_cases
+from . import views_arrears, views_cases
 
 app_name = "collection"
 
 urlpatterns = [
+    path("arrears/", views_arrears.arrears, name="arrears"),
+    path("arrears/export.xlsx", views_arrears.arrears_download, name="arrears_export"),
     path("cases/", views_cases.case_list, name="case_list"),
     path("cases/<int:pk>/", views_cases.case_detail, name="case"),
 ]
