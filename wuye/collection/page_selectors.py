@@ -66,6 +66,21 @@ def case_workers(estate_id: int) -> QuerySet:
     )
 
 
+def own_building(estate: Estate | None, building_id: int | None) -> int | None:
+    """A building filter kept only if the building is the estate's (switching estates on a
+    page must not leave the old estate's building filtering everything out)."""
+    if estate is None or building_id is None:
+        return None
+    return building_id if buildings_of(estate).filter(pk=building_id).exists() else None
+
+
+def own_worker(estate: Estate | None, user_id: int | None) -> int | None:
+    """A collector filter kept only if the person works the estate's cases."""
+    if estate is None or user_id is None:
+        return None
+    return user_id if case_workers(estate.pk).filter(pk=user_id).exists() else None
+
+
 def stage_numbers(estate: Estate | None) -> list[tuple[int, str]]:
     """(number, name) of the estate's policy stages, for filters."""
     if estate is None:

@@ -44,13 +44,13 @@ def _filters(request, estate) -> tuple[sel.ArrearsFilters, dict]:
     bucket = g.get("bucket", "")
     filters = sel.ArrearsFilters(
         estate_id=estate.pk if estate else -1,
-        building_id=_int(g.get("building")),
+        building_id=ps.own_building(estate, _int(g.get("building"))),
         bucket=bucket if bucket in ps.BUCKET_LABELS else "",
         min_amount=_amount(g.get("min"), "min", errors),
         max_amount=_amount(g.get("max"), "max", errors),
         stage=_int(g.get("stage")),
         reason=g.get("reason", "") if g.get("reason", "") in Reason.values else "",
-        collector_id=_int(g.get("collector")),
+        collector_id=ps.own_worker(estate, _int(g.get("collector"))),
         sort=g.get("sort", "-total") if g.get("sort", "-total") in sel.SORTS else "-total",
     )
     return filters, errors

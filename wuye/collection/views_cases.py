@@ -39,8 +39,8 @@ def case_list(request):
         status=g.get("status", ""),
         stage=_int(g.get("stage")),
         reason=g.get("reason", ""),
-        assignee_id=_int(g.get("assignee")),
-        building_id=_int(g.get("building")),
+        assignee_id=ps.own_worker(estate, _int(g.get("assignee"))),
+        building_id=ps.own_building(estate, _int(g.get("building"))),
         q=g.get("q", ""),
         sort=g.get("sort", "-amount"),
     )
