@@ -175,6 +175,42 @@ def apply_prepayment(request, unit_pk: int):
 
 
 @login_required
+@permission_required("payments.take_payment", raise_exception=True)
+def payout_list(request):
+    """Deposit refunds approved and waiting to be paid out, with a form each (cash from the
+    cashier's shift, or a bank transfer with its reference), and the latest paid out."""
+    if request.method == "POST":
+        from wuye.billing.models import DepositRelease
+
+        release = get_scoped(DepositRelease.objects.all(), request.user, pk=request.POST.get("id"))
+        try:
+            payout = services.refund_payout(
+                actor=request.user,
+                release=release,
+                channel=request.POST.get("channel", ""),
+                external_ref=request.POST.get("external_ref", ""),
+            )
+        except DomainError as err:
+            messages.error(request, str(err))
+        else:
+            messages.success(
+                request,
+                _("%(amount)s paid out to %(party)s.")
+                % {"amount": format_yuan(payout.amount), "party": payout.party.name},
+            )
+        return redirect("payments:payout_list")
+    return render(
+        request,
+        "payments/payouts.html",
+        {
+            "waiting": selectors.refunds_to_pay_out(request.user),
+            "done": selectors.refunds_paid_out(request.user),
+            "channels": services.RefundPayout.Channel.choices,
+        },
+    )
+
+
+@login_required
 @permission_required("payments.view_payment", raise_exception=True)
 def payment_list(request):
     form = forms.PaymentFilterForm(request.GET, cashiers=selectors.cashiers_for(request.user))
