@@ -80,6 +80,8 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
     (
         _("Resolution"),
         [
+            NavItem(_("My workbench"), "workbench:home", "collection.view_task"),
+            NavItem(_("Escalation queue"), "workbench:escalations", "collection.work_escalations"),
             NavItem(
                 _("Installment plans"), "resolution:plan_list", "collection.view_installmentplan"
             ),
