@@ -255,11 +255,16 @@ REST_FRAMEWORK = {
     # Throttles key on REMOTE_ADDR, never on a client-sent X-Forwarded-For (wuye/core/net.py).
     "NUM_PROXIES": 0,
 }
+# The API's schema (/api/v1/schema/) and docs (/api/v1/docs/) open to anyone: on with DEBUG
+# (the demo); in production only signed-in staff read them.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "wuye API",
     "DESCRIPTION": "Property fees: registry, billing, payments, collection.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs need a signed-in staff member unless API_DOCS_PUBLIC.
+    "SERVE_PERMISSIONS": ["wuye.core.api_permissions.ApiDocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
