@@ -39,6 +39,7 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
+    path("collection/", include("wuye.collection.urls")),
     path("collection/", include("wuye.collection.urls_resolution")),
     path("collection/", include("wuye.collection.urls_workbench")),
     path("reports/", include("wuye.reports.urls")),

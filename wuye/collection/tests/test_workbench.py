@@ -301,3 +301,16 @@ def test_another_estates_case_and_task_are_404(client, make_staff, other_estate,
         f"/collection/cases/{case.pk}/escalate/",
     ]:
         assert client.get(url).status_code == 404, url
+
+
+def test_the_case_page_carries_the_workbench_buttons(client, collector, make_staff, case, estate):
+    client.force_login(collector)
+    page = client.get(f"/collection/cases/{case.pk}/").content.decode()
+    actions = page.split('data-test="case-actions"')[1].split("</div>\n")[0]
+    assert f"/collection/cases/{case.pk}/contact/" in actions
+    assert f"/collection/cases/{case.pk}/reason/" in actions
+    assert f"/collection/cases/{case.pk}/escalate/" in actions
+    # the auditor reads the case but has none of them
+    client.force_login(make_staff("auditor", estates=[estate]))
+    page = client.get(f"/collection/cases/{case.pk}/").content.decode()
+    assert f"/collection/cases/{case.pk}/contact/" not in page
