@@ -190,3 +190,13 @@ def test_without_personal_data_rights_names_are_masked_too(client, make_staff, b
     names = {r[0] for r in rows[3:-1]}
     assert names == {"张*", "李*"}
     assert AuditEvent.objects.get(action="export").after["names_masked"] is True
+
+
+def test_the_api_takes_the_amount_range_too(collector, books):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(collector)
+    body = api.get("/api/v1/collection/arrears/?min_amount=500&max_amount=700").json()
+    assert [r["party_name"] for r in body["results"]] == ["张伟"]
+    assert body["totals"]["total"] == "600.00"
