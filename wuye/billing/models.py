@@ -267,6 +267,10 @@ class Charge(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # A charge raised in a month before its period (billed in advance, paid ahead) was credited
+    # to the contract liability (合同负债); the monthly recognition that moved it to revenue.
+    # Null: not deferred, or not yet recognised (`services.revenue`).
+    recognition_id = models.BigIntegerField(_("revenue recognition"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("charge")
@@ -565,3 +569,34 @@ class PrepaymentMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party_id} {self.kind} {self.amount}"
+
+
+class RevenueRecognition(models.Model):
+    """The monthly entry (确认收入) that moves the fees of charges whose period has come from
+    the contract liability (合同负债, `chart.CONTRACT_LIABILITY`) to their items' revenue.
+
+    One per estate and month: recognising a month again posts nothing. It takes every charge
+    deferred when raised whose period starts in or before `month` and is not yet recognised
+    (so a month missed is caught up by the next one); the charges name it (`recognition_id`)."""
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # its first day
+    amount = MoneyField(_("amount"), default=ZERO)
+    charges = models.PositiveIntegerField(_("charges"), default=0)
+    entry_id = models.BigIntegerField(_("journal entry"), null=True, blank=True)
+    done_at = models.DateTimeField(_("recognised"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("revenue recognition")
+        verbose_name_plural = _("revenue recognitions")
+        ordering = ["estate_id", "-month"]
+        permissions = [("recognise_revenue", "Can recognise deferred revenue")]
+        constraints = [
+            models.UniqueConstraint(fields=["estate", "month"], name="revenuerecognition_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.estate_id} {self.month:%Y-%m} {self.amount}"

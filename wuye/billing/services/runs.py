@@ -49,12 +49,12 @@ from .. import calculations
 from ..events import charges_due, receivables_changed
 from ..models import BillingPeriod, BillingRun, Charge, FeeStop, PaidUpTo, RunPosting
 from ..periods import Period
+from . import revenue
 from ._common import (
     AuditEvent,
     DomainError,
     audit_record,
     chart,
-    ensure_item_account,
     gl_post,
     require_estate,
     require_perm,
@@ -573,7 +573,9 @@ def _post_delta(
         count, amount = made["n"] - done["n"], made["s"] - done["s"]
     if amount <= 0:
         return 0, ZERO
-    account = ensure_item_account(plan.item)
+    # An advance bill (its cycle starts after the month it is raised in) is a contract
+    # liability until its month (services.revenue); its charges say the same one by one.
+    account = revenue.item_posting_account(plan.item, str(plan.cycle), plan.bill_date)
     entry = gl_post(
         estate_id=plan.estate.pk,
         day=plan.bill_date,
@@ -953,6 +955,16 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
             code="run_touched",
         )
     today = timezone.localdate()
+    recognised = list(charges.filter(recognition_id__isnull=False).select_related("fee_item"))
+    if recognised:
+        # Their month's recognition moved them to revenue: move them back before the run's
+        # entries (credited to the contract liability) are reversed.
+        revenue.revenue_unrecognise(
+            charges=recognised,
+            day=today,
+            actor=actor,
+            key=f"billing-run-cancel-unrecognise:{run.pk}",
+        )
     for posting in RunPosting.objects.filter(run=run, reversal_id__isnull=True):
         entry = JournalEntry.objects.get(pk=posting.entry_id)
         reversal = entry_reverse(
