@@ -6,6 +6,11 @@ app_name = "payments"
 urlpatterns = [
     path("", views.window, name="window"),
     path("window/unit/<int:unit_pk>/take/", views.take_payment, name="take_payment"),
+    path(
+        "window/unit/<int:unit_pk>/apply-prepayment/",
+        views.apply_prepayment,
+        name="apply_prepayment",
+    ),
     path("window/unit/<int:unit_pk>/certificate/", views.settled_certificate, name="certificate"),
     path("list/", views.payment_list, name="payment_list"),
     path("p/<int:pk>/", views.payment_detail, name="payment_detail"),
@@ -17,6 +22,7 @@ urlpatterns = [
     path("shifts/open/", views.shift_open, name="shift_open"),
     path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
     path("approvals/", views.reversal_queue, name="reversal_queue"),
+    path("payouts/", views.payout_list, name="payout_list"),
     path("invoices/", views.invoice_queue, name="invoice_queue"),
     path("day/", views.day_report, name="day_report"),
     path("settings/", views_settings.window_settings, name="settings"),

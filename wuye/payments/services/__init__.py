@@ -7,9 +7,11 @@ from .payments import (
     PayAhead,
     payment_take,
     prepayment_apply,
+    prepayment_auto_apply,
     prepayment_balance,
     prepayment_over_cap,
 )
+from .payouts import RefundPayout, refund_payout
 from .reversals import (
     payment_refund,
     payment_void,
@@ -27,10 +29,13 @@ __all__ = [
     "invoice_issue",
     "invoice_request",
     "open_shift_of",
+    "RefundPayout",
     "payment_refund",
+    "refund_payout",
     "payment_take",
     "payment_void",
     "prepayment_apply",
+    "prepayment_auto_apply",
     "prepayment_balance",
     "prepayment_over_cap",
     "prepayment_offer_create",
