@@ -18,6 +18,7 @@ WORKLOADS = {
     "W2": "bench.w2_notify",
     "W3": "bench.w3_dunning_run",
     "W5": "bench.w5_dashboard",
+    "demo": "bench.demo_seed",
     "import": "bench.import_units",
     "import-memory": "bench.import_memory",
 }
