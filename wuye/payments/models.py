@@ -496,6 +496,54 @@ class PaymentReversal(models.Model):
         return f"{self.get_kind_display()} {self.amount} of payment {self.payment_id}"
 
 
+class RefundPayout(models.Model):
+    """Money paid back out of refunds payable (其他應付款-待退款): a deposit refund approved in
+    billing (`release`), handed over in cash from a cashier's shift (it leaves the drawer: the
+    shift's expected cash and the day's report count it) or sent by bank transfer. Posts
+    Dr REFUNDS_PAYABLE, Cr the cash box or the bank. One payout per release: paying it again
+    returns the payout already made (issue 11 §6)."""
+
+    class Channel(models.TextChoices):
+        CASH = "cash", _("Cash")
+        TRANSFER = "transfer", _("Bank transfer")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="refund_payouts")
+    release = models.OneToOneField(
+        "billing.DepositRelease",
+        on_delete=models.PROTECT,
+        related_name="payout",
+        verbose_name=_("deposit refund"),
+    )
+    amount = MoneyField(_("amount"))
+    channel = models.CharField(_("paid out by"), max_length=12, choices=Channel.choices)
+    external_ref = models.CharField(_("bank reference"), max_length=64, blank=True)
+    shift = models.ForeignKey(
+        CashierShift, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
+    business_date = models.DateField(_("business date"))
+    paid_at = models.DateTimeField(_("paid out"), auto_now_add=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry_id = models.BigIntegerField(_("journal entry"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund paid out")
+        verbose_name_plural = _("refunds paid out")
+        ordering = ["-paid_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refundpayout_positive"),
+            models.CheckConstraint(
+                condition=~Q(channel="cash") | Q(shift__isnull=False),
+                name="refundpayout_cash_in_a_shift",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.amount} ({self.party})"
+
+
 class InvoiceProfile(models.Model):
     """A party's invoice title and tax number (發票抬頭, 稅號), remembered for next time."""
 

@@ -244,6 +244,57 @@ class Books(RuleBasedStateMachine):
             due = Charge.objects.filter(party=party, status="open", due_date__lte=TODAY)
             assert not (held["s"] > 0 and due.exists()), (party.pk, held["s"], list(due))
 
+    @rule(amount=money, share=st.sampled_from([Decimal("1"), Decimal("0.5")]), cash=st.booleans())
+    def deposit_refund_paid_out(self, amount, share, cash):
+        """A deposit raised, paid at the window, refunded (approved) and paid out in cash from
+        the shift or by transfer (issue 11 §6), then asked to be paid out again."""
+        from wuye.billing.services import charge_adhoc_create, deposit_refund
+        from wuye.fees.models import FeeItem
+        from wuye.payments.services import payment_take, refund_payout
+
+        item, __ = FeeItem.objects.get_or_create(
+            estate=self.estate,
+            code="DEPOSIT",
+            defaults={"name": "装修押金", "basis": "one_off", "kind": "deposit",
+                      "treatment": "deposit"},
+        )  # fmt: skip
+        unit, party = self.units[1], self.parties[1]
+        finance, cashier = self.users["finance"], self.users["cashier"]
+        charge = charge_adhoc_create(
+            actor=finance, unit=unit, fee_item=item, amount=amount, description="装修押金"
+        )
+        if charge.party_id != party.pk:
+            return
+        self._try(
+            payment_take, actor=cashier, party=party, unit=unit, amount=amount, channel="cash",
+            charge_ids=[charge.pk], today=TODAY,
+        )  # fmt: skip
+        release = self._try(
+            deposit_refund, requested_by=finance, approved_by=self.users["supervisor"],
+            charge=charge, amount=(amount * share).quantize(Decimal("0.01")), reason="验收",
+        )  # fmt: skip
+        if release is None:
+            return
+        how = {"channel": "cash"} if cash else {"channel": "transfer", "external_ref": "T1"}
+        for __ in range(2):  # the second is a repeat: nothing moves twice
+            self._try(refund_payout, actor=cashier, release=release, today=TODAY, **how)
+
+    @invariant()
+    def refunds_payable_are_the_refunds_not_paid_out(self):
+        from wuye.billing.models import DepositRelease
+        from wuye.ledger import chart
+
+        owed = sum(
+            (
+                r.amount
+                for r in DepositRelease.objects.filter(
+                    estate=self.estate, action="refund", status="approved", payout__isnull=True
+                )
+            ),
+            Decimal(0),
+        )
+        assert -_balance(self.estate, chart.REFUNDS_PAYABLE) == owed
+
     def _refund_args(self, payment, share, from_pool):
         live = self._live_allocations(payment)
         charges = {}

@@ -114,10 +114,13 @@ def prepayment_balance(party_id: int, fee_item_id: int | None = None, *, exact: 
     return qs.aggregate(s=MoneySum("amount"))["s"]
 
 
-def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) -> list[Charge]:
+def _open_charges(
+    party: Party | int | list[int], ids: list[int] | None = None, *, unit_id: int | None = None
+) -> list[Charge]:
     """The open charges of the party (or parties), locked (only the charge rows), in
     primary-key order (lock order: charge), with their fee items and units for the receipt
-    lines. One hand-written statement (see `_common.select_models`)."""
+    lines; with `unit_id` only that unit's. One hand-written statement (see
+    `_common.select_models`)."""
     parties = party if isinstance(party, list) else [getattr(party, "pk", party)]
     if ids is not None and not ids:
         return []
@@ -125,6 +128,8 @@ def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) 
     if ids is not None:
         more, extra = any_of("c.id", ids)
         where, params = f"{where} AND {more}", params + extra
+    if unit_id is not None:
+        where, params = f"{where} AND c.unit_id = %s", [*params, unit_id]
     sql = _open_charges_sql(connection.vendor, where)
     found = []
     for charge, item, unit in select_models(
@@ -164,6 +169,26 @@ def _as_open(charges: list[Charge]) -> list[calculations.OpenCharge]:
         )
         for c in charges
     ]
+
+
+def _check_payer_of(party: Party, unit: Unit) -> None:
+    """A payment naming a unit is taken only from someone who owns, rents or pays for it (or
+    did, and still owes on it): anyone else is refused, with the reason (issue 11 §8)."""
+    from wuye.registry.models import UnitParty
+
+    if UnitParty.objects.filter(unit=unit, party=party).exists():
+        return
+    if Charge.objects.filter(unit=unit, party=party).exists():
+        return
+    raise DomainError(
+        _(
+            "%(party)s does not own, rent or pay for %(unit)s: take the payment for one of "
+            "their own units, or for the unit's owner"
+        )
+        % {"party": party.name, "unit": unit.number},
+        field="unit",
+        code="not_payer",
+    )
 
 
 def _check_designated(party: Party, ids: list[int], held: list[Charge] | None = None) -> None:
@@ -826,6 +851,8 @@ def _payment_take(
         )
     if unit is not None and unit.estate_id != party.estate_id:
         raise DomainError(_("the unit belongs to another estate"), field="unit")
+    if unit is not None:
+        _check_payer_of(party, unit)
     if earmark is not None and earmark.estate_id != party.estate_id:
         raise DomainError(_("the fee item belongs to another estate"), field="earmark")
     day = business_today(today)
@@ -850,8 +877,10 @@ def _payment_take(
     # numbers back.
     if unit is not None:
         lock_units([unit.pk])
-    held = _open_charges(party)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
+    # A payment for a unit the payer does not designate charges of settles that unit's
+    # charges only (issue 11 §8): only they are read and locked.
+    held = _open_charges(party, unit_id=unit.pk if unit is not None and not designated else None)
     if designated:
         designated = _designated_open(party, designated, held, skip_settled=skip_settled)
     extra_lines: list[dict] = []
