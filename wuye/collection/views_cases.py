@@ -24,9 +24,10 @@ from .views_resolution import _date
 
 
 def _int(value) -> int | None:
+    """A whole number from a query or form, or None (never a 500 on '²' or 'x')."""
     try:
         return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -107,7 +108,7 @@ def _case_post(request, case) -> None:
         )
         messages.success(request, _("Dunning of this case is on hold."))
     elif action == "release":
-        hold = get_scoped(Hold.objects.filter(party_id=case.party_id), user, pk=p.get("hold"))
+        hold = get_scoped(Hold.objects.filter(party_id=case.party_id), user, pk=_int(p.get("hold")))
         case_services.hold_release(actor=user, hold=hold)
         messages.success(request, _("The hold is released; dunning resumes."))
     elif action == "reassign":

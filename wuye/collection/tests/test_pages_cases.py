@@ -242,3 +242,17 @@ def test_a_supervisor_approves_the_legal_stage_with_a_reason(
     assert case.approved_stage == 4
     assert AuditEvent.objects.get(action="collection.stage_approve").summary == "恶意拖欠两年"
     assert 'data-test="approve-stage"' not in client.get(url).content.decode()
+
+
+def test_garbage_in_a_form_is_a_message_or_a_404_never_a_500(client, supervisor, case):
+    client.force_login(supervisor)
+    url = f"/collection/cases/{case.pk}/"
+    assert client.post(url, {"action": "release", "hold": "x²"}).status_code == 404
+    assert (
+        client.post(url, {"action": "hold", "reason": "x", "expires_on": "明天"}).status_code == 302
+    )
+    assert client.get("/collection/cases/?stage=²&assignee=x&building=%00").status_code in (
+        200,
+        400,
+    )
+    assert client.post("/collection/policies/", {"estate": "²"}).status_code == 404
