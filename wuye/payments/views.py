@@ -7,13 +7,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.money import format_yuan
-from wuye.core.normalize import as_ids
+from wuye.core.normalize import as_date, as_id, as_ids
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Unit
 from wuye.registry.selectors import estates_for, get_scoped
@@ -26,7 +25,7 @@ from .models import CashierShift, DayClose, InvoiceRequest, Payment, PaymentReve
 def _estate(request) -> Estate | None:
     """The estate the window works for: ?estate=, else the session's, else the first."""
     estates = estates_for(request.user)
-    wanted = request.GET.get("estate") or request.session.get("window_estate")
+    wanted = as_id(request.GET.get("estate")) or as_id(request.session.get("window_estate"))
     estate = estates.filter(pk=wanted).first() if wanted else None
     estate = estate or estates.first()
     if estate is not None:
@@ -54,7 +53,9 @@ def window(request):
     unit = None
     if request.GET.get("unit"):
         unit = get_scoped(
-            Unit.objects.select_related("estate", "building"), request.user, pk=request.GET["unit"]
+            Unit.objects.select_related("estate", "building"),
+            request.user,
+            pk=as_id(request.GET["unit"]),
         )
     elif len(results) == 1:
         return redirect(f"{reverse('payments:window')}?unit={results[0].pk}")
@@ -437,7 +438,7 @@ def day_report(request):
     estate = _estate(request)
     if estate is None:
         raise Http404("no estate")
-    day = parse_date(request.GET.get("date", "") or "") or timezone.localdate()
+    day = as_date(request.GET.get("date")) or timezone.localdate()
     close = DayClose.objects.filter(estate=estate, business_date=day).first()
     if request.method == "POST":
         try:
