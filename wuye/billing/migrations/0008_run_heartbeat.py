@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0006_alter_waiver_status'),
+        ('billing', '0007_revenue_recognition'),
     ]
 
     operations = [
