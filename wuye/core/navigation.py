@@ -82,6 +82,8 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
     (
         _("Collection"),
         [
+            NavItem(_("My workbench"), "workbench:home", "collection.view_task"),
+            NavItem(_("Escalation queue"), "workbench:escalations", "collection.work_escalations"),
             NavItem(_("Arrears list"), "collection:arrears", "collection.view_arrearscase"),
             NavItem(_("Arrears cases"), "collection:case_list", "collection.view_arrearscase"),
             NavItem(

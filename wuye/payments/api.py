@@ -61,6 +61,7 @@ class PaymentOutput(serializers.ModelSerializer):
             "channel",
             "source",
             "external_ref",
+            "terminal",
             "amount",
             "allocated",
             "prepaid",
@@ -82,6 +83,9 @@ class PaymentInput(serializers.Serializer):
         choices=[c for c in Payment.Channel.values if c != Payment.Channel.PREPAYMENT]
     )
     external_ref = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    terminal = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="POS terminal (终端号)"
+    )
     charges = serializers.ListField(child=serializers.IntegerField(), required=False)
     keep_change_as_prepayment = serializers.BooleanField(required=False, default=False)
     earmark = serializers.IntegerField(required=False, allow_null=True)
@@ -202,6 +206,7 @@ class PaymentList(ListModelMixin, GenericAPIView):
             amount=data["amount"],
             channel=data["channel"],
             external_ref=data.get("external_ref", ""),
+            terminal=data.get("terminal", ""),
             charge_ids=data.get("charges") or None,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change_as_prepayment"],

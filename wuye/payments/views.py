@@ -120,6 +120,7 @@ def take_payment(request, unit_pk: int):
             amount=data["amount"],
             channel=data["method"],
             external_ref=data["external_ref"],
+            terminal=data["terminal"],
             charge_ids=picked,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change"],

@@ -2,14 +2,16 @@
 
 A hypothesis state machine drives one estate through bill / cancel run / pay / pay ahead /
 apply prepayment / refund / void / a reversal requested now and decided later / credit note /
-late fee / transfer of ownership, in any order, and after every step checks what a finance
-manager signs for:
+late fee / transfer of ownership / monthly revenue recognition, in any order, and after every
+step checks what a finance manager signs for:
 
 - the trial balance balances (debits = credits);
 - RECEIVABLE in the general ledger = the open charges of the subledger;
 - PREPAYMENTS in the general ledger = the prepayment subledger, and no party's pool (general
   or earmarked) is below zero;
 - suspense (待查明款项) in the general ledger = the open exceptions (when the books have one);
+- the contract liability (合同负债) = the fees raised ahead of their month and not yet
+  recognised, less their credit notes (issue 11 §15);
 - no charge below zero or above its amount;
 - no money both refunded and applied: for every payment, what is still applied to charges plus
   what was paid back never exceeds what was received.
@@ -393,6 +395,19 @@ class Books(RuleBasedStateMachine):
 
         self._try(late_fee_assess, estate=self.estate, as_of=TODAY, actor=self.users["finance"])
 
+    @rule(month=st.integers(min_value=5, max_value=10))
+    def recognise_revenue(self, month):
+        """The monthly recognition (issue 11 §15): fees raised ahead of their month move from
+        the contract liability to revenue once it has begun (asked again: nothing)."""
+        from wuye.billing.services import revenue_recognise
+
+        self._try(
+            revenue_recognise,
+            estate=self.estate,
+            month=f"2026-{month:02d}",
+            today=max(TODAY, date(2026, month, 1)),
+        )
+
     @precondition(lambda self: not self.transferred)
     @rule()
     def transfer(self):
@@ -451,6 +466,19 @@ class Books(RuleBasedStateMachine):
 
         # the suspense account and its sub-accounts per channel (ADR 0011)
         assert account_balance(self.estate, code) == open_exceptions_total(self.estate)
+
+    @invariant()
+    def contract_liability_is_the_fees_raised_ahead_not_yet_recognised(self):
+        from wuye.billing.models import CreditNote
+        from wuye.billing.services.revenue import is_deferred
+        from wuye.ledger import chart
+
+        due = Decimal(0)
+        for c in self._charges():
+            if c.status != "cancelled" and c.recognition_id is None and is_deferred(c):
+                credited = sum((n.amount for n in CreditNote.objects.filter(charge=c)), Decimal(0))
+                due += c.amount - credited
+        assert -_balance(self.estate, chart.CONTRACT_LIABILITY) == due
 
     @invariant()
     def no_charge_below_zero_or_above_its_amount(self):
