@@ -898,7 +898,10 @@ def _payment_take(
     else:
         require_day_open(party.estate_id, day)
     shift = None
-    if source == Payment.Source.WINDOW:
+    # cash taken through the API is in the caller's drawer like the window's (issue 11 §22)
+    if source == Payment.Source.WINDOW or (
+        source == Payment.Source.API and channel == Payment.Channel.CASH
+    ):
         shift = open_shift_of(actor, party.estate_id)
         if shift is None:
             raise DomainError(_("open your shift before taking payments"), field="shift")
