@@ -1423,6 +1423,10 @@ def prepayment_auto_apply(
                 source=Payment.Source.AUTO,
                 due_by=None if run_id is not None else as_of,
                 run_id=run_id,
+                # dated the day the charges fell due (a run billed as of the 1st and posted
+                # later is paid from prepayment on the 1st), never later than today; a
+                # signed-off day moves it to the next open one (`prepayment_apply`)
+                today=min(as_of, business_today(None)),
             )
         except DomainError as exc:
             log.warning("prepayment of party %s not applied: %s", party.pk, exc.message)
