@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -86,6 +87,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -127,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wuye.core.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -218,6 +222,25 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Behind HTTPS (SECURE_COOKIES): browsers are told to use HTTPS only, for a year.
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
 
+# Content-Security-Policy (django-csp): scripts and <style> elements only from this site or
+# carrying the request's nonce ({{ CSP_NONCE }}; templates never use on* attributes: wuye.js
+# wires data-autosubmit and data-confirm). Style attributes stay allowed (progress bars, chart
+# widths; they cannot run script). Images also as data: URLs (Bootstrap's icons, QR codes).
+# CSP_REPORT_ONLY=true sends the same policy as Content-Security-Policy-Report-Only.
+_CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", NONCE],
+    "style-src": ["'self'", NONCE],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
 # --- Language and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
@@ -255,11 +278,16 @@ REST_FRAMEWORK = {
     # Throttles key on REMOTE_ADDR, never on a client-sent X-Forwarded-For (wuye/core/net.py).
     "NUM_PROXIES": 0,
 }
+# The API's schema (/api/v1/schema/) and docs (/api/v1/docs/) open to anyone: on with DEBUG
+# (the demo); in production only signed-in staff read them.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "wuye API",
     "DESCRIPTION": "Property fees: registry, billing, payments, collection.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs need a signed-in staff member unless API_DOCS_PUBLIC.
+    "SERVE_PERMISSIONS": ["wuye.core.api_permissions.ApiDocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -2,14 +2,14 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from wuye import views as core_views
 
 # Each app owns its `urls.py` (staff UI) and `api.py` `urlpatterns` (REST under /api/v1/).
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", core_views.ApiDocs.as_view(url_name="api:schema"), name="docs"),
     path("", include("wuye.registry.api")),
     path("", include("wuye.accounts.api")),
     path("", include("wuye.ledger.api")),
@@ -39,6 +39,7 @@ urlpatterns = [
     path("billing/", include("wuye.billing.urls")),
     path("notifications/", include("wuye.notifications.urls")),
     path("payments/", include("wuye.payments.urls")),
+    path("collection/", include("wuye.collection.urls")),
     path("collection/", include("wuye.collection.urls_resolution")),
     path("reports/", include("wuye.reports.urls")),
     # The public receipt check behind each receipt's QR code (/r/<token>/).

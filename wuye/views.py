@@ -1,7 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework import exceptions
 
 from wuye.accounts.roles import roles_of
 
@@ -12,6 +15,21 @@ def home(request):
 
     estates = estates_for(request.user)
     return render(request, "core/home.html", {"estates": estates, "roles": roles_of(request.user)})
+
+
+class ApiDocs(SpectacularSwaggerSplitView):
+    """The API's docs page; a visitor who is not signed in is sent to the login page (the
+    schema itself answers 401/403: settings.API_DOCS_PUBLIC, ApiDocsPermission). Its script
+    is served apart (`?script`) and its style carries the nonce: the Content-Security-Policy
+    runs no inline code."""
+
+    template_name = "core/api_docs.html"
+
+    def handle_exception(self, exc):
+        denied = (exceptions.NotAuthenticated, exceptions.PermissionDenied)
+        if isinstance(exc, denied) and not self.request.user.is_authenticated:
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 # --- error pages: styled, in the user's language (issue 13 §4) --------------------------------

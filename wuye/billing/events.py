@@ -63,3 +63,29 @@ def receivables_changed(
             payment_ids=payments,
             reversal_ids=reversals,
         )
+
+
+# --- charges falling due ----------------------------------------------------------------------
+
+_due_listeners: list[Callable] = []
+
+
+def on_charges_due(callback: Callable) -> None:
+    """`callback(estate_id=..., as_of=date, run_id=None or a bill run's id, actor=...)` when
+    charges fall due: after a bill run posted (`run_id`: its charges), and in the daily
+    late-fee job before the fees are assessed (every charge due on or before `as_of`). The
+    payments app applies the owners' prepayment there (DESIGN.md §4, ADR 0012)."""
+    if callback not in _due_listeners:
+        _due_listeners.append(callback)
+
+
+def off_charges_due(callback: Callable) -> None:
+    if callback in _due_listeners:
+        _due_listeners.remove(callback)
+
+
+def charges_due(*, estate_id: int, as_of: date, run_id: int | None = None, actor=None) -> None:
+    """Tell the listeners that charges of `estate_id` fall due (see `on_charges_due`). Called
+    outside the caller's own transaction: each listener commits its own work."""
+    for callback in list(_due_listeners):
+        callback(estate_id=estate_id, as_of=as_of, run_id=run_id, actor=actor)

@@ -103,8 +103,8 @@ def _policy_out(policy: DunningPolicy) -> dict:
 
 
 class ArrearsApi(APIView):
-    """GET collection/arrears/?estate=&building=&bucket=&min_amount=&stage=&reason=&collector=
-    &sort=&as_of= : the arrears list, one row per party, with totals."""
+    """GET collection/arrears/?estate=&building=&bucket=&min_amount=&max_amount=&stage=&reason=
+    &collector=&sort=&as_of= : the arrears list, one row per party, with totals."""
 
     permission_classes = [IsAuthenticated]
 
@@ -117,6 +117,7 @@ class ArrearsApi(APIView):
             building_id=int(q["building"]) if q.get("building") else None,
             bucket=q.get("bucket", ""),
             min_amount=q.get("min_amount") or None,
+            max_amount=q.get("max_amount") or None,
             stage=int(q["stage"]) if q.get("stage") else None,
             reason=q.get("reason", ""),
             collector_id=int(q["collector"]) if q.get("collector") else None,

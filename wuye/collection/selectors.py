@@ -30,13 +30,20 @@ class ArrearsFilters:
     building_id: int | None = None
     bucket: str = ""
     min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
     stage: int | None = None
     reason: str = ""
     collector_id: int | None = None
     sort: str = "-total"
 
 
-SORTS = {"total", "-total", "oldest", "-oldest", "party", "-party"}
+SORT_KEYS = {
+    "total": "total",
+    "oldest": "oldest_due",
+    "party": "party__name",
+    **{name: name for name, _low, _high in BUCKETS},
+}
+SORTS = {*SORT_KEYS, *(f"-{k}" for k in SORT_KEYS)}
 
 
 def arrears_list(user, *, as_of: date, filters: ArrearsFilters | None = None) -> QuerySet:
@@ -81,8 +88,10 @@ def arrears_list(user, *, as_of: date, filters: ArrearsFilters | None = None) ->
         rows = rows.filter(**{f"{f.bucket}__gt": 0})
     if f.min_amount is not None:
         rows = rows.filter(total__gte=f.min_amount)
+    if f.max_amount is not None:
+        rows = rows.filter(total__lte=f.max_amount)
     sort = f.sort if f.sort in SORTS else "-total"
-    key = {"total": "total", "oldest": "oldest_due", "party": "party__name"}[sort.lstrip("-")]
+    key = SORT_KEYS[sort.lstrip("-")]
     return rows.order_by(("-" if sort.startswith("-") else "") + key, "party_id")
 
 

@@ -15,3 +15,9 @@ def mask_id_number(number: str | None) -> str:
     if len(number) <= 8:
         return "*" * len(number)
     return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"
+
+
+def mask_name(name: str | None) -> str:
+    """张伟 -> 张*, 欧阳娜娜 -> 欧***: enough to recognise, not enough to identify."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""

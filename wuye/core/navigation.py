@@ -1,4 +1,5 @@
 """The staff navigation, in sections as the office works: registry, fees, billing, the window,
+collection (催收: the arrears list, cases, policies, call scripts and the resolution pages),
 messages, finance, administration (设置: staff, estates and their collection accounts, the
 window's money rules, the contact policy, merchant accounts, the audit log). Each entry names
 the permission that shows it, so the menu follows the user's role; an entry whose page is not
@@ -78,8 +79,19 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
         ],
     ),
     (
-        _("Resolution"),
+        _("Collection"),
         [
+            NavItem(_("Arrears list"), "collection:arrears", "collection.view_arrearscase"),
+            NavItem(_("Arrears cases"), "collection:case_list", "collection.view_arrearscase"),
+            NavItem(
+                _("Dunning policies"), "collection:policy_list", "collection.view_dunningpolicy"
+            ),
+            NavItem(_("Call scripts"), "collection:script_list", "collection.view_callscript"),
+            NavItem(
+                _("Call scripts for training"),
+                "collection:scripts_training",
+                "collection.view_callscript",
+            ),
             NavItem(
                 _("Installment plans"), "resolution:plan_list", "collection.view_installmentplan"
             ),

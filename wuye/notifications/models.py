@@ -343,6 +343,10 @@ class Message(models.Model):
         LetterBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
     tracking_number = models.CharField(_("registered mail number"), max_length=40, blank=True)
+    # A letter whose document the queuing app prints itself (a formal demand's signed-off PDF,
+    # printed from the demand page): the letter run leaves it out, so the owner never gets a
+    # second, template-made letter for the same demand. Tracking and delivery still live here.
+    printed_apart = models.BooleanField(_("printed from its own document"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -149,3 +149,11 @@ def campaign_outbox_counts(campaign: Campaign) -> dict[str, dict[str, int]]:
     for row in rows:
         counts[row["channel"]][row["status"]] = row["n"]
     return dict(counts)
+
+
+def letters_waiting(messages: QuerySet) -> QuerySet:
+    """Letters in the print queue: handed to the letter channel, not yet printed, and not
+    printed by the app that queued them (`Message.printed_apart`, a formal demand's PDF)."""
+    return messages.filter(
+        channel="letter", status="sent", letter_batch__isnull=True, printed_apart=False
+    )

@@ -50,6 +50,7 @@ from .models import (
 )
 from .policy import CONSENT_REQUIRED, ContactDecision, contact_check, policy_for
 from .rendering import check_placeholders, render
+from .selectors import letters_waiting
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def message_queue(
     fallback_of: Message | None = None,
     now: datetime | None = None,
     secret: bool | list[str] = False,
+    printed_apart: bool = False,
 ) -> Message:
     """Write a message to the outbox, in the caller's transaction; it is sent after commit.
 
@@ -214,7 +216,10 @@ def message_queue(
     `dedupe_key` makes a retried business event queue nothing new (UNIQUE). Without `channel`
     the party's best reachable channel is used; with none, a suppressed `no_channel` row records
     that nobody could be told. A message the contact policy refuses now is kept as suppressed
-    with its reason and, when waiting helps, `not_before` at the next allowed time."""
+    with its reason and, when waiting helps, `not_before` at the next allowed time.
+
+    `printed_apart` (letters only): the caller prints the document itself (a formal demand's
+    PDF), so the letter run does not print this letter (`Message.printed_apart`)."""
     if purpose not in Purpose.values:
         raise DomainError(
             _("unknown purpose %(purpose)s") % {"purpose": f"{purpose!r}"}, field="purpose"
@@ -262,6 +267,7 @@ def message_queue(
         not_before=not_before,
         campaign=campaign,
         fallback_of=fallback_of,
+        printed_apart=printed_apart and channel == Channel.LETTER,
     )
     if not reason and not message.address:
         reason = "no_address"
@@ -555,13 +561,7 @@ def letter_batch_create(*, actor, estate_id: int) -> LetterBatch | None:
     require_perm(actor, "notifications.add_letterbatch")
     require_estate(actor, estate_id)
     letters = list(
-        Message.objects.select_for_update()
-        .filter(
-            estate_id=estate_id,
-            channel=Channel.LETTER,
-            status=Message.Status.SENT,
-            letter_batch__isnull=True,
-        )
+        letters_waiting(Message.objects.select_for_update().filter(estate_id=estate_id))
         .select_related("party", "estate")
         .order_by("id")
     )

@@ -239,10 +239,7 @@ def letters(request):
                 messages.success(request, _("%(n)s letters printed.") % {"n": batch.letters})
             return redirect("notifications:letters")
     batches = scope(LetterBatch.objects.select_related("estate"), request.user)[:50]
-    waiting = scope(
-        Message.objects.filter(channel="letter", status="sent", letter_batch__isnull=True),
-        request.user,
-    ).count()
+    waiting = scope(selectors.letters_waiting(Message.objects.all()), request.user).count()
     return render(
         request,
         "notifications/letters.html",

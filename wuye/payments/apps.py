@@ -35,10 +35,16 @@ def statement_lines(party) -> list[dict]:
     for p in (
         Payment.objects.filter(party=party)
         .select_related("receipt__estate")
+        .prefetch_related("allocations__charge__fee_item")
         .order_by("received_at", "id")
     ):
         receipt = getattr(p, "receipt", None)
         text = f"{p.get_channel_display()} {receipt.code if receipt else ''}".strip()
+        if p.channel == Payment.Channel.PREPAYMENT:
+            # what the prepayment paid, and how much (issue 11 §7): the money was credited
+            # when it came in, so the line itself moves nothing
+            paid = "、".join(a.charge.label for a in p.allocations.all() if a.amount > 0)
+            text = f"预存款冲抵 {p.amount}：{paid}"[:200]
         lines.append(
             {
                 "date": p.business_date,
@@ -90,6 +96,14 @@ def unit_page_balance(*, unit, user) -> dict:
     }
 
 
+def apply_prepayment_when_due(*, estate_id, as_of, run_id=None, actor=None) -> None:
+    """Charges fall due (a bill run posted, the daily late-fee job): pay them from the
+    owners' prepayment (`services.prepayment_auto_apply`, ADR 0012)."""
+    from .services import prepayment_auto_apply
+
+    prepayment_auto_apply(estate_id=estate_id, as_of=as_of, run_id=run_id, actor=actor)
+
+
 class PaymentsConfig(AppConfig):
     name = "wuye.payments"
     verbose_name = "payments"
@@ -102,3 +116,6 @@ class PaymentsConfig(AppConfig):
         from wuye.registry import events
 
         events.on_unit_page(unit_page_balance)
+        from wuye.billing import events as billing_events
+
+        billing_events.on_charges_due(apply_prepayment_when_due)

@@ -219,6 +219,7 @@ class Payment(models.Model):
         ONLINE = "online", _("Online")
         BANK = "bank", _("Bank statement")
         API = "api", _("API")
+        AUTO = "auto", _("Applied automatically")
 
     class Status(models.TextChoices):
         POSTED = "posted", _("Posted")

@@ -6,6 +6,11 @@ app_name = "payments"
 urlpatterns = [
     path("", views.window, name="window"),
     path("window/unit/<int:unit_pk>/take/", views.take_payment, name="take_payment"),
+    path(
+        "window/unit/<int:unit_pk>/apply-prepayment/",
+        views.apply_prepayment,
+        name="apply_prepayment",
+    ),
     path("window/unit/<int:unit_pk>/certificate/", views.settled_certificate, name="certificate"),
     path("list/", views.payment_list, name="payment_list"),
     path("p/<int:pk>/", views.payment_detail, name="payment_detail"),

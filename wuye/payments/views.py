@@ -141,6 +141,39 @@ def take_payment(request, unit_pk: int):
 
 
 @login_required
+@permission_required("payments.take_payment", raise_exception=True)
+@require_POST
+def apply_prepayment(request, unit_pk: int):
+    """The window's "apply prepayment" button: pay the unit's open charges (the ticked ones,
+    else all) from the payer's prepayment, on demand (issue 11 §7)."""
+    unit = get_scoped(Unit.objects.select_related("estate"), request.user, pk=unit_pk)
+    account = selectors.unit_account(unit, timezone.localdate())
+    back = f"{reverse('payments:window')}?unit={unit.pk}"
+    if account["party"] is None:
+        messages.error(request, _("This unit has no owner or payer on record."))
+        return redirect(back)
+    try:
+        used = services.prepayment_apply(
+            actor=request.user,
+            party=account["party"],
+            unit=unit,
+            charge_ids=as_ids(request.POST.getlist("charge")),
+        )
+    except DomainError as err:
+        messages.error(request, str(err))
+        return redirect(back)
+    if used is None:
+        messages.info(request, _("The prepayment pays none of these charges."))
+    else:
+        messages.success(
+            request,
+            _("%(amount)s of the prepayment applied to the charges.")
+            % {"amount": format_yuan(used.amount)},
+        )
+    return redirect(back)
+
+
+@login_required
 @permission_required("payments.view_payment", raise_exception=True)
 def payment_list(request):
     form = forms.PaymentFilterForm(request.GET, cashiers=selectors.cashiers_for(request.user))

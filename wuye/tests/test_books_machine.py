@@ -230,6 +230,20 @@ class Books(RuleBasedStateMachine):
             today=TODAY,
         )
 
+    @rule()
+    def prepayment_falls_due(self):
+        """The daily job's automatic application (issue 11 §7): afterwards no party holds
+        prepayment while a charge of theirs that it could pay is due and open."""
+        from wuye.billing.models import Charge, PrepaymentMovement
+        from wuye.core.money import MoneySum
+        from wuye.payments.services import prepayment_auto_apply
+
+        prepayment_auto_apply(estate_id=self.estate.pk, as_of=TODAY)
+        for party in self._payers():
+            held = PrepaymentMovement.objects.filter(party=party).aggregate(s=MoneySum("amount"))
+            due = Charge.objects.filter(party=party, status="open", due_date__lte=TODAY)
+            assert not (held["s"] > 0 and due.exists()), (party.pk, held["s"], list(due))
+
     def _refund_args(self, payment, share, from_pool):
         live = self._live_allocations(payment)
         charges = {}

@@ -34,7 +34,7 @@ from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, ServiceContract
 
 from .. import calculations
-from ..events import receivables_changed
+from ..events import charges_due, receivables_changed
 from ..models import Charge, LateFeeAssessment
 from ._common import ZERO, AuditEvent, DomainError, audit_record, chart, gl_post
 
@@ -119,11 +119,20 @@ def _text(principal: Charge, unpaid: Decimal, days: int, total: Decimal) -> str:
     )[:200]
 
 
-@transaction.atomic
 def late_fee_assess(
     *, estate: Estate, as_of: date, actor=None, today: date | None = None
 ) -> LateFeeResult:
-    """Assess late fees of `estate` on `as_of` (see the module docstring)."""
+    """Assess late fees of `estate` on `as_of` (see the module docstring). First the charges
+    due by `as_of` are told to fall due (`events.charges_due`: the payments app applies the
+    owners' prepayment to them, each owner in a transaction of its own), so no late fee is
+    charged on what prepayment pays (DESIGN.md §4)."""
+    _check_as_of(as_of, today)
+    charges_due(estate_id=estate.pk, as_of=as_of, actor=actor)
+    return _late_fee_assess(estate=estate, as_of=as_of, actor=actor, today=today)
+
+
+@transaction.atomic
+def _late_fee_assess(*, estate: Estate, as_of: date, actor, today: date | None) -> LateFeeResult:
     _check_as_of(as_of, today)
     result = LateFeeResult(estate=estate.code)
     contract = contract_in_force(estate, as_of)

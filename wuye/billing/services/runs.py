@@ -43,7 +43,7 @@ from wuye.ledger.services import entry_reverse
 from wuye.registry.models import Estate, Unit, UnitParty
 
 from .. import calculations
-from ..events import receivables_changed
+from ..events import charges_due, receivables_changed
 from ..models import BillingPeriod, BillingRun, Charge, FeeStop, PaidUpTo, RunPosting
 from ..periods import Period
 from ._common import (
@@ -862,6 +862,10 @@ def billing_run_post(
         _progress(run, status=BillingRun.Status.FAILED, error=str(exc)[:2000])
         raise
     _progress(run, status=BillingRun.Status.POSTED, finished_at=timezone.now())
+    # The run's charges fall due: the payments app pays them from the owners' prepayment
+    # (each owner in a transaction of its own; the run stays posted whatever happens there).
+    for estate in estates:
+        charges_due(estate_id=estate.pk, as_of=timezone.localdate(), run_id=run.pk, actor=actor)
     return run
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuye.billing.models import Charge
 from wuye.core.money import MoneyField
@@ -20,7 +21,8 @@ class InstallmentPlan(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        ACTIVE = "active", _("Active")
+        # An approved plan being paid off: 履行中 (in performance), not a switched-on 启用.
+        ACTIVE = "active", pgettext_lazy("installment plan status", "Active")
         COMPLETED = "completed", _("Completed")
         BROKEN = "broken", _("Broken (instalment missed)")
         CANCELLED = "cancelled", _("Cancelled")

@@ -91,6 +91,8 @@ def _finish(actor, demand: FormalDemand, pdf_bytes: bytes) -> FormalDemand:
                 "demand_number": demand.number,
             },
             dedupe_key=f"collection.formaldemand:{demand.pk}",
+            # The demand's own PDF is what goes in the envelope; the letter run skips it.
+            printed_apart=True,
         )
     demand.save()
     audit_record(

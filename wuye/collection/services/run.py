@@ -4,11 +4,11 @@ For an estate and a day `as_of`:
 1. Promises: a pending promise is kept once what its case owes has fallen by the promised
    amount (the follow-up closes); one whose date has passed unkept is broken: a follow-up
    task, a broken-promise count for the priority score, and the case moves on a stage.
-2. Figures, streamed from the open overdue charges (due before `as_of`) ordered by party and
-   due date: what each party owes net of its prepayment balance (money received and not yet
-   applied; earmarked money only against its own item, then general money, oldest first),
-   and the due date of the oldest charge the credit does not cover -- the age of the debt.
-   A party whose credit covers everything is not chased.
+2. Figures, from the open overdue charges (due before `as_of`): what each party owes net of
+   its prepayment balance (money received and not yet applied; earmarked money only against
+   its own item, then general money, oldest first), and the due date of the oldest charge
+   the credit does not cover -- the age of the debt. A party whose credit covers everything
+   is not chased.
 3. Cases: a party without an open case gets one; the stage is the last one whose day is
    reached (a stage needing approval or a reason only when the case has it), never back.
    Parties with an active hold keep their stage and are sent nothing.
@@ -20,11 +20,18 @@ For an estate and a day `as_of`:
 6. Cases without progress (a staff contact, a promise, a reason, a payment) for the
    policy's days escalate to a supervisor by themselves.
 
-Each estate is one transaction; the run row records counts per stage."""
+Each estate is one transaction; the run row records counts per stage and phase timings.
+
+Set-wise: steps 2-5 are a handful of statements per estate over temporary tables (see
+"2. figures" below), not a model instance per party: cases are opened with INSERT ...
+SELECT and advanced with UPDATE ... FROM, tasks and charge links are INSERT ... SELECT,
+messages are rendered from plain rows and written with COPY (outbox.OutboxWriter). On
+PostgreSQL the netting is SQL too; SQLite (the portable path) nets in Python, `net_left`.
+The bench is W3 (bench/w3_dunning_run.py)."""
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -34,7 +41,7 @@ from django.utils import timezone
 
 from wuye.audit.services import SYSTEM, audit_record
 from wuye.billing.models import Charge, PrepaymentMovement
-from wuye.registry.models import Estate, Party, Unit
+from wuye.registry.models import Estate
 from wuye.registry.services import require_estate, require_perm
 
 from ..models import (
@@ -50,7 +57,7 @@ from ..models import (
     Task,
 )
 from .contacts import contacts_from_outbox
-from .outbox import Wanted, messages_queue_many
+from .outbox import OutboxWriter, recipient
 from .policies import policy_default
 
 log = logging.getLogger(__name__)
@@ -184,6 +191,38 @@ def _judge_promises(estate: Estate, as_of: date, stages: list[DunningStage], cou
 
 
 # --- 2. figures ----------------------------------------------------------------------------
+# The run works on three temporary tables, filled and read by set-wise SQL (one statement
+# each, per estate) instead of one model instance per party:
+#   dun_left  every open overdue charge and what of it the party's credit leaves unpaid;
+#   dun_fig   per party: what it owes net of its credit, the oldest unpaid due date (the age
+#             of the debt) and its period, the lowest and highest unit with unpaid money;
+#   dun_dec   per party: its open case (if any), hold, the stage it moves to, and whether
+#             the case changed and whether the stage's actions are due today.
+# PostgreSQL nets the credit in SQL (window sums); the portable path (SQLite) nets it in
+# Python with `net_left` and writes the same two tables, so everything after is one code.
+TEMP_TABLES = {
+    "dun_left": "charge_id bigint, party_id bigint, due_date date, unit_id bigint,"
+    " period varchar(20), lft numeric(14, 2)",
+    "dun_fig": "party_id bigint PRIMARY KEY, net numeric(14, 2), oldest date,"
+    " oldest_period varchar(20), unit_min bigint, unit_max bigint",
+    "dun_dec": "party_id bigint PRIMARY KEY, case_id bigint, held smallint,"
+    " net numeric(14, 2), oldest date, new_number integer, moved smallint, dirty smallint,"
+    " progress smallint, emit smallint",
+}
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _temp_tables(cursor, *, create: bool) -> None:
+    schema = "pg_temp" if _pg() else "temp"  # never a real table of that name
+    for name, columns in TEMP_TABLES.items():
+        cursor.execute(f"DROP TABLE IF EXISTS {schema}.{name}")  # noqa: S608 - fixed names
+        if create:
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")  # noqa: S608
+
+
 def _credits(estate: Estate) -> dict[int, dict[int | None, Decimal]]:
     """{party: {fee item or None (general): prepayment balance > 0}}."""
     credit: dict[int, dict[int | None, Decimal]] = {}
@@ -199,28 +238,14 @@ def _credits(estate: Estate) -> dict[int, dict[int | None, Decimal]]:
     return credit
 
 
-class Figures:
-    """One party's overdue position, net of its credit."""
-
-    __slots__ = ("party_id", "total", "net", "oldest", "oldest_period", "units")
-
-    def __init__(self, party_id: int):
-        self.party_id = party_id
-        self.total = ZERO
-        self.net = ZERO
-        self.oldest: date | None = None
-        self.oldest_period = ""
-        self.units: set[int] = set()
-
-
-def net_figures(party_id: int, charges: list[tuple], credit: dict) -> Figures:
-    """`charges`: (item, due date, outstanding, unit, period), oldest first. Earmarked credit
-    pays its item's charges first, general credit the rest, oldest first; what stays unpaid
-    is owed, and its oldest due date is the age of the debt."""
-    figures = Figures(party_id)
+def net_left(charges: list[tuple[int | None, Decimal]], credit: dict) -> list[Decimal]:
+    """`charges`: (fee item, outstanding) of one party, oldest first (due date, id);
+    `credit`: {fee item or None (general): balance}. Earmarked credit pays its item's
+    charges first, general credit the rest, oldest first. Returns what each charge keeps
+    unpaid. (The reference for the SQL netting on PostgreSQL, `_LEFT_PG`.)"""
     pools = dict(credit)
-    for item_id, due, outstanding, unit_id, period in charges:
-        figures.total += outstanding
+    lefts = []
+    for item_id, outstanding in charges:
         left = outstanding
         for pool in (item_id, None):  # earmarked money first, then general money
             available = pools.get(pool, ZERO)
@@ -228,269 +253,525 @@ def net_figures(party_id: int, charges: list[tuple], credit: dict) -> Figures:
                 used = min(available, left)
                 pools[pool] = available - used
                 left -= used
-        if left > 0:
-            figures.net += left
-            figures.units.add(unit_id)
-            if figures.oldest is None:
-                figures.oldest = due
-                figures.oldest_period = period
-    return figures
+        lefts.append(left)
+    return lefts
 
 
-def _party_figures(estate: Estate, as_of: date) -> Iterator[Figures]:
+# One statement: the open overdue charges; parties without credit owe them in full, the
+# others are netted with running sums -- earmarked credit along each item's charges, then
+# general credit along what is left, both oldest first (= `net_left`).
+_LEFT_PG = """
+WITH ch AS (
+    SELECT id, party_id, fee_item_id, due_date, unit_id, period, outstanding
+    FROM billing_charge
+    WHERE estate_id = %(estate)s AND status = 'open' AND outstanding > 0
+      AND due_date < %(as_of)s
+), cr AS (
+    SELECT party_id, fee_item_id, SUM(amount) AS bal
+    FROM billing_prepaymentmovement WHERE estate_id = %(estate)s
+    GROUP BY party_id, fee_item_id HAVING SUM(amount) > 0
+), e AS (
+    SELECT ch.id, ch.party_id, ch.due_date, ch.unit_id, ch.period,
+        ch.outstanding - LEAST(GREATEST(COALESCE(ce.bal, 0)
+            - (SUM(ch.outstanding) OVER wi - ch.outstanding), 0), ch.outstanding) AS r,
+        COALESCE(cg.bal, 0) AS gbal
+    FROM ch
+    LEFT JOIN cr ce ON ce.party_id = ch.party_id AND ce.fee_item_id = ch.fee_item_id
+    LEFT JOIN cr cg ON cg.party_id = ch.party_id AND cg.fee_item_id IS NULL
+    WHERE ch.party_id IN (SELECT party_id FROM cr)
+    WINDOW wi AS (PARTITION BY ch.party_id, ch.fee_item_id ORDER BY ch.due_date, ch.id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+INSERT INTO dun_left (charge_id, party_id, due_date, unit_id, period, lft)
+SELECT id, party_id, due_date, unit_id, period, outstanding
+FROM ch WHERE party_id NOT IN (SELECT party_id FROM cr)
+UNION ALL
+SELECT id, party_id, due_date, unit_id, period,
+    r - LEAST(GREATEST(gbal - (SUM(r) OVER wp - r), 0), r)
+FROM e
+WINDOW wp AS (PARTITION BY party_id ORDER BY due_date, id
+              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+"""
+
+_FIG_PG = """
+INSERT INTO dun_fig (party_id, net, oldest, oldest_period, unit_min, unit_max)
+SELECT a.party_id, a.net, a.oldest, f.period, a.unit_min, a.unit_max
+FROM (
+    SELECT party_id, SUM(lft) AS net,
+        MIN(CASE WHEN lft > 0 THEN due_date END) AS oldest,
+        MIN(CASE WHEN lft > 0 THEN unit_id END) AS unit_min,
+        MAX(CASE WHEN lft > 0 THEN unit_id END) AS unit_max
+    FROM dun_left GROUP BY party_id
+) a
+LEFT JOIN (
+    SELECT DISTINCT ON (party_id) party_id, period FROM dun_left WHERE lft > 0
+    ORDER BY party_id, due_date, charge_id
+) f ON f.party_id = a.party_id
+"""
+
+
+def _figures(cursor, estate: Estate, as_of: date) -> None:
+    """Fill dun_left and dun_fig."""
+    params = {"estate": estate.pk, "as_of": as_of}
+    if _pg():
+        cursor.execute(_LEFT_PG, params)
+        cursor.execute(_FIG_PG)
+        cursor.execute("ANALYZE dun_left, dun_fig")
+        return
     credit = _credits(estate)
     rows = (
         Charge.objects.filter(
             estate_id=estate.pk, status=Charge.Status.OPEN, outstanding__gt=0, due_date__lt=as_of
         )
         .order_by("party_id", "due_date", "id")
-        .values_list("party_id", "fee_item_id", "due_date", "outstanding", "unit_id", "period")
+        .values_list(
+            "party_id", "id", "fee_item_id", "due_date", "outstanding", "unit_id", "period"
+        )
     )
-    current: int | None = None
-    charges: list[tuple] = []
+    left_rows: list[tuple] = []
+    fig_rows: list[tuple] = []
+
+    def party_done(party_id: int, charges: list[tuple]) -> None:
+        lefts = net_left([(c[1], c[3]) for c in charges], credit.get(party_id, {}))
+        first = None
+        units = []
+        for (charge_id, _item, due, _outstanding, unit_id, period), left in zip(
+            charges, lefts, strict=True
+        ):
+            left_rows.append((charge_id, party_id, due, unit_id, period, left))
+            if left > 0:
+                units.append(unit_id)
+                first = first or (due, period)
+        fig_rows.append(
+            (
+                party_id,
+                sum(lefts, ZERO),
+                first and first[0],
+                first and first[1],
+                min(units, default=None),
+                max(units, default=None),
+            )
+        )
+
+    current, charges = None, []
     for party_id, *rest in rows.iterator(chunk_size=CHUNK):
         if party_id != current:
             if current is not None:
-                yield net_figures(current, charges, credit.get(current, {}))
+                party_done(current, charges)
             current, charges = party_id, []
         charges.append(tuple(rest))
     if current is not None:
-        yield net_figures(current, charges, credit.get(current, {}))
-
-
-def _chunks(items: Iterator[Figures], size: int) -> Iterator[list[Figures]]:
-    chunk: list[Figures] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        party_done(current, charges)
+    cursor.executemany(
+        "INSERT INTO dun_left (charge_id, party_id, due_date, unit_id, period, lft)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        left_rows,
+    )
+    cursor.executemany(
+        "INSERT INTO dun_fig (party_id, net, oldest, oldest_period, unit_min, unit_max)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        fig_rows,
+    )
 
 
 # --- 3./4. cases and actions ---------------------------------------------------------------
-def target_stage(stages: list[DunningStage], days: int, case: ArrearsCase | None) -> int:
-    """The last stage whose day is reached and whose conditions the case meets."""
-    number = 0
-    for stage in stages:
-        if days < stage.min_days:
-            break
-        if stage.needs_approval and (case is None or case.approved_stage < stage.number):
-            continue
-        if stage.needs_reason and (case is None or case.reason != stage.needs_reason):
-            continue
-        number = stage.number
-    return number
+class _Sql:
+    """The few expressions PostgreSQL and SQLite spell differently, and the per-policy
+    expressions generated from the stages (numbers and ids are integers from the database,
+    the rest are parameters)."""
+
+    def __init__(self, stages: list[DunningStage], params: dict):
+        self.pg = _pg()
+        self.stages = stages
+        self.params = params
+
+    def param(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def days_since(self, column: str) -> str:
+        """Whole days from `column` to as_of."""
+        if self.pg:
+            return f"(CAST(%(as_of)s AS date) - {column})"
+        return f"CAST(julianday(%(as_of)s) - julianday({column}) AS INTEGER)"
+
+    def concat(self, column: str) -> str:
+        """The values of `column` joined by commas (an aggregate)."""
+        return f"string_agg({column}, ',')" if self.pg else f"group_concat({column}, ',')"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
+
+    def differs(self, a: str, b: str) -> str:
+        return f"{a} IS DISTINCT FROM {b}" if self.pg else f"{a} IS NOT {b}"
+
+    def target(self, days: str, case: tuple[str, str] | None) -> str:
+        """`target_stage` as SQL: the last stage whose day is reached -- it and every stage
+        before it (the loop stops at the first stage not reached) -- and whose conditions the
+        case meets; a new case (`case` None) meets no approval or reason condition."""
+        whens = []
+        reached = -1
+        for stage in self.stages:
+            reached = max(reached, stage.min_days)
+            conditions = [f"{days} >= {int(reached)}"]
+            if stage.needs_approval:
+                if case is None:
+                    continue
+                conditions.append(f"{case[0]} >= {int(stage.number)}")
+            if stage.needs_reason:
+                if case is None:
+                    continue
+                conditions.append(f"{case[1]} = {self.param(stage.needs_reason)}")
+            whens.append(f"WHEN {' AND '.join(conditions)} THEN {int(stage.number)}")
+        return f"CASE {' '.join(reversed(whens))} ELSE 0 END" if whens else "0"
+
+    def by_number(self, number: str, attr: str, default: str) -> str:
+        whens = " ".join(f"WHEN {int(s.number)} THEN {int(getattr(s, attr))}" for s in self.stages)
+        return f"CASE {number} {whens} ELSE {default} END" if whens else default
+
+    def is_stage(self, number: str) -> str:
+        numbers = ", ".join(str(int(s.number)) for s in self.stages)
+        return f"{number} IN ({numbers})" if numbers else "1 = 0"
 
 
-def _due_for_actions(case: ArrearsCase, stage: DunningStage, as_of: date, moved: bool) -> bool:
-    if case.actions_on == as_of:
-        return False
-    if moved or case.actions_on is None:
-        return True
-    return bool(stage.repeat_days) and as_of >= case.actions_on + timedelta(days=stage.repeat_days)
-
-
-def _process_chunk(
-    estate: Estate,
-    as_of: date,
-    stages: dict[int, DunningStage],
-    stage_list: list[DunningStage],
-    chunk: list[Figures],
-    counts: dict,
-    lap: Callable[[str], None],
-) -> None:
-    party_ids = [f.party_id for f in chunk]
-    cases = {
-        c.party_id: c
-        for c in ArrearsCase.objects.filter(party_id__in=party_ids).exclude(
-            status=CaseStatus.CLOSED
-        )
-    }
-    held = set(
-        Hold.objects.filter(party_id__in=party_ids, released_at__isnull=True, starts_on__lte=as_of)
-        .exclude(expires_on__lt=as_of)
-        .values_list("party_id", flat=True)
+def _decide(cursor, sql: _Sql) -> None:
+    """dun_dec: one row per party with charges -- the decisions `_process_chunk` used to
+    make one party at a time, as one INSERT ... SELECT:
+    - a party owing nothing net (covered by its credit) is not chased;
+    - a party without an open case gets one at the stage its days reach;
+    - an open case moves on to the stage its days reach, never back, unless held;
+    - the stage's actions are due when the case enters it and every `repeat_days`, never
+      twice a day, never while held; `dirty`: the case's figures or stage changed."""
+    days = sql.days_since("f.oldest")
+    target_new = sql.target("x.days", None)
+    target_old = sql.target("x.days", ("x.c_approved", "x.c_reason"))
+    repeat = sql.by_number("z.new_number", "repeat_days", "0")
+    cursor.execute(
+        "INSERT INTO dun_dec (party_id, case_id, held, net, oldest, new_number, moved, dirty,"  # noqa: S608  # generated from the policy's integers, values bound  # nosec B608
+        f""" progress, emit)
+        SELECT z.party_id, z.case_id, z.held, z.net, z.oldest, z.new_number, z.moved,
+            CASE WHEN z.case_id IS NOT NULL AND z.net > 0 AND (z.progress = 1
+                OR z.c_amount <> z.net OR {sql.differs("z.c_oldest", "z.oldest")}
+                OR z.moved = 1) THEN 1 ELSE 0 END,
+            z.progress,
+            CASE WHEN z.net > 0 AND z.held = 0 AND {sql.is_stage("z.new_number")}
+                AND (z.c_actions_on IS NULL OR z.c_actions_on <> %(as_of)s)
+                AND (z.moved = 1 OR z.c_actions_on IS NULL
+                     OR ({repeat} > 0 AND {sql.days_since("z.c_actions_on")} >= {repeat}))
+                THEN 1 ELSE 0 END
+        FROM (
+            SELECT y.*,
+                CASE WHEN y.net <= 0 THEN 0
+                     WHEN y.case_id IS NULL THEN (CASE WHEN y.new_number > 0 THEN 1 ELSE 0 END)
+                     WHEN y.new_number <> y.c_stage THEN 1 ELSE 0 END AS moved
+            FROM (
+                SELECT x.*,
+                    CASE WHEN x.net <= 0 THEN x.c_stage
+                         WHEN x.case_id IS NULL THEN {target_new}
+                         WHEN x.held = 1 THEN x.c_stage
+                         ELSE {sql.greatest("x.c_stage", target_old)} END AS new_number,
+                    CASE WHEN x.case_id IS NOT NULL AND x.net > 0 AND x.net < x.c_amount
+                         THEN 1 ELSE 0 END AS progress
+                FROM (
+                    SELECT f.party_id, f.net, f.oldest, {days} AS days, c.id AS case_id,
+                        c.stage_number AS c_stage, c.amount AS c_amount,
+                        c.oldest_due_date AS c_oldest, c.actions_on AS c_actions_on,
+                        c.approved_stage AS c_approved, c.reason AS c_reason,
+                        CASE WHEN EXISTS (
+                            SELECT 1 FROM collection_hold h
+                            WHERE h.party_id = f.party_id AND h.released_at IS NULL
+                              AND h.starts_on <= %(as_of)s
+                              AND (h.expires_on IS NULL OR h.expires_on >= %(as_of)s)
+                        ) THEN 1 ELSE 0 END AS held
+                    FROM dun_fig f
+                    LEFT JOIN collection_arrearscase c
+                        ON c.party_id = f.party_id AND c.status <> 'closed'
+                ) x
+            ) y
+        ) z
+        """,  # noqa: S608 - generated from the policy's integers; values are parameters
+        sql.params,
     )
-    new_cases: list[ArrearsCase] = []
-    changed: dict[int, ArrearsCase] = {}  # id(case) -> case
-    emit: list[tuple[ArrearsCase, Figures]] = []
-    for figures in chunk:
-        case = cases.get(figures.party_id)
-        if figures.net <= 0:
-            # Covered by prepayment: not chased. The case stays open until the charges are
-            # settled (billing applies the prepayment when it runs), but owes nothing now.
-            if case is not None and case.amount != ZERO:
-                case.amount = ZERO
-                changed[id(case)] = case
-            _add(counts, "covered")
+    if sql.pg:
+        cursor.execute("ANALYZE dun_dec")
+
+
+def _insert_select(cursor, model, exprs: dict[str, str], tail: str, params: dict) -> int:
+    """INSERT INTO model's table every column but the id: `exprs` {attname: SQL} for the
+    ones this statement computes, the field's default (`now` for auto timestamps) for the
+    others; `tail`: FROM ... WHERE .... Returns the rows written."""
+    columns, values = [], []
+    now = timezone.now()
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
             continue
-        days = (as_of - figures.oldest).days
-        if case is None:
-            number = target_stage(stage_list, days, None)
-            case = ArrearsCase(
-                estate=estate,
-                party_id=figures.party_id,
-                status=CaseStatus.OPEN,
-                stage=stages.get(number),
-                stage_number=number,
-                amount=figures.net,
-                oldest_due_date=figures.oldest,
-                opened_on=as_of,
-                stage_entered_on=as_of,
-                last_run_on=as_of,
-                last_progress_on=as_of,
-            )
-            new_cases.append(case)
-            moved = number > 0
-            _add(counts, "opened")
+        columns.append(connection.ops.quote_name(field.column))
+        if field.attname in exprs:
+            values.append(exprs[field.attname])
+            continue
+        name = f"d_{field.attname}"
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            params[name] = now
         else:
-            dirty = False
-            if figures.net < case.amount:
-                case.last_progress_on = as_of  # a payment is progress
-                dirty = True
-            if case.amount != figures.net or case.oldest_due_date != figures.oldest:
-                case.amount, case.oldest_due_date = figures.net, figures.oldest
-                dirty = True
-            moved = False
-            if figures.party_id not in held:
-                number = max(case.stage_number, target_stage(stage_list, days, case))
-                if number != case.stage_number:
-                    case.stage_number, case.stage = number, stages.get(number)
-                    case.stage_entered_on = as_of
-                    moved = dirty = True
-            if dirty:
-                case.last_run_on = as_of
-                changed[id(case)] = case
-        if figures.party_id in held:
-            _add(counts, "held")
-            continue
-        stage = stages.get(case.stage_number)
-        if stage is not None and _due_for_actions(case, stage, as_of, moved):
-            case.actions_on = as_of
-            emit.append((case, figures))
-            if case.pk:
-                changed[id(case)] = case
-    lap("decide")
-    if new_cases:
-        ArrearsCase.objects.bulk_create(new_cases, batch_size=2000)
+            params[name] = field.get_db_prep_save(field.get_default(), connection)
+        values.append(f"%({name})s")
+    cursor.execute(
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} {tail}",
+        params,
+    )
+    return cursor.rowcount
+
+
+def _cases(cursor, estate: Estate, as_of: date, sql: _Sql, counts: dict, lap) -> None:
+    """Open the new cases and bring the open ones up to date, from dun_dec."""
+    stage_id = sql.by_number("d.new_number", "pk", "NULL")
+    cursor.execute(
+        """SELECT
+            SUM(CASE WHEN net <= 0 THEN 1 ELSE 0 END),
+            SUM(CASE WHEN net > 0 AND held = 1 THEN 1 ELSE 0 END)
+        FROM dun_dec"""
+    )
+    covered, held = cursor.fetchone()
+    if covered:
+        _add(counts, "covered", int(covered))
+    if held:
+        _add(counts, "held", int(held))
+    # Covered by prepayment: not chased. The case stays open until the charges are settled
+    # (billing applies the prepayment when it runs), but owes nothing now.
+    cursor.execute(
+        """UPDATE collection_arrearscase SET amount = %(zero)s
+        WHERE id IN (SELECT case_id FROM dun_dec WHERE net <= 0 AND case_id IS NOT NULL)
+          AND amount <> %(zero)s""",
+        {"zero": ZERO},
+    )
+    opened = _insert_select(
+        cursor,
+        ArrearsCase,
+        {
+            "estate_id": "%(estate)s",
+            "party_id": "d.party_id",
+            "status": "%(open)s",
+            "stage_id": stage_id,
+            "stage_number": "d.new_number",
+            "amount": "d.net",
+            "oldest_due_date": "d.oldest",
+            "opened_on": "%(as_of)s",
+            "stage_entered_on": "%(as_of)s",
+            "last_run_on": "%(as_of)s",
+            "last_progress_on": "%(as_of)s",
+            "actions_on": "CASE WHEN d.emit = 1 THEN %(as_of)s END",
+        },
+        "FROM dun_dec d WHERE d.case_id IS NULL AND d.net > 0 ORDER BY d.party_id",
+        {**sql.params, "estate": estate.pk, "open": CaseStatus.OPEN},
+    )
+    if opened:
+        _add(counts, "opened", opened)
     lap("cases_insert")
-    if emit:
-        _emit(estate, as_of, stages, emit, counts, lap)
-    _update_cases(
-        list(changed.values()),
-        [
-            "amount",
-            "oldest_due_date",
-            "stage_number",
-            "stage_id",
-            "stage_entered_on",
-            "actions_on",
-            "last_run_on",
-            "last_progress_on",
-        ],
+    cursor.execute(
+        "UPDATE collection_arrearscase AS c SET"  # noqa: S608  # generated from the policy's integers, values bound  # nosec B608
+        f"""
+            amount = d.net,
+            oldest_due_date = d.oldest,
+            stage_number = d.new_number,
+            stage_id = CASE WHEN d.moved = 1 THEN {stage_id} ELSE c.stage_id END,
+            stage_entered_on = CASE WHEN d.moved = 1 THEN %(as_of)s ELSE c.stage_entered_on END,
+            actions_on = CASE WHEN d.emit = 1 THEN %(as_of)s ELSE c.actions_on END,
+            last_run_on = CASE WHEN d.dirty = 1 THEN %(as_of)s ELSE c.last_run_on END,
+            last_progress_on = CASE WHEN d.progress = 1 THEN %(as_of)s
+                                    ELSE c.last_progress_on END
+        FROM dun_dec d
+        WHERE c.id = d.case_id AND d.net > 0 AND (d.dirty = 1 OR d.emit = 1)
+        """,  # noqa: S608 - generated from the policy's integers
+        sql.params,
     )
     lap("cases_update")
 
 
-def _update_cases(cases: list[ArrearsCase], fields: list[str]) -> None:
-    """UPDATE ... WHERE id = %s for each case, as one executemany (pipelined by psycopg)."""
-    if not cases:
-        return
-    table = ArrearsCase._meta.db_table
-    columns = [ArrearsCase._meta.get_field(f.removesuffix("_id")).column for f in fields]
-    sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
-    sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 (names from the model)
-    params = [[getattr(case, f) for f in fields] + [case.pk] for case in cases]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+def _dedupe_key(sql: _Sql, case: str, number: str, action: str) -> str:
+    """f"dunning:{case}:{stage}:{day}:{action}" in SQL (the key `_emit` always wrote)."""
+    return (
+        f"'dunning:' || CAST({case} AS TEXT) || ':' || CAST({number} AS TEXT) || ':'"
+        f" || %(day)s || ':' || CAST({action} AS TEXT)"
+    )
 
 
-def _emit(estate, as_of, stages, emit, counts, lap) -> None:
-    """The stage actions of the cases due for them: messages and tasks, with dedupe keys."""
-    parties = Party.objects.select_related("estate").in_bulk([c.party_id for c, _f in emit])
-    unit_ids = {u for _c, f in emit for u in f.units}
-    unit_numbers = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "number"))
-    wanted: list[Wanted] = []
-    tasks: list[Task] = []
+def _emitting(joins: str = "") -> str:
+    """FROM ... WHERE of the (case, stage action) pairs due today."""
+    return f"""
+    FROM dun_dec d
+    JOIN collection_arrearscase c ON c.party_id = d.party_id AND c.status <> 'closed'
+    JOIN collection_dunningstage s ON s.policy_id = %(policy)s AND s.number = d.new_number
+    JOIN collection_stageaction a ON a.stage_id = s.id {joins}
+    WHERE d.emit = 1"""
+
+
+def _emit(cursor, estate, policy, as_of, stage_list, sql: _Sql, counts, lap) -> None:
+    """The actions of the cases due for them (dun_dec.emit): tasks by INSERT ... SELECT,
+    messages rendered and written through the outbox, every one with its dedupe key
+    (case, stage, day, action); a key that exists already is skipped."""
+    cursor.execute("SELECT new_number, COUNT(*) FROM dun_dec WHERE emit = 1 GROUP BY new_number")
+    emitting = dict(cursor.fetchall())
     by_stage = counts["by_stage"]
-    for case, figures in emit:
-        stage = stages[case.stage_number]
-        units = "、".join(sorted(unit_numbers.get(u, "") for u in figures.units)) or "-"
-        context = {
-            "unit": units,
-            "period": figures.oldest_period,
-            "amount": figures.net,
-            "due_date": figures.oldest.isoformat(),
-        }
-        for action in stage.actions.all():
-            key = f"dunning:{case.pk}:{stage.number}:{as_of.isoformat()}:{action.pk}"
-            emitted = False
-            if action.kind in (ActionKind.MESSAGE, ActionKind.FORMAL_DEMAND) and (
-                action.template_code
-            ):
-                wanted.append(
-                    Wanted(
-                        party=parties[case.party_id],
-                        purpose="formal_demand"
-                        if action.kind == ActionKind.FORMAL_DEMAND
-                        else "reminder",
-                        template_code=action.template_code,
-                        channel=action.channel,
-                        context=context,
-                        dedupe_key=key,
-                    )
-                )
-                emitted = True
-            if action.kind != ActionKind.MESSAGE and (
-                action.task_role or action.kind != ActionKind.FORMAL_DEMAND
-            ):
-                role = action.task_role or stage.assignee_role
-                tasks.append(
-                    Task(
-                        estate=estate,
-                        case=case,
-                        kind=action.kind,
-                        role=role,
-                        assignee_id=case.assignee_id if role == "collector" else None,
-                        due_on=as_of,
-                        stage_number=stage.number,
-                        dedupe_key=key + ":task",
-                    )
-                )
-                emitted = True
-            if emitted:
-                by_stage[str(stage.number)] = by_stage.get(str(stage.number), 0) + 1
-                counts["emitted"] += 1
-    lap("emit_prepare")
-    messages = messages_queue_many(estate=estate, wanted=wanted)
-    _add(counts, "messages", len(messages))
-    lap("messages")
-    if tasks:
-        Task.objects.bulk_create(tasks, batch_size=2000, ignore_conflicts=True)
-        _add(counts, "tasks", len(tasks))
+    for stage in stage_list:
+        actions = [
+            a
+            for a in stage.actions.all()
+            if (a.kind in (ActionKind.MESSAGE, ActionKind.FORMAL_DEMAND) and a.template_code)
+            or (
+                a.kind != ActionKind.MESSAGE and (a.task_role or a.kind != ActionKind.FORMAL_DEMAND)
+            )
+        ]
+        n = emitting.get(stage.number, 0) * len(actions)
+        if n:
+            by_stage[str(stage.number)] = by_stage.get(str(stage.number), 0) + n
+            counts["emitted"] += n
+    if not emitting:
+        return
+    params = {**sql.params, "policy": policy.pk, "day": as_of.isoformat(), "as_of": as_of}
+    role = "COALESCE(NULLIF(a.task_role, ''), s.assignee_role)"
+    conflict = " ON CONFLICT (dedupe_key) DO NOTHING"
+    tasks = _insert_select(
+        cursor,
+        Task,
+        {
+            "estate_id": "%(estate)s",
+            "case_id": "c.id",
+            "kind": "a.kind",
+            "role": role,
+            "assignee_id": f"CASE WHEN {role} = 'collector' THEN c.assignee_id END",
+            "due_on": "%(as_of)s",
+            "stage_number": "s.number",
+            "dedupe_key": _dedupe_key(sql, "c.id", "s.number", "a.id") + " || ':task'",
+        },
+        _emitting()
+        + """ AND a.kind <> 'message' AND (a.task_role <> '' OR a.kind <> 'formal_demand')
+        ORDER BY c.id, a."order", a.id"""
+        + conflict,
+        {**params, "estate": estate.pk},
+    )
+    _add(counts, "tasks", tasks)
     lap("tasks")
+    _add(counts, "messages", _messages(cursor, estate, sql, params))
+    lap("messages")
+
+
+def _messages(cursor, estate, sql: _Sql, params: dict) -> int:
+    """Stream the message actions due (case, action, the party's fields, its figures) and
+    write them through the outbox writer, a chunk at a time."""
+    key = _dedupe_key(sql, "c.id", "s.number", "a.id")
+    joins = """
+    JOIN registry_party p ON p.id = d.party_id
+    JOIN dun_fig f ON f.party_id = d.party_id
+    LEFT JOIN registry_unit u ON u.id = f.unit_min"""
+    query = f"""
+        SELECT c.id, s.number, a.id, a.kind, a.template_code, a.channel,
+            p.id, p.name, p.mobile, p.wechat_openid, p.email, p.mailing_address, p.consents,
+            p.preferred_channels, p.payment_ref,
+            d.net, d.oldest, f.oldest_period, f.unit_min, f.unit_max, u.number,
+            (SELECT {sql.concat("o.channel")} FROM notifications_channeloptout o
+             WHERE o.party_id = p.id AND o.revoked_at IS NULL) AS opted_out
+        {_emitting(joins)}
+          AND a.kind IN ('message', 'formal_demand') AND a.template_code <> ''
+          AND (d.case_id IS NULL OR NOT EXISTS (
+              SELECT 1 FROM notifications_message m WHERE m.dedupe_key = {key}))
+        ORDER BY c.id, a."order", a.id"""  # noqa: S608 - generated
+    writer = OutboxWriter(estate)
+    day = params["day"]
+    if _pg():  # a server-side cursor: the rows stream, a chunk at a time
+        with connection.chunked_cursor() as stream:
+            stream.execute(query, params)
+            while rows := stream.fetchmany(CHUNK):
+                _write_messages(writer, estate, rows, day)
+    else:  # SQLite reads everything before writing to the table the query checks
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        for start in range(0, len(rows), CHUNK):
+            _write_messages(writer, estate, rows[start : start + CHUNK], day)
+    return writer.close()
+
+
+def _units(party_ids: list[int]) -> dict[int, str]:
+    """The unit numbers of parties owing on more than one unit, as a reminder lists them."""
+    if not party_ids:
+        return {}
+    numbers: dict[int, list[str]] = {}
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(party_ids))
+        cursor.execute(
+            "SELECT DISTINCT l.party_id, l.unit_id, u.number FROM dun_left l"  # noqa: S608  # placeholders only, values bound  # nosec B608
+            f"""
+            JOIN registry_unit u ON u.id = l.unit_id
+            WHERE l.lft > 0 AND l.party_id IN ({marks})""",  # noqa: S608 - placeholders
+            party_ids,
+        )
+        for party_id, _unit_id, number in cursor.fetchall():
+            numbers.setdefault(party_id, []).append(number or "")
+    return {party_id: "、".join(sorted(found)) for party_id, found in numbers.items()}
+
+
+def _money(value) -> Decimal:
+    """A sum read by raw SQL: Decimal (PostgreSQL) or int/float (SQLite), to the fen."""
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(ZERO)
+
+
+def _write_messages(writer: OutboxWriter, estate, rows: list[tuple], day: str) -> None:
+    multi = _units(sorted({r[6] for r in rows if r[18] != r[19]}))
+    for (
+        case_id,
+        number,
+        action_id,
+        kind,
+        template_code,
+        channel,
+        party_id,
+        *party,
+        net,
+        oldest,
+        period,
+        unit_min,
+        unit_max,
+        unit_number,
+        opted_out,
+    ) in rows:
+        if isinstance(oldest, str):
+            oldest = date.fromisoformat(oldest)
+        units = multi.get(party_id) if unit_min != unit_max else unit_number
+        writer.add(
+            party=recipient(estate, party_id, *party),
+            purpose="formal_demand" if kind == ActionKind.FORMAL_DEMAND else "reminder",
+            template_code=template_code,
+            channel=channel,
+            context={
+                "unit": units or "-",
+                "period": period or "",
+                "amount": _money(net),
+                "due_date": oldest.isoformat(),
+            },
+            dedupe_key=f"dunning:{case_id}:{number}:{day}:{action_id}",
+            opted=set(opted_out.split(",")) if opted_out else set(),
+        )
+    writer.flush()
 
 
 # --- 5. charges in cases, closing ----------------------------------------------------------
-def _link_charges(estate: Estate, as_of: date) -> None:
-    """Every open overdue charge of a party with an open case joins that case."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO collection_casecharge (case_id, charge_id, added_on)
-            SELECT c.id, ch.id, %(as_of)s
-            FROM billing_charge ch
-            JOIN collection_arrearscase c ON c.party_id = ch.party_id AND c.status <> 'closed'
-            WHERE ch.estate_id = %(estate)s AND ch.status = 'open' AND ch.outstanding > 0
-              AND ch.due_date < %(as_of)s
-              AND NOT EXISTS (
-                SELECT 1 FROM collection_casecharge cc
-                WHERE cc.case_id = c.id AND cc.charge_id = ch.id)
-            """,
-            {"as_of": as_of, "estate": estate.pk},
-        )
+def _link_charges(cursor, as_of: date) -> None:
+    """Every open overdue charge (dun_left) of a party with an open case joins that case."""
+    cursor.execute(
+        """
+        INSERT INTO collection_casecharge (case_id, charge_id, added_on)
+        SELECT c.id, l.charge_id, %(as_of)s
+        FROM dun_left l
+        JOIN collection_arrearscase c ON c.party_id = l.party_id AND c.status <> 'closed'
+        WHERE NOT EXISTS (
+            SELECT 1 FROM collection_casecharge cc
+            WHERE cc.case_id = c.id AND cc.charge_id = l.charge_id)
+        ORDER BY c.id, l.charge_id
+        """,
+        {"as_of": as_of},
+    )
 
 
 def _close_settled(estate: Estate, as_of: date, counts: dict) -> None:
@@ -570,7 +851,6 @@ def _run_estate(estate: Estate, as_of: date, counts: dict) -> None:
     if not policy.is_active:
         return
     stage_list = list(policy.stages.prefetch_related("actions").order_by("number"))
-    stages = {s.number: s for s in stage_list}
     timings = counts.setdefault("timings", {})
     clock = time.perf_counter()
 
@@ -584,13 +864,21 @@ def _run_estate(estate: Estate, as_of: date, counts: dict) -> None:
     lap("outbox_log")
     _judge_promises(estate, as_of, stage_list, counts)
     lap("promises")
-    _link_charges(estate, as_of)
-    lap("link")
-    for chunk in _chunks(_party_figures(estate, as_of), CHUNK):
+    sql = _Sql(stage_list, {"as_of": as_of})
+    with connection.cursor() as cursor:
+        if sql.pg:
+            # sorts and hashes over a few hundred thousand rows stay in memory
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+        _temp_tables(cursor, create=True)
+        _figures(cursor, estate, as_of)
         lap("figures")
-        _process_chunk(estate, as_of, stages, stage_list, chunk, counts, lap)
-    _link_charges(estate, as_of)
-    lap("link")
+        _decide(cursor, sql)
+        lap("decide")
+        _cases(cursor, estate, as_of, sql, counts, lap)
+        _emit(cursor, estate, policy, as_of, stage_list, sql, counts, lap)
+        _link_charges(cursor, as_of)
+        lap("link")
+        _temp_tables(cursor, create=False)
     _close_settled(estate, as_of, counts)
     lap("close")
     _escalate_stale(estate, policy, as_of, counts)

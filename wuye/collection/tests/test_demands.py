@@ -121,3 +121,33 @@ def test_a_batch_prints_all_demands_in_one_pdf(collector, case, owed, estate, un
 def test_no_demand_for_nothing_overdue(collector, case):
     with pytest.raises(DomainError, match="owes nothing overdue"):
         demands.demand_issue(actor=collector, case=case, delivery="hand")
+
+
+def test_the_letter_run_does_not_print_a_second_letter_for_a_demand(
+    collector, case, owed, open_policy, make_staff, estate
+):
+    from wuye.notifications.services import letter_batch_create, message_queue, message_send
+
+    # given a registered-mail demand whose letter the outbox handed to the print queue
+    demand = demands.demand_issue(actor=collector, case=case, delivery="registered")
+    assert message_send(message_id=demand.message.pk).status == "sent"
+    # and an ordinary letter to the same owner waiting beside it
+    notice = message_queue(
+        party=case.party,
+        purpose="formal_demand",
+        template_code="reminder_formal",
+        channel="letter",
+        context={"amount": "1.00", "period": "2026-09", "due_date": "2026-12-31"},
+        dedupe_key="stage3-letter",
+    )
+    assert message_send(message_id=notice.pk).status == "sent"
+    # when the office prints the letter queue
+    batch = letter_batch_create(
+        actor=make_staff("customer_service", estates=[estate]), estate_id=estate.pk
+    )
+    # then only the ordinary letter is in it: the demand goes out as its own PDF
+    assert batch.letters == 1 and list(batch.messages.all()) == [notice]
+    # and the demand's letter is still tracked through the outbox
+    demands.demand_post(actor=collector, demand=demand, tracking_number="XA987654321CN")
+    demand.message.refresh_from_db()
+    assert demand.message.tracking_number == "XA987654321CN" and demand.message.letter_batch is None

@@ -88,7 +88,7 @@ def test_a_hardship_call_becomes_an_approved_plan_and_a_dispute_a_work_order(
         page.goto(f"{live_server.url}/collection/plans/{plan.pk}/")
         page.click("[data-test=approve-plan]")
         page.wait_for_selector(".alert-success")
-        assert page.inner_text("[data-test=plan-status]") == "启用"
+        assert page.inner_text("[data-test=plan-status]") == "履行中"
         plan.refresh_from_db()
         assert plan.status == "active"
     finally:

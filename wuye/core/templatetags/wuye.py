@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from django import template
 
-from wuye.core.masking import mask_phone
+from wuye.core.masking import mask_name, mask_phone
 from wuye.core.money import format_yuan
 from wuye.core.names import person_name
+from wuye.core.roles import ROLE_LABELS
 
 register = template.Library()
 
@@ -15,6 +16,12 @@ register = template.Library()
 @register.filter
 def phone_mask(value: str | None) -> str:
     return mask_phone(value)
+
+
+@register.filter
+def name_mask(value: str | None) -> str:
+    """张伟 -> 张*: an owner's name for a role without `registry.view_pii`."""
+    return mask_name(value)
 
 
 @register.filter
@@ -36,3 +43,9 @@ def percent(share) -> str:
 def person(user) -> str:
     """A staff member's name (李娜), never the login: {{ payment.created_by|person }}."""
     return person_name(user)
+
+
+@register.filter
+def role_label(value: str | None) -> str:
+    """A role's name as the office says it: collector -> 催收员."""
+    return ROLE_LABELS.get(value or "", value or "")

@@ -286,9 +286,12 @@ def test_the_cashier_collected_most_fees_and_the_books_agree(seeded, db):
     assert Decimal("0.75") < (billed - owed) / billed < Decimal("0.97")
     assert regular.filter(status="open").values("party_id").distinct().count() > 100
     # and every payment has its numbered receipt, every shift was closed at the day's end
-    assert Payment.objects.count() > 2000
-    assert Receipt.objects.count() == Payment.objects.count()
-    assert set(Payment.objects.values_list("channel", flat=True)) == {"cash", "pos", "transfer"}
+    # (a use of prepayment, applied automatically when charges fall due, has no receipt: the
+    # money had its receipt when it came in)
+    money_in = Payment.objects.exclude(channel="prepayment")
+    assert money_in.count() > 2000
+    assert Receipt.objects.count() == money_in.count()
+    assert set(money_in.values_list("channel", flat=True)) == {"cash", "pos", "transfer"}
     assert not CashierShift.objects.filter(status="open").exists()
     # and some paid a year ahead; late fees only in the estates whose contract has a clause
     assert Charge.objects.filter(period__gt=plan_current_period(), status="paid").exists()

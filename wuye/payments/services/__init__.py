@@ -7,6 +7,7 @@ from .payments import (
     PayAhead,
     payment_take,
     prepayment_apply,
+    prepayment_auto_apply,
     prepayment_balance,
     prepayment_over_cap,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "payment_take",
     "payment_void",
     "prepayment_apply",
+    "prepayment_auto_apply",
     "prepayment_balance",
     "prepayment_over_cap",
     "prepayment_offer_create",

@@ -21,6 +21,7 @@ and one audit row. The counter rows are locked from there to the commit only.
 """
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wuye.audit.models import AuditEvent
-from wuye.audit.services import SYSTEM, audit_event, audit_record
+from wuye.audit.services import SYSTEM, SystemActor, audit_event, audit_record
 from wuye.audit.summaries import Summary
 from wuye.billing import calculations as billing_calc
 from wuye.billing.events import receivables_changed
@@ -84,6 +85,8 @@ from ._common import (
 )
 from .locks import lock_party, lock_shift, lock_units
 from .shifts import open_shift_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,7 @@ def prepayment_over_cap(party: Party, *, today: date | None = None) -> Decimal:
     cap = _prepayment_cap(party, None, business_today(today))
     if cap is None:
         return ZERO
-    return max(ZERO, prepayment_balance(party.pk) - cap)
+    return max(ZERO, prepayment_total(party.pk) - cap)
 
 
 def _prepayment_cap(party: Party, unit: Unit | None, today: date) -> Decimal | None:
@@ -469,7 +472,8 @@ def _change(
         )
     cap = _prepayment_cap(party, unit, day) if capped else None
     if cap is not None:
-        balance = prepayment_balance(party.pk) + pending
+        # all of the party's prepayment, earmarked money included (issue 11 §7)
+        balance = prepayment_total(party.pk) + pending
         if balance + remainder > cap:
             raise DomainError(
                 _(
@@ -1163,6 +1167,15 @@ def _closed_estates(estate_ids: set[int], day: date) -> set[int]:
     )
 
 
+def prepayment_total(party_id: int) -> Decimal:
+    """All of the party's prepayment: general money and money earmarked for any item (what
+    the estate's cap counts)."""
+    return PrepaymentMovement.objects.filter(party_id=party_id).aggregate(s=MoneySum("amount"))["s"]
+
+
+AUTO_APPLY = SystemActor("prepayment")
+
+
 @transaction.atomic
 def prepayment_apply(
     *,
@@ -1171,20 +1184,40 @@ def prepayment_apply(
     charge_ids: list[int] | None = None,
     today: date | None = None,
     source: str = Payment.Source.WINDOW,
+    due_by: date | None = None,
+    run_id: int | None = None,
+    unit: Unit | None = None,
 ) -> Payment | None:
     """Pay the party's open charges (or the designated ones) from their prepayment balance:
     money earmarked for a charge's item first, then general money (only for items that may be
     paid from prepayment). Money earmarked for another item is never touched. Returns the
-    payment of channel `prepayment`, or None when nothing could be applied."""
+    payment of channel `prepayment`, or None when nothing could be applied.
+
+    `due_by` pays only charges due on or before that day, `run_id` only a bill run's charges,
+    `unit` only that unit's charges (the window's "apply prepayment" button). With `source`
+    `auto` (the automatic application when charges fall due, `prepayment_auto_apply`) a
+    signed-off day books it on the next open business day instead of refusing.
+
+    Lock order (`locks`): party -> charges -> counters; the party lock makes every use and
+    every refund of the party's prepayment wait for each other (the pools are read under it)."""
     require_perm(actor, "payments.take_payment")
     require_estate(actor, party.estate_id)
     day = business_today(today)
-    require_day_open(party.estate_id, day)
+    if source == Payment.Source.AUTO:
+        day = booking_day(party.estate_id, day)
+    else:
+        require_day_open(party.estate_id, day)
     lock_party(party.pk)  # lock order: party -> charges (`locks`)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
     if designated:
         _check_designated(party, designated)
-    charges = _open_charges(party, designated or None)
+    charges = [
+        c
+        for c in _open_charges(party, designated or None)
+        if (due_by is None or c.due_date <= due_by)
+        and (run_id is None or c.run_id == run_id)
+        and (unit is None or c.unit_id == unit.pk)
+    ]
     by_id = {c.pk: c for c in charges}
     order = designated or [o.id for o in calculations.allocation_order(_as_open(charges))]
     pools: dict[int | None, Decimal] = {}
@@ -1219,11 +1252,13 @@ def prepayment_apply(
     payment = Payment.objects.create(
         estate_id=party.estate_id,
         party=party,
+        unit=unit,
         channel=Payment.Channel.PREPAYMENT,
         source=source,
         amount=total,
         allocated=total,
         business_date=day,
+        note="自动冲抵" if source == Payment.Source.AUTO else "",
         created_by=user_or_none(actor),
     )
     merged: dict[int, Decimal] = {}
@@ -1280,3 +1315,51 @@ def prepayment_apply(
         summary=Summary(gettext_noop("paid from the prepayment balance")),
     )
     return payment
+
+
+def prepayment_auto_apply(
+    *, estate_id: int, as_of: date, run_id: int | None = None, actor=None
+) -> list[Payment]:
+    """Apply prepayment automatically when charges fall due (DESIGN.md §4, ADR 0012): for
+    every party of the estate holding prepayment, pay from it (`prepayment_apply`, source
+    `auto`) the charges of bill run `run_id` (right after the run posted), or without a run
+    every open charge due on or before `as_of` (the daily job, before late fees are assessed;
+    imported opening balances and money kept at the window alike). Earmarked money pays only
+    its item, general money any item that may be paid from prepayment; oldest due first.
+
+    Each party is its own transaction (party -> charges -> counters), so a refusal for one
+    (say, its charges settled meanwhile) never holds back the others; it is logged. Running
+    it again applies nothing twice: what was applied is no longer prepayment. Returns the
+    uses of prepayment written."""
+    # the system applies it (whoever posted the run or assessed the fees): the audit rows
+    # name the `prepayment` system actor, and a cashier's permission is not needed
+    del actor
+    holding = (
+        PrepaymentMovement.objects.filter(estate_id=estate_id)
+        .order_by()
+        .values("party_id")
+        .annotate(s=MoneySum("amount"))
+        .filter(s__gt=0)
+        .values("party_id")
+    )
+    due = Charge.objects.filter(
+        estate_id=estate_id, status=Charge.Status.OPEN, party_id__in=holding
+    )
+    due = due.filter(run_id=run_id) if run_id is not None else due.filter(due_date__lte=as_of)
+    party_ids = sorted(set(due.values_list("party_id", flat=True)))
+    done = []
+    for party in Party.objects.filter(pk__in=party_ids).order_by("pk"):
+        try:
+            used = prepayment_apply(
+                actor=AUTO_APPLY,
+                party=party,
+                source=Payment.Source.AUTO,
+                due_by=None if run_id is not None else as_of,
+                run_id=run_id,
+            )
+        except DomainError as exc:
+            log.warning("prepayment of party %s not applied: %s", party.pk, exc.message)
+            continue
+        if used is not None:
+            done.append(used)
+    return done
