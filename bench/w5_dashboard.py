@@ -33,6 +33,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--per-building", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument(
+        "--cells-times",
+        type=int,
+        default=1,
+        help="with --keep-database on PostgreSQL: copy the summary rows of the buildings"
+        " N-1 times (fake buildings of the same estates, estate sums multiplied), so the page"
+        " reads the summaries of N times the units while the books stay as they are; the"
+        " result says `cells_times` and the books check is skipped",
+    )
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -195,6 +204,49 @@ def _bill_and_pay(estates) -> None:
             cur.execute("VACUUM ANALYZE")
 
 
+def _multiply_cells(times: int) -> None:
+    """The summaries of `times` x the units (see `--cells-times`): building, household and
+    collection cells copied for fake buildings (ids offset by k x 10^8), estate and money
+    cells multiplied."""
+    from django.db import connection, transaction
+
+    money = "billed = billed * %s, waived = waived * %s, received = received * %s, " \
+        "from_balance = from_balance * %s"  # fmt: skip
+    with transaction.atomic(), connection.cursor() as cur:
+        for k in range(1, times):
+            off = k * 100_000_000
+            cur.execute(
+                """INSERT INTO reports_buildingcell (estate_id, building_id, units_billed,
+                    units_owing, owing)
+                SELECT estate_id, building_id + %s, units_billed, units_owing, owing
+                FROM reports_buildingcell WHERE building_id < 100000000""",
+                [off],
+            )
+            cur.execute(
+                """INSERT INTO reports_householdcell (estate_id, building_id, period,
+                    units_billed, units_owing)
+                SELECT estate_id, building_id + %s, period, units_billed, units_owing
+                FROM reports_householdcell WHERE building_id < 100000000""",
+                [off],
+            )
+            cur.execute(
+                """INSERT INTO reports_collectioncell (estate_id, building_id, fee_item_id,
+                    kind, period, due_date, month, billed, waived, received, from_balance)
+                SELECT estate_id, building_id + %s, fee_item_id, kind, period, due_date,
+                    month, billed, waived, received, from_balance
+                FROM reports_collectioncell WHERE building_id < 100000000""",
+                [off],
+            )
+        cur.execute(f"UPDATE reports_estatecell SET {money}", [times] * 4)  # noqa: S608
+        cur.execute(
+            "UPDATE reports_moneycell SET payments = payments * %s, received = received * %s,"
+            " prepaid = prepaid * %s, refunded = refunded * %s",
+            [times] * 4,
+        )
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+
+
 def _batch(estates, size: int, round_no: int) -> int:
     """`size` payments of open charges, spread over the estates, through the set-wise path."""
     from wuye.billing.models import Charge
@@ -236,6 +288,11 @@ def run(args) -> dict:
     if estates and getattr(args, "keep_database", False):
         built = rebuilt = time.perf_counter()  # --keep-database: the earlier run's data
         n = Unit.objects.filter(estate__in=estates).count()
+        if args.cells_times > 1:
+            while summaries.refresh():
+                pass
+            _multiply_cells(args.cells_times)
+            n *= args.cells_times
     else:
         estates = _build(n, args.estates, args.per_building)
         _bill_and_pay(estates)
@@ -305,7 +362,10 @@ def run(args) -> dict:
         "post_p50_ms": round(statistics.median(posting), 1),
         "pending_deltas_p50": statistics.median(pending),
         "rate": round(1000 / statistics.median(after), 2),
-        "month_rate_checked": rate.billed == billed and rate.part == received,
+        "month_rate_checked": rate.billed == billed and rate.part == received
+        if args.cells_times == 1
+        else None,
+        "cells_times": args.cells_times,
         "data_seconds": round(built - t0, 1),
         "rebuild_seconds": round(rebuilt - built, 1),
         "setup_seconds": round(setup, 1),
