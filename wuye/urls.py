@@ -41,6 +41,7 @@ urlpatterns = [
     path("payments/", include("wuye.payments.urls")),
     path("collection/", include("wuye.collection.urls")),
     path("collection/", include("wuye.collection.urls_resolution")),
+    path("collection/", include("wuye.collection.urls_workbench")),
     path("reports/", include("wuye.reports.urls")),
     # The public receipt check behind each receipt's QR code (/r/<token>/).
     path("", include("wuye.payments.urls_public")),

@@ -1,5 +1,6 @@
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_date
+
+from wuye.core.normalize import as_date
 
 from .models import AuditEvent
 
@@ -28,8 +29,8 @@ def audit_events(
         qs = qs.filter(action=action)
     if subject_type:
         qs = qs.filter(subject_type__icontains=subject_type)
-    if d := parse_date(date_from or ""):
+    if d := as_date(date_from):
         qs = qs.filter(at__date__gte=d)
-    if d := parse_date(date_to or ""):
+    if d := as_date(date_to):
         qs = qs.filter(at__date__lte=d)
     return qs

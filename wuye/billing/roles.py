@@ -12,6 +12,7 @@ _VIEW = [
     "billing.view_paidupto",
     "billing.view_feestop",
     "billing.view_statement",
+    "billing.view_revenuerecognition",
 ]
 _FINANCE = [
     "billing.add_billingrun",
@@ -23,6 +24,7 @@ _FINANCE = [
     "billing.import_opening",
     "billing.add_charge",
     "billing.stop_fee",
+    "billing.recognise_revenue",
 ]
 
 ROLE_PERMISSIONS = {

@@ -338,6 +338,23 @@ def deposit_checks(estate_code: str = "") -> list:
     ]
 
 
+def contract_liability_checks(estate_code: str = "") -> list:
+    """CONTRACT_LIABILITY (合同负债) in the ledger = the charges raised ahead of their period
+    and not yet recognised as revenue, less their credit notes, per estate."""
+    from .checks import Check
+    from .services.revenue import contract_liability_due
+
+    return [
+        Check(
+            estate=e.code,
+            what="contract liability / fees raised ahead not yet recognised",
+            ledger=account_balance(e, chart.CONTRACT_LIABILITY),
+            subledger=contract_liability_due(e.pk),
+        )
+        for e in _estates(estate_code)
+    ]
+
+
 def cached_balance_checks(estate_code: str = "", chunk: int = 5000) -> list:
     """Each charge's cached `outstanding` = what its sources say (amount less approved
     waivers, credit notes and settlements; 0 once cancelled), per estate: the sums, and

@@ -25,3 +25,12 @@ def assess_late_fees(as_of: str = "", estate_code: str = "") -> dict:
     day = date.fromisoformat(as_of) if as_of else timezone.localdate()
     results = services.late_fees_assess_all(as_of=day, estate_code=estate_code)
     return {r.estate: str(r.amount) for r in results}
+
+
+@task(queue_name="bulk")
+def recognise_revenue(as_of: str = "", estate_code: str = "") -> dict:
+    """The month of `as_of`: every estate's fees paid in advance whose month has come move
+    from the contract liability to revenue (`services.revenue_recognise_all`)."""
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    results = services.revenue_recognise_all(month=day, today=day, estate_code=estate_code)
+    return {code: (str(r.amount) if hasattr(r, "amount") else r) for code, r in results}

@@ -87,3 +87,7 @@ ROLE_PERMISSIONS["customer_service"] = [
 ROLE_PERMISSIONS["engineering"] = ["collection.view_dispute", "collection.view_workorder"]
 ROLE_PERMISSIONS["security"] = ["collection.view_dispute", "collection.view_workorder"]
 ROLE_PERMISSIONS["auditor"] = [*ROLE_PERMISSIONS["auditor"], *_RESOLUTION_READ]
+
+# --- the workbench (issue 14 §5): a collector schedules his own call-backs and visits ---------
+ROLE_PERMISSIONS["collector"] = [*ROLE_PERMISSIONS["collector"], "collection.add_task"]
+ROLE_PERMISSIONS["supervisor"] = [*ROLE_PERMISSIONS["supervisor"], "collection.add_task"]

@@ -12,10 +12,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_date, as_id
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import resolution_selectors as sel
@@ -38,7 +38,7 @@ from .services.contacts import contact_record
 def _date(value, field: str) -> date | None:
     if not value:
         return None
-    parsed = parse_date(str(value))
+    parsed = as_date(value)
     if parsed is None:
         raise DomainError(_("%(value)s is not a date (YYYY-MM-DD)") % {"value": value}, field=field)
     return parsed
@@ -537,7 +537,7 @@ def limitation_list(request):
     estate = next((e for e in estates if str(e.pk) == request.GET.get("estate")), None)
     estate = estate or (estates[0] if estates else None)
     barred = request.GET.get("barred") == "1"
-    days = int(request.GET.get("days") or 90)
+    days = min(as_id(request.GET.get("days")) or 90, 3650)
     rows = (
         periods_ending_within(estate, today=timezone.localdate(), days=days, barred=barred)
         if estate

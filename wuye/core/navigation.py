@@ -61,6 +61,7 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
             NavItem(_("Shifts"), "payments:shift_list", "payments.view_cashiershift"),
             NavItem(_("Daily report"), "payments:day_report", "payments.view_dayclose"),
             NavItem(_("Approvals"), "payments:reversal_queue", "payments.approve_reversal"),
+            NavItem(_("Refunds to pay out"), "payments:payout_list", "payments.take_payment"),
             NavItem(_("Invoice requests"), "payments:invoice_queue", "payments.issue_invoice"),
             NavItem(_("Payment code / QR at the window"), "online:window", "payments.take_payment"),
             NavItem(_("Bank transfers"), "online:transfer_post", "payments.take_payment"),
@@ -81,6 +82,8 @@ SECTIONS: list[tuple[str, list[NavItem]]] = [
     (
         _("Collection"),
         [
+            NavItem(_("My workbench"), "workbench:home", "collection.view_task"),
+            NavItem(_("Escalation queue"), "workbench:escalations", "collection.work_escalations"),
             NavItem(_("Arrears list"), "collection:arrears", "collection.view_arrearscase"),
             NavItem(_("Arrears cases"), "collection:case_list", "collection.view_arrearscase"),
             NavItem(

@@ -45,3 +45,15 @@ def as_ids(values) -> list[int]:
     """The record ids among `values` (see `as_id`), in order, each once."""
     found = (as_id(v) for v in values)
     return list(dict.fromkeys(i for i in found if i is not None))
+
+
+def as_date(value: object):
+    """A date from a query string or form field (YYYY-MM-DD), or None: a malformed or
+    impossible date (2026-02-30) is "no date", never a crash (Django's `parse_date` raises
+    ValueError for the impossible ones)."""
+    from django.utils.dateparse import parse_date
+
+    try:
+        return parse_date(str(value if value is not None else "").strip())
+    except ValueError:
+        return None

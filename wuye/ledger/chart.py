@@ -12,6 +12,10 @@ CLEARING_POS = "1012.03"  # 其他货币资金-POS
 CLEARING_AUTODEBIT = "1012.04"  # 其他货币资金-银行代扣
 RECEIVABLE = "1122"  # 应收账款 (control account of the receivables subledger)
 PREPAYMENTS = "2203"  # 预收账款 (owners' prepayment balances)
+# 合同负债 (advance receipts): fees of a period that starts after the month they were raised in
+# (a bill run in advance, paying ahead at the window), until the monthly recognition moves them
+# to the item's revenue in their month (`wuye recognise-revenue`, DESIGN.md §4).
+CONTRACT_LIABILITY = "2204"
 DEPOSITS = "2241.01"  # 其他应付款-押金 (renovation and other deposits held)
 PASS_THROUGH = "2241.02"  # 其他应付款-代收款 (money collected for utilities, not revenue)
 REVENUE = "6001"  # 主营业务收入-物业服务 (parent of per-item revenue)
@@ -38,6 +42,7 @@ ACCOUNTS = {
     CLEARING_AUTODEBIT: ("其他货币资金-银行代扣", "asset"),
     RECEIVABLE: ("应收账款", "asset"),
     PREPAYMENTS: ("预收账款", "liability"),
+    CONTRACT_LIABILITY: ("合同负债-预收服务费", "liability"),
     DEPOSITS: ("其他应付款-押金", "liability"),
     PASS_THROUGH: ("其他应付款-代收款", "liability"),
     REFUNDS_PAYABLE: ("其他应付款-待退款", "liability"),

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id
+from wuye.core.normalize import as_date, as_id
 from wuye.registry.models import Estate
 from wuye.registry.selectors import estates_for, get_scoped, visible_estate_ids
 
@@ -157,7 +157,7 @@ def period_list(request):
             Estate.objects.all(), request.user, "id", pk=as_id(request.POST.get("estate"))
         )
         raw = (request.POST.get("month") or "").strip()
-        month = parse_date(f"{raw}-01") if len(raw) == 7 else None
+        month = as_date(f"{raw}-01") if len(raw) == 7 else None
         if month is None:
             error = _("%(value)s is not a month (YYYY-MM)") % {"value": raw}
         else:

@@ -300,12 +300,26 @@ class Message(models.Model):
         "delivered": set(),
     }
 
-    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="messages")
+    # No database FOREIGN KEYs on messages (as on billing.Charge): campaigns and dunning runs
+    # write them a few hundred thousand at a time, and PostgreSQL queues a deferred trigger
+    # event per inserted row and FOREIGN KEY -- six here, NULL or not -- and checks each at
+    # commit. Writers take the ids from objects or joins they have; the ORM's PROTECT still
+    # guards deletes.
+    estate = models.ForeignKey(
+        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="messages", db_constraint=False
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     template = models.ForeignKey(
-        MessageTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        MessageTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_constraint=False,
     )
     template_code = models.CharField(_("template"), max_length=50, blank=True)
     template_version = models.PositiveIntegerField(_("template version"), null=True, blank=True)
@@ -334,13 +348,28 @@ class Message(models.Model):
         _("dedupe key"), max_length=150, null=True, blank=True, unique=True
     )
     fallback_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="fallbacks"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fallbacks",
+        db_constraint=False,
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_constraint=False,
     )
     letter_batch = models.ForeignKey(
-        LetterBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        LetterBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_constraint=False,
     )
     tracking_number = models.CharField(_("registered mail number"), max_length=40, blank=True)
     # A letter whose document the queuing app prints itself (a formal demand's signed-off PDF,

@@ -61,6 +61,7 @@ class PaymentOutput(serializers.ModelSerializer):
             "channel",
             "source",
             "external_ref",
+            "terminal",
             "amount",
             "allocated",
             "prepaid",
@@ -82,6 +83,9 @@ class PaymentInput(serializers.Serializer):
         choices=[c for c in Payment.Channel.values if c != Payment.Channel.PREPAYMENT]
     )
     external_ref = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    terminal = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="POS terminal (终端号)"
+    )
     charges = serializers.ListField(child=serializers.IntegerField(), required=False)
     keep_change_as_prepayment = serializers.BooleanField(required=False, default=False)
     earmark = serializers.IntegerField(required=False, allow_null=True)
@@ -202,6 +206,7 @@ class PaymentList(ListModelMixin, GenericAPIView):
             amount=data["amount"],
             channel=data["channel"],
             external_ref=data.get("external_ref", ""),
+            terminal=data.get("terminal", ""),
             charge_ids=data.get("charges") or None,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change_as_prepayment"],
@@ -286,6 +291,66 @@ class ShiftClose(GenericAPIView):
         return Response(ShiftOutput(shift).data)
 
 
+class RefundPayoutInput(serializers.Serializer):
+    release = serializers.IntegerField(help_text="the approved deposit refund (DepositRelease)")
+    channel = serializers.ChoiceField(choices=services.RefundPayout.Channel.choices)
+    external_ref = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class RefundPayoutOutput(serializers.ModelSerializer):
+    class Meta:
+        model = services.RefundPayout
+        fields = [
+            "id",
+            "estate",
+            "party",
+            "release",
+            "amount",
+            "channel",
+            "external_ref",
+            "shift",
+            "business_date",
+            "paid_at",
+            "entry_id",
+        ]
+
+
+class RefundPayoutCreate(GenericAPIView):
+    """Pay out an approved deposit refund (issue 11 §6): cash from the caller's open shift,
+    or a bank transfer with its reference. Needs an Idempotency-Key; paying the same refund
+    again returns the payout already made."""
+
+    serializer_class = RefundPayoutOutput
+    queryset = services.RefundPayout.objects.none()
+
+    @extend_schema(request=RefundPayoutInput, responses={201: RefundPayoutOutput})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        _need_key(request)
+        from wuye.billing.models import DepositRelease
+
+        data = _valid(RefundPayoutInput, request)
+        release = get_scoped(DepositRelease.objects.all(), request.user, pk=data["release"])
+        payout = services.refund_payout(
+            actor=request.user,
+            release=release,
+            channel=data["channel"],
+            external_ref=data.get("external_ref", ""),
+        )
+        return Response(RefundPayoutOutput(payout).data, status=status.HTTP_201_CREATED)
+
+
+def _need_key(request) -> None:
+    """Money leaving or entering a drawer through the API is taken only with an
+    Idempotency-Key, so a retried request never moves it twice."""
+    if not request.headers.get(HEADER, "").strip():
+        raise DomainError(
+            _("send an Idempotency-Key header (any unique text per request) with this request"),
+            field=HEADER,
+            code="idempotency_key_missing",
+        )
+
+
 urlpatterns = [
     path("payments/", PaymentList.as_view(), name="payment-list"),
     path("payments/<int:pk>/", PaymentDetail.as_view(), name="payment-detail"),
@@ -293,4 +358,5 @@ urlpatterns = [
     path("receipts/<int:pk>/pdf/", ReceiptPdf.as_view(), name="receipt-pdf"),
     path("shifts/", ShiftList.as_view(), name="shift-list"),
     path("shifts/<int:pk>/close/", ShiftClose.as_view(), name="shift-close"),
+    path("refund-payouts/", RefundPayoutCreate.as_view(), name="refund-payout-create"),
 ]

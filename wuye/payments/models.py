@@ -200,7 +200,8 @@ class Payment(models.Model):
     `amount` is what was received. `allocated` of it settled charges, `prepaid` became the
     party's prepayment balance (general, or earmarked to `earmark`). `rounded_off` is the small
     change the window dropped (抹零), granted as waivers on the charges. Unique per (channel,
-    external reference) and per idempotency key, so a resent request posts once."""
+    external reference) -- a POS slip per (estate, terminal, business day, reference) -- and
+    per idempotency key, so a resent request posts once."""
 
     class Channel(models.TextChoices):
         CASH = "cash", _("Cash")
@@ -240,6 +241,9 @@ class Payment(models.Model):
     external_ref = models.CharField(
         _("reference (POS voucher, bank ref)"), max_length=64, blank=True
     )
+    # the POS terminal (终端号) that printed the slip: a slip's 6-digit reference repeats
+    # across terminals and days, so it is unique per estate, terminal and business day only
+    terminal = models.CharField(_("POS terminal"), max_length=32, blank=True)
     amount = MoneyField(_("amount received"))
     allocated = MoneyField(_("applied to charges"), default=ZERO)
     prepaid = MoneyField(_("to prepayment"), default=ZERO)
@@ -288,8 +292,14 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "external_ref"],
-                condition=~Q(external_ref=""),
+                condition=~Q(external_ref="") & ~Q(channel="pos"),
                 name="payment_channel_ref_unique",
+            ),
+            # a POS slip's reference: per estate, terminal and business day (issue 11 §10)
+            models.UniqueConstraint(
+                fields=["estate", "terminal", "business_date", "external_ref"],
+                condition=~Q(external_ref="") & Q(channel="pos"),
+                name="payment_pos_slip_unique",
             ),
             models.UniqueConstraint(
                 fields=["idempotency_key"],
@@ -494,6 +504,54 @@ class PaymentReversal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} of payment {self.payment_id}"
+
+
+class RefundPayout(models.Model):
+    """Money paid back out of refunds payable (其他應付款-待退款): a deposit refund approved in
+    billing (`release`), handed over in cash from a cashier's shift (it leaves the drawer: the
+    shift's expected cash and the day's report count it) or sent by bank transfer. Posts
+    Dr REFUNDS_PAYABLE, Cr the cash box or the bank. One payout per release: paying it again
+    returns the payout already made (issue 11 §6)."""
+
+    class Channel(models.TextChoices):
+        CASH = "cash", _("Cash")
+        TRANSFER = "transfer", _("Bank transfer")
+
+    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="refund_payouts")
+    release = models.OneToOneField(
+        "billing.DepositRelease",
+        on_delete=models.PROTECT,
+        related_name="payout",
+        verbose_name=_("deposit refund"),
+    )
+    amount = MoneyField(_("amount"))
+    channel = models.CharField(_("paid out by"), max_length=12, choices=Channel.choices)
+    external_ref = models.CharField(_("bank reference"), max_length=64, blank=True)
+    shift = models.ForeignKey(
+        CashierShift, null=True, blank=True, on_delete=models.PROTECT, related_name="payouts"
+    )
+    business_date = models.DateField(_("business date"))
+    paid_at = models.DateTimeField(_("paid out"), auto_now_add=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entry_id = models.BigIntegerField(_("journal entry"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund paid out")
+        verbose_name_plural = _("refunds paid out")
+        ordering = ["-paid_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refundpayout_positive"),
+            models.CheckConstraint(
+                condition=~Q(channel="cash") | Q(shift__isnull=False),
+                name="refundpayout_cash_in_a_shift",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.amount} ({self.party})"
 
 
 class InvoiceProfile(models.Model):

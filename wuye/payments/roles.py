@@ -14,6 +14,7 @@ _READ = [
     "payments.view_dayclose",
     "payments.view_cashiersettings",
     "payments.view_prepaymentoffer",
+    "payments.view_refundpayout",
 ]
 _WINDOW = [
     "payments.take_payment",
@@ -21,6 +22,7 @@ _WINDOW = [
     "payments.add_cashiershift",
     "payments.add_paymentreversal",
     "payments.add_invoicerequest",
+    "payments.add_refundpayout",
 ]
 _SETTINGS = [
     "payments.change_cashiersettings",

@@ -21,6 +21,7 @@ from .models import (
     Payment,
     PaymentReversal,
     Receipt,
+    RefundPayout,
 )
 
 
@@ -223,6 +224,15 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
     )
     for channel, cid, amount in taken:
         item_method[(items.get(cid, "-"), channel)] -= amount
+    # deposit refunds paid out that day (issue 11 §6): money out of the drawer or the bank
+    paid_out = ZERO
+    for channel, who, amount in RefundPayout.objects.filter(
+        estate_id=estate_id, business_date=business_date
+    ).values_list("channel", "paid_by", "amount"):
+        by_method[channel] -= amount
+        by_cashier[name_of(who)] -= amount
+        item_method[("押金退款", channel)] -= amount
+        paid_out += amount
     waivers = Waiver.objects.filter(
         estate_id=estate_id, status=Waiver.Status.APPROVED, decided_at__date=business_date
     )
@@ -232,7 +242,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
         "business_date": business_date.isoformat(),
         "payments": count,
         "received": _d(received),
-        "total": _d(received - voids - refunds),
+        "total": _d(received - voids - refunds - paid_out),
         "by_method": {k: _d(v) for k, v in sorted(by_method.items()) if v},
         "by_cashier": {k: _d(v) for k, v in sorted(by_cashier.items()) if v},
         "by_item_and_method": [
@@ -242,6 +252,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
         ],
         "voids": _d(voids),
         "refunds": _d(refunds),
+        "deposits_paid_out": _d(paid_out),
         "waivers": _d(waived),
         "small_change_rounded_off": _d(rounded),
         "shifts": [
@@ -281,3 +292,31 @@ def party_units(party: Party) -> QuerySet:
     return Unit.objects.filter(
         Q(relations__party=party) & Q(relations__end_date__isnull=True)
     ).distinct()
+
+
+def refunds_to_pay_out(user) -> QuerySet:
+    """Approved deposit refunds of the user's estates not yet paid out (issue 11 §6), oldest
+    decision first."""
+    from wuye.billing.models import DepositRelease
+
+    return (
+        scope(
+            DepositRelease.objects.filter(
+                action=DepositRelease.Action.REFUND,
+                status=DepositRelease.Status.APPROVED,
+                payout__isnull=True,
+            ),
+            user,
+        )
+        .select_related("charge__party", "charge__unit", "charge__fee_item")
+        .order_by("decided_at", "id")
+    )
+
+
+def refunds_paid_out(user, limit: int = 50) -> list[RefundPayout]:
+    """The latest refunds paid out in the user's estates."""
+    return list(
+        scope(RefundPayout.objects.all(), user)
+        .select_related("party", "release__charge__unit", "paid_by")
+        .order_by("-paid_at", "-id")[:limit]
+    )

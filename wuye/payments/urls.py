@@ -22,6 +22,7 @@ urlpatterns = [
     path("shifts/open/", views.shift_open, name="shift_open"),
     path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
     path("approvals/", views.reversal_queue, name="reversal_queue"),
+    path("payouts/", views.payout_list, name="payout_list"),
     path("invoices/", views.invoice_queue, name="invoice_queue"),
     path("day/", views.day_report, name="day_report"),
     path("settings/", views_settings.window_settings, name="settings"),

@@ -7,13 +7,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.money import format_yuan
-from wuye.core.normalize import as_ids
+from wuye.core.normalize import as_date, as_id, as_ids
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Unit
 from wuye.registry.selectors import estates_for, get_scoped
@@ -26,7 +25,7 @@ from .models import CashierShift, DayClose, InvoiceRequest, Payment, PaymentReve
 def _estate(request) -> Estate | None:
     """The estate the window works for: ?estate=, else the session's, else the first."""
     estates = estates_for(request.user)
-    wanted = request.GET.get("estate") or request.session.get("window_estate")
+    wanted = as_id(request.GET.get("estate")) or as_id(request.session.get("window_estate"))
     estate = estates.filter(pk=wanted).first() if wanted else None
     estate = estate or estates.first()
     if estate is not None:
@@ -54,7 +53,9 @@ def window(request):
     unit = None
     if request.GET.get("unit"):
         unit = get_scoped(
-            Unit.objects.select_related("estate", "building"), request.user, pk=request.GET["unit"]
+            Unit.objects.select_related("estate", "building"),
+            request.user,
+            pk=as_id(request.GET["unit"]),
         )
     elif len(results) == 1:
         return redirect(f"{reverse('payments:window')}?unit={results[0].pk}")
@@ -119,6 +120,7 @@ def take_payment(request, unit_pk: int):
             amount=data["amount"],
             channel=data["method"],
             external_ref=data["external_ref"],
+            terminal=data["terminal"],
             charge_ids=picked,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change"],
@@ -171,6 +173,42 @@ def apply_prepayment(request, unit_pk: int):
             % {"amount": format_yuan(used.amount)},
         )
     return redirect(back)
+
+
+@login_required
+@permission_required("payments.take_payment", raise_exception=True)
+def payout_list(request):
+    """Deposit refunds approved and waiting to be paid out, with a form each (cash from the
+    cashier's shift, or a bank transfer with its reference), and the latest paid out."""
+    if request.method == "POST":
+        from wuye.billing.models import DepositRelease
+
+        release = get_scoped(DepositRelease.objects.all(), request.user, pk=request.POST.get("id"))
+        try:
+            payout = services.refund_payout(
+                actor=request.user,
+                release=release,
+                channel=request.POST.get("channel", ""),
+                external_ref=request.POST.get("external_ref", ""),
+            )
+        except DomainError as err:
+            messages.error(request, str(err))
+        else:
+            messages.success(
+                request,
+                _("%(amount)s paid out to %(party)s.")
+                % {"amount": format_yuan(payout.amount), "party": payout.party.name},
+            )
+        return redirect("payments:payout_list")
+    return render(
+        request,
+        "payments/payouts.html",
+        {
+            "waiting": selectors.refunds_to_pay_out(request.user),
+            "done": selectors.refunds_paid_out(request.user),
+            "channels": services.RefundPayout.Channel.choices,
+        },
+    )
 
 
 @login_required
@@ -400,7 +438,7 @@ def day_report(request):
     estate = _estate(request)
     if estate is None:
         raise Http404("no estate")
-    day = parse_date(request.GET.get("date", "") or "") or timezone.localdate()
+    day = as_date(request.GET.get("date")) or timezone.localdate()
     close = DayClose.objects.filter(estate=estate, business_date=day).first()
     if request.method == "POST":
         try:

@@ -7,7 +7,6 @@ these endpoints, and owner tokens open no staff endpoint (see api_auth.py)."""
 
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +20,7 @@ from rest_framework.settings import api_settings
 from wuye.audit.idempotency import idempotent_for
 from wuye.audit.middleware import client_ip
 from wuye.core.errors import DomainError
+from wuye.core.normalize import as_date
 from wuye.online import services as online
 from wuye.payments.documents import receipt_pdf
 from wuye.payments.views import verify_url
@@ -173,7 +173,7 @@ class StatementView(OwnerView):
     def get(self, request):
         start = None
         if raw := request.query_params.get("start"):
-            start = parse_date(raw)
+            start = as_date(raw)
             if start is None:
                 raise ValidationError({"start": [_("Enter a date as YYYY-MM-DD.")]})
         parties = request.owner_parties

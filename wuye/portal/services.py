@@ -27,7 +27,9 @@ from wuye.audit.models import AuditEvent
 from wuye.audit.services import audit_record
 from wuye.audit.summaries import Summary
 from wuye.billing.models import Charge
+from wuye.collection.models import Reason
 from wuye.collection.services.disputes import dispute_raise
+from wuye.collection.services.workbench import owner_request_received
 from wuye.core.errors import DomainError
 from wuye.core.normalize import MOBILE, clean_phone
 from wuye.notifications.models import Purpose
@@ -202,6 +204,15 @@ def request_raise(
         summary=Summary(
             gettext_noop("owner raised: %(kind)s"), words=["kind"], kind=item.get_kind_display()
         ),
+    )
+    # The owner's arrears case is opened (overdue charges and no open case) or updated: the
+    # request is in its contact log; hardship is its reason, with a call-back task and a
+    # short pause of the reminders (collection.services.workbench).
+    owner_request_received(
+        party=party,
+        reason=Reason.DISPUTE if kind == OwnerRequest.Kind.DISPUTE else Reason.HARDSHIP,
+        request_id=item.pk,
+        text=text,
     )
     if kind == OwnerRequest.Kind.DISPUTE:
         # A service dispute pauses the owner's dunning and opens a work order at once;

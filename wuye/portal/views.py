@@ -5,7 +5,7 @@ request; an easy-reading mode with large type. And the staff's list of owners' r
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -81,11 +81,11 @@ def logout(request):
 def large_type(request):
     """Switch the easy-reading mode (large type, more contrast) on or off."""
     wanted = request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
+    if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        wanted = "portal:home"  # only back to a page of this site
-    response = redirect(wanted)
+        wanted = reverse("portal:home")  # only back to a page (a path) of this site
+    response = HttpResponseRedirect(wanted)
     if request.COOKIES.get(LARGE) == "1":
         response.delete_cookie(LARGE)
     else:

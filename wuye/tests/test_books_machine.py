@@ -2,14 +2,16 @@
 
 A hypothesis state machine drives one estate through bill / cancel run / pay / pay ahead /
 apply prepayment / refund / void / a reversal requested now and decided later / credit note /
-late fee / transfer of ownership, in any order, and after every step checks what a finance
-manager signs for:
+late fee / transfer of ownership / monthly revenue recognition, in any order, and after every
+step checks what a finance manager signs for:
 
 - the trial balance balances (debits = credits);
 - RECEIVABLE in the general ledger = the open charges of the subledger;
 - PREPAYMENTS in the general ledger = the prepayment subledger, and no party's pool (general
   or earmarked) is below zero;
 - suspense (待查明款项) in the general ledger = the open exceptions (when the books have one);
+- the contract liability (合同负债) = the fees raised ahead of their month and not yet
+  recognised, less their credit notes (issue 11 §15);
 - no charge below zero or above its amount;
 - no money both refunded and applied: for every payment, what is still applied to charges plus
   what was paid back never exceeds what was received.
@@ -244,6 +246,57 @@ class Books(RuleBasedStateMachine):
             due = Charge.objects.filter(party=party, status="open", due_date__lte=TODAY)
             assert not (held["s"] > 0 and due.exists()), (party.pk, held["s"], list(due))
 
+    @rule(amount=money, share=st.sampled_from([Decimal("1"), Decimal("0.5")]), cash=st.booleans())
+    def deposit_refund_paid_out(self, amount, share, cash):
+        """A deposit raised, paid at the window, refunded (approved) and paid out in cash from
+        the shift or by transfer (issue 11 §6), then asked to be paid out again."""
+        from wuye.billing.services import charge_adhoc_create, deposit_refund
+        from wuye.fees.models import FeeItem
+        from wuye.payments.services import payment_take, refund_payout
+
+        item, __ = FeeItem.objects.get_or_create(
+            estate=self.estate,
+            code="DEPOSIT",
+            defaults={"name": "装修押金", "basis": "one_off", "kind": "deposit",
+                      "treatment": "deposit"},
+        )  # fmt: skip
+        unit, party = self.units[1], self.parties[1]
+        finance, cashier = self.users["finance"], self.users["cashier"]
+        charge = charge_adhoc_create(
+            actor=finance, unit=unit, fee_item=item, amount=amount, description="装修押金"
+        )
+        if charge.party_id != party.pk:
+            return
+        self._try(
+            payment_take, actor=cashier, party=party, unit=unit, amount=amount, channel="cash",
+            charge_ids=[charge.pk], today=TODAY,
+        )  # fmt: skip
+        release = self._try(
+            deposit_refund, requested_by=finance, approved_by=self.users["supervisor"],
+            charge=charge, amount=(amount * share).quantize(Decimal("0.01")), reason="验收",
+        )  # fmt: skip
+        if release is None:
+            return
+        how = {"channel": "cash"} if cash else {"channel": "transfer", "external_ref": "T1"}
+        for __ in range(2):  # the second is a repeat: nothing moves twice
+            self._try(refund_payout, actor=cashier, release=release, today=TODAY, **how)
+
+    @invariant()
+    def refunds_payable_are_the_refunds_not_paid_out(self):
+        from wuye.billing.models import DepositRelease
+        from wuye.ledger import chart
+
+        owed = sum(
+            (
+                r.amount
+                for r in DepositRelease.objects.filter(
+                    estate=self.estate, action="refund", status="approved", payout__isnull=True
+                )
+            ),
+            Decimal(0),
+        )
+        assert -_balance(self.estate, chart.REFUNDS_PAYABLE) == owed
+
     def _refund_args(self, payment, share, from_pool):
         live = self._live_allocations(payment)
         charges = {}
@@ -342,6 +395,19 @@ class Books(RuleBasedStateMachine):
 
         self._try(late_fee_assess, estate=self.estate, as_of=TODAY, actor=self.users["finance"])
 
+    @rule(month=st.integers(min_value=5, max_value=10))
+    def recognise_revenue(self, month):
+        """The monthly recognition (issue 11 §15): fees raised ahead of their month move from
+        the contract liability to revenue once it has begun (asked again: nothing)."""
+        from wuye.billing.services import revenue_recognise
+
+        self._try(
+            revenue_recognise,
+            estate=self.estate,
+            month=f"2026-{month:02d}",
+            today=max(TODAY, date(2026, month, 1)),
+        )
+
     @precondition(lambda self: not self.transferred)
     @rule()
     def transfer(self):
@@ -400,6 +466,19 @@ class Books(RuleBasedStateMachine):
 
         # the suspense account and its sub-accounts per channel (ADR 0011)
         assert account_balance(self.estate, code) == open_exceptions_total(self.estate)
+
+    @invariant()
+    def contract_liability_is_the_fees_raised_ahead_not_yet_recognised(self):
+        from wuye.billing.models import CreditNote
+        from wuye.billing.services.revenue import is_deferred
+        from wuye.ledger import chart
+
+        due = Decimal(0)
+        for c in self._charges():
+            if c.status != "cancelled" and c.recognition_id is None and is_deferred(c):
+                credited = sum((n.amount for n in CreditNote.objects.filter(charge=c)), Decimal(0))
+                due += c.amount - credited
+        assert -_balance(self.estate, chart.CONTRACT_LIABILITY) == due
 
     @invariant()
     def no_charge_below_zero_or_above_its_amount(self):

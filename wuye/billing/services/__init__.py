@@ -23,6 +23,7 @@ from .charges import (
 )
 from .late_fees import late_fee_assess, late_fees_assess_all
 from .opening import OpeningResult, RowError, opening_balances_import
+from .revenue import revenue_recognise, revenue_recognise_all, revenue_unrecognise
 from .runs import (
     billing_period_close,
     billing_run_cancel,
@@ -59,6 +60,9 @@ __all__ = [
     "late_fees_assess_all",
     "opening_balances_import",
     "plan_estate",
+    "revenue_recognise",
+    "revenue_recognise_all",
+    "revenue_unrecognise",
     "unit_fee_stop",
     "waiver_approve",
     "waiver_grant",

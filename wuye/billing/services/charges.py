@@ -40,6 +40,7 @@ from .. import outstanding as settlements
 from ..events import receivables_changed
 from ..models import Charge, CreditNote, DepositRelease, Waiver
 from ..periods import Period
+from . import revenue
 from ._common import (
     ZERO,
     AuditEvent,
@@ -206,18 +207,30 @@ def charge_adhoc_create(
     return charge
 
 
-def charge_account(charge: Charge) -> str:
-    """The GL account a charge was raised to (its credit when it was posted): a late fee to
-    late-fee income, an opening balance to the opening-balances account, a debit note to its
-    original's, anything else to its item's (revenue, deposits, pass-through). A credit or
-    debit note posts back to this account, never to property revenue by default."""
+def charge_income_account(charge: Charge) -> str:
+    """Where a charge's money ends up: a late fee in late-fee income, an opening balance in
+    the opening-balances account, a debit note in its original's, anything else in its
+    item's (revenue, deposits, pass-through)."""
     if charge.kind == Charge.Kind.DEBIT_NOTE and charge.source_id:
-        return charge_account(Charge.objects.select_related("fee_item").get(pk=charge.source_id))
+        return charge_income_account(
+            Charge.objects.select_related("fee_item").get(pk=charge.source_id)
+        )
     if charge.kind == Charge.Kind.LATE_FEE:
         return chart.LATE_FEE_INCOME
     if charge.kind == Charge.Kind.OPENING:
         return ensure_opening_account()
     return ensure_item_account(charge.fee_item)
+
+
+def charge_account(charge: Charge) -> str:
+    """The GL account a charge's amount sits in now: the contract liability (合同负债) while
+    it is an advance receipt not yet recognised (`revenue.is_deferred`), else
+    `charge_income_account`. A charge is credited to it when raised, and a credit or debit
+    note posts back to it, never to property revenue by default."""
+    account = charge_income_account(charge)
+    if charge.recognition_id is None and revenue.is_deferred(charge):
+        return chart.CONTRACT_LIABILITY
+    return account
 
 
 def _post_charge(charge: Charge, actor, *, source_type: str = "charge") -> None:
@@ -586,6 +599,12 @@ def charge_withdraw(*, actor, charge: Charge, reason: str, day: date) -> Charge:
             field="charge",
             code="settled",
         )
+    revenue.revenue_unrecognise(
+        charges=[charge],
+        day=max(day, charge.bill_date),
+        actor=actor,
+        key=f"billing-charge-withdraw-unrecognise:{charge.pk}",
+    )
     if charge.entry_id:
         entry_reverse(
             entry=JournalEntry.objects.get(pk=charge.entry_id),

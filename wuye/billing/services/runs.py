@@ -21,13 +21,16 @@ after it ends; items whose bill date is after the run date wait. Due = bill date
 The rate is the published standard in force on the cycle's first day, for the whole cycle.
 """
 
+import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -46,12 +49,12 @@ from .. import calculations
 from ..events import charges_due, receivables_changed
 from ..models import BillingPeriod, BillingRun, Charge, FeeStop, PaidUpTo, RunPosting
 from ..periods import Period
+from . import revenue
 from ._common import (
     AuditEvent,
     DomainError,
     audit_record,
     chart,
-    ensure_item_account,
     gl_post,
     require_estate,
     require_perm,
@@ -59,6 +62,7 @@ from ._common import (
 
 PYTHON_BATCH = 2000
 SAMPLE = 20  # units named per skip reason in a preview
+logger = logging.getLogger(__name__)
 
 
 # --- planning ------------------------------------------------------------
@@ -569,7 +573,9 @@ def _post_delta(
         count, amount = made["n"] - done["n"], made["s"] - done["s"]
     if amount <= 0:
         return 0, ZERO
-    account = ensure_item_account(plan.item)
+    # An advance bill (its cycle starts after the month it is raised in) is a contract
+    # liability until its month (services.revenue); its charges say the same one by one.
+    account = revenue.item_posting_account(plan.item, str(plan.cycle), plan.bill_date)
     entry = gl_post(
         estate_id=plan.estate.pk,
         day=plan.bill_date,
@@ -791,6 +797,34 @@ def _progress(run: BillingRun, **fields) -> None:
         setattr(run, name, value)
 
 
+@contextmanager
+def _heartbeat(run_pk: int):
+    """While the body runs, a thread writes the run's heartbeat every HEARTBEAT_SECONDS on a
+    connection of its own (an item's transaction can take minutes); it dies with the process,
+    which is how a killed run is told from a slow one (BillingRun.is_stalled)."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(BillingRun.HEARTBEAT_SECONDS):
+                try:
+                    BillingRun.objects.filter(pk=run_pk, status=BillingRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:  # busy (SQLite) or a blip: the next beat tries again
+                    logger.warning("billing run %s: heartbeat not written", run_pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"billing-run-{run_pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def billing_run_post(
     *,
     run: BillingRun,
@@ -807,6 +841,8 @@ def billing_run_post(
     period = Period.parse(run.period)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == BillingRun.Status.RUNNING and not run.is_stalled():
+            raise DomainError(_("the run is still running"), code="running")
         _transition(run, BillingRun.Status.RUNNING)
         estates = _estates_of(run)
         plans, active = [], {}
@@ -826,6 +862,7 @@ def billing_run_post(
         run.attempts += 1
         run.error = ""
         run.started_at = run.started_at or timezone.now()
+        run.heartbeat_at = timezone.now()
         run.started_by = run.started_by or (actor if getattr(actor, "pk", None) else None)
         run.save()
         audit_record(
@@ -839,6 +876,17 @@ def billing_run_post(
                 n=run.attempts,
             ),
         )
+    with _heartbeat(run.pk):
+        _bill_plans(run, plans, active, actor, progress)
+    _progress(run, status=BillingRun.Status.POSTED, finished_at=timezone.now())
+    # The run's charges fall due: the payments app pays them from the owners' prepayment
+    # (each owner in a transaction of its own; the run stays posted whatever happens there).
+    for estate in estates:
+        charges_due(estate_id=estate.pk, as_of=timezone.localdate(), run_id=run.pk, actor=actor)
+    return run
+
+
+def _bill_plans(run: BillingRun, plans, active: dict, actor, progress) -> None:
     try:
         # What a resumed run had already billed; then each item adds what it posted (the
         # charges it created), instead of summing all the run's charges after every item.
@@ -855,18 +903,13 @@ def billing_run_post(
                 units_done=run.units_done + active.get(plan.estate.pk, 0),
                 charges_created=created,
                 total_amount=amount,
+                heartbeat_at=timezone.now(),
             )
             if progress:
                 progress(run)
     except Exception as exc:
         _progress(run, status=BillingRun.Status.FAILED, error=str(exc)[:2000])
         raise
-    _progress(run, status=BillingRun.Status.POSTED, finished_at=timezone.now())
-    # The run's charges fall due: the payments app pays them from the owners' prepayment
-    # (each owner in a transaction of its own; the run stays posted whatever happens there).
-    for estate in estates:
-        charges_due(estate_id=estate.pk, as_of=timezone.localdate(), run_id=run.pk, actor=actor)
-    return run
 
 
 # --- cancelling ------------------------------------------------------------
@@ -912,6 +955,16 @@ def billing_run_cancel(*, run: BillingRun, actor, reason: str) -> BillingRun:
             code="run_touched",
         )
     today = timezone.localdate()
+    recognised = list(charges.filter(recognition_id__isnull=False).select_related("fee_item"))
+    if recognised:
+        # Their month's recognition moved them to revenue: move them back before the run's
+        # entries (credited to the contract liability) are reversed.
+        revenue.revenue_unrecognise(
+            charges=recognised,
+            day=today,
+            actor=actor,
+            key=f"billing-run-cancel-unrecognise:{run.pk}",
+        )
     for posting in RunPosting.objects.filter(run=run, reversal_id__isnull=True):
         entry = JournalEntry.objects.get(pk=posting.entry_id)
         reversal = entry_reverse(

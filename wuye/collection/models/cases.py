@@ -21,15 +21,31 @@ class ArrearsCase(models.Model):
     policy's stages; it closes only when every charge in it is settled. At most one case per
     party is not closed (`arrearscase_one_open_per_party`). `amount` and `oldest_due_date` are
     the run's figures (overdue, net of prepayments and unallocated money); the case page
-    recomputes them from the charges."""
+    recomputes them from the charges.
 
-    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="arrears_cases")
+    No database FOREIGN KEYs on cases, tasks and case charges (as on billing.Charge): the
+    dunning run writes them a few hundred thousand at a time, and PostgreSQL queues a
+    deferred trigger event per inserted row and FOREIGN KEY -- even a NULL one -- and checks
+    each at commit; at W3's million parties that cost more than the whole rest of the run.
+    The run takes every id from joins over the tables they point to; the ORM's on_delete
+    (PROTECT, CASCADE, SET_NULL) still guards deletes."""
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    party = models.ForeignKey(
+        Party, on_delete=models.PROTECT, related_name="arrears_cases", db_constraint=False
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=CaseStatus.choices, default=CaseStatus.OPEN
     )
     stage = models.ForeignKey(
-        DunningStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        DunningStage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     stage_number = models.PositiveSmallIntegerField(_("stage"), default=0)
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices, blank=True)
@@ -40,6 +56,7 @@ class ArrearsCase(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("assignee"),
+        db_constraint=False,
     )
     amount = MoneyField(_("overdue amount"), default=0)
     oldest_due_date = models.DateField(_("oldest due date"), null=True, blank=True)
@@ -96,8 +113,11 @@ class ArrearsCase(models.Model):
 class CaseCharge(models.Model):
     """A charge in a case. The case closes only when every one of them is settled."""
 
-    case = models.ForeignKey(ArrearsCase, on_delete=models.CASCADE, related_name="case_charges")
-    # No database FOREIGN KEY, as charges have none (billing.Charge): a run adds many at once.
+    # No database FOREIGN KEYs, as charges have none (billing.Charge): a run adds many at
+    # once (see ArrearsCase).
+    case = models.ForeignKey(
+        ArrearsCase, on_delete=models.CASCADE, related_name="case_charges", db_constraint=False
+    )
     charge = models.ForeignKey(
         Charge, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
@@ -189,8 +209,14 @@ class Task(models.Model):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey(ArrearsCase, on_delete=models.PROTECT, related_name="tasks")
+    # No database FOREIGN KEYs: a dunning run writes tasks by the hundred thousand (see
+    # ArrearsCase).
+    estate = models.ForeignKey(
+        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    case = models.ForeignKey(
+        ArrearsCase, on_delete=models.PROTECT, related_name="tasks", db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     role = models.CharField(_("role"), max_length=32, choices=ROLE_CHOICES, default="collector")
     assignee = models.ForeignKey(
@@ -200,6 +226,7 @@ class Task(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("assignee"),
+        db_constraint=False,
     )
     due_on = models.DateField(_("due"))
     status = models.CharField(
@@ -211,7 +238,12 @@ class Task(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:

@@ -31,6 +31,7 @@ from wuye.notifications.rendering import check_placeholders, render
 from wuye.notifications.services import NO_BANK_ACCOUNT, address_for, template_resolve
 
 DEFAULT_ORDER = ["wechat", "app", "sms", "email"]
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per message
 ENQUEUE_AT_MOST = 2000
 
 
@@ -136,7 +137,7 @@ class OutboxWriter:
             except DomainError:
                 self.names[key] = None
         names = self.names[key]
-        if names is None or any(values.get(n) in (None, "") for n in names):
+        if names is None or not all(values.get(n) for n in names):  # values are text
             return render(text, values, field=field)  # raises the DomainError it always did
         return text.format(**{n: str(values[n]) for n in names})
 
@@ -236,18 +237,18 @@ class OutboxWriter:
         if not self.rows:
             return
         if self.copy:
-            constants, json_fields = self.constants, self.json_fields
-            attnames = [a for a, _c in self.columns]
+            # each row: the constant row with this message's values put in their slots
+            constants = [self.constants[a] for a, _c in self.columns]
+            slots = [(i, a) for i, (a, _c) in enumerate(self.columns) if a in self.rows[0]]
+            json_slots = [(i, a) for i, a in slots if a in self.json_fields]
             with connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
                 for row in self.rows:
-                    copy.write_row(
-                        [
-                            (json.dumps(row[a], ensure_ascii=False) if a in json_fields else row[a])
-                            if a in row
-                            else constants[a]
-                            for a in attnames
-                        ]
-                    )
+                    values = constants.copy()
+                    for i, a in slots:
+                        values[i] = row[a]
+                    for i, a in json_slots:
+                        values[i] = _to_json(row[a])
+                    copy.write_row(values)
         else:
             Message.objects.bulk_create([Message(**row) for row in self.rows], batch_size=2000)
         self.written += len(self.rows)

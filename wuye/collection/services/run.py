@@ -1,9 +1,11 @@
 """The dunning run (催收批处理): daily, per estate, set-wise.
 
 For an estate and a day `as_of`:
-1. Promises: a pending promise is kept once what its case owes has fallen by the promised
-   amount (the follow-up closes); one whose date has passed unkept is broken: a follow-up
-   task, a broken-promise count for the priority score, and the case moves on a stage.
+1. Promises: a pending promise is kept once what its case owed when it was made (the charges
+   in the case by that day; months falling due later do not count against it) has fallen by
+   the promised amount (the follow-up closes); one whose date has passed unkept is broken: a
+   follow-up task, a broken-promise count for the priority score, and the case moves on to
+   the next stage if the case qualifies for it (approval, reason).
 2. Figures, from the open overdue charges (due before `as_of`): what each party owes net of
    its prepayment balance (money received and not yet applied; earmarked money only against
    its own item, then general money, oldest first), and the due date of the oldest charge
@@ -132,6 +134,36 @@ def case_owed(case_ids) -> dict[int, Decimal]:
     return owed
 
 
+def _owed_since_promise(promises: list[PromiseToPay]) -> dict[int, Decimal]:
+    """What each promise's case still has outstanding on the charges that were in the case on
+    the day the promise was made (`owed_at_promise` covered those): a month that falls due
+    afterwards joins the case but does not make a kept promise look broken."""
+    from ..models import CaseCharge
+
+    rows = CaseCharge.objects.filter(
+        case_id__in={p.case_id for p in promises}, charge__status=Charge.Status.OPEN
+    ).values_list("case_id", "added_on", "charge__outstanding")
+    by_case: dict[int, list[tuple[date, Decimal]]] = {}
+    for case_id, added_on, outstanding in rows:
+        by_case.setdefault(case_id, []).append((added_on, outstanding or ZERO))
+    # The business day the promise was made is its hold's first day (`promise_record`).
+    made = dict(
+        Hold.objects.filter(
+            source__in=[f"collection.promisetopay:{p.pk}" for p in promises]
+        ).values_list("source", "starts_on")
+    )
+    owed = {}
+    for promise in promises:
+        made_on = made.get(f"collection.promisetopay:{promise.pk}") or timezone.localdate(
+            promise.created_at
+        )
+        owed[promise.pk] = sum(
+            (amount for added, amount in by_case.get(promise.case_id, []) if added <= made_on),
+            ZERO,
+        )
+    return owed
+
+
 def _judge_promises(estate: Estate, as_of: date, stages: list[DunningStage], counts) -> None:
     pending = list(
         PromiseToPay.objects.filter(estate=estate, status=PromiseToPay.Status.PENDING)
@@ -140,11 +172,11 @@ def _judge_promises(estate: Estate, as_of: date, stages: list[DunningStage], cou
     )
     if not pending:
         return
-    owed = case_owed({p.case_id for p in pending})
-    last_stage = max((s.number for s in stages), default=0)
+    owed = _owed_since_promise(pending)
+    by_number = {s.number: s for s in stages}
     for promise in pending:
         case = promise.case
-        if owed[case.pk] <= promise.owed_at_promise - promise.amount:
+        if owed[promise.pk] <= promise.owed_at_promise - promise.amount:
             promise.status = PromiseToPay.Status.KEPT
             promise.resolved_on = as_of
             promise.save(update_fields=["status", "resolved_on"])
@@ -163,16 +195,22 @@ def _judge_promises(estate: Estate, as_of: date, stages: list[DunningStage], cou
             promise.status = PromiseToPay.Status.BROKEN
             promise.resolved_on = as_of
             promise.save(update_fields=["status", "resolved_on"])
+            Hold.objects.filter(
+                source=f"collection.promisetopay:{promise.pk}", released_at__isnull=True
+            ).update(released_at=timezone.now())
             case.broken_promises += 1
             if case.status == CaseStatus.PROMISED:
                 case.status = CaseStatus.OPEN
-            if case.stage_number < last_stage:
-                nxt = next(s for s in stages if s.number == case.stage_number + 1)
-                if not nxt.needs_approval or case.approved_stage >= nxt.number:
-                    case.stage_number = nxt.number
-                    case.stage = nxt
-                    case.stage_entered_on = as_of
-                    case.actions_on = None  # the new stage's actions go out in this run
+            nxt = by_number.get(case.stage_number + 1)
+            if (
+                nxt is not None
+                and (not nxt.needs_approval or case.approved_stage >= nxt.number)
+                and (not nxt.needs_reason or case.reason == nxt.needs_reason)
+            ):
+                case.stage_number = nxt.number
+                case.stage = nxt
+                case.stage_entered_on = as_of
+                case.actions_on = None  # the new stage's actions go out in this run
             case.save()
             Task.objects.get_or_create(
                 dedupe_key=f"promise:{promise.pk}:broken",

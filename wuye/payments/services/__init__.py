@@ -11,6 +11,7 @@ from .payments import (
     prepayment_balance,
     prepayment_over_cap,
 )
+from .payouts import RefundPayout, refund_payout
 from .reversals import (
     payment_refund,
     payment_void,
@@ -28,7 +29,9 @@ __all__ = [
     "invoice_issue",
     "invoice_request",
     "open_shift_of",
+    "RefundPayout",
     "payment_refund",
+    "refund_payout",
     "payment_take",
     "payment_void",
     "prepayment_apply",

@@ -114,10 +114,13 @@ def prepayment_balance(party_id: int, fee_item_id: int | None = None, *, exact: 
     return qs.aggregate(s=MoneySum("amount"))["s"]
 
 
-def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) -> list[Charge]:
+def _open_charges(
+    party: Party | int | list[int], ids: list[int] | None = None, *, unit_id: int | None = None
+) -> list[Charge]:
     """The open charges of the party (or parties), locked (only the charge rows), in
     primary-key order (lock order: charge), with their fee items and units for the receipt
-    lines. One hand-written statement (see `_common.select_models`)."""
+    lines; with `unit_id` only that unit's. One hand-written statement (see
+    `_common.select_models`)."""
     parties = party if isinstance(party, list) else [getattr(party, "pk", party)]
     if ids is not None and not ids:
         return []
@@ -125,6 +128,8 @@ def _open_charges(party: Party | int | list[int], ids: list[int] | None = None) 
     if ids is not None:
         more, extra = any_of("c.id", ids)
         where, params = f"{where} AND {more}", params + extra
+    if unit_id is not None:
+        where, params = f"{where} AND c.unit_id = %s", [*params, unit_id]
     sql = _open_charges_sql(connection.vendor, where)
     found = []
     for charge, item, unit in select_models(
@@ -164,6 +169,26 @@ def _as_open(charges: list[Charge]) -> list[calculations.OpenCharge]:
         )
         for c in charges
     ]
+
+
+def _check_payer_of(party: Party, unit: Unit) -> None:
+    """A payment naming a unit is taken only from someone who owns, rents or pays for it (or
+    did, and still owes on it): anyone else is refused, with the reason (issue 11 §8)."""
+    from wuye.registry.models import UnitParty
+
+    if UnitParty.objects.filter(unit=unit, party=party).exists():
+        return
+    if Charge.objects.filter(unit=unit, party=party).exists():
+        return
+    raise DomainError(
+        _(
+            "%(party)s does not own, rent or pay for %(unit)s: take the payment for one of "
+            "their own units, or for the unit's owner"
+        )
+        % {"party": party.name, "unit": unit.number},
+        field="unit",
+        code="not_payer",
+    )
 
 
 def _check_designated(party: Party, ids: list[int], held: list[Charge] | None = None) -> None:
@@ -703,18 +728,27 @@ def _replay(payment: Payment, *, party: Party, amount: Decimal, channel: str) ->
     return payment
 
 
-def _taken_before(key: str | None, channel: str, ref: str) -> tuple[Payment | None, ...]:
+def _taken_before(
+    key: str | None, channel: str, ref: str, slip: tuple | None = None
+) -> tuple[Payment | None, ...]:
     """(the payment of idempotency key `key`, the payment of `channel` + `ref`): one
-    hand-written statement, the payments loaded only when found (a replay)."""
+    hand-written statement, the payments loaded only when found (a replay). A POS slip's
+    reference counts only within `slip` = (estate id, terminal, business day): the same
+    6-digit number on another day, terminal or estate is another slip (issue 11 §10)."""
     if not key and not ref:
         return None, None
     quote = connection.ops.quote_name
+    same_ref = "channel = %s AND external_ref = %s AND external_ref <> ''"
+    params = [key or None, channel, ref or ""]
+    if channel == Payment.Channel.POS:
+        same_ref += " AND estate_id = %s AND terminal = %s AND business_date = %s"
+        params += list(slip)
     sql = (
         f"SELECT id, idempotency_key, channel, external_ref FROM {quote(Payment._meta.db_table)} "  # noqa: S608
-        "WHERE idempotency_key = %s OR (channel = %s AND external_ref = %s AND external_ref <> '')"
+        f"WHERE idempotency_key = %s OR ({same_ref})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key or None, channel, ref or ""])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
         return None, None
@@ -722,6 +756,19 @@ def _taken_before(key: str | None, channel: str, ref: str) -> tuple[Payment | No
     by_key = next((found[r[0]] for r in rows if key and r[1] == key), None)
     by_ref = next((found[r[0]] for r in rows if ref and r[2] == channel and r[3] == ref), None)
     return by_key, by_ref
+
+
+def _same_slip(channel: str, ref: str, *, party: Party, terminal: str, today) -> dict:
+    """The lookup of the payment of reference `ref`: for a POS slip, within its estate,
+    terminal and business day."""
+    where = {"channel": channel, "external_ref": ref}
+    if channel == Payment.Channel.POS:
+        where.update(
+            estate_id=party.estate_id,
+            terminal=(terminal or "").strip(),
+            business_date=business_today(today),
+        )
+    return where
 
 
 class _Duplicate(Exception):
@@ -746,7 +793,15 @@ def payment_take(**kwargs) -> Payment:
         if key:
             found = Payment.objects.filter(idempotency_key=key).first()
         if found is None and ref:
-            found = Payment.objects.filter(channel=kwargs["channel"], external_ref=ref).first()
+            found = Payment.objects.filter(
+                **_same_slip(
+                    kwargs["channel"],
+                    ref,
+                    party=kwargs["party"],
+                    terminal=kwargs.get("terminal", ""),
+                    today=kwargs.get("today"),
+                )
+            ).first()
         if found is None:
             raise
         return _replay(
@@ -765,6 +820,7 @@ def _payment_take(
     amount,
     channel: str,
     external_ref: str = "",
+    terminal: str = "",
     unit: Unit | None = None,
     charge_ids: list[int] | None = None,
     pay_ahead: PayAhead | None = None,
@@ -812,7 +868,10 @@ def _payment_take(
             _("enter the reference (POS voucher number or bank reference)"), field="external_ref"
         )
     key = (idempotency_key or "").strip() or None
-    by_key, by_ref = _taken_before(key, channel, external_ref)
+    terminal = (terminal or "").strip()[:32] if channel == Payment.Channel.POS else ""
+    by_key, by_ref = _taken_before(
+        key, channel, external_ref, (party.estate_id, terminal, business_today(today))
+    )
     if by_key is not None:
         return _replay(by_key, party=party, amount=amount, channel=channel)
     if (found := by_ref) is not None:
@@ -826,6 +885,8 @@ def _payment_take(
         )
     if unit is not None and unit.estate_id != party.estate_id:
         raise DomainError(_("the unit belongs to another estate"), field="unit")
+    if unit is not None:
+        _check_payer_of(party, unit)
     if earmark is not None and earmark.estate_id != party.estate_id:
         raise DomainError(_("the fee item belongs to another estate"), field="earmark")
     day = business_today(today)
@@ -850,8 +911,10 @@ def _payment_take(
     # numbers back.
     if unit is not None:
         lock_units([unit.pk])
-    held = _open_charges(party)
     designated = list(dict.fromkeys(int(i) for i in (charge_ids or [])))
+    # A payment for a unit the payer does not designate charges of settles that unit's
+    # charges only (issue 11 §8): only they are read and locked.
+    held = _open_charges(party, unit_id=unit.pk if unit is not None and not designated else None)
     if designated:
         designated = _designated_open(party, designated, held, skip_settled=skip_settled)
     extra_lines: list[dict] = []
@@ -959,6 +1022,7 @@ def _payment_take(
         channel=channel,
         source=source,
         external_ref=external_ref,
+        terminal=terminal,
         amount=amount,
         allocated=allocated,
         prepaid=prepaid,

@@ -16,7 +16,7 @@ from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Estate
 from wuye.registry.services import require_estate, require_perm
 
-from ..models import CashierShift, Payment, PaymentReversal
+from ..models import CashierShift, Payment, PaymentReversal, RefundPayout
 from ._common import business_today, money_in, require_day_open
 
 
@@ -50,7 +50,8 @@ def shift_open(*, actor, estate: Estate, float_amount="0", today=None) -> Cashie
 
 def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
     """What the cash box and the POS terminal should hold: the float plus cash taken, less
-    cash paid back (voids and refunds) in the shift; POS likewise without a float."""
+    cash paid back (voids and refunds, deposit refunds paid out) in the shift; POS likewise
+    without a float."""
     taken = dict(
         Payment.objects.filter(shift=shift)
         .order_by()
@@ -65,6 +66,15 @@ def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
         .annotate(s=MoneySum("amount"))
         .values_list("refund_channel", "s")
     )
+    # refunds paid out of the drawer (deposit refunds, issue 11 §6)
+    for channel, amount in (
+        RefundPayout.objects.filter(shift=shift)
+        .order_by()
+        .values("channel")
+        .annotate(s=MoneySum("amount"))
+        .values_list("channel", "s")
+    ):
+        back[channel] = back.get(channel, ZERO) + amount
     by_channel = {
         channel: taken.get(channel, ZERO) - back.get(channel, ZERO)
         for channel in set(taken) | set(back)
