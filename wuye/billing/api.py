@@ -26,6 +26,11 @@ from .models import BillingPeriod, BillingRun, Charge, CreditNote, DepositReleas
 
 
 class RunOut(serializers.ModelSerializer):
+    stalled = serializers.BooleanField(
+        read_only=True,
+        help_text="running, but its worker has given no sign of life: post it again to resume",
+    )
+
     class Meta:
         model = BillingRun
         fields = [
@@ -42,7 +47,9 @@ class RunOut(serializers.ModelSerializer):
             "error",
             "preview",
             "created_at",
+            "heartbeat_at",
             "finished_at",
+            "stalled",
         ]
 
 

@@ -55,7 +55,15 @@ class BillingRun(models.Model):
 
     draft -> previewed -> running -> posted | failed | cancelled. A failed (or killed) run is
     resumed by posting it again: charges are unique per (unit, item, period), so the resumed run
-    adds only what is missing and posts only that delta to the ledger."""
+    adds only what is missing and posts only that delta to the ledger.
+
+    While a run bills, the process running it writes `heartbeat_at` every `HEARTBEAT_SECONDS`
+    (services.runs._heartbeat). A run still `running` with no heartbeat for `STALE_SECONDS`
+    was killed with its worker (`is_stalled`): its page says so and offers to resume it; a
+    run that is alive cannot be started a second time."""
+
+    HEARTBEAT_SECONDS = 30
+    STALE_SECONDS = 120  # four missed heartbeats
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -97,6 +105,7 @@ class BillingRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -111,6 +120,24 @@ class BillingRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.period}"
+
+    def is_stalled(self, now=None) -> bool:
+        """Running, but its process has given no sign of life for STALE_SECONDS (killed)."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if self.status != self.Status.RUNNING:
+            return False
+        last = self.heartbeat_at or self.started_at
+        if last is None:
+            return True
+        now = now or timezone.now()
+        return now - last > timedelta(seconds=self.STALE_SECONDS)
+
+    @property
+    def stalled(self) -> bool:
+        return self.is_stalled()
 
     @property
     def progress_percent(self) -> int:

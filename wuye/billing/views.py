@@ -103,6 +103,9 @@ def run_post(request, pk: int):
     if run.preview.get("refused"):
         messages.error(request, "; ".join(run.preview["refused"]))
         return redirect("billing:run_detail", pk=run.pk)
+    if run.status == BillingRun.Status.RUNNING and not run.is_stalled():
+        messages.error(request, _("The run is still running."))
+        return redirect("billing:run_detail", pk=run.pk)
     BillingRun.objects.filter(pk=run.pk).update(started_by=request.user)
     tasks.run_billing.enqueue(run.pk)
     messages.info(request, _("The run has started."))

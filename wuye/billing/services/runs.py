@@ -21,13 +21,16 @@ after it ends; items whose bill date is after the run date wait. Due = bill date
 The rate is the published standard in force on the cycle's first day, for the whole cycle.
 """
 
+import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -59,6 +62,7 @@ from ._common import (
 
 PYTHON_BATCH = 2000
 SAMPLE = 20  # units named per skip reason in a preview
+logger = logging.getLogger(__name__)
 
 
 # --- planning ------------------------------------------------------------
@@ -793,6 +797,34 @@ def _progress(run: BillingRun, **fields) -> None:
         setattr(run, name, value)
 
 
+@contextmanager
+def _heartbeat(run_pk: int):
+    """While the body runs, a thread writes the run's heartbeat every HEARTBEAT_SECONDS on a
+    connection of its own (an item's transaction can take minutes); it dies with the process,
+    which is how a killed run is told from a slow one (BillingRun.is_stalled)."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(BillingRun.HEARTBEAT_SECONDS):
+                try:
+                    BillingRun.objects.filter(pk=run_pk, status=BillingRun.Status.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except DatabaseError:  # busy (SQLite) or a blip: the next beat tries again
+                    logger.warning("billing run %s: heartbeat not written", run_pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"billing-run-{run_pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def billing_run_post(
     *,
     run: BillingRun,
@@ -809,6 +841,8 @@ def billing_run_post(
     period = Period.parse(run.period)
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == BillingRun.Status.RUNNING and not run.is_stalled():
+            raise DomainError(_("the run is still running"), code="running")
         _transition(run, BillingRun.Status.RUNNING)
         estates = _estates_of(run)
         plans, active = [], {}
@@ -828,6 +862,7 @@ def billing_run_post(
         run.attempts += 1
         run.error = ""
         run.started_at = run.started_at or timezone.now()
+        run.heartbeat_at = timezone.now()
         run.started_by = run.started_by or (actor if getattr(actor, "pk", None) else None)
         run.save()
         audit_record(
@@ -841,6 +876,22 @@ def billing_run_post(
                 n=run.attempts,
             ),
         )
+    with _heartbeat(run.pk):
+        _bill_plans(run, plans, active, actor, progress)
+    _progress(run, status=BillingRun.Status.POSTED, finished_at=timezone.now())
+    # The run's charges fall due: the payments app pays them from the owners' prepayment
+    # (each owner in a transaction of its own; the run stays posted whatever happens there).
+    for estate in estates:
+        charges_due(
+            estate_id=estate.pk,
+            as_of=min(run.as_of, timezone.localdate()),
+            run_id=run.pk,
+            actor=actor,
+        )
+    return run
+
+
+def _bill_plans(run: BillingRun, plans, active: dict, actor, progress) -> None:
     try:
         # What a resumed run had already billed; then each item adds what it posted (the
         # charges it created), instead of summing all the run's charges after every item.
@@ -857,18 +908,13 @@ def billing_run_post(
                 units_done=run.units_done + active.get(plan.estate.pk, 0),
                 charges_created=created,
                 total_amount=amount,
+                heartbeat_at=timezone.now(),
             )
             if progress:
                 progress(run)
     except Exception as exc:
         _progress(run, status=BillingRun.Status.FAILED, error=str(exc)[:2000])
         raise
-    _progress(run, status=BillingRun.Status.POSTED, finished_at=timezone.now())
-    # The run's charges fall due: the payments app pays them from the owners' prepayment
-    # (each owner in a transaction of its own; the run stays posted whatever happens there).
-    for estate in estates:
-        charges_due(estate_id=estate.pk, as_of=timezone.localdate(), run_id=run.pk, actor=actor)
-    return run
 
 
 # --- cancelling ------------------------------------------------------------
