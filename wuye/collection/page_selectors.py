@@ -215,6 +215,18 @@ def case_sheet(case: ArrearsCase, user) -> dict:
     }
 
 
+def approvable_stages(case: ArrearsCase) -> list[tuple[int, str]]:
+    """Stages of the estate's policy that need a supervisor's approval and are not approved
+    for this case yet (the run enters them only once approved)."""
+    policy = DunningPolicy.objects.filter(estate_id=case.estate_id).first()
+    if policy is None or not case.is_open:
+        return []
+    return [
+        (s.number, s.name)
+        for s in policy.stages.filter(needs_approval=True, number__gt=case.approved_stage)
+    ]
+
+
 # --- the arrears list's extra columns --------------------------------------------------------
 
 

@@ -180,6 +180,7 @@ class PaymentList(ListModelMixin, GenericAPIView):
     @extend_schema(request=PaymentInput, responses={201: PaymentOutput})
     @idempotent
     def post(self, request: Request) -> Response:
+        _need_key(request)
         data = _valid(PaymentInput, request)
         party = get_scoped(Party.objects.all(), request.user, pk=data["party"])
         unit = (
@@ -341,8 +342,8 @@ class RefundPayoutCreate(GenericAPIView):
 
 
 def _need_key(request) -> None:
-    """Money leaving or entering a drawer through the API is taken only with an
-    Idempotency-Key, so a retried request never moves it twice."""
+    """Money taken or paid out through the API moves only with an Idempotency-Key, so a
+    retried request never moves it twice (issue 11 §22)."""
     if not request.headers.get(HEADER, "").strip():
         raise DomainError(
             _("send an Idempotency-Key header (any unique text per request) with this request"),

@@ -579,6 +579,7 @@ class InvoiceRequest(models.Model):
         REQUESTED = "requested", _("Requested")
         ISSUED = "issued", _("Issued")
         CANCELLED = "cancelled", _("Cancelled")
+        RED_NOTED = "red_noted", _("Red-letter note issued")
 
     estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="invoice_requests")
@@ -598,6 +599,13 @@ class InvoiceRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    # the red-letter note (红字发票/红字信息表) that cancels the issued invoice: needed before
+    # the payment is voided (issue 11 §22)
+    red_note_number = models.CharField(_("red-letter note number"), max_length=40, blank=True)
+    red_noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    red_noted_at = models.DateTimeField(_("red-letter note recorded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invoice request")
@@ -607,7 +615,8 @@ class InvoiceRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["payment"],
-                condition=~Q(status="cancelled"),
+                # an invoice cancelled by its red-letter note may be asked for again
+                condition=~Q(status__in=["cancelled", "red_noted"]),
                 name="invoice_one_live_request_per_payment",
             ),
         ]

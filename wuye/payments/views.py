@@ -409,6 +409,25 @@ def invoice_request(request, pk: int):
 
 @login_required
 @permission_required("payments.issue_invoice", raise_exception=True)
+@require_POST
+def invoice_red_note(request, pk: int):
+    """Record the red-letter note of the payment's issued invoice (before a void)."""
+    payment = get_scoped(Payment.objects.all(), request.user, pk=pk)
+    req = get_scoped(
+        InvoiceRequest.objects.filter(payment=payment), request.user, pk=request.POST.get("id")
+    )
+    try:
+        services.invoice_red_note(
+            actor=request.user, request=req, red_note_number=request.POST.get("number", "")
+        )
+        messages.success(request, _("Red-letter note recorded; the payment may now be voided."))
+    except DomainError as err:
+        messages.error(request, str(err))
+    return redirect("payments:payment_detail", pk=payment.pk)
+
+
+@login_required
+@permission_required("payments.issue_invoice", raise_exception=True)
 def invoice_queue(request):
     if request.method == "POST":
         req = get_scoped(InvoiceRequest.objects.all(), request.user, pk=request.POST["id"])

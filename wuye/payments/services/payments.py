@@ -898,7 +898,10 @@ def _payment_take(
     else:
         require_day_open(party.estate_id, day)
     shift = None
-    if source == Payment.Source.WINDOW:
+    # cash taken through the API is in the caller's drawer like the window's (issue 11 §22)
+    if source == Payment.Source.WINDOW or (
+        source == Payment.Source.API and channel == Payment.Channel.CASH
+    ):
         shift = open_shift_of(actor, party.estate_id)
         if shift is None:
             raise DomainError(_("open your shift before taking payments"), field="shift")
@@ -1420,6 +1423,10 @@ def prepayment_auto_apply(
                 source=Payment.Source.AUTO,
                 due_by=None if run_id is not None else as_of,
                 run_id=run_id,
+                # dated the day the charges fell due (a run billed as of the 1st and posted
+                # later is paid from prepayment on the 1st), never later than today; a
+                # signed-off day moves it to the next open one (`prepayment_apply`)
+                today=min(as_of, business_today(None)),
             )
         except DomainError as exc:
             log.warning("prepayment of party %s not applied: %s", party.pk, exc.message)

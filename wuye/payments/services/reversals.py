@@ -30,7 +30,14 @@ from wuye.ledger.models import JournalEntry
 from wuye.ledger.services import Line, entry_post, entry_reverse
 from wuye.registry.services import require_estate, require_perm
 
-from ..models import Allocation, Payment, PaymentEffect, PaymentReversal, Receipt
+from ..models import (
+    Allocation,
+    InvoiceRequest,
+    Payment,
+    PaymentEffect,
+    PaymentReversal,
+    Receipt,
+)
 from ._common import CHANNEL_ACCOUNTS, business_today, money_in, require_day_open, user_or_none
 from .locks import lock_charges, lock_party, lock_payment, lock_shift, lock_units
 from .payments import prepayment_balance
@@ -91,6 +98,22 @@ def _check_deposits_held(locked: dict[int, Charge], charges: dict[int, Decimal])
             )
 
 
+def require_no_live_invoice(payment: Payment) -> None:
+    """A payment with an issued tax invoice is voided only after the invoice's red-letter
+    note (红字发票) is recorded (issue 11 §22): say which invoice and what to do."""
+    issued = payment.invoice_requests.filter(status=InvoiceRequest.Status.ISSUED).first()
+    if issued is not None:
+        raise DomainError(
+            _(
+                "invoice %(number)s was issued for this payment: record its red-letter note "
+                "(红字发票) first, then void the payment"
+            )
+            % {"number": issued.invoice_number or issued.pk},
+            field="payment",
+            code="invoice_issued",
+        )
+
+
 def _live_allocations(payment: Payment) -> dict[int, Decimal]:
     """{charge id: what the payment still has on it} (originals less their reversals)."""
     totals: dict[int, Decimal] = {}
@@ -131,6 +154,7 @@ def reversal_request(
     if payment.channel == Payment.Channel.PREPAYMENT:
         raise DomainError(_("a use of prepayment is not voided or refunded"), field="payment")
     if kind == PaymentReversal.Kind.VOID:
+        require_no_live_invoice(payment)
         if payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
             raise DomainError(_("part of the payment was refunded; refund the rest"), field="kind")
         total, prepay, by_charge = payment.amount, payment.prepaid, _live_allocations(payment)
@@ -242,6 +266,8 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     payment = lock_payment(payment.pk)
     if payment.is_voided:
         raise DomainError(_("the payment is already void"), field="payment")
+    if is_void:
+        require_no_live_invoice(payment)  # issued since the request: refused at approval too
     if is_void and payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
         raise DomainError(
             _("part of the payment was refunded meanwhile; refund the rest instead"),
