@@ -48,7 +48,13 @@ from .models import (
     MessageTemplate,
     Purpose,
 )
-from .policy import CONSENT_REQUIRED, ContactDecision, contact_check, policy_for
+from .policy import (
+    CONSENT_REQUIRED,
+    ContactDecision,
+    contact_check,
+    has_open_opt_out,
+    policy_for,
+)
 from .rendering import check_placeholders, render
 from .selectors import letters_waiting
 
@@ -244,6 +250,15 @@ def message_queue(
         raise DomainError(
             _("unknown channel %(channel)s") % {"channel": f"{channel!r}"}, field="channel"
         )
+    elif (
+        purpose == Purpose.FORMAL_DEMAND
+        and channel != Channel.LETTER
+        and has_open_opt_out(party.pk, channel)
+        and not has_open_opt_out(party.pk, Channel.LETTER)
+    ):
+        # A formal demand is never sent on a channel the owner refused: it goes by letter
+        # (where letters were refused too it stays suppressed, "opted_out": a visit by hand).
+        channel = Channel.LETTER
     template = template_resolve(code=code, channel=channel, language=language)
     values = message_values(party, context, language)
     if purpose == Purpose.ONE_TIME_CODE and not secret:

@@ -383,7 +383,9 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     reversal.shift = shift
     reversal.entry_id = entry.pk
     reversal.save()
-    receivables_changed(money_days=[(reversal.estate_id, day)])
+    receivables_changed(
+        charge_ids=list(charges), reversal_ids=[reversal.pk], money_days=[(reversal.estate_id, day)]
+    )
     if reversal.kind == PaymentReversal.Kind.VOID:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED)
         Receipt.objects.filter(payment=payment).update(
