@@ -604,8 +604,8 @@ def _write(takings: list[_Taking]) -> list[Payment]:
     insert_many([e for t in takings for e in t.effects])
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
-    receivables_changed(
-        cells={(c.estate_id, c.unit.building_id, c.period) for c in changed.values()},
+    receivables_changed(  # the payments' allocations name their charges (billing.events)
+        payment_ids=[p.pk for p in payments],
         money_days={(p.estate_id, p.business_date) for p in payments},
     )
 
