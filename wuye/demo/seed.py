@@ -334,12 +334,12 @@ def seed_merchants() -> Created:
 
 
 def seed_reports() -> Created:
-    """Bring the reports' summary cells up to date with everything posted above (what the
-    scheduler would do within a minute), so the first view of the dashboard is quick."""
-    marks = 0
+    """Fold the reports' pending deltas into the summary cells (what the scheduler would do
+    within a minute), so the first view of the dashboard reads the cells alone."""
+    folded = 0
     while taken := summaries.refresh():
-        marks += taken
-    return {"summary marks refreshed": marks}
+        folded += taken
+    return {"summary deltas folded": folded}
 
 
 # --- all ----------------------------------------------------------------------------------
