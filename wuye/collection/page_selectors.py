@@ -166,6 +166,13 @@ def units_of_parties(party_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
+def held_parties(party_ids: list[int]) -> set[int]:
+    """Parties with a hold in force today (the run leaves their cases alone)."""
+    from .services.cases import active_holds
+
+    return set(active_holds(party_ids, timezone.localdate()).values_list("party_id", flat=True))
+
+
 # --- the case page ---------------------------------------------------------------------------
 
 

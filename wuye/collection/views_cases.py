@@ -47,9 +47,11 @@ def case_list(request):
         sort=g.get("sort", "-amount"),
     )
     page = Paginator(ps.case_list(request.user, filters), 50).get_page(g.get("page"))
-    units = ps.units_of_parties([c.party_id for c in page])
+    ids = [c.party_id for c in page]
+    units, held = ps.units_of_parties(ids), ps.held_parties(ids)
     for case in page:
         case.units = units.get(case.party_id, [])
+        case.held = case.party_id in held
     return render(
         request,
         "collection/case_list.html",

@@ -160,10 +160,12 @@ def test_a_manual_hold_is_placed_with_reason_and_expiry_and_released_by_a_superv
     client.post(url, {"action": "release", "hold": hold.pk})
     hold.refresh_from_db()
     assert hold.released_at is None  # a collector may not release
+    assert 'data-test="held"' in _rows(client.get("/collection/cases/").content.decode())
     client.force_login(supervisor)
     client.post(url, {"action": "release", "hold": hold.pk})
     hold.refresh_from_db()
     assert hold.released_at is not None
+    assert 'data-test="held"' not in _rows(client.get("/collection/cases/").content.decode())
 
 
 def test_another_estates_hold_cannot_be_released_through_this_case(
