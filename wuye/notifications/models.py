@@ -352,9 +352,9 @@ class Message(models.Model):
     provider_id = models.CharField(_("provider id"), max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    dedupe_key = models.CharField(
-        _("dedupe key"), max_length=150, null=True, blank=True, unique=True
-    )
+    # unique by `notify_message_dedupe_key_unique` (a plain unique index; `unique=True` would
+    # add a second, pattern-matching index on PostgreSQL that nothing uses)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=150, null=True, blank=True)
     fallback_of = models.ForeignKey(
         "self",
         null=True,
@@ -394,6 +394,7 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notify_message_dedupe_key_unique"),
             models.UniqueConstraint(
                 fields=["provider", "provider_id"],
                 condition=~Q(provider_id=""),

@@ -243,7 +243,9 @@ class Task(models.Model):
     )
     stage_number = models.PositiveSmallIntegerField(_("stage"), default=0)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    # unique by `task_dedupe_key_unique` (a plain unique index; `unique=True` would add a
+    # second, pattern-matching index on PostgreSQL that nothing uses)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(
@@ -260,6 +262,9 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="task_dedupe_key_unique"),
+        ]
         indexes = [
             models.Index(fields=["estate", "status", "due_on"], name="task_open_idx"),
             models.Index(fields=["assignee", "status"], name="task_assignee_idx"),

@@ -622,8 +622,8 @@ def _write(takings: list[_Taking]) -> list[Payment]:
     insert_many([e for t in takings for e in t.effects])
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
-    receivables_changed(
-        cells={(c.estate_id, c.unit.building_id, c.period) for c in changed.values()},
+    receivables_changed(  # the payments' allocations name their charges (billing.events)
+        payment_ids=[p.pk for p in payments],
         money_days={(p.estate_id, p.business_date) for p in payments},
     )
 
@@ -1457,6 +1457,10 @@ def prepayment_auto_apply(
                 source=Payment.Source.AUTO,
                 due_by=None if run_id is not None else as_of,
                 run_id=run_id,
+                # dated the day the charges fell due (a run billed as of the 1st and posted
+                # later is paid from prepayment on the 1st), never later than today; a
+                # signed-off day moves it to the next open one (`prepayment_apply`)
+                today=min(as_of, business_today(None)),
             )
         except DomainError as exc:
             log.warning("prepayment of party %s not applied: %s", party.pk, exc.message)

@@ -40,6 +40,7 @@ from ..models import (
 )
 from ._common import CHANNEL_ACCOUNTS, business_today, money_in, require_day_open, user_or_none
 from .locks import lock_charges, lock_party, lock_payment, lock_shift, lock_units
+from .owner_change import moved_to_prepayment
 from .payments import prepayment_balance
 from .shifts import open_shift_of
 
@@ -123,11 +124,27 @@ def _live_allocations(payment: Payment) -> dict[int, Decimal]:
 
 
 def _prepaid_left(payment: Payment) -> Decimal:
-    """What is left of the payment's prepayment top-up after earlier refunds."""
+    """What is left of the payment's prepayment top-up after earlier refunds: what it put
+    in the prepayment, plus what a change of owner moved there off its charges
+    (`owner_change`), less what was refunded from it."""
     refunded = PaymentReversal.objects.filter(
         payment=payment, status=PaymentReversal.Status.APPROVED
     ).aggregate(s=MoneySum("from_prepayment"))["s"]
-    return payment.prepaid - refunded
+    return payment.prepaid + moved_to_prepayment(payment) - refunded
+
+
+def _refuse_void_of_moved(payment: Payment) -> None:
+    """A payment part of which a change of owner moved to its payer's prepayment is refunded,
+    not voided whole (its entry would be reversed with money that is now prepayment)."""
+    if moved_to_prepayment(payment) > 0:
+        raise DomainError(
+            _(
+                "part of the payment was moved to the payer's prepayment at a change of "
+                "owner; refund it instead"
+            ),
+            field="kind",
+            code="owner_change",
+        )
 
 
 @transaction.atomic
@@ -157,6 +174,7 @@ def reversal_request(
         require_no_live_invoice(payment)
         if payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
             raise DomainError(_("part of the payment was refunded; refund the rest"), field="kind")
+        _refuse_void_of_moved(payment)
         total, prepay, by_charge = payment.amount, payment.prepaid, _live_allocations(payment)
         channel = payment.channel
     elif kind == PaymentReversal.Kind.REFUND:
@@ -267,6 +285,7 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     if payment.is_voided:
         raise DomainError(_("the payment is already void"), field="payment")
     if is_void:
+        _refuse_void_of_moved(payment)
         require_no_live_invoice(payment)  # issued since the request: refused at approval too
     if is_void and payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
         raise DomainError(
@@ -383,7 +402,9 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     reversal.shift = shift
     reversal.entry_id = entry.pk
     reversal.save()
-    receivables_changed(money_days=[(reversal.estate_id, day)])
+    receivables_changed(
+        charge_ids=list(charges), reversal_ids=[reversal.pk], money_days=[(reversal.estate_id, day)]
+    )
     if reversal.kind == PaymentReversal.Kind.VOID:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED)
         Receipt.objects.filter(payment=payment).update(
