@@ -149,11 +149,19 @@ _FIELDS = ("period", "month", "kind", "due_date", "billed", "waived", "received"
 
 
 def _read(scope: Scope, **filters) -> list[tuple]:
-    with snapshot():
-        return [
-            *scope.cells(**filters).order_by().values_list(*_FIELDS),
-            *scope.deltas(**filters).order_by().values_list(*_FIELDS),
-        ]
+    """The scope's cells and their pending deltas: one statement (one snapshot)."""
+    cells = scope.cells(**filters).order_by().values_list(*_FIELDS)
+    return list(cells.union(scope.deltas(**filters).order_by().values_list(*_FIELDS), all=True))
+
+
+def _cached(name: str, compute):
+    """`compute()` once per pinned page (the same figures asked by two selectors)."""
+    pin = _pinned.get()
+    if pin is None:
+        return compute()
+    if name not in pin[2]:
+        pin[2][name] = compute()
+    return pin[2][name]
 
 
 @contextlib.contextmanager
@@ -162,7 +170,7 @@ def pinned(scope: Scope):
     page of figures is one query for the money, not one per figure), and the other reads
     share its snapshot."""
     with snapshot():
-        token = _pinned.set((scope, _read(scope)))
+        token = _pinned.set((scope, _read(scope), {}))
         try:
             yield
         finally:
@@ -258,12 +266,16 @@ def year_rate(scope: Scope, year: int, as_of: date) -> Rate:
 def household_rate(scope: Scope, period: str) -> Rate:
     """户收费率 now, of the households billed fees for `period`."""
     billed = owing = 0
-    with snapshot():
-        for model in (HouseholdCell, CountDelta):
-            row = scope.filter(model.objects.filter(period=period), items=False).aggregate(
-                b=Sum("units_billed"), o=Sum("units_owing")
-            )
-            billed, owing = billed + (row["b"] or 0), owing + (row["o"] or 0)
+    cells, deltas = (
+        scope.filter(model.objects.filter(period=period), items=False)
+        .order_by()
+        .values("period")
+        .annotate(b=Sum("units_billed"), o=Sum("units_owing"))
+        .values_list("b", "o")
+        for model in (HouseholdCell, CountDelta)
+    )
+    for b, o in cells.union(deltas, all=True):  # one statement: one snapshot
+        billed, owing = billed + (b or 0), owing + (o or 0)
     return Rate(part=Decimal(billed - owing), whole=Decimal(billed))
 
 
@@ -357,13 +369,7 @@ def payment_split(scope: Scope, month: str) -> Split:
         setattr(split, name, Decimal(getattr(split, name)).quantize(ZERO))
     if not scope.building_id and not scope.fee_item_id:
         start, end = date(int(month[:4]), int(month[5:7]), 1), month_end(month)
-        prepaid = ZERO
-        with snapshot():
-            for model in (MoneyCell, MoneyDelta):
-                money = model.objects.filter(
-                    estate_id__in=scope.estate_ids, day__gte=start, day__lte=end
-                ).aggregate(p=Sum("prepaid"))
-                prepaid += Decimal(money["p"] or 0)
+        prepaid = sum((r["prepaid"] for r in _money(scope, start, end, "channel")), ZERO)
         split.prepaid = Decimal(prepaid).quantize(ZERO)
     return split
 
@@ -404,6 +410,10 @@ class BuildingArrears:
 
 def _building_deltas(scope: Scope) -> dict[int, list]:
     """{building: [households, owing, amount owing]} of the pending deltas of the scope."""
+    return _cached("buildings", lambda: _building_deltas_of(scope))
+
+
+def _building_deltas_of(scope: Scope) -> dict[int, list]:
     out: dict[int, list] = defaultdict(lambda: [0, 0, ZERO])
     for row in (
         scope.filter(CountDelta.objects.filter(period=""), items=False)
@@ -472,26 +482,30 @@ def owing_households(scope: Scope) -> Rate:
     return Rate(part=Decimal(owing), whole=Decimal(billed), billed=amount)
 
 
+def _m(value) -> Decimal:
+    """Money from a union's sums (SQLite may hand back floats): exactly two places."""
+    return Decimal(str(value or 0)).quantize(ZERO)
+
+
 def _money(scope: Scope, start: date, end: date, by: str) -> list[dict]:
     sums: dict = defaultdict(lambda: [0, ZERO, ZERO, ZERO])
-    with snapshot():
-        for model in (MoneyCell, MoneyDelta):
-            for row in (
-                model.objects.filter(
-                    estate_id__in=scope.estate_ids, day__gte=start, day__lte=end
-                )
-                .order_by()
-                .values(by)
-                .annotate(
-                    n=Sum("payments"), r=MoneySum("received"), p=MoneySum("prepaid"),
-                    x=MoneySum("refunded"),
-                )
-            ):  # fmt: skip
-                cell = sums[row[by]]
-                cell[0] += row["n"] or 0
-                cell[1] += row["r"]
-                cell[2] += row["p"]
-                cell[3] += row["x"]
+    cells, deltas = (
+        model.objects.filter(estate_id__in=scope.estate_ids, day__gte=start, day__lte=end)
+        .order_by()
+        .values(by)
+        .annotate(
+            n=Sum("payments"), r=MoneySum("received"), p=MoneySum("prepaid"),
+            x=MoneySum("refunded"),
+        )
+        .values_list(by, "n", "r", "p", "x")
+        for model in (MoneyCell, MoneyDelta)
+    )  # fmt: skip
+    for key, n, r, p, x in cells.union(deltas, all=True):  # one statement: one snapshot
+        cell = sums[key]
+        cell[0] += n or 0
+        cell[1] += _m(r)
+        cell[2] += _m(p)
+        cell[3] += _m(x)
     return [
         {
             by: key,
