@@ -27,7 +27,7 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def prepare_database(url: str | None) -> str:
+def prepare_database(url: str | None, keep: bool = False) -> str:
     if not url:
         folder = Path(__file__).resolve().parent.parent / "var" / "bench"
         folder.mkdir(parents=True, exist_ok=True)
@@ -44,7 +44,7 @@ def prepare_database(url: str | None) -> str:
     from django.core.management import call_command
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not keep:
         # a clean schema each time: the workload builds its own data
         with connection.cursor() as cursor:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
@@ -57,12 +57,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("workload", choices=sorted(WORKLOADS))
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--units", type=int, default=None)
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="PostgreSQL: keep the data of an earlier run (a workload that supports it reuses"
+        " its setup and times again)",
+    )
     known, rest = parser.parse_known_args(argv)
     module = importlib.import_module(WORKLOADS[known.workload])
     sub = argparse.ArgumentParser(prog=f"python -m bench {known.workload}")
     module.add_arguments(sub)
     args = sub.parse_args(rest, namespace=known)
-    url = prepare_database(known.database_url)
+    url = prepare_database(known.database_url, keep=known.keep_database)
     started = time.perf_counter()
     result = module.run(args)
     result.setdefault("workload", known.workload)

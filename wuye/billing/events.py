@@ -3,8 +3,15 @@ without billing or payments importing those apps (apps import downward only).
 
 Every service that creates charges or changes what is owed on them (payments, prepayment
 uses, waivers, credit notes, cancellations, refunds) calls `receivables_changed` inside its own
-transaction, so what a listener writes (a "to refresh" mark) commits or rolls back with the
-change itself. An app above registers a listener in its `AppConfig.ready`."""
+transaction, after its last change to those charges, so what a listener writes (the reports'
+deltas) commits or rolls back with the change itself. An app above registers a listener in
+its `AppConfig.ready`.
+
+The reports post deltas (docs/adr/0009): a charge named again is compared with what was
+posted for it, so naming a charge twice is harmless. Money is different: `payment_ids` and
+`reversal_ids` are added as they are, so a payment is named once (in the transaction that
+writes it, with its allocations; its charges need not be named besides) and a reversal once
+(when approved, after its allocations; name its charges in the same call)."""
 
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -14,8 +21,9 @@ _listeners: list[Callable] = []
 
 def on_receivables_changed(callback: Callable) -> None:
     """`callback(charge_ids=[...], cells=[(estate_id, building_id, "2026-12")],
-    estate_periods=[(estate_id, "2026-12")], money_days=[(estate_id, date)])` after charges,
-    their settlement, or money received changed."""
+    estate_periods=[(estate_id, "2026-12")], money_days=[(estate_id, date)],
+    payment_ids=[...], reversal_ids=[...])` after charges, their settlement, or money
+    received changed."""
     if callback not in _listeners:
         _listeners.append(callback)
 
@@ -31,19 +39,30 @@ def receivables_changed(
     cells: Iterable[tuple[int, int, str]] = (),
     estate_periods: Iterable[tuple[int, str]] = (),
     money_days: Iterable[tuple[int, date]] = (),
+    payment_ids: Iterable[int] = (),
+    reversal_ids: Iterable[int] = (),
 ) -> None:
-    """`charge_ids`: charges created or changed (or, when the caller has them at hand, their
-    `cells`: (estate, building, period), which spares the listener a read); `estate_periods`:
-    every charge of an estate's period (a bill run, set-wise); `money_days`: money received
-    or paid back on that day."""
+    """`charge_ids`: charges created or changed (or every charge of `cells`: (estate,
+    building, period)); `estate_periods`: every charge of an estate's period (a bill run,
+    set-wise); `payment_ids`: payments written in this transaction (once each: their
+    allocations and their money); `reversal_ids`: reversals approved in this transaction
+    (once each); `money_days`: the days of that money (informative)."""
     if not _listeners:
         return
     ids, keys = list(charge_ids), list(cells)
     periods, days = list(estate_periods), list(money_days)
-    if not (ids or keys or periods or days):
+    payments, reversals = list(payment_ids), list(reversal_ids)
+    if not (ids or keys or periods or days or payments or reversals):
         return
     for callback in _listeners:
-        callback(charge_ids=ids, cells=keys, estate_periods=periods, money_days=days)
+        callback(
+            charge_ids=ids,
+            cells=keys,
+            estate_periods=periods,
+            money_days=days,
+            payment_ids=payments,
+            reversal_ids=reversals,
+        )
 
 
 # --- charges falling due ----------------------------------------------------------------------

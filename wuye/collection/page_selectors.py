@@ -166,6 +166,13 @@ def units_of_parties(party_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
+def held_parties(party_ids: list[int]) -> set[int]:
+    """Parties with a hold in force today (the run leaves their cases alone)."""
+    from .services.cases import active_holds
+
+    return set(active_holds(party_ids, timezone.localdate()).values_list("party_id", flat=True))
+
+
 # --- the case page ---------------------------------------------------------------------------
 
 
@@ -213,6 +220,18 @@ def case_sheet(case: ArrearsCase, user) -> dict:
         "reveal": reveal_for(user),
         "today": today,
     }
+
+
+def approvable_stages(case: ArrearsCase) -> list[tuple[int, str]]:
+    """Stages of the estate's policy that need a supervisor's approval and are not approved
+    for this case yet (the run enters them only once approved)."""
+    policy = DunningPolicy.objects.filter(estate_id=case.estate_id).first()
+    if policy is None or not case.is_open:
+        return []
+    return [
+        (s.number, s.name)
+        for s in policy.stages.filter(needs_approval=True, number__gt=case.approved_stage)
+    ]
 
 
 # --- the arrears list's extra columns --------------------------------------------------------

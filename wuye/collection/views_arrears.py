@@ -32,7 +32,7 @@ def _amount(value: str | None, field: str, errors: dict) -> Decimal | None:
     except InvalidOperation:
         errors[field] = _("%(value)s is not an amount") % {"value": value}
         return None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
         errors[field] = _("%(value)s is not an amount") % {"value": value}
         return None
     return amount.quantize(Decimal("0.01"))

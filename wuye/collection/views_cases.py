@@ -1,5 +1,6 @@
 """The case list and the case page (催收案件, issue 14 §4): everything about a case on one
 screen, manual holds (placed by anyone who works cases, released by a supervisor) and
+a supervisor's approval of a stage that needs one (legal action), and
 reassignment (a supervisor's: `collection.work_escalations` marks the team lead who hands
 cases out; the service itself only needs `change_arrearscase`, which the workbench uses).
 The collector's actions (log a call, promise, escalate, mark malicious) are the workbench's
@@ -23,9 +24,10 @@ from .views_resolution import _date
 
 
 def _int(value) -> int | None:
+    """A whole number from a query or form, or None (never a 500 on '²' or 'x')."""
     try:
         return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -45,9 +47,11 @@ def case_list(request):
         sort=g.get("sort", "-amount"),
     )
     page = Paginator(ps.case_list(request.user, filters), 50).get_page(g.get("page"))
-    units = ps.units_of_parties([c.party_id for c in page])
+    ids = [c.party_id for c in page]
+    units, held = ps.units_of_parties(ids), ps.held_parties(ids)
     for case in page:
         case.units = units.get(case.party_id, [])
+        case.held = case.party_id in held
     return render(
         request,
         "collection/case_list.html",
@@ -84,6 +88,9 @@ def case_detail(request, pk: int):
             "can_reassign": request.user.has_perm("collection.work_escalations")
             and request.user.has_perm("collection.change_arrearscase"),
             "hold_kinds": HoldKind,
+            "approvable": ps.approvable_stages(case)
+            if request.user.has_perm("collection.approve_stage")
+            else [],
         }
     )
     return render(request, "collection/case_detail.html", context)
@@ -103,7 +110,7 @@ def _case_post(request, case) -> None:
         )
         messages.success(request, _("Dunning of this case is on hold."))
     elif action == "release":
-        hold = get_scoped(Hold.objects.filter(party_id=case.party_id), user, pk=p.get("hold"))
+        hold = get_scoped(Hold.objects.filter(party_id=case.party_id), user, pk=_int(p.get("hold")))
         case_services.hold_release(actor=user, hold=hold)
         messages.success(request, _("The hold is released; dunning resumes."))
     elif action == "reassign":
@@ -119,5 +126,15 @@ def _case_post(request, case) -> None:
                 )
         case_services.case_assign(actor=user, case=case, assignee=assignee)
         messages.success(request, _("The case is reassigned."))
+    elif action == "approve":
+        number = _int(p.get("stage"))
+        if number not in {n for n, _name in ps.approvable_stages(case)}:
+            raise DomainError(_("choose a stage that needs approval"), field="stage")
+        case_services.case_approve_stage(
+            actor=user, case=case, stage_number=number, note=p.get("note", "")
+        )
+        messages.success(
+            request, _("Approved: the case may enter stage %(number)s.") % {"number": number}
+        )
     else:
         raise DomainError(_("unknown action"))

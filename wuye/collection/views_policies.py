@@ -25,6 +25,7 @@ from wuye.registry.selectors import estates_for, get_scoped
 from . import page_selectors as ps
 from .models import ActionKind, DunningPolicy, Reason
 from .services import policies
+from .views_cases import _int
 
 # A blank stage and a blank action row are offered for adding one; rows left blank are skipped.
 EXTRA_ACTIONS = 1
@@ -47,7 +48,7 @@ def _choices() -> dict:
 def policy_list(request):
     if request.method == "POST":
         estate = get_scoped(
-            estates_for(request.user), request.user, "id", pk=request.POST.get("estate")
+            estates_for(request.user), request.user, "id", pk=_int(request.POST.get("estate"))
         )
         if not request.user.has_perm("collection.change_dunningpolicy"):
             raise PermissionDenied(_("only a supervisor may set up a policy"))
@@ -93,7 +94,7 @@ def _posted_stages(post) -> list[dict]:
     """The stages as the form sent them, in row order; blank rows and rows marked for
     removal left out."""
     stages = []
-    count = min(int(post.get("stage_count") or 0), 30)
+    count = min(_int(post.get("stage_count")) or 0, 30)
     for i in range(count):
         p = f"s{i}-"
         if post.get(p + "delete"):
@@ -102,7 +103,7 @@ def _posted_stages(post) -> list[dict]:
         if not name and not days:
             continue
         actions = []
-        for j in range(min(int(post.get(p + "action_count") or 0), 20)):
+        for j in range(min(_int(post.get(p + "action_count")) or 0, 20)):
             q = f"{p}a{j}-"
             if post.get(q + "delete") or not post.get(q + "kind"):
                 continue
@@ -208,8 +209,8 @@ def script_list(request):
     scripts = ps.scripts_of(request.user, estate_id=estate.pk if estate else -1)
     stage = request.GET.get("stage", "")
     reason = request.GET.get("reason", "")
-    if stage.isdigit():
-        scripts = scripts.filter(Q(stage_number=int(stage)) | Q(stage_number__isnull=True))
+    if _int(stage) is not None:
+        scripts = scripts.filter(Q(stage_number=_int(stage)) | Q(stage_number__isnull=True))
     if reason in Reason.values:
         scripts = scripts.filter(Q(reason=reason) | Q(reason=""))
     return render(
@@ -256,7 +257,7 @@ def script_edit(request, pk: int | None = None):
         stage = p.get("stage_number", "").strip()
         values = {
             **{name: p.get(name, "") for name in SCRIPT_FIELDS},
-            "stage_number": int(stage) if stage.isdigit() else None,
+            "stage_number": _int(stage),
             "reason": p.get("reason", "") if p.get("reason", "") in Reason.values else "",
             "is_active": bool(p.get("is_active")),
         }

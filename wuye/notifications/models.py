@@ -309,7 +309,11 @@ class Message(models.Model):
         Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     party = models.ForeignKey(
-        Party, on_delete=models.PROTECT, related_name="messages", db_constraint=False
+        Party,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_constraint=False,
+        db_index=False,  # notify_msg_cap_idx (party, channel, contacted_at) serves it
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
@@ -336,7 +340,11 @@ class Message(models.Model):
     # The address used (phone, openid, e-mail, postal address), copied at queue time.
     address = models.CharField(_("address"), max_length=255, blank=True)
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED, db_index=True
+        # no index of its own: notify_msg_due_idx (status, not_before) serves it
+        _("status"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.QUEUED,
     )
     suppressed_reason = models.CharField(_("suppressed because"), max_length=40, blank=True)
     not_before = models.DateTimeField(_("not before"), null=True, blank=True)
@@ -344,9 +352,9 @@ class Message(models.Model):
     provider_id = models.CharField(_("provider id"), max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    dedupe_key = models.CharField(
-        _("dedupe key"), max_length=150, null=True, blank=True, unique=True
-    )
+    # unique by `notify_message_dedupe_key_unique` (a plain unique index; `unique=True` would
+    # add a second, pattern-matching index on PostgreSQL that nothing uses)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=150, null=True, blank=True)
     fallback_of = models.ForeignKey(
         "self",
         null=True,
@@ -386,6 +394,7 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="notify_message_dedupe_key_unique"),
             models.UniqueConstraint(
                 fields=["provider", "provider_id"],
                 condition=~Q(provider_id=""),

@@ -5,8 +5,9 @@ Decisions (docs in the app's report):
 - Order of checks: channel enabled -> consent and opt-out -> quiet hours -> weekly cap.
 - Consent: SMS, WeChat, app and e-mail need an explicit `consents[channel] is True` on the
   party and no open opt-out. Letters, calls and visits need no consent (a debtor may be told of
-  a debt by post or in person) but an open opt-out is respected, except for a formal demand
-  (催繳通知書), which the law lets us serve.
+  a debt by post or in person) but an open opt-out is respected for every purpose, a formal
+  demand (催缴通知书) included (issue 11 §14): the demand then goes by another way the owner
+  has not refused -- a letter (`message_queue` switches it), else a visit by hand.
 - Quiet hours (default 21:00-08:00, estate's time zone) apply to every channel but letters
   (printing at night disturbs no one). The next allowed time is the end of the quiet hours.
 - The cap counts contacts per party per channel over a rolling 7 x 24 hours (messages from the
@@ -137,7 +138,7 @@ def contact_check(
         return ContactDecision(True)
     if channel in CONSENT_REQUIRED and (party.consents or {}).get(channel) is not True:
         return ContactDecision(False, "no_consent")
-    if purpose != Purpose.FORMAL_DEMAND and has_open_opt_out(party.pk, channel):
+    if has_open_opt_out(party.pk, channel):
         return ContactDecision(False, "opted_out")
 
     times = contact_times(party.pk, channel, at - WEEK, at)

@@ -48,7 +48,13 @@ from .models import (
     MessageTemplate,
     Purpose,
 )
-from .policy import CONSENT_REQUIRED, ContactDecision, contact_check, policy_for
+from .policy import (
+    CONSENT_REQUIRED,
+    ContactDecision,
+    contact_check,
+    has_open_opt_out,
+    policy_for,
+)
 from .rendering import check_placeholders, render
 from .selectors import letters_waiting
 
@@ -74,10 +80,42 @@ def address_for(party: Party, channel: str, values: dict[str, Any] | None = None
     if channel == Channel.LETTER:
         if party.mailing_address:
             return party.mailing_address
-        unit = (values or {}).get("unit")
-        if unit and party.estate.address:
-            return f"{party.estate.address} {unit}"
+        if not party.estate.address:
+            return ""
+        held, left = _units_of(party)
+        # A unit the party sold (or moved out of) is no longer his address (issue 11 §9):
+        # the letter goes to a unit he still holds, else nowhere until staff record his own
+        # mailing address (the message is kept as "no address").
+        named = [u for u in _split_units((values or {}).get("unit")) if u not in left]
+        if named:
+            return f"{party.estate.address} {named[0] if len(named) == 1 else '、'.join(named)}"
+        if held:
+            return f"{party.estate.address} {held[0]}"
     return ""
+
+
+def _split_units(value) -> list[str]:
+    """The unit number(s) a message names ("1-1-301" or "1-1-301、1-1-302")."""
+    return [u.strip() for u in str(value or "").split("、") if u.strip()]
+
+
+def _units_of(party) -> tuple[list[str], set[str]]:
+    """(unit numbers the party holds today, unit numbers it held and no longer holds)."""
+    from wuye.registry.models import UnitParty
+
+    today = timezone.localdate()
+    held: list[str] = []
+    ended: set[str] = set()
+    for number, start, end in (
+        UnitParty.objects.filter(party_id=party.pk)
+        .order_by("start_date", "id")
+        .values_list("unit__number", "start_date", "end_date")
+    ):
+        if start <= today and (end is None or end >= today):
+            held.append(number)
+        elif end is not None and end < today:
+            ended.add(number)
+    return held, ended - set(held)
 
 
 # {bank_account} of an estate whose collection account finance has not set yet
@@ -244,6 +282,15 @@ def message_queue(
         raise DomainError(
             _("unknown channel %(channel)s") % {"channel": f"{channel!r}"}, field="channel"
         )
+    elif (
+        purpose == Purpose.FORMAL_DEMAND
+        and channel != Channel.LETTER
+        and has_open_opt_out(party.pk, channel)
+        and not has_open_opt_out(party.pk, Channel.LETTER)
+    ):
+        # A formal demand is never sent on a channel the owner refused: it goes by letter
+        # (where letters were refused too it stays suppressed, "opted_out": a visit by hand).
+        channel = Channel.LETTER
     template = template_resolve(code=code, channel=channel, language=language)
     values = message_values(party, context, language)
     if purpose == Purpose.ONE_TIME_CODE and not secret:

@@ -61,6 +61,7 @@ class PaymentOutput(serializers.ModelSerializer):
             "channel",
             "source",
             "external_ref",
+            "terminal",
             "amount",
             "allocated",
             "prepaid",
@@ -82,6 +83,9 @@ class PaymentInput(serializers.Serializer):
         choices=[c for c in Payment.Channel.values if c != Payment.Channel.PREPAYMENT]
     )
     external_ref = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    terminal = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text="POS terminal (终端号)"
+    )
     charges = serializers.ListField(child=serializers.IntegerField(), required=False)
     keep_change_as_prepayment = serializers.BooleanField(required=False, default=False)
     earmark = serializers.IntegerField(required=False, allow_null=True)
@@ -176,6 +180,7 @@ class PaymentList(ListModelMixin, GenericAPIView):
     @extend_schema(request=PaymentInput, responses={201: PaymentOutput})
     @idempotent
     def post(self, request: Request) -> Response:
+        _need_key(request)
         data = _valid(PaymentInput, request)
         party = get_scoped(Party.objects.all(), request.user, pk=data["party"])
         unit = (
@@ -202,6 +207,7 @@ class PaymentList(ListModelMixin, GenericAPIView):
             amount=data["amount"],
             channel=data["channel"],
             external_ref=data.get("external_ref", ""),
+            terminal=data.get("terminal", ""),
             charge_ids=data.get("charges") or None,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change_as_prepayment"],
@@ -336,8 +342,8 @@ class RefundPayoutCreate(GenericAPIView):
 
 
 def _need_key(request) -> None:
-    """Money leaving or entering a drawer through the API is taken only with an
-    Idempotency-Key, so a retried request never moves it twice."""
+    """Money taken or paid out through the API moves only with an Idempotency-Key, so a
+    retried request never moves it twice (issue 11 §22)."""
     if not request.headers.get(HEADER, "").strip():
         raise DomainError(
             _("send an Idempotency-Key header (any unique text per request) with this request"),

@@ -119,3 +119,7 @@ class PaymentsConfig(AppConfig):
         from wuye.billing import events as billing_events
 
         billing_events.on_charges_due(apply_prepayment_when_due)
+        from .services import owner_change
+
+        # a change of owner re-splits the charges raised before it (issue 11 §9)
+        events.on_relation_started(owner_change.on_relation_started)

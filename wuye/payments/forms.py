@@ -30,6 +30,12 @@ class TakePaymentForm(forms.Form):
     external_ref = forms.CharField(
         label=_("Reference (POS voucher, bank ref)"), max_length=64, required=False
     )
+    terminal = forms.CharField(
+        label=_("POS terminal"),
+        max_length=32,
+        required=False,
+        help_text=_("The terminal number (终端号) printed on the POS slip."),
+    )
     keep_change = forms.BooleanField(label=_("Keep the rest as prepayment"), required=False)
     earmark = forms.ModelChoiceField(
         label=_("Prepayment for"), queryset=None, required=False, empty_label=_("any fee")

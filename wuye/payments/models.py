@@ -200,7 +200,8 @@ class Payment(models.Model):
     `amount` is what was received. `allocated` of it settled charges, `prepaid` became the
     party's prepayment balance (general, or earmarked to `earmark`). `rounded_off` is the small
     change the window dropped (抹零), granted as waivers on the charges. Unique per (channel,
-    external reference) and per idempotency key, so a resent request posts once."""
+    external reference) -- a POS slip per (estate, terminal, business day, reference) -- and
+    per idempotency key, so a resent request posts once."""
 
     class Channel(models.TextChoices):
         CASH = "cash", _("Cash")
@@ -240,6 +241,9 @@ class Payment(models.Model):
     external_ref = models.CharField(
         _("reference (POS voucher, bank ref)"), max_length=64, blank=True
     )
+    # the POS terminal (终端号) that printed the slip: a slip's 6-digit reference repeats
+    # across terminals and days, so it is unique per estate, terminal and business day only
+    terminal = models.CharField(_("POS terminal"), max_length=32, blank=True)
     amount = MoneyField(_("amount received"))
     allocated = MoneyField(_("applied to charges"), default=ZERO)
     prepaid = MoneyField(_("to prepayment"), default=ZERO)
@@ -288,8 +292,14 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "external_ref"],
-                condition=~Q(external_ref=""),
+                condition=~Q(external_ref="") & ~Q(channel="pos"),
                 name="payment_channel_ref_unique",
+            ),
+            # a POS slip's reference: per estate, terminal and business day (issue 11 §10)
+            models.UniqueConstraint(
+                fields=["estate", "terminal", "business_date", "external_ref"],
+                condition=~Q(external_ref="") & Q(channel="pos"),
+                name="payment_pos_slip_unique",
             ),
             models.UniqueConstraint(
                 fields=["idempotency_key"],
@@ -569,6 +579,7 @@ class InvoiceRequest(models.Model):
         REQUESTED = "requested", _("Requested")
         ISSUED = "issued", _("Issued")
         CANCELLED = "cancelled", _("Cancelled")
+        RED_NOTED = "red_noted", _("Red-letter note issued")
 
     estate = models.ForeignKey(Estate, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="invoice_requests")
@@ -588,6 +599,13 @@ class InvoiceRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    # the red-letter note (红字发票/红字信息表) that cancels the issued invoice: needed before
+    # the payment is voided (issue 11 §22)
+    red_note_number = models.CharField(_("red-letter note number"), max_length=40, blank=True)
+    red_noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    red_noted_at = models.DateTimeField(_("red-letter note recorded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invoice request")
@@ -597,7 +615,8 @@ class InvoiceRequest(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["payment"],
-                condition=~Q(status="cancelled"),
+                # an invoice cancelled by its red-letter note may be asked for again
+                condition=~Q(status__in=["cancelled", "red_noted"]),
                 name="invoice_one_live_request_per_payment",
             ),
         ]

@@ -33,13 +33,19 @@ def window_search(user, q: str, limit: int = 20) -> list[Unit]:
 
 
 def unit_account(unit: Unit, on: date) -> dict:
-    """What the window shows for a unit: its payer, open charges (oldest due first) and the
-    payer's prepayment balances (general and per earmarked item)."""
+    """What the window shows for a unit: its payer, the payer's own open charges of the unit
+    (oldest due first) and prepayment balances (general and per earmarked item).
+
+    After a change of owner a previous owner's open charges of the unit stay his (issue 11
+    §9): they are not shown under the payer's name, only counted in `others_total` (they
+    are collected from him). A unit with no payer shows every open charge."""
     party = payer_on(unit, on)
+    open_charges = Charge.objects.filter(unit=unit, status=Charge.Status.OPEN)
+    others = open_charges.exclude(party=party) if party else open_charges.none()
+    if party:
+        open_charges = open_charges.filter(party=party)
     charges = list(
-        Charge.objects.filter(unit=unit, status=Charge.Status.OPEN)
-        .select_related("fee_item", "party")
-        .order_by("due_date", "period", "id")
+        open_charges.select_related("fee_item", "party").order_by("due_date", "period", "id")
     )
     balances = prepayment_balances(party.pk) if party else []
     return {
@@ -50,6 +56,7 @@ def unit_account(unit: Unit, on: date) -> dict:
         "open_total": sum((c.outstanding for c in charges), ZERO),
         "prepayments": balances,
         "prepayment_total": sum((b["amount"] for b in balances), ZERO),
+        "others_total": others.aggregate(s=MoneySum("outstanding"))["s"],
     }
 
 
@@ -69,12 +76,13 @@ def prepayment_balances(party_id: int) -> list[dict]:
 
 
 def unit_arrears(unit: Unit, on: date) -> list[Charge]:
-    """Open charges of the unit already due on `on` (what blocks a settled certificate)."""
-    return list(
-        Charge.objects.filter(unit=unit, status=Charge.Status.OPEN, due_date__lte=on)
-        .select_related("fee_item")
-        .order_by("due_date", "id")
-    )
+    """Open charges of the unit already due on `on` owed by its payer on that day (what
+    blocks his settled certificate); a previous owner's debt is his, not the unit's."""
+    party = payer_on(unit, on)
+    charges = Charge.objects.filter(unit=unit, status=Charge.Status.OPEN, due_date__lte=on)
+    if party is not None:
+        charges = charges.filter(party=party)
+    return list(charges.select_related("fee_item").order_by("due_date", "id"))
 
 
 def payments_for(

@@ -16,6 +16,7 @@ urlpatterns = [
     path("p/<int:pk>/", views.payment_detail, name="payment_detail"),
     path("p/<int:pk>/reverse/", views.reversal_request, name="reversal_request"),
     path("p/<int:pk>/invoice/", views.invoice_request, name="invoice_request"),
+    path("p/<int:pk>/invoice/red/", views.invoice_red_note, name="invoice_red_note"),
     path("receipts/<int:pk>/pdf/", views.receipt_pdf, name="receipt_pdf"),
     path("r/<str:token>/", views.receipt_verify, name="receipt_verify"),
     path("shifts/", views.shift_list, name="shift_list"),

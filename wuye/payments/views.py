@@ -120,6 +120,7 @@ def take_payment(request, unit_pk: int):
             amount=data["amount"],
             channel=data["method"],
             external_ref=data["external_ref"],
+            terminal=data["terminal"],
             charge_ids=picked,
             pay_ahead=pay_ahead,
             keep_change_as_prepayment=data["keep_change"],
@@ -403,6 +404,25 @@ def invoice_request(request, pk: int):
             messages.success(request, _("Invoice requested."))
         except DomainError as err:
             messages.error(request, str(err))
+    return redirect("payments:payment_detail", pk=payment.pk)
+
+
+@login_required
+@permission_required("payments.issue_invoice", raise_exception=True)
+@require_POST
+def invoice_red_note(request, pk: int):
+    """Record the red-letter note of the payment's issued invoice (before a void)."""
+    payment = get_scoped(Payment.objects.all(), request.user, pk=pk)
+    req = get_scoped(
+        InvoiceRequest.objects.filter(payment=payment), request.user, pk=request.POST.get("id")
+    )
+    try:
+        services.invoice_red_note(
+            actor=request.user, request=req, red_note_number=request.POST.get("number", "")
+        )
+        messages.success(request, _("Red-letter note recorded; the payment may now be voided."))
+    except DomainError as err:
+        messages.error(request, str(err))
     return redirect("payments:payment_detail", pk=payment.pk)
 
 

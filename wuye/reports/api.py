@@ -194,7 +194,9 @@ class Cashiers(ReportView):
 
 class Reasons(ReportView):
     def compute(self, request, scope, as_of):
-        rows = collection_seam.unpaid_by_reason(scope.estate_ids, scope.building_id)
+        rows = collection_seam.unpaid_by_reason(
+            scope.estate_ids, scope.building_id, selectors.owing_households(scope)
+        )
         return {"rows": _money_rows(rows)}
 
 
@@ -203,6 +205,16 @@ class Collectors(ReportView):
         start, end = self.range(request)
         return {
             "rows": _money_rows(collection_seam.collector_performance(scope.estate_ids, start, end))
+        }
+
+
+class Disputes(ReportView):
+    def compute(self, request, scope, as_of):
+        start, end = self.range(request)
+        return {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "rows": collection_seam.disputes(scope.estate_ids, start, end),
         }
 
 
@@ -270,6 +282,7 @@ urlpatterns = [
     path("reports/cashiers/", Cashiers.as_view(), name="reports-cashiers"),
     path("reports/reasons/", Reasons.as_view(), name="reports-reasons"),
     path("reports/collectors/", Collectors.as_view(), name="reports-collectors"),
+    path("reports/disputes/", Disputes.as_view(), name="reports-disputes"),
     path("reports/drill/", Drill.as_view(), name="reports-drill"),
     path("reports/tables/<slug:name>/", Table.as_view(), name="reports-table"),
 ]

@@ -10,6 +10,6 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from wuye.billing import events
 
-        from .summaries import mark
+        from .summaries import post
 
-        events.on_receivables_changed(mark)
+        events.on_receivables_changed(post)

@@ -5,9 +5,10 @@ money recovered). Everything else in reports reads only the books."""
 from collections import defaultdict
 from datetime import date, datetime, time
 from decimal import Decimal
+from statistics import median
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,9 +42,12 @@ def _cases(estate_ids, building_id=None):
     return qs
 
 
-def unpaid_by_reason(estate_ids, building_id=None) -> list[dict]:
+def unpaid_by_reason(estate_ids, building_id=None, owing=None) -> list[dict]:
     """Households (parties) with an open arrears case, by the case's reason: how many and
-    what the cases say is overdue."""
+    what the cases say is overdue. With `owing` (the scope's households owing and amount owed,
+    from the summaries: `selectors.owing_households`), the households owing that no open case
+    covers yet (before the first dunning run, or below the policy's threshold) are one more
+    line, "no arrears case yet": households owing less open cases, amount owed less theirs."""
     rows = (
         _cases(estate_ids, building_id)
         .order_by()
@@ -60,6 +64,18 @@ def unpaid_by_reason(estate_ids, building_id=None) -> list[dict]:
         }
         for r in rows
     ]
+    if owing is not None:
+        households = int(owing.part) - sum(r["households"] for r in out)
+        amount = Decimal(owing.billed or 0) - sum((r["amount"] for r in out), ZERO)
+        if households > 0 and amount > 0:
+            out.append(
+                {
+                    "reason": NO_CASE,
+                    "label": labels[NO_CASE],
+                    "households": households,
+                    "amount": Decimal(amount).quantize(ZERO),
+                }
+            )
     return sorted(out, key=lambda r: (-r["amount"], r["reason"]))
 
 
@@ -81,6 +97,26 @@ def parties_with_reason(estate_ids, reason: str):
     return qs.values_list("party_id", flat=True)
 
 
+def charges_with_reason(charges, estate_ids, reason: str):
+    """The drill-down's charges of households with `reason`: of parties whose open case has
+    it, or (NO_CASE) of parties with no open case."""
+    if reason == NO_CASE:
+        return charges.exclude(party_id__in=_cases(estate_ids).values("party_id"))
+    return charges.filter(party_id__in=list(parties_with_reason(estate_ids, reason)))
+
+
+def holder():
+    """The collector holding the payer's open arrears case, as a subquery on payments
+    (`summaries.post` annotates the payments it reads with it: no statement of its own)."""
+    case, _c, _p, status, _r = _models()
+    return Subquery(
+        case.objects.filter(party_id=OuterRef("party_id"), assignee__isnull=False)
+        .exclude(status=status.CLOSED)
+        .order_by("-opened_on", "-id")
+        .values("assignee_id")[:1]
+    )
+
+
 def _span(start: date, end: date):
     tz = timezone.get_current_timezone()
     return (
@@ -91,9 +127,9 @@ def _span(start: date, end: date):
 
 def collector_performance(estate_ids, start: date, end: date) -> list[dict]:
     """Per collector, between `start` and `end`: contacts recorded, promises made and kept,
-    and money recovered (new money applied to charges of the parties whose case the collector
-    holds)."""
-    from wuye.payments.models import Allocation, Payment
+    and money recovered (new money applied to charges by parties whose open case the collector
+    held when it came, net of voids and refunds of it: `Recovery`, written with the payment)."""
+    from .models import Recovery
 
     case, contact, promise, _s, _r = _models()
     since, until = _span(start, end)
@@ -121,24 +157,13 @@ def collector_performance(estate_ids, start: date, end: date) -> list[dict]:
     ):
         cell = stats[r["created_by_id"]]
         cell["promises"], cell["kept"], cell["broken"] = r["n"], r["kept"], r["broken"]
-    assigned = defaultdict(set)
-    for party_id, user_id in (
-        case.objects.filter(estate_id__in=estate_ids, assignee__isnull=False)
+    for r in (
+        Recovery.objects.filter(estate_id__in=estate_ids, day__range=(start, end))
         .order_by()
-        .values_list("party_id", "assignee_id")
+        .values("staff_id")
+        .annotate(s=MoneySum("amount"))
     ):
-        assigned[user_id].add(party_id)
-    for user_id, parties in assigned.items():
-        total = (
-            Allocation.objects.filter(
-                estate_id__in=estate_ids,
-                charge__party_id__in=list(parties),
-                payment__business_date__range=(start, end),
-            )
-            .exclude(payment__channel=Payment.Channel.PREPAYMENT)
-            .aggregate(s=Sum("amount"))["s"]
-        )
-        stats[user_id]["recovered"] = Decimal(total or 0).quantize(ZERO)
+        stats[r["staff_id"]]["recovered"] = r["s"]
     users = get_user_model().objects.in_bulk(list(stats))
     rows = []
     for user_id, s in stats.items():
@@ -151,3 +176,72 @@ def collector_performance(estate_ids, start: date, end: date) -> list[dict]:
             {"user_id": user_id, "name": person_name(users.get(user_id)), **s, "kept_rate": rate}
         )
     return sorted(rows, key=lambda r: (-r["recovered"], r["name"]))
+
+
+def _dispute_models():
+    from wuye.collection.models import Dispute, WorkOrder
+    from wuye.collection.models.disputes import DisputeCategory
+
+    return Dispute, WorkOrder, DisputeCategory
+
+
+def disputes(estate_ids, start: date, end: date) -> list[dict]:
+    """Service disputes by category (README "Definitions": disputes): raised between `start`
+    and `end`, resolved then, with their resolution times (hours from raised to resolved:
+    median and longest), open at `end`, and work orders past their promised deadline
+    (承诺时限) at `end`. The last row is the total."""
+    dispute, work_order, category = _dispute_models()
+    since, until = _span(start, end)
+    labels = dict(category.choices)
+    rows: dict[str, dict] = {}
+
+    def row(code: str) -> dict:
+        return rows.setdefault(
+            code,
+            {
+                "category": code, "label": str(labels.get(code, code)), "raised": 0,
+                "resolved": 0, "open": 0, "overdue_work_orders": 0, "hours": [],
+            },
+        )  # fmt: skip
+
+    ds = dispute.objects.filter(estate_id__in=estate_ids)
+    for code, n in (
+        ds.filter(raised_at__range=(since, until)).order_by().values_list("category")
+    ).annotate(n=Count("id")):
+        row(code)["raised"] = n
+    for code, raised, resolved in ds.filter(resolved_at__range=(since, until)).values_list(
+        "category", "raised_at", "resolved_at"
+    ):
+        r = row(code)
+        r["resolved"] += 1
+        r["hours"].append((resolved - raised).total_seconds() / 3600)
+    for code, n in (
+        ds.filter(raised_at__lte=until)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=until))
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("id"))
+    ):
+        row(code)["open"] = n
+    for code, n in (
+        work_order.objects.filter(
+            estate_id__in=estate_ids, created_at__lte=until, promised_by__lt=until
+        )
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gt=until))
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("id"))
+    ):
+        row(code)["overdue_work_orders"] = n
+    out = [rows[k] for k in sorted(rows)]
+    total = {
+        "category": "", "label": str(_("Total")),
+        **{k: sum(r[k] for r in out) for k in ("raised", "resolved", "open",
+                                                "overdue_work_orders")},
+        "hours": [h for r in out for h in r["hours"]],
+    }  # fmt: skip
+    for r in [*out, total]:
+        hours = r.pop("hours")
+        r["median_hours"] = round(median(hours), 1) if hours else None
+        r["longest_hours"] = round(max(hours), 1) if hours else None
+    return [*out, total] if out else []

@@ -30,6 +30,7 @@ class Figures:
     channels: list[dict]
     reasons: list[dict]
     collectors: list[dict]
+    disputes: list[dict]
 
     def as_dict(self) -> dict:
         return {
@@ -82,6 +83,7 @@ class Figures:
                 }
                 for r in self.collectors
             ],
+            "disputes": self.disputes,
             "definitions": {k: str(v) for k, v in DEFINITIONS.items()},
         }
 
@@ -95,6 +97,7 @@ def _figures(scope: selectors.Scope, as_of: date) -> Figures:
     month = month_of(as_of)
     last_year = as_of.replace(year=as_of.year - 1, day=min(as_of.day, 28))
     start = date(as_of.year, as_of.month, 1)
+    owing = selectors.owing_households(scope)
     return Figures(
         scope=scope,
         as_of=as_of,
@@ -106,13 +109,14 @@ def _figures(scope: selectors.Scope, as_of: date) -> Figures:
         year_rate_last_year=selectors.year_rate(scope, as_of.year - 1, last_year),
         household_rate=selectors.household_rate(scope, month),
         clearance_rate=selectors.clearance_rate(scope, month),
-        owing_households=selectors.owing_households(scope),
+        owing_households=owing,
         split=selectors.payment_split(scope, month),
         trend=selectors.monthly_trend(scope, as_of.year, as_of),
         aging=selectors.aging(scope, as_of),
         late_fees_owed=selectors.late_fees_owed(scope),
         buildings=selectors.arrears_by_building(scope),
         channels=selectors.channel_mix(scope, start, min(as_of, month_end(month))),
-        reasons=collection_seam.unpaid_by_reason(scope.estate_ids, scope.building_id),
+        reasons=collection_seam.unpaid_by_reason(scope.estate_ids, scope.building_id, owing),
         collectors=collection_seam.collector_performance(scope.estate_ids, start, as_of),
+        disputes=collection_seam.disputes(scope.estate_ids, start, as_of),
     )

@@ -54,11 +54,16 @@ DEFINITIONS = {
     ),
     "owing_households": _(
         "Households owing: units with anything unpaid on fees or opening arrears, including "
-        "this month's bill."
+        "this month's bill, of the households billed them."
     ),
     "channels": _(
         "Received by method: payments by their method on their business day, less voids and "
         "refunds on the day they are approved."
+    ),
+    "disputes": _(
+        "Service disputes by category: raised and resolved in the month; time to resolve is "
+        "from raised to resolved, in hours; open: not resolved at the report date; work "
+        "orders past their promised deadline (承诺时限) and not closed at the report date."
     ),
 }
 

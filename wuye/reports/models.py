@@ -3,10 +3,11 @@
 Every figure of the dashboard and the standard tables is a sum over these cells; each cell is
 derived from the receivables subledger (charges, waivers, credit notes, allocations, payments,
 reversals) by `wuye.reports.summaries`, and only from there. Posting services mark what they
-changed (`wuye.billing.events`) in the same transaction (`DirtyCell`, `DirtyDay`); the marked
-cells are recomputed before the next read and by the scheduled job, so a reader never sees a
-figure older than the last commit. Cells hold no foreign-key constraints: they are a cache,
-dropped and rebuilt at will (`wuye reports-rebuild`)."""
+changed (`wuye.billing.events`) and `summaries.post` writes the difference as append-only
+deltas in the same transaction (`CellDelta`, `CountDelta`, `MoneyDelta`); readers add the
+pending deltas to the cells, and the scheduled job folds them in, so a reader never sees a
+figure older than the last commit and never recomputes anything. Cells hold no foreign-key
+constraints: they are a cache, dropped and rebuilt at will (`wuye reports-rebuild`)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -113,27 +114,6 @@ class EstateCell(models.Model):
         return f"{self.estate_id} {self.period} {self.month}"
 
 
-class OwingUnit(models.Model):
-    """A unit that owes something on the fees or opening arrears of a period now (one row
-    per unit and period): counts households owing per building without reading charges."""
-
-    estate_id = models.BigIntegerField()
-    building_id = models.BigIntegerField()
-    unit_id = models.BigIntegerField()
-    period = models.CharField(max_length=7)
-
-    class Meta:
-        ordering = ["building_id", "unit_id", "period"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["building_id", "period", "unit_id"], name="owingunit_key"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.unit_id} {self.period}"
-
-
 class HouseholdCell(models.Model):
     """Households (units) of a building billed fees for a period, and how many still owe on
     them now."""
@@ -141,8 +121,8 @@ class HouseholdCell(models.Model):
     estate = _fk("registry.Estate")
     building = _fk("registry.Building")
     period = models.CharField(max_length=7)
-    units_billed = models.PositiveIntegerField(default=0)
-    units_owing = models.PositiveIntegerField(default=0)
+    units_billed = models.IntegerField(default=0)
+    units_owing = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("household summary")
@@ -158,13 +138,13 @@ class HouseholdCell(models.Model):
 
 
 class BuildingCell(models.Model):
-    """A building now: its active units (households), those owing on fees or opening
-    arrears, and how much."""
+    """A building now: its households (units ever billed fees or opening arrears, not
+    cancelled), those owing on them, and how much."""
 
     estate = _fk("registry.Estate")
     building = _fk("registry.Building")
-    units_billed = models.PositiveIntegerField(default=0)
-    units_owing = models.PositiveIntegerField(default=0)
+    units_billed = models.IntegerField(default=0)
+    units_owing = models.IntegerField(default=0)
     owing = MoneyField(default=ZERO)
 
     class Meta:
@@ -205,36 +185,107 @@ class MoneyCell(models.Model):
         return f"{self.estate_id} {self.day} {self.channel}"
 
 
-class DirtyCell(models.Model):
-    """A (building, period) whose cells must be recomputed; written by the posting's own
-    transaction (an upsert: it locks the mark, so a refresh in progress waits for the posting
-    or skips the mark and takes it next time)."""
+class UnitState(models.Model):
+    """What the cells hold of one unit's charges, as last posted (`summaries.post`): per
+    charge its period, kind group, fee item, due date, whether it is owed, and its money per
+    month. A posting locks this row, compares the charges it changed with what is here and
+    writes the difference as deltas; the unit's household flags (billed, owing) follow from
+    the whole row. One row per unit ever billed; `state` is JSON (money as strings)."""
+
+    unit_id = models.BigIntegerField(primary_key=True)
+    estate_id = models.BigIntegerField()
+    building_id = models.BigIntegerField()
+    state = models.TextField(default="{}")
+
+    class Meta:
+        indexes = [models.Index(fields=["building_id"], name="unitstate_building_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}"
+
+
+class CellDelta(models.Model):
+    """A change to a `CollectionCell` (and its `EstateCell`) written by a posting, append
+    only: postings never update a shared row, so payments in one building or estate never
+    wait on each other. Readers add the pending deltas to the cells; the job
+    (`summaries.refresh`) folds them in every minute."""
 
     estate_id = models.BigIntegerField()
     building_id = models.BigIntegerField()
+    fee_item_id = models.BigIntegerField()
+    kind = models.CharField(max_length=8, choices=KindGroup.choices)
     period = models.CharField(max_length=7)
-    marks = models.PositiveIntegerField(default=1)
+    due_date = models.DateField()
+    month = models.CharField(max_length=7)
+    billed = MoneyField(default=ZERO)
+    waived = MoneyField(default=ZERO)
+    received = MoneyField(default=ZERO)
+    from_balance = MoneyField(default=ZERO)
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(fields=["building_id", "period"], name="dirtycell_key")
-        ]
+        indexes = [models.Index(fields=["estate_id"], name="celldelta_estate_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} {self.period} {self.month}"
+
+
+class CountDelta(models.Model):
+    """A change to the households of a building: of a period (`HouseholdCell`) or, with an
+    empty `period`, of the building now (`BuildingCell`)."""
+
+    estate_id = models.BigIntegerField()
+    building_id = models.BigIntegerField()
+    period = models.CharField(max_length=7, blank=True)
+    units_billed = models.IntegerField(default=0)
+    units_owing = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["estate_id"], name="countdelta_estate_idx")]
 
     def __str__(self) -> str:
         return f"{self.building_id} {self.period}"
 
 
-class DirtyDay(models.Model):
-    """An (estate, business day) whose money cells must be recomputed."""
+class MoneyDelta(models.Model):
+    """A change to a `MoneyCell`: payments taken or reversals approved."""
 
     estate_id = models.BigIntegerField()
     day = models.DateField()
-    marks = models.PositiveIntegerField(default=1)
+    channel = models.CharField(max_length=12)
+    cashier_id = models.PositiveIntegerField(default=0)
+    payments = models.IntegerField(default=0)
+    received = MoneyField(default=ZERO)
+    prepaid = MoneyField(default=ZERO)
+    refunded = MoneyField(default=ZERO)
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["estate_id", "day"], name="dirtyday_key")]
+        indexes = [models.Index(fields=["estate_id", "day"], name="moneydelta_day_idx")]
 
     def __str__(self) -> str:
-        return f"{self.estate_id} {self.day}"
+        return f"{self.estate_id} {self.day} {self.channel}"
+
+
+class Recovery(models.Model):
+    """Money a collector recovered: new money applied to charges by a payment of a party
+    whose open arrears case the collector held when the money came (`amount` > 0), or the
+    part of it a later void or refund took back (< 0, on the day approved). Written by
+    `summaries.post` with the payment or the reversal; what the dashboard's collectors read."""
+
+    estate_id = models.BigIntegerField()
+    day = models.DateField()
+    staff_id = models.BigIntegerField()
+    payment_id = models.BigIntegerField()
+    amount = MoneyField(default=ZERO)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["estate_id", "day"], name="recovery_day_idx"),
+            models.Index(fields=["payment_id"], name="recovery_payment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.day} {self.amount}"

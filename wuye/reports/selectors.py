@@ -2,7 +2,9 @@
 any figure to the households and charges behind it, read from the books.
 
 Every selector takes a `Scope` (the estates a user may see, optionally one estate, building
-or fee item) and first makes the cells fresh (`fresh`: recompute what postings marked)."""
+or fee item) and reads the summary cells plus the deltas postings wrote since the last fold
+(`summaries`), in one snapshot: nothing is recomputed on the way, and no charge or payment
+is read for a figure."""
 
 import contextlib
 import contextvars
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection, transaction
 from django.db.models import QuerySet, Sum
 from django.http import Http404
 
@@ -19,7 +22,6 @@ from wuye.core.money import ZERO, MoneySum
 from wuye.registry.models import Building, Estate
 from wuye.registry.selectors import estates_for
 
-from . import summaries
 from .definitions import (
     BUCKETS,
     Rate,
@@ -33,11 +35,14 @@ from .definitions import (
 )
 from .models import (
     BuildingCell,
+    CellDelta,
     CollectionCell,
+    CountDelta,
     EstateCell,
     HouseholdCell,
     KindGroup,
     MoneyCell,
+    MoneyDelta,
 )
 
 FEES = [KindGroup.FEE.value]
@@ -71,6 +76,10 @@ class Scope:
         if self.fee_item_id:
             qs = qs.filter(fee_item_id=self.fee_item_id)
         return qs
+
+    def deltas(self, **filters) -> QuerySet:
+        """The pending cell deltas of the scope (added to `cells` by every reader)."""
+        return self.filter(CellDelta.objects.filter(**filters))
 
     def charges(self) -> QuerySet:
         qs = Charge.objects.filter(estate_id__in=self.estate_ids)
@@ -118,29 +127,54 @@ def scope_for(user, *, estate_id=None, building_id=None, fee_item_id=None) -> Sc
 _pinned: contextvars.ContextVar = contextvars.ContextVar("reports_pinned", default=None)
 
 
+@contextlib.contextmanager
+def snapshot():
+    """Reads in one snapshot (PostgreSQL: a repeatable-read transaction), so a fold of the
+    deltas committing between two reads never counts a delta twice or not at all. Inside a
+    transaction already, the caller's."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def fresh() -> None:
-    """Recompute whatever postings marked since the last read (once per pinned page)."""
-    if _pinned.get() is None:
-        summaries.refresh()
+    """Kept for callers: the cells plus their deltas are always fresh; nothing to do."""
+
+
+_FIELDS = ("period", "month", "kind", "due_date", "billed", "waived", "received", "from_balance")
+
+
+def _read(scope: Scope, **filters) -> list[tuple]:
+    """The scope's cells and their pending deltas: one statement (one snapshot)."""
+    cells = scope.cells(**filters).order_by().values_list(*_FIELDS)
+    return list(cells.union(scope.deltas(**filters).order_by().values_list(*_FIELDS), all=True))
+
+
+def _cached(name: str, compute):
+    """`compute()` once per pinned page (the same figures asked by two selectors)."""
+    pin = _pinned.get()
+    if pin is None:
+        return compute()
+    if name not in pin[2]:
+        pin[2][name] = compute()
+    return pin[2][name]
 
 
 @contextlib.contextmanager
 def pinned(scope: Scope):
     """Within the block, every figure of `scope` is computed from one read of its cells (a
-    page of figures is one query for the money, not one per figure)."""
-    summaries.refresh()
-    rows = list(
-        scope.cells()
-        .order_by()
-        .values_list(
-            "period", "month", "kind", "due_date", "billed", "waived", "received", "from_balance"
-        )
-    )
-    token = _pinned.set((scope, rows))
-    try:
-        yield
-    finally:
-        _pinned.reset(token)
+    page of figures is one query for the money, not one per figure), and the other reads
+    share its snapshot."""
+    with snapshot():
+        token = _pinned.set((scope, _read(scope), {}))
+        try:
+            yield
+        finally:
+            _pinned.reset(token)
 
 
 def _rows(scope: Scope, kinds=None, **filters) -> list[tuple]:
@@ -148,15 +182,9 @@ def _rows(scope: Scope, kinds=None, **filters) -> list[tuple]:
     matching `kinds` and simple filters (period, period__in, period__lt, month, month__lte)."""
     pin = _pinned.get()
     if pin is None or pin[0] != scope:
-        qs = scope.cells(**filters)
         if kinds is not None:
-            qs = qs.filter(kind__in=kinds)
-        return list(
-            qs.order_by().values_list(
-                "period", "month", "kind", "due_date", "billed", "waived", "received",
-                "from_balance",
-            )
-        )  # fmt: skip
+            filters["kind__in"] = kinds
+        return _read(scope, **filters)
     tests = []
     for key, value in filters.items():
         field, _sep, op = key.partition("__")
@@ -215,7 +243,6 @@ def _rate(grid: dict, periods: list[str], received_through: str, as_of_month: st
 
 def period_rate(scope: Scope, period: str, as_of: date) -> Rate:
     """当期收缴率 (definitions.DEFINITIONS["collection_rate"])."""
-    fresh()
     as_of_month = month_of(as_of)
     grid = _grid(scope, FEES, period=period)
     return _rate(grid, [period], min(period, as_of_month), as_of_month)
@@ -223,7 +250,6 @@ def period_rate(scope: Scope, period: str, as_of: date) -> Rate:
 
 def cumulative_rate(scope: Scope, period: str, as_of: date) -> Rate:
     """累计收缴率."""
-    fresh()
     as_of_month = month_of(as_of)
     return _rate(_grid(scope, FEES, period=period), [period], as_of_month, as_of_month)
 
@@ -231,7 +257,6 @@ def cumulative_rate(scope: Scope, period: str, as_of: date) -> Rate:
 def year_rate(scope: Scope, year: int, as_of: date) -> Rate:
     """年度收缴率: January to the as-of month of `year`, received by the as-of month (of that
     year: last year's figure is as at the same month's end last year)."""
-    fresh()
     through = month_of(as_of) if as_of.year == year else f"{year:04d}-{as_of.month:02d}"
     periods = months_of_year(year, int(through[5:7]))
     grid = _grid(scope, FEES, period__in=periods)
@@ -240,18 +265,23 @@ def year_rate(scope: Scope, year: int, as_of: date) -> Rate:
 
 def household_rate(scope: Scope, period: str) -> Rate:
     """户收费率 now, of the households billed fees for `period`."""
-    fresh()
-    row = scope.filter(HouseholdCell.objects.filter(period=period), items=False).aggregate(
-        b=Sum("units_billed"), o=Sum("units_owing")
+    billed = owing = 0
+    cells, deltas = (
+        scope.filter(model.objects.filter(period=period), items=False)
+        .order_by()
+        .values("period")
+        .annotate(b=Sum("units_billed"), o=Sum("units_owing"))
+        .values_list("b", "o")
+        for model in (HouseholdCell, CountDelta)
     )
-    billed, owing = row["b"] or 0, row["o"] or 0
+    for b, o in cells.union(deltas, all=True):  # one statement: one snapshot
+        billed, owing = billed + (b or 0), owing + (o or 0)
     return Rate(part=Decimal(billed - owing), whole=Decimal(billed))
 
 
 def clearance_rate(scope: Scope, month: str) -> Rate:
     """清缴率 of `month`: received in the month for earlier periods' fees and opening arrears
     ÷ owed on them at the month's start."""
-    fresh()
     grid = _grid(scope, ARREARS, period__lt=month, month__lte=month)
     owed = collected = ZERO
     for (_period, m), v in grid.items():
@@ -271,7 +301,6 @@ class AgingBucket:
 
 def aging(scope: Scope, as_of: date) -> list[AgingBucket]:
     """What is owed now on fees and opening arrears, by days past the due date on `as_of`."""
-    fresh()
     buckets = {code: AgingBucket(code, str(label)) for code, label, _lo, _hi in BUCKETS}
     for _p, _m, _k, due, b, w, r, _f in _rows(scope, ARREARS):
         buckets[bucket_of(due, as_of)].amount += Decimal(b) - Decimal(w) - Decimal(r)
@@ -281,7 +310,6 @@ def aging(scope: Scope, as_of: date) -> list[AgingBucket]:
 
 
 def late_fees_owed(scope: Scope) -> Decimal:
-    fresh()
     owed = sum(
         (
             Decimal(b) - Decimal(w) - Decimal(r)
@@ -327,7 +355,6 @@ class Split:
 def payment_split(scope: Scope, month: str) -> Split:
     """New money received in `month` (not uses of the prepayment balance), split by what it
     paid. Late fees and deposits are their own lines."""
-    fresh()
     split = Split()
     for period, _m, kind_group, _d, _b, _w, r, f in _rows(scope, None, month=month):
         new = Decimal(r) - Decimal(f)
@@ -342,10 +369,8 @@ def payment_split(scope: Scope, month: str) -> Split:
         setattr(split, name, Decimal(getattr(split, name)).quantize(ZERO))
     if not scope.building_id and not scope.fee_item_id:
         start, end = date(int(month[:4]), int(month[5:7]), 1), month_end(month)
-        money = MoneyCell.objects.filter(
-            estate_id__in=scope.estate_ids, day__gte=start, day__lte=end
-        ).aggregate(p=Sum("prepaid"))
-        split.prepaid = Decimal(money["p"] or 0).quantize(ZERO)
+        prepaid = sum((r["prepaid"] for r in _money(scope, start, end, "channel")), ZERO)
+        split.prepaid = Decimal(prepaid).quantize(ZERO)
     return split
 
 
@@ -359,7 +384,6 @@ class TrendPoint:
 def monthly_trend(scope: Scope, year: int, as_of: date) -> list[TrendPoint]:
     """Each month's collection rate of `year` (to the as-of month) against the same month of
     the year before."""
-    fresh()
     last = month_of(as_of) if as_of.year == year else f"{year:04d}-12"
     months = [m for m in months_of_year(year) if m <= last]
     previous = [month_add(m, -12) for m in months]
@@ -384,61 +408,114 @@ class BuildingArrears:
     units_billed: int
 
 
+def _building_deltas(scope: Scope) -> dict[int, list]:
+    """{building: [households, owing, amount owing]} of the pending deltas of the scope."""
+    return _cached("buildings", lambda: _building_deltas_of(scope))
+
+
+def _building_deltas_of(scope: Scope) -> dict[int, list]:
+    out: dict[int, list] = defaultdict(lambda: [0, 0, ZERO])
+    for row in (
+        scope.filter(CountDelta.objects.filter(period=""), items=False)
+        .order_by()
+        .values("building_id")
+        .annotate(b=Sum("units_billed"), o=Sum("units_owing"))
+    ):
+        out[row["building_id"]][0] += row["b"] or 0
+        out[row["building_id"]][1] += row["o"] or 0
+    for row in (
+        scope.filter(CellDelta.objects.filter(kind__in=ARREARS), items=False)
+        .order_by()
+        .values("building_id")
+        .annotate(b=MoneySum("billed"), w=MoneySum("waived"), r=MoneySum("received"))
+    ):
+        out[row["building_id"]][2] += row["b"] - row["w"] - row["r"]
+    return out
+
+
 def arrears_by_building(scope: Scope, limit: int = 20) -> list[BuildingArrears]:
-    fresh()
-    cells = scope.filter(BuildingCell.objects.filter(owing__gt=0), items=False).order_by(
-        "-owing", "building_id"
+    """The buildings owing most: the stored top `limit` plus the buildings with pending
+    deltas, ranked again with the deltas added."""
+    with snapshot():
+        deltas = _building_deltas(scope)
+        cells = scope.filter(BuildingCell.objects.all(), items=False)
+        rows = {
+            c.building_id: [c.units_billed, c.units_owing, c.owing]
+            for c in [
+                *cells.filter(owing__gt=0).order_by("-owing", "building_id")[: limit + len(deltas)],
+                *cells.filter(building_id__in=list(deltas)),
+            ]
+        }
+    for building_id, d in deltas.items():
+        row = rows.setdefault(building_id, [0, 0, ZERO])
+        for j in range(3):
+            row[j] += d[j]
+    ranked = sorted(
+        ((b, r) for b, r in rows.items() if r[2] > 0), key=lambda br: (-br[1][2], br[0])
     )[:limit]
-    cells = list(cells)
     names = {
         b.pk: b
-        for b in Building.objects.filter(pk__in=[c.building_id for c in cells]).select_related(
-            "estate"
-        )
+        for b in Building.objects.filter(pk__in=[b for b, _r in ranked]).select_related("estate")
     }
     return [
         BuildingArrears(
-            building_id=c.building_id,
-            name=names[c.building_id].name if c.building_id in names else str(c.building_id),
-            estate=names[c.building_id].estate.name if c.building_id in names else "",
-            owing=c.owing,
-            units_owing=c.units_owing,
-            units_billed=c.units_billed,
+            building_id=b,
+            name=names[b].name if b in names else str(b),
+            estate=names[b].estate.name if b in names else "",
+            owing=r[2],
+            units_owing=r[1],
+            units_billed=r[0],
         )
-        for c in cells
+        for b, r in ranked
     ]
 
 
 def owing_households(scope: Scope) -> Rate:
-    """Households owing now (part) of households ever billed (whole)."""
-    fresh()
-    row = scope.filter(BuildingCell.objects.all(), items=False).aggregate(
-        b=Sum("units_billed"), o=Sum("units_owing"), s=MoneySum("owing")
-    )
-    return Rate(part=Decimal(row["o"] or 0), whole=Decimal(row["b"] or 0), billed=row["s"])
+    """Households owing now (part) of households billed (whole)."""
+    with snapshot():
+        row = scope.filter(BuildingCell.objects.all(), items=False).aggregate(
+            b=Sum("units_billed"), o=Sum("units_owing"), s=MoneySum("owing")
+        )
+        billed, owing, amount = row["b"] or 0, row["o"] or 0, row["s"]
+        for d in _building_deltas(scope).values():
+            billed, owing, amount = billed + d[0], owing + d[1], amount + d[2]
+    return Rate(part=Decimal(owing), whole=Decimal(billed), billed=amount)
+
+
+def _m(value) -> Decimal:
+    """Money from a union's sums (SQLite may hand back floats): exactly two places."""
+    return Decimal(str(value or 0)).quantize(ZERO)
 
 
 def _money(scope: Scope, start: date, end: date, by: str) -> list[dict]:
-    fresh()
-    rows = (
-        MoneyCell.objects.filter(estate_id__in=scope.estate_ids, day__gte=start, day__lte=end)
+    sums: dict = defaultdict(lambda: [0, ZERO, ZERO, ZERO])
+    cells, deltas = (
+        model.objects.filter(estate_id__in=scope.estate_ids, day__gte=start, day__lte=end)
         .order_by()
         .values(by)
         .annotate(
-            n=Sum("payments"), r=MoneySum("received"), p=MoneySum("prepaid"), x=MoneySum("refunded")
+            n=Sum("payments"), r=MoneySum("received"), p=MoneySum("prepaid"),
+            x=MoneySum("refunded"),
         )
-        .order_by(by)
-    )
+        .values_list(by, "n", "r", "p", "x")
+        for model in (MoneyCell, MoneyDelta)
+    )  # fmt: skip
+    for key, n, r, p, x in cells.union(deltas, all=True):  # one statement: one snapshot
+        cell = sums[key]
+        cell[0] += n or 0
+        cell[1] += _m(r)
+        cell[2] += _m(p)
+        cell[3] += _m(x)
     return [
         {
-            by: row[by],
-            "payments": row["n"] or 0,
-            "received": row["r"],
-            "prepaid": row["p"],
-            "refunded": row["x"],
-            "net": row["r"] - row["x"],
+            by: key,
+            "payments": v[0],
+            "received": v[1],
+            "prepaid": v[2],
+            "refunded": v[3],
+            "net": v[1] - v[3],
         }
-        for row in rows
+        for key, v in sorted(sums.items())
     ]
 
 

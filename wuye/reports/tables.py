@@ -50,32 +50,36 @@ def _d(v) -> Decimal:
 
 
 def _cells(scope, p: Params, group: list[str]) -> Iterator[list]:
-    """billed (periods in range), waived and received (months in range, split), owed now."""
-    selectors.fresh()
+    """billed (periods in range), waived and received (months in range, split), owed now;
+    from the cells plus their pending deltas."""
     first, last = p.months
     qs = scope.cells(kind__in=selectors.ARREARS)
     if "building_id" in group:
         qs = scope.filter(CollectionCell.objects.filter(kind__in=selectors.ARREARS))
+    sources = (qs, scope.deltas(kind__in=selectors.ARREARS))
     rows = defaultdict(lambda: defaultdict(Decimal))
-    for r in (
-        qs.filter(Q(period__range=(first, last)) | Q(month__range=(first, last)))
-        .order_by()
-        .values(*group, "period", "month")
-        .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"))
-    ):
-        key = tuple(r[g] for g in group)
-        cell = rows[key]
-        if first <= r["period"] <= last:
-            cell["billed"] += _d(r["b"])
-        if first <= r["month"] <= last:
-            cell["waived"] += _d(r["w"])
-            cell[split_kind(r["period"], r["month"])] += _d(r["r"])
-    owed = {
-        tuple(r[g] for g in group): _d(r["b"]) - _d(r["w"]) - _d(r["r"])
-        for r in qs.order_by()
-        .values(*group)
-        .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"))
-    }
+    owed: dict[tuple, Decimal] = defaultdict(Decimal)
+    with selectors.snapshot():
+        for source in sources:
+            for r in (
+                source.filter(Q(period__range=(first, last)) | Q(month__range=(first, last)))
+                .order_by()
+                .values(*group, "period", "month")
+                .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"))
+            ):
+                key = tuple(r[g] for g in group)
+                cell = rows[key]
+                if first <= r["period"] <= last:
+                    cell["billed"] += _d(r["b"])
+                if first <= r["month"] <= last:
+                    cell["waived"] += _d(r["w"])
+                    cell[split_kind(r["period"], r["month"])] += _d(r["r"])
+            for r in (
+                source.order_by()
+                .values(*group)
+                .annotate(b=Sum("billed"), w=Sum("waived"), r=Sum("received"))
+            ):
+                owed[tuple(r[g] for g in group)] += _d(r["b"]) - _d(r["w"]) - _d(r["r"])
     for key in sorted(set(rows) | {k for k, v in owed.items() if v}, key=str):
         c = rows.get(key, {})
         yield [

@@ -173,9 +173,7 @@ def drill(request):
     charges = selectors.drill_charges(scope, d)
     reason = g.get("reason", "")
     if reason:
-        charges = charges.filter(
-            party_id__in=list(collection_seam.parties_with_reason(scope.estate_ids, reason))
-        )
+        charges = collection_seam.charges_with_reason(charges, scope.estate_ids, reason)
     households = selectors.drill_households(charges)
     reasons = collection_seam.reasons_of([h.party_id for h in households])
     labels = collection_seam.reason_labels()

@@ -411,7 +411,8 @@ class Books(RuleBasedStateMachine):
     @precondition(lambda self: not self.transferred)
     @rule()
     def transfer(self):
-        """李娜 sells unit 1-101 to 陈静 from 1 April."""
+        """李娜 sells unit 1-101 to 陈静 from 1 April: the charges already raised for days from
+        then on (bill runs, months she paid ahead) are re-split (issue 11 §9)."""
         from wuye.registry.services import unit_party_add
 
         if self._try(
@@ -479,6 +480,25 @@ class Books(RuleBasedStateMachine):
                 credited = sum((n.amount for n in CreditNote.objects.filter(charge=c)), Decimal(0))
                 due += c.amount - credited
         assert -_balance(self.estate, chart.CONTRACT_LIABILITY) == due
+
+    @invariant()
+    def after_the_transfer_the_seller_neither_owes_nor_has_paid_the_buyers_days(self):
+        """Her money for 陈静's days went back to her prepayment; 陈静 owes them himself."""
+        if not self.transferred:
+            return
+        from wuye.billing.outstanding import settled
+
+        seller = self.parties[0]
+        for c in self._charges():
+            if (
+                c.unit_id == self.units[0].pk
+                and c.party_id == seller.pk
+                and c.kind == "regular"
+                and c.period_start >= TRANSFER_ON
+                and c.status != "cancelled"
+            ):
+                assert c.outstanding == 0, (c.pk, c.period, c.outstanding)
+                assert settled([c.pk]).get(c.pk, Decimal(0)) == 0, (c.pk, c.period)
 
     @invariant()
     def no_charge_below_zero_or_above_its_amount(self):

@@ -20,16 +20,17 @@ PASS_THROUGH liability and never reaches revenue.
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from wuye.audit.summaries import Summary
-from wuye.core.money import FEN, MoneySum
+from wuye.core.money import FEN, MoneySum, split
 from wuye.fees.models import FeeItem
 from wuye.ledger.models import JournalEntry
 from wuye.ledger.services import entry_reverse
@@ -729,6 +730,113 @@ def charge_debit_note(
     _post_charge(note, actor, source_type="debit_note")
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, subject=note, after=snapshot(note))
     return note
+
+
+# --- a change of owner ----------------------------------------------------------------
+
+
+def owner_change_shares(charge: Charge, from_day: date) -> tuple[Decimal, Decimal]:
+    """(the seller's, the buyer's) part of `charge` when the unit changes payer on
+    `from_day`: its amount split by the days of its period before and from that day (largest
+    remainder, `core.money.split`, as a bill run splits a transfer month)."""
+    start, end = charge.period_start, charge.period_end
+    seller_days = max(0, (min(end, from_day - timedelta(days=1)) - start).days + 1)
+    buyer_days = max(0, (end - max(start, from_day)).days + 1)
+    if buyer_days == 0:
+        return charge.amount, ZERO
+    seller, buyer = split(charge.amount, [Decimal(seller_days), Decimal(buyer_days)])
+    return seller, buyer
+
+
+def charge_owner_change_split(
+    *, actor, charge: Charge, buyer: Party, from_day: date, today: date, key: str
+) -> Charge | None:
+    """Give the days of `charge` from `from_day` on to `buyer` (issue 11 §9): a credit note
+    lowers the seller's charge by the buyer's share (`owner_change_shares`), posted back to
+    the account the charge sits in (revenue, or the contract liability while it is an advance
+    receipt), and a new regular charge of that share is raised to the buyer for the same
+    period (next part), from `from_day`, posted like any charge raised `today`.
+
+    The caller (payments, on a change of owner) holds the charge's lock and has first taken
+    off it what the seller had paid for the buyer's days (to the seller's prepayment). Only
+    what is still owed is credited: a waiver or credit note the seller had stays his, and the
+    buyer owes his days in full. None when no day of the charge is the buyer's. `key` makes
+    it idempotent."""
+    __, share = owner_change_shares(charge, from_day)
+    if share <= 0 or charge.party_id == buyer.pk:
+        return None
+    made = Charge.objects.filter(idempotency_key=f"{key}:buyer").first()
+    if made is not None:
+        return made
+    charge = lock_charge(charge)
+    credit = min(share, charge.outstanding)
+    memo = f"过户 {from_day} 起归新业主 {charge.label}"[:200]
+    if credit > 0:
+        note = CreditNote.objects.create(
+            estate_id=charge.estate_id,
+            charge=charge,
+            amount=credit,
+            reason=f"过户：{from_day} 起由 {buyer.name} 缴纳"[:255],
+            created_by=_user(actor),
+            idempotency_key=f"{key}:seller",
+        )
+        entry = gl_post(
+            estate_id=charge.estate_id,
+            day=today,
+            memo=memo,
+            debit=charge_account(charge),
+            credit=chart.RECEIVABLE,
+            amount=credit,
+            key=f"billing-credit:{note.pk}",
+            source_type="credit_note",
+            source_id=note.pk,
+            actor=actor,
+            party_id=charge.party_id,
+        )
+        CreditNote.objects.filter(pk=note.pk).update(entry_id=entry.pk)
+        charge_refresh(charge=charge)
+    part = (
+        Charge.objects.filter(
+            unit_id=charge.unit_id,
+            fee_item_id=charge.fee_item_id,
+            period=charge.period,
+            kind=Charge.Kind.REGULAR,
+        ).aggregate(m=Max("part"))["m"]
+        or 0
+    ) + 1
+    new = Charge.objects.create(
+        estate_id=charge.estate_id,
+        unit_id=charge.unit_id,
+        party=buyer,
+        fee_item_id=charge.fee_item_id,
+        kind=Charge.Kind.REGULAR,
+        period=charge.period,
+        period_start=max(charge.period_start, from_day),
+        period_end=charge.period_end,
+        part=part,
+        amount=share,
+        outstanding=share,
+        quantity=charge.quantity,
+        rate=charge.rate,
+        bill_date=today,
+        due_date=max(today, charge.due_date),
+        idempotency_key=f"{key}:buyer",
+        created_by=_user(actor),
+    )
+    new.fee_item = charge.fee_item
+    _post_charge(new, actor)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        subject=new,
+        after=snapshot(new),
+        summary=Summary(
+            gettext_noop("change of owner: %(charge)s from %(day)s is the new payer's"),
+            charge=charge.label,
+            day=from_day,
+        ),
+    )
+    return new
 
 
 # --- deposits ------------------------------------------------------------

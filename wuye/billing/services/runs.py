@@ -882,7 +882,12 @@ def billing_run_post(
     # The run's charges fall due: the payments app pays them from the owners' prepayment
     # (each owner in a transaction of its own; the run stays posted whatever happens there).
     for estate in estates:
-        charges_due(estate_id=estate.pk, as_of=timezone.localdate(), run_id=run.pk, actor=actor)
+        charges_due(
+            estate_id=estate.pk,
+            as_of=min(run.as_of, timezone.localdate()),
+            run_id=run.pk,
+            actor=actor,
+        )
     return run
 
 

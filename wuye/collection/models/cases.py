@@ -28,10 +28,13 @@ class ArrearsCase(models.Model):
     deferred trigger event per inserted row and FOREIGN KEY -- even a NULL one -- and checks
     each at commit; at W3's million parties that cost more than the whole rest of the run.
     The run takes every id from joins over the tables they point to; the ORM's on_delete
-    (PROTECT, CASCADE, SET_NULL) still guards deletes."""
+    (PROTECT, CASCADE, SET_NULL) still guards deletes. For the same reason a key column that
+    leads a composite index (estate, assignee; a case charge's case; a task's estate and
+    assignee) has no index of its own, and nor has a task's `done_by` (looked up only when a
+    user is deleted)."""
 
     estate = models.ForeignKey(
-        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     party = models.ForeignKey(
         Party, on_delete=models.PROTECT, related_name="arrears_cases", db_constraint=False
@@ -57,6 +60,7 @@ class ArrearsCase(models.Model):
         related_name="+",
         verbose_name=_("assignee"),
         db_constraint=False,
+        db_index=False,
     )
     amount = MoneyField(_("overdue amount"), default=0)
     oldest_due_date = models.DateField(_("oldest due date"), null=True, blank=True)
@@ -116,7 +120,11 @@ class CaseCharge(models.Model):
     # No database FOREIGN KEYs, as charges have none (billing.Charge): a run adds many at
     # once (see ArrearsCase).
     case = models.ForeignKey(
-        ArrearsCase, on_delete=models.CASCADE, related_name="case_charges", db_constraint=False
+        ArrearsCase,
+        on_delete=models.CASCADE,
+        related_name="case_charges",
+        db_constraint=False,
+        db_index=False,
     )
     charge = models.ForeignKey(
         Charge, on_delete=models.PROTECT, related_name="+", db_constraint=False
@@ -212,7 +220,7 @@ class Task(models.Model):
     # No database FOREIGN KEYs: a dunning run writes tasks by the hundred thousand (see
     # ArrearsCase).
     estate = models.ForeignKey(
-        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        Estate, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
     )
     case = models.ForeignKey(
         ArrearsCase, on_delete=models.PROTECT, related_name="tasks", db_constraint=False
@@ -227,6 +235,7 @@ class Task(models.Model):
         related_name="+",
         verbose_name=_("assignee"),
         db_constraint=False,
+        db_index=False,
     )
     due_on = models.DateField(_("due"))
     status = models.CharField(
@@ -234,7 +243,9 @@ class Task(models.Model):
     )
     stage_number = models.PositiveSmallIntegerField(_("stage"), default=0)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    # unique by `task_dedupe_key_unique` (a plain unique index; `unique=True` would add a
+    # second, pattern-matching index on PostgreSQL that nothing uses)
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(
@@ -244,12 +255,16 @@ class Task(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="task_dedupe_key_unique"),
+        ]
         indexes = [
             models.Index(fields=["estate", "status", "due_on"], name="task_open_idx"),
             models.Index(fields=["assignee", "status"], name="task_assignee_idx"),

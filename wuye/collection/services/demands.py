@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from wuye.audit.services import SystemActor, audit_record
 from wuye.core.errors import DomainError
 from wuye.notifications.models import Channel, Message, Purpose
+from wuye.notifications.policy import has_open_opt_out
 from wuye.notifications.services import letter_tracking_record, message_queue, message_send
 from wuye.registry.services import require_estate, require_perm
 
@@ -48,6 +49,13 @@ def _check(actor, case: ArrearsCase, delivery: str) -> None:
         raise DomainError(_("the case is closed"), field="case")
     if delivery not in FormalDemand.Delivery.values:
         raise DomainError(_("choose registered mail or hand delivery"), field="delivery")
+    if delivery == FormalDemand.Delivery.REGISTERED_MAIL and has_open_opt_out(
+        case.party_id, Channel.LETTER
+    ):
+        # never by a channel the owner refused (issue 11 §14): a visit with a signed receipt
+        raise DomainError(
+            _("the owner has refused letters: deliver the demand by hand"), field="delivery"
+        )
 
 
 def _create(

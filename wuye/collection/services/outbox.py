@@ -92,7 +92,7 @@ def _best_channel(party, purpose: str, opted_out: set[str]) -> str:
             continue
         if channel in CONSENT_REQUIRED and (party.consents or {}).get(channel) is not True:
             continue
-        if purpose != Purpose.FORMAL_DEMAND and channel in opted_out:
+        if channel in opted_out:  # never a refused channel, a formal demand included
             continue
         if address_for(party, channel):
             return channel
@@ -153,6 +153,14 @@ class OutboxWriter:
         opted: set[str],
     ) -> None:
         channel = channel or _best_channel(party, purpose, opted)
+        if (
+            purpose == Purpose.FORMAL_DEMAND
+            and channel in opted
+            and channel != Channel.LETTER
+            and Channel.LETTER not in opted
+        ):
+            # as `message_queue`: a formal demand goes by letter, never on a refused channel
+            channel = Channel.LETTER
         key = (template_code, channel)
         template = self.templates.get(key)
         if template is None:
@@ -182,7 +190,7 @@ class OutboxWriter:
             pass
         elif not address:
             status, reason = Message.Status.SUPPRESSED, "no_address"
-        elif purpose != Purpose.FORMAL_DEMAND and channel in opted:
+        elif channel in opted:
             status, reason = Message.Status.SUPPRESSED, "opted_out"
         if status == Message.Status.QUEUED:
             self.queued += 1

@@ -669,26 +669,34 @@ def _emit(cursor, estate, policy, as_of, stage_list, sql: _Sql, counts, lap) -> 
         return
     params = {**sql.params, "policy": policy.pk, "day": as_of.isoformat(), "as_of": as_of}
     role = "COALESCE(NULLIF(a.task_role, ''), s.assignee_role)"
-    conflict = " ON CONFLICT (dedupe_key) DO NOTHING"
-    tasks = _insert_select(
-        cursor,
-        Task,
-        {
-            "estate_id": "%(estate)s",
-            "case_id": "c.id",
-            "kind": "a.kind",
-            "role": role,
-            "assignee_id": f"CASE WHEN {role} = 'collector' THEN c.assignee_id END",
-            "due_on": "%(as_of)s",
-            "stage_number": "s.number",
-            "dedupe_key": _dedupe_key(sql, "c.id", "s.number", "a.id") + " || ':task'",
-        },
-        _emitting()
-        + """ AND a.kind <> 'message' AND (a.task_role <> '' OR a.kind <> 'formal_demand')
-        ORDER BY c.id, a."order", a.id"""
-        + conflict,
-        {**params, "estate": estate.pk},
-    )
+    exprs = {
+        "estate_id": "%(estate)s",
+        "case_id": "c.id",
+        "kind": "a.kind",
+        "role": role,
+        "assignee_id": f"CASE WHEN {role} = 'collector' THEN c.assignee_id END",
+        "due_on": "%(as_of)s",
+        "stage_number": "s.number",
+        "dedupe_key": _dedupe_key(sql, "c.id", "s.number", "a.id") + " || ':task'",
+    }
+    tasks = 0
+    # A case opened in this run has no task yet: its keys cannot exist, and a plain INSERT
+    # spares the unique index a speculative insertion per row; an older case's key may
+    # (the same day after a broken promise), so its tasks skip what exists.
+    for cases, conflict in (
+        ("d.case_id IS NULL", ""),
+        ("d.case_id IS NOT NULL", " ON CONFLICT (dedupe_key) DO NOTHING"),
+    ):
+        tasks += _insert_select(
+            cursor,
+            Task,
+            exprs,
+            _emitting()
+            + f""" AND {cases} AND a.kind <> 'message'
+              AND (a.task_role <> '' OR a.kind <> 'formal_demand')
+            ORDER BY c.id, a."order", a.id{conflict}""",
+            {**params, "estate": estate.pk},
+        )
     _add(counts, "tasks", tasks)
     lap("tasks")
     _add(counts, "messages", _messages(cursor, estate, sql, params))
@@ -905,8 +913,12 @@ def _run_estate(estate: Estate, as_of: date, counts: dict) -> None:
     sql = _Sql(stage_list, {"as_of": as_of})
     with connection.cursor() as cursor:
         if sql.pg:
-            # sorts and hashes over a few hundred thousand rows stay in memory
+            # sorts and hashes over a few hundred thousand rows stay in memory; the message
+            # cursor is read to its end (plan it for all rows, not the first tenth: hash
+            # joins, not an index probe per row); no JIT compiling for one-off statements
             cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+            cursor.execute("SET LOCAL jit = off")
         _temp_tables(cursor, create=True)
         _figures(cursor, estate, as_of)
         lap("figures")

@@ -151,3 +151,13 @@ def test_the_letter_run_does_not_print_a_second_letter_for_a_demand(
     demands.demand_post(actor=collector, demand=demand, tracking_number="XA987654321CN")
     demand.message.refresh_from_db()
     assert demand.message.tracking_number == "XA987654321CN" and demand.message.letter_batch is None
+
+
+def test_a_registered_demand_is_refused_when_the_owner_refused_letters(collector, case, owed):
+    from wuye.notifications.services import channel_opt_out
+
+    channel_opt_out(actor=None, party=case.party, channel="letter", source="hotline")
+    with pytest.raises(DomainError, match="deliver the demand by hand"):
+        demands.demand_issue(actor=collector, case=case, delivery="registered")
+    # by hand it is served
+    assert demands.demand_issue(actor=collector, case=case, delivery="hand").total > 0

@@ -121,3 +121,19 @@ def test_a_reminder_lists_every_unit_owed_on_and_skips_an_opted_out_channel(
     assert message.params["unit"] == "1-1-101、1-1-301"
     assert message.params["amount"] == "500.00"
     assert message.address == "深圳市南山区华苑路1号 1-1-101、1-1-301"
+
+
+def test_a_formal_demand_stage_never_posts_to_an_owner_who_refused_letters(estate, unit, owner):
+    policy_default(estate=estate)  # stage 3 (31 days): a formal demand by letter and a call
+    charge(unit, owner, "2026-01", "300.00", due=date(2026, 1, 28))
+    ChannelOptOut.objects.create(
+        estate=estate, party=owner, channel="letter", at=timezone.now(), source="hotline"
+    )
+    dunning_run(as_of=date(2026, 3, 5), estate_id=estate.pk)
+    demand = Message.objects.get(party=owner, purpose="formal_demand")
+    # the letter is held back as refused (issue 11 §14): the collector serves it by hand
+    assert (demand.channel, demand.status, demand.suppressed_reason) == (
+        "letter",
+        "suppressed",
+        "opted_out",
+    )

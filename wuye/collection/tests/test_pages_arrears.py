@@ -112,6 +112,8 @@ def test_filters_narrow_the_rows_and_the_totals(client, collector, books, estate
     assert "1,000.00" in _totals(page)
     bad = client.get("/collection/arrears/?min=abc").content.decode()
     assert "abc is not an amount" in bad and "2 owners" in _totals(bad)
+    huge = client.get("/collection/arrears/?max=1e40&min=NaN")
+    assert huge.status_code == 200 and "2 owners" in _totals(huge.content.decode())
 
 
 def test_pages_of_rows_keep_the_filters(client, collector, books, monkeypatch):
@@ -200,3 +202,41 @@ def test_the_api_takes_the_amount_range_too(collector, books):
     body = api.get("/api/v1/collection/arrears/?min_amount=500&max_amount=700").json()
     assert [r["party_name"] for r in body["results"]] == ["张伟"]
     assert body["totals"]["total"] == "600.00"
+
+
+def _owners(estate, building, n: int, start: int):
+    for i in range(start, start + n):
+        unit = Unit.objects.create(
+            estate=estate, building=building, number=f"9-1-{i:03d}", floor=1, gross_area="80.00"
+        )
+        party = Party.objects.create(estate=estate, name=f"业主{i}", mobile=f"1390000{i:04d}")
+        UnitParty.objects.create(
+            estate=estate, unit=unit, party=party, start_date=_ago(900), is_payer=True
+        )
+        charge(unit, party, "2026-06", "100.00", due=_ago(60))
+        ArrearsCase.objects.create(
+            estate=estate, party=party, opened_on=_ago(30), stage_number=2, reason="forgot"
+        )
+
+
+def test_the_page_reads_the_same_number_of_queries_for_more_owners(
+    client, collector, estate, building, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    policy_default(estate=estate)
+    _owners(estate, building, 2, 1)
+    client.force_login(collector)
+    client.get("/collection/arrears/")  # warm caches (session, permissions)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/collection/arrears/")
+    _owners(estate, building, 8, 10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/collection/arrears/").content.decode()
+    assert "10 owners" in _totals(page)
+    with CaptureQueriesContext(connection) as few_cases:
+        client.get("/collection/cases/")
+    _owners(estate, building, 8, 30)
+    with django_assert_max_num_queries(len(few_cases.captured_queries)):
+        client.get("/collection/cases/")

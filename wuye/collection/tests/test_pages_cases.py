@@ -160,10 +160,12 @@ def test_a_manual_hold_is_placed_with_reason_and_expiry_and_released_by_a_superv
     client.post(url, {"action": "release", "hold": hold.pk})
     hold.refresh_from_db()
     assert hold.released_at is None  # a collector may not release
+    assert 'data-test="held"' in _rows(client.get("/collection/cases/").content.decode())
     client.force_login(supervisor)
     client.post(url, {"action": "release", "hold": hold.pk})
     hold.refresh_from_db()
     assert hold.released_at is not None
+    assert 'data-test="held"' not in _rows(client.get("/collection/cases/").content.decode())
 
 
 def test_another_estates_hold_cannot_be_released_through_this_case(
@@ -215,3 +217,44 @@ def test_the_collection_menu_holds_the_case_list_and_the_resolution_pages(
     assert "/collection/cases/" in menu and "/collection/plans/" in menu
     client.force_login(make_staff("cashier", estates=[estate]))
     assert "/collection/cases/" not in client.get("/").content.decode()
+
+
+def test_a_supervisor_approves_the_legal_stage_with_a_reason(
+    client, collector, supervisor, case, estate
+):
+    from wuye.audit.models import AuditEvent
+    from wuye.collection.services.policies import policy_default
+
+    policy_default(estate=estate)  # stage 4 (legal) needs approval
+    url = f"/collection/cases/{case.pk}/"
+    client.force_login(collector)
+    assert 'data-test="approve-stage"' not in client.get(url).content.decode()
+    client.post(url, {"action": "approve", "stage": "4", "note": "恶意拖欠两年"})
+    case.refresh_from_db()
+    assert case.approved_stage == 0
+    client.force_login(supervisor)
+    assert 'data-test="approve-stage"' in client.get(url).content.decode()
+    page = client.post(url, {"action": "approve", "stage": "4", "note": " "}, follow=True)
+    assert "say why" in page.content.decode()
+    client.post(url, {"action": "approve", "stage": "2", "note": "x"})  # needs no approval
+    case.refresh_from_db()
+    assert case.approved_stage == 0
+    client.post(url, {"action": "approve", "stage": "4", "note": "恶意拖欠两年"})
+    case.refresh_from_db()
+    assert case.approved_stage == 4
+    assert AuditEvent.objects.get(action="collection.stage_approve").summary == "恶意拖欠两年"
+    assert 'data-test="approve-stage"' not in client.get(url).content.decode()
+
+
+def test_garbage_in_a_form_is_a_message_or_a_404_never_a_500(client, supervisor, case):
+    client.force_login(supervisor)
+    url = f"/collection/cases/{case.pk}/"
+    assert client.post(url, {"action": "release", "hold": "x²"}).status_code == 404
+    assert (
+        client.post(url, {"action": "hold", "reason": "x", "expires_on": "明天"}).status_code == 302
+    )
+    assert client.get("/collection/cases/?stage=²&assignee=x&building=%00").status_code in (
+        200,
+        400,
+    )
+    assert client.post("/collection/policies/", {"estate": "²"}).status_code == 404

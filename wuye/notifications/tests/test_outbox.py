@@ -213,3 +213,45 @@ def test_letters_are_printed_one_page_each_with_the_address_block(
         actor=staff, message=letter, tracking_number="XA123456789CN", delivered=True
     )
     assert letter.status == "delivered" and letter.tracking_number == "XA123456789CN"
+
+
+def test_a_formal_demand_never_goes_on_a_channel_the_owner_refused(reachable_owner, open_policy):
+    from wuye.notifications.services import channel_opt_out
+
+    # given an owner who replied TD to our SMS
+    channel_opt_out(actor=None, party=reachable_owner, channel="sms", source="sms_reply")
+    demand = {"amount": "600.00", "period": "2026-09", "due_date": "2026-12-31"}
+    # when a formal demand is queued for SMS
+    sent = message_queue(
+        party=reachable_owner,
+        purpose="formal_demand",
+        template_code="reminder_formal",
+        channel="sms",
+        context=demand,
+        dedupe_key="demand-1",
+    )
+    # then it goes by letter to the owner's address instead, and no SMS is written
+    assert sent.channel == "letter" and sent.status == "queued"
+    assert sent.address == reachable_owner.mailing_address
+    assert not Message.objects.filter(party=reachable_owner, channel="sms").exists()
+    # and an ordinary reminder on SMS stays held back as refused
+    reminder = message_queue(
+        party=reachable_owner,
+        purpose="reminder",
+        template_code="reminder_friendly",
+        channel="sms",
+        context=BILL,
+        dedupe_key="reminder-1",
+    )
+    assert (reminder.status, reminder.suppressed_reason) == ("suppressed", "opted_out")
+    # when letters were refused as well, the demand is not posted either (a visit by hand)
+    channel_opt_out(actor=None, party=reachable_owner, channel="letter", source="hotline")
+    held = message_queue(
+        party=reachable_owner,
+        purpose="formal_demand",
+        template_code="reminder_formal",
+        channel="sms",
+        context=demand,
+        dedupe_key="demand-2",
+    )
+    assert (held.status, held.suppressed_reason) == ("suppressed", "opted_out")

@@ -147,9 +147,10 @@ def test_an_opt_out_is_recorded_with_time_and_source_and_can_be_revoked(policy, 
     # then SMS is refused, and recording it twice keeps one opt-out
     assert contact_check(party=sms_owner, channel="sms", at=at).reason == "opted_out"
     assert channel_opt_out(actor=None, party=sms_owner, channel="sms", source="x").pk == opt_out.pk
-    # and a formal demand letter is still allowed when letters were refused
+    # and a formal demand is refused too on a channel the owner refused (issue 11 §14)
     channel_opt_out(actor=None, party=sms_owner, channel="letter", source="hotline", at=at)
-    assert contact_check(party=sms_owner, channel="letter", at=at, purpose="formal_demand").allowed
+    demand = contact_check(party=sms_owner, channel="letter", at=at, purpose="formal_demand")
+    assert demand.reason == "opted_out"
     # when the owner opts in again
     assert channel_opt_in(actor=None, party=sms_owner, channel="sms") == 1
     assert contact_check(party=sms_owner, channel="sms", at=at).allowed

@@ -2,7 +2,7 @@
 
 from .closing import day_sign_off
 from .documents import receipt_print, settled_certificate
-from .invoices import invoice_issue, invoice_request
+from .invoices import invoice_issue, invoice_red_note, invoice_request
 from .payments import (
     PayAhead,
     payment_take,
@@ -27,6 +27,7 @@ __all__ = [
     "cashier_settings_update",
     "day_sign_off",
     "invoice_issue",
+    "invoice_red_note",
     "invoice_request",
     "open_shift_of",
     "RefundPayout",

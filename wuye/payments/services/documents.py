@@ -53,11 +53,16 @@ def receipt_print(*, actor, receipt: Receipt, verify_url: str, paper: str = "") 
 
 @transaction.atomic
 def settled_certificate(*, actor, unit: Unit, today: date | None = None) -> bytes:
-    """物業費結清證明 for `unit`, refused while any charge due by today is open."""
+    """物業費結清證明 for `unit` and its payer today, refused while a charge of the payer's
+    due by today is open. A previous owner's debt of the unit is his (issue 11 §9): it does
+    not refuse the new owner's certificate."""
     require_perm(actor, "payments.take_payment")
     require_estate(actor, unit.estate_id)
     day = business_today(today)
+    payer = payer_on(unit, day)
     arrears = Charge.objects.filter(unit=unit, status=Charge.Status.OPEN, due_date__lte=day)
+    if payer is not None:
+        arrears = arrears.filter(party=payer)
     if arrears.exists():
         owed = sum(c.outstanding for c in arrears)
         raise DomainError(
@@ -79,7 +84,7 @@ def settled_certificate(*, actor, unit: Unit, today: date | None = None) -> byte
         .order_by()
     }
     content = documents.settled_certificate_pdf(
-        unit=unit, party=payer_on(unit, day), paid_through=paid_through, today=day
+        unit=unit, party=payer, paid_through=paid_through, today=day
     )
     audit_record(
         actor=actor,

@@ -57,6 +57,31 @@ def invoice_request(
 
 
 @transaction.atomic
+def invoice_red_note(*, actor, request: InvoiceRequest, red_note_number: str) -> InvoiceRequest:
+    """Finance records the red-letter note (红字发票) that cancels an issued invoice: only then
+    may the payment be voided (`reversals.require_no_live_invoice`)."""
+    require_perm(actor, "payments.issue_invoice")
+    require_estate(actor, request.estate_id)
+    request = InvoiceRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != InvoiceRequest.Status.ISSUED:
+        raise DomainError(
+            _("only an issued invoice gets a red-letter note (this one is %(status)s)")
+            % {"status": request.get_status_display().lower()},
+            field="request",
+        )
+    number = (red_note_number or "").strip()
+    if not number:
+        raise DomainError(_("enter the red-letter note number"), field="red_note_number")
+    request.red_note_number = number[:40]
+    request.status = InvoiceRequest.Status.RED_NOTED
+    request.red_noted_by = user_or_none(actor)
+    request.red_noted_at = timezone.now()
+    request.save()
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, subject=request, summary=number)
+    return request
+
+
+@transaction.atomic
 def invoice_issue(*, actor, request: InvoiceRequest, invoice_number: str, file=None):
     """Finance records the issued invoice's number (and file)."""
     require_perm(actor, "payments.issue_invoice")

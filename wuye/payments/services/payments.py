@@ -171,6 +171,25 @@ def _as_open(charges: list[Charge]) -> list[calculations.OpenCharge]:
     ]
 
 
+def _late_fees_first(estate_id: int, day: date, charges: list[Charge]) -> bool:
+    """Whether the estate's service contract in force on `day` has payments settle late fees
+    before their principal (art. 561 allows the parties to agree so; default: no). Asked
+    only when `charges` hold a late fee (no query otherwise)."""
+    from wuye.registry.models import ServiceContract
+
+    if not any(c.kind == Charge.Kind.LATE_FEE for c in charges):
+        return False
+
+    contract = (
+        ServiceContract.objects.filter(estate_id=estate_id, start_date__lte=day)
+        .exclude(end_date__lt=day)
+        .order_by("-start_date")
+        .only("late_fees_first")
+        .first()
+    )
+    return bool(contract and contract.late_fees_first)
+
+
 def _check_payer_of(party: Party, unit: Unit) -> None:
     """A payment naming a unit is taken only from someone who owns, rents or pays for it (or
     did, and still owes on it): anyone else is refused, with the reason (issue 11 §8)."""
@@ -603,8 +622,8 @@ def _write(takings: list[_Taking]) -> list[Payment]:
     insert_many([e for t in takings for e in t.effects])
     changed = {c.pk: c for t in takings for cid, _ in t.plan for c in [t.charges[cid]]}
     update_rows(Charge, ["outstanding", "status"], list(changed.values()))
-    receivables_changed(
-        cells={(c.estate_id, c.unit.building_id, c.period) for c in changed.values()},
+    receivables_changed(  # the payments' allocations name their charges (billing.events)
+        payment_ids=[p.pk for p in payments],
         money_days={(p.estate_id, p.business_date) for p in payments},
     )
 
@@ -728,18 +747,27 @@ def _replay(payment: Payment, *, party: Party, amount: Decimal, channel: str) ->
     return payment
 
 
-def _taken_before(key: str | None, channel: str, ref: str) -> tuple[Payment | None, ...]:
+def _taken_before(
+    key: str | None, channel: str, ref: str, slip: tuple | None = None
+) -> tuple[Payment | None, ...]:
     """(the payment of idempotency key `key`, the payment of `channel` + `ref`): one
-    hand-written statement, the payments loaded only when found (a replay)."""
+    hand-written statement, the payments loaded only when found (a replay). A POS slip's
+    reference counts only within `slip` = (estate id, terminal, business day): the same
+    6-digit number on another day, terminal or estate is another slip (issue 11 §10)."""
     if not key and not ref:
         return None, None
     quote = connection.ops.quote_name
+    same_ref = "channel = %s AND external_ref = %s AND external_ref <> ''"
+    params = [key or None, channel, ref or ""]
+    if channel == Payment.Channel.POS:
+        same_ref += " AND estate_id = %s AND terminal = %s AND business_date = %s"
+        params += list(slip)
     sql = (
         f"SELECT id, idempotency_key, channel, external_ref FROM {quote(Payment._meta.db_table)} "  # noqa: S608
-        "WHERE idempotency_key = %s OR (channel = %s AND external_ref = %s AND external_ref <> '')"
+        f"WHERE idempotency_key = %s OR ({same_ref})"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key or None, channel, ref or ""])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
         return None, None
@@ -747,6 +775,19 @@ def _taken_before(key: str | None, channel: str, ref: str) -> tuple[Payment | No
     by_key = next((found[r[0]] for r in rows if key and r[1] == key), None)
     by_ref = next((found[r[0]] for r in rows if ref and r[2] == channel and r[3] == ref), None)
     return by_key, by_ref
+
+
+def _same_slip(channel: str, ref: str, *, party: Party, terminal: str, today) -> dict:
+    """The lookup of the payment of reference `ref`: for a POS slip, within its estate,
+    terminal and business day."""
+    where = {"channel": channel, "external_ref": ref}
+    if channel == Payment.Channel.POS:
+        where.update(
+            estate_id=party.estate_id,
+            terminal=(terminal or "").strip(),
+            business_date=business_today(today),
+        )
+    return where
 
 
 class _Duplicate(Exception):
@@ -771,7 +812,15 @@ def payment_take(**kwargs) -> Payment:
         if key:
             found = Payment.objects.filter(idempotency_key=key).first()
         if found is None and ref:
-            found = Payment.objects.filter(channel=kwargs["channel"], external_ref=ref).first()
+            found = Payment.objects.filter(
+                **_same_slip(
+                    kwargs["channel"],
+                    ref,
+                    party=kwargs["party"],
+                    terminal=kwargs.get("terminal", ""),
+                    today=kwargs.get("today"),
+                )
+            ).first()
         if found is None:
             raise
         return _replay(
@@ -790,6 +839,7 @@ def _payment_take(
     amount,
     channel: str,
     external_ref: str = "",
+    terminal: str = "",
     unit: Unit | None = None,
     charge_ids: list[int] | None = None,
     pay_ahead: PayAhead | None = None,
@@ -837,7 +887,10 @@ def _payment_take(
             _("enter the reference (POS voucher number or bank reference)"), field="external_ref"
         )
     key = (idempotency_key or "").strip() or None
-    by_key, by_ref = _taken_before(key, channel, external_ref)
+    terminal = (terminal or "").strip()[:32] if channel == Payment.Channel.POS else ""
+    by_key, by_ref = _taken_before(
+        key, channel, external_ref, (party.estate_id, terminal, business_today(today))
+    )
     if by_key is not None:
         return _replay(by_key, party=party, amount=amount, channel=channel)
     if (found := by_ref) is not None:
@@ -864,7 +917,10 @@ def _payment_take(
     else:
         require_day_open(party.estate_id, day)
     shift = None
-    if source == Payment.Source.WINDOW:
+    # cash taken through the API is in the caller's drawer like the window's (issue 11 §22)
+    if source == Payment.Source.WINDOW or (
+        source == Payment.Source.API and channel == Payment.Channel.CASH
+    ):
         shift = open_shift_of(actor, party.estate_id)
         if shift is None:
             raise DomainError(_("open your shift before taking payments"), field="shift")
@@ -938,7 +994,10 @@ def _payment_take(
                 if designated
                 else [
                     next(c for c in targets if c.pk == o.id)
-                    for o in calculations.allocation_order(_as_open(targets))
+                    for o in calculations.allocation_order(
+                        _as_open(targets),
+                        late_fees_first=_late_fees_first(party.estate_id, day, targets),
+                    )
                 ]
             )
             left = dropped
@@ -962,7 +1021,10 @@ def _payment_take(
                 charges.sort(key=lambda c: order.get(c.pk, len(order)))
 
     plan, remainder = calculations.allocate(
-        amount, _as_open(charges), designated=[c.pk for c in charges] if designated else None
+        amount,
+        _as_open(charges),
+        designated=[c.pk for c in charges] if designated else None,
+        late_fees_first=not designated and _late_fees_first(party.estate_id, day, charges),
     )
     prepaid = _change(
         party=party,
@@ -988,6 +1050,7 @@ def _payment_take(
         channel=channel,
         source=source,
         external_ref=external_ref,
+        terminal=terminal,
         amount=amount,
         allocated=allocated,
         prepaid=prepaid,
@@ -1118,7 +1181,11 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today) -> list:
             else:
                 charges = [c for c in mine if c.status == Charge.Status.OPEN]
             plan, remainder = calculations.allocate(
-                amount, _as_open(charges), designated=designated or None
+                amount,
+                _as_open(charges),
+                designated=designated or None,
+                late_fees_first=not designated
+                and _late_fees_first(r.party.estate_id, day, charges),
             )
             prepaid = _change(
                 party=r.party,
@@ -1248,7 +1315,12 @@ def prepayment_apply(
         and (unit is None or c.unit_id == unit.pk)
     ]
     by_id = {c.pk: c for c in charges}
-    order = designated or [o.id for o in calculations.allocation_order(_as_open(charges))]
+    order = designated or [
+        o.id
+        for o in calculations.allocation_order(
+            _as_open(charges), late_fees_first=_late_fees_first(party.estate_id, day, charges)
+        )
+    ]
     pools: dict[int | None, Decimal] = {}
     for fee_item_id, total in (
         PrepaymentMovement.objects.filter(party=party)
@@ -1385,6 +1457,10 @@ def prepayment_auto_apply(
                 source=Payment.Source.AUTO,
                 due_by=None if run_id is not None else as_of,
                 run_id=run_id,
+                # dated the day the charges fell due (a run billed as of the 1st and posted
+                # later is paid from prepayment on the 1st), never later than today; a
+                # signed-off day moves it to the next open one (`prepayment_apply`)
+                today=min(as_of, business_today(None)),
             )
         except DomainError as exc:
             log.warning("prepayment of party %s not applied: %s", party.pk, exc.message)

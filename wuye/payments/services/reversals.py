@@ -30,9 +30,17 @@ from wuye.ledger.models import JournalEntry
 from wuye.ledger.services import Line, entry_post, entry_reverse
 from wuye.registry.services import require_estate, require_perm
 
-from ..models import Allocation, Payment, PaymentEffect, PaymentReversal, Receipt
+from ..models import (
+    Allocation,
+    InvoiceRequest,
+    Payment,
+    PaymentEffect,
+    PaymentReversal,
+    Receipt,
+)
 from ._common import CHANNEL_ACCOUNTS, business_today, money_in, require_day_open, user_or_none
 from .locks import lock_charges, lock_party, lock_payment, lock_shift, lock_units
+from .owner_change import moved_to_prepayment
 from .payments import prepayment_balance
 from .shifts import open_shift_of
 
@@ -91,6 +99,22 @@ def _check_deposits_held(locked: dict[int, Charge], charges: dict[int, Decimal])
             )
 
 
+def require_no_live_invoice(payment: Payment) -> None:
+    """A payment with an issued tax invoice is voided only after the invoice's red-letter
+    note (红字发票) is recorded (issue 11 §22): say which invoice and what to do."""
+    issued = payment.invoice_requests.filter(status=InvoiceRequest.Status.ISSUED).first()
+    if issued is not None:
+        raise DomainError(
+            _(
+                "invoice %(number)s was issued for this payment: record its red-letter note "
+                "(红字发票) first, then void the payment"
+            )
+            % {"number": issued.invoice_number or issued.pk},
+            field="payment",
+            code="invoice_issued",
+        )
+
+
 def _live_allocations(payment: Payment) -> dict[int, Decimal]:
     """{charge id: what the payment still has on it} (originals less their reversals)."""
     totals: dict[int, Decimal] = {}
@@ -100,11 +124,27 @@ def _live_allocations(payment: Payment) -> dict[int, Decimal]:
 
 
 def _prepaid_left(payment: Payment) -> Decimal:
-    """What is left of the payment's prepayment top-up after earlier refunds."""
+    """What is left of the payment's prepayment top-up after earlier refunds: what it put
+    in the prepayment, plus what a change of owner moved there off its charges
+    (`owner_change`), less what was refunded from it."""
     refunded = PaymentReversal.objects.filter(
         payment=payment, status=PaymentReversal.Status.APPROVED
     ).aggregate(s=MoneySum("from_prepayment"))["s"]
-    return payment.prepaid - refunded
+    return payment.prepaid + moved_to_prepayment(payment) - refunded
+
+
+def _refuse_void_of_moved(payment: Payment) -> None:
+    """A payment part of which a change of owner moved to its payer's prepayment is refunded,
+    not voided whole (its entry would be reversed with money that is now prepayment)."""
+    if moved_to_prepayment(payment) > 0:
+        raise DomainError(
+            _(
+                "part of the payment was moved to the payer's prepayment at a change of "
+                "owner; refund it instead"
+            ),
+            field="kind",
+            code="owner_change",
+        )
 
 
 @transaction.atomic
@@ -131,8 +171,10 @@ def reversal_request(
     if payment.channel == Payment.Channel.PREPAYMENT:
         raise DomainError(_("a use of prepayment is not voided or refunded"), field="payment")
     if kind == PaymentReversal.Kind.VOID:
+        require_no_live_invoice(payment)
         if payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
             raise DomainError(_("part of the payment was refunded; refund the rest"), field="kind")
+        _refuse_void_of_moved(payment)
         total, prepay, by_charge = payment.amount, payment.prepaid, _live_allocations(payment)
         channel = payment.channel
     elif kind == PaymentReversal.Kind.REFUND:
@@ -242,6 +284,9 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     payment = lock_payment(payment.pk)
     if payment.is_voided:
         raise DomainError(_("the payment is already void"), field="payment")
+    if is_void:
+        _refuse_void_of_moved(payment)
+        require_no_live_invoice(payment)  # issued since the request: refused at approval too
     if is_void and payment.reversals.filter(status=PaymentReversal.Status.APPROVED).exists():
         raise DomainError(
             _("part of the payment was refunded meanwhile; refund the rest instead"),
@@ -357,7 +402,9 @@ def reversal_approve(*, actor, reversal: PaymentReversal, note: str = "", today=
     reversal.shift = shift
     reversal.entry_id = entry.pk
     reversal.save()
-    receivables_changed(money_days=[(reversal.estate_id, day)])
+    receivables_changed(
+        charge_ids=list(charges), reversal_ids=[reversal.pk], money_days=[(reversal.estate_id, day)]
+    )
     if reversal.kind == PaymentReversal.Kind.VOID:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.VOIDED)
         Receipt.objects.filter(payment=payment).update(

@@ -87,6 +87,7 @@ def shift(cashier, estate):
 def make_charge(owner, unit):
     """make_charge(item, "2026-01", "250.60", kind="regular", source=None) -> an open charge,
     posted Dr RECEIVABLE Cr revenue as billing posts it."""
+    from wuye.billing.events import receivables_changed
     from wuye.billing.models import Charge
     from wuye.billing.periods import Period
     from wuye.ledger import chart
@@ -122,6 +123,7 @@ def make_charge(owner, unit):
             source_type="charge",
             source_id=charge.pk,
         )
+        receivables_changed(charge_ids=[charge.pk])  # as billing's posting services do
         return charge
 
     return make

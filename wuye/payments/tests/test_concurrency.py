@@ -68,9 +68,10 @@ def test_eight_cashiers_get_unique_gapless_receipt_numbers(make_staff, estate):
 
 
 def test_the_same_request_sent_twice_at_once_posts_one_payment(make_staff, estate, owner):
-    from wuye.payments.services import payment_take
+    from wuye.payments.services import payment_take, shift_open
 
     cashier = make_staff("cashier", estates=[estate])
+    shift_open(actor=cashier, estate=estate, today=TODAY)  # API cash goes into the shift
     results = _in_threads(
         4,
         lambda i: payment_take(

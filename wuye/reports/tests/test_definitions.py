@@ -36,7 +36,19 @@ def test_pure_definitions():
 
 
 @pytest.fixture
-def story(estate, households, bill, cashier, supervisor, finance, shift_on):
+def _prepayment_by_hand():
+    """The story applies B1's prepayment itself, on the days it names: the automatic use when
+    charges fall due (payments, ADR 0012) would date it on the real today instead."""
+    from wuye.billing import events
+    from wuye.payments.apps import apply_prepayment_when_due
+
+    events.off_charges_due(apply_prepayment_when_due)
+    yield
+    events.on_charges_due(apply_prepayment_when_due)
+
+
+@pytest.fixture
+def story(estate, households, bill, cashier, supervisor, finance, shift_on, _prepayment_by_hand):
     from wuye.billing.services import late_fee_assess, waiver_approve, waiver_request
     from wuye.payments.services import payment_refund, payment_take, prepayment_apply
 
