@@ -9,7 +9,8 @@ due 0-120 days before the run date, and for one in ten of those an older second 
 prepayment covering the debt of one overdue party in fifty; the default policy (DESIGN.md §5).
 Timed: the whole `dunning_run` -- figures, cases, charges linked, messages written to the
 outbox, tasks. Reported: seconds, parties/s over the N parties, actions by stage, cases
-opened, messages and tasks written, and `rerun_emitted` of a second run the same day (0)."""
+opened, messages and tasks written, and `rerun_emitted` of a second run the same day (0).
+Numbers and where the time goes: wuye/collection/README.md, "W3"."""
 
 import os
 import time

@@ -291,6 +291,11 @@ SPECTACULAR_SETTINGS = {
     # The schema and the docs need a signed-in staff member unless API_DOCS_PUBLIC.
     "SERVE_PERMISSIONS": ["wuye.core.api_permissions.ApiDocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Every operation documents the errors any of them may answer (wuye/core/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "wuye.core.api_schema.add_error_responses",
+    ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several models name a choice field `kind` or `channel`; name each enum after its model.

@@ -3,8 +3,10 @@
 No database, no clock. The services feed these plain values and write what they return.
 
 Allocation (沖銷順序, DESIGN.md §4, PRC Civil Code art. 560-561): what the payer designates is
-paid in the order given; otherwise the oldest due first, and within one period the late fee
-(and other costs) before the principal it was charged on. A charge never receives more than its
+paid in the order given; otherwise the oldest due first, and within one period the principal
+before the late fee charged on it (art. 561 orders costs, interest, principal; a late fee,
+违约金, is none of these), unless the service contract says late fees first
+(`ServiceContract.late_fees_first`). A charge never receives more than its
 open balance, and the payment is never spread beyond its amount; what is left over is the
 remainder (which the service turns into prepayment, or refuses).
 """
@@ -29,9 +31,15 @@ class OpenCharge:
     is_late_fee: bool = False
 
 
-def allocation_order(charges: Sequence[OpenCharge]) -> list[OpenCharge]:
-    """Oldest due first; within the same due date and period, late fees before principal."""
-    return sorted(charges, key=lambda c: (c.rank_due, c.period, not c.is_late_fee, c.id))
+def allocation_order(
+    charges: Sequence[OpenCharge], *, late_fees_first: bool = False
+) -> list[OpenCharge]:
+    """Oldest due first; within the same due date and period, the principal before its late
+    fee (or, when the contract says so, the late fee first)."""
+    return sorted(
+        charges,
+        key=lambda c: (c.rank_due, c.period, c.is_late_fee != late_fees_first, c.id),
+    )
 
 
 def allocate(
@@ -39,6 +47,7 @@ def allocate(
     charges: Sequence[OpenCharge],
     *,
     designated: Sequence[int] | None = None,
+    late_fees_first: bool = False,
 ) -> tuple[list[tuple[int, Decimal]], Decimal]:
     """Spread `amount` over `charges`: the `designated` ids in that order when given (and only
     those), else in `allocation_order`. Returns ([(charge id, amount), ...], remainder)."""
@@ -48,7 +57,7 @@ def allocate(
     if designated:
         ordered = [by_id[i] for i in dict.fromkeys(designated) if i in by_id]
     else:
-        ordered = allocation_order(charges)
+        ordered = allocation_order(charges, late_fees_first=late_fees_first)
     left = money(amount)
     result: list[tuple[int, Decimal]] = []
     for charge in ordered:

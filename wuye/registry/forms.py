@@ -146,6 +146,7 @@ class ContractForm(forms.ModelForm):
             "late_fee_daily_rate",
             "late_fee_grace_days",
             "late_fee_cap_ratio",
+            "late_fees_first",
         ]
         widgets = {"signed_on": DATE, "start_date": DATE, "end_date": DATE}
 

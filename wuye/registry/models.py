@@ -306,6 +306,17 @@ class ServiceContract(models.Model):
         default=1,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
+    # Civil Code art. 561 orders costs, interest, principal; 违约金 is not interest, so by
+    # default an undesignated payment pays a period's principal before its late fee. A
+    # contract may agree otherwise (art. 561 "另有约定").
+    late_fees_first = models.BooleanField(
+        _("payments settle late fees before their principal"),
+        default=False,
+        help_text=_(
+            "Only when the contract says so; by law (Civil Code art. 561) the principal of a "
+            "period is paid before its late fee."
+        ),
+    )
     document = models.FileField(_("document"), upload_to="contracts/", blank=True)
 
     class Meta:

@@ -356,6 +356,7 @@ class ContractInput(serializers.Serializer):
         max_value=Decimal("1"),
         required=False,
     )
+    late_fees_first = serializers.BooleanField(required=False)
 
     def _current(self, attrs, name):
         if name in attrs:

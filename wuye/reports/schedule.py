@@ -1,5 +1,5 @@
-"""Reports' recurring work (found by wuye.scheduler): recompute the summary cells postings
-marked, so the first reader after a busy minute finds little left to do."""
+"""Reports' recurring work (found by wuye.scheduler): fold the deltas postings wrote into
+the summary cells, so readers add up few pending rows."""
 
 from django.utils.translation import gettext_lazy as _
 

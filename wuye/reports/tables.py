@@ -19,7 +19,7 @@ from wuye.payments.models import Allocation, Payment
 from wuye.registry.models import Building, Unit
 
 from . import collection_seam, selectors
-from .definitions import bucket_of, month_of, months_of_year, split_kind
+from .definitions import DEFINITIONS, bucket_of, month_of, months_of_year, split_kind
 from .models import CollectionCell, KindGroup
 
 
@@ -434,6 +434,14 @@ def by_cashier(scope, p) -> Iterator[list]:
         ]
 
 
+def disputes(scope, p) -> Iterator[list]:
+    for r in collection_seam.disputes(scope.estate_ids, p.start, p.end):
+        yield [
+            r["label"], r["raised"], r["resolved"], r["median_hours"], r["longest_hours"],
+            r["open"], r["overdue_work_orders"],
+        ]  # fmt: skip
+
+
 def _months_cols(year_label=True):
     return [f"{m:02d}" for m in range(1, 13)]
 
@@ -626,6 +634,21 @@ TABLES = [
         ),
         [_("Cashier"), _("Payments"), _("Received"), _("Refunded"), _("Net")],
         by_cashier,
+    ),
+    Table(
+        "disputes",
+        _("Service disputes (服务争议)"),
+        DEFINITIONS["disputes"],
+        [
+            _("Category"),
+            pgettext_lazy("disputes counted", "Raised"),
+            pgettext_lazy("disputes counted", "Resolved"),
+            _("Median hours to resolve"),
+            _("Longest (hours)"),
+            _("Open"),
+            _("Work orders past their promised deadline"),
+        ],
+        disputes,
     ),
 ]
 BY_NAME = {t.name: t for t in TABLES}

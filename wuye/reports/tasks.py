@@ -1,4 +1,5 @@
-"""Background jobs (django-tasks): refreshing the report summaries."""
+"""Background jobs (django-tasks): folding the report summaries' pending deltas into the
+cells (docs/adr/0009)."""
 
 from django_tasks import task
 
@@ -7,7 +8,7 @@ from . import summaries
 
 @task()
 def refresh_summaries() -> int:
-    """Recompute what postings marked; returns how many marks were taken."""
+    """Fold the deltas postings wrote into the cells; returns how many were folded."""
     total = 0
     while taken := summaries.refresh():
         total += taken

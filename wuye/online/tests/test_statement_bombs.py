@@ -71,6 +71,16 @@ def test_a_big5_statement_is_refused_naming_the_encoding(finance, estate):
         )
 
 
+def test_a_shift_jis_statement_is_refused_saying_how_to_save_it(finance, estate):
+    # Shift-JIS decodes as GBK without an error, into garbled names: refused, not imported
+    content = "交易日期,交易番号,摘要,金額\r\n2026-03-09,B1,山田太郎 振込,10.00\r\n"
+    with pytest.raises(StatementRejected, match="UTF-8"):
+        services.transfer_statement_import(
+            actor=finance, estate=estate, file_name="s.csv", content=content.encode("shift_jis")
+        )
+    assert not TransferStatement.objects.exists()
+
+
 def test_the_background_worker_refuses_a_stored_bomb_at_once(finance, estate):
     # a statement's file is read before it is stored, so only an older version could have
     # stored a bomb; the worker's task must still refuse it at once, not expand it

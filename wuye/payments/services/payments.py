@@ -172,6 +172,25 @@ def _as_open(charges: list[Charge]) -> list[calculations.OpenCharge]:
     ]
 
 
+def _late_fees_first(estate_id: int, day: date, charges: list[Charge]) -> bool:
+    """Whether the estate's service contract in force on `day` has payments settle late fees
+    before their principal (art. 561 allows the parties to agree so; default: no). Asked
+    only when `charges` hold a late fee (no query otherwise)."""
+    from wuye.registry.models import ServiceContract
+
+    if not any(c.kind == Charge.Kind.LATE_FEE for c in charges):
+        return False
+
+    contract = (
+        ServiceContract.objects.filter(estate_id=estate_id, start_date__lte=day)
+        .exclude(end_date__lt=day)
+        .order_by("-start_date")
+        .only("late_fees_first")
+        .first()
+    )
+    return bool(contract and contract.late_fees_first)
+
+
 def _check_payer_of(party: Party, unit: Unit) -> None:
     """A payment naming a unit is taken only from someone who owns, rents or pays for it (or
     did, and still owes on it): anyone else is refused, with the reason (issue 11 §8)."""
@@ -976,7 +995,10 @@ def _payment_take(
                 if designated
                 else [
                     next(c for c in targets if c.pk == o.id)
-                    for o in calculations.allocation_order(_as_open(targets))
+                    for o in calculations.allocation_order(
+                        _as_open(targets),
+                        late_fees_first=_late_fees_first(party.estate_id, day, targets),
+                    )
                 ]
             )
             left = dropped
@@ -1000,7 +1022,10 @@ def _payment_take(
                 charges.sort(key=lambda c: order.get(c.pk, len(order)))
 
     plan, remainder = calculations.allocate(
-        amount, _as_open(charges), designated=[c.pk for c in charges] if designated else None
+        amount,
+        _as_open(charges),
+        designated=[c.pk for c in charges] if designated else None,
+        late_fees_first=not designated and _late_fees_first(party.estate_id, day, charges),
     )
     prepaid = _change(
         party=party,
@@ -1183,7 +1208,11 @@ def _payments_take(*, actor, requests: list[PaymentRequest], today, shift=None) 
             else:
                 charges = [c for c in mine if c.status == Charge.Status.OPEN]
             plan, remainder = calculations.allocate(
-                amount, _as_open(charges), designated=designated or None
+                amount,
+                _as_open(charges),
+                designated=designated or None,
+                late_fees_first=not designated
+                and _late_fees_first(r.party.estate_id, day, charges),
             )
             prepaid = _change(
                 party=r.party,
@@ -1315,7 +1344,12 @@ def prepayment_apply(
         and (unit is None or c.unit_id == unit.pk)
     ]
     by_id = {c.pk: c for c in charges}
-    order = designated or [o.id for o in calculations.allocation_order(_as_open(charges))]
+    order = designated or [
+        o.id
+        for o in calculations.allocation_order(
+            _as_open(charges), late_fees_first=_late_fees_first(party.estate_id, day, charges)
+        )
+    ]
     pools: dict[int | None, Decimal] = {}
     for fee_item_id, total in (
         PrepaymentMovement.objects.filter(party=party)

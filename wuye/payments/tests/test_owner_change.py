@@ -129,3 +129,18 @@ def test_the_sellers_letters_go_to_his_own_address_not_the_sold_unit(sold, owner
     # the buyer's letters go to the unit
     buyer = sold[2]
     assert address_for(buyer, Channel.LETTER, values) == "深圳市南山区华苑路1号 1-1-301"
+
+
+def test_the_window_page_shows_the_buyer_his_own_and_the_sellers_debt_apart(
+    sold, client, cashier, unit
+):
+    from django.urls import reverse
+
+    january, __, buyer = sold
+    client.force_login(cashier)
+    page = client.get(reverse("payments:window"), {"unit": unit.pk}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert buyer.name in text
+    # 张伟's January is not offered under 李娜's name, only named as the previous owners' debt
+    assert f'id="pick-{january.pk}"' not in text
+    assert "原业主在本房屋仍欠 250.60" in text

@@ -18,24 +18,52 @@ def take(cashier, owner, amount, **kw):
     return payment_take(actor=cashier, party=owner, amount=amount, today=TODAY, **kw)
 
 
-def test_oldest_due_first_and_late_fee_before_principal(
+def test_oldest_due_first_and_principal_before_its_late_fee(
     cashier, owner, shift, property_item, make_charge
 ):
+    """Civil Code art. 561 (issue 11 §12): a late fee (违约金) is not interest: the period's
+    principal is paid before it."""
     # given two months of arrears and a late fee on the older month
     jan = make_charge(property_item, "2026-01", "250.60")
     feb = make_charge(property_item, "2026-02", "250.60")
     late = make_charge(property_item, "2026-01", "7.50", kind="late_fee", source=jan)
     # when the owner pays 260.00 without designating charges
     payment = take(cashier, owner, "260.00")
-    # then the late fee is paid first, then January, then part of February
+    # then January is paid first, then its late fee, then part of February
     paid = {a.charge_id: a.amount for a in payment.allocations.all()}
-    assert paid == {late.pk: Decimal("7.50"), jan.pk: Decimal("250.60"), feb.pk: Decimal("1.90")}
+    assert paid == {jan.pk: Decimal("250.60"), late.pk: Decimal("7.50"), feb.pk: Decimal("1.90")}
     feb.refresh_from_db()
     assert feb.outstanding == Decimal("248.70") and feb.status == Charge.Status.OPEN
     jan.refresh_from_db()
     assert jan.status == Charge.Status.PAID
-    # and the receipt shows what was paid, in that order
-    assert [line["charge_id"] for line in payment.receipt.lines] == [late.pk, jan.pk, feb.pk]
+    # and the receipt shows what was paid, in that order, the late fee marked as such
+    assert [line["charge_id"] for line in payment.receipt.lines] == [jan.pk, late.pk, feb.pk]
+    assert [line["late_fee"] for line in payment.receipt.lines] == [False, True, False]
+
+
+def test_too_little_pays_the_principal_and_leaves_the_late_fee_open(
+    cashier, owner, shift, property_item, make_charge
+):
+    jan = make_charge(property_item, "2026-01", "250.60")
+    late = make_charge(property_item, "2026-01", "7.50", kind="late_fee", source=jan)
+    payment = take(cashier, owner, "252.00")
+    paid = {a.charge_id: a.amount for a in payment.allocations.all()}
+    assert paid == {jan.pk: Decimal("250.60"), late.pk: Decimal("1.40")}
+
+
+def test_a_contract_may_have_late_fees_paid_first(
+    cashier, owner, shift, property_item, make_charge, estate
+):
+    from wuye.registry.models import ServiceContract
+
+    # given a contract agreeing that late fees are settled first (art. 561 "另有约定")
+    ServiceContract.objects.filter(estate=estate).update(late_fees_first=True)
+    jan = make_charge(property_item, "2026-01", "250.60")
+    late = make_charge(property_item, "2026-01", "7.50", kind="late_fee", source=jan)
+    payment = take(cashier, owner, "252.00")
+    paid = {a.charge_id: a.amount for a in payment.allocations.all()}
+    assert paid == {late.pk: Decimal("7.50"), jan.pk: Decimal("244.50")}
+    assert [line["charge_id"] for line in payment.receipt.lines] == [late.pk, jan.pk]
 
 
 def test_the_payer_may_designate_which_charges_to_pay(

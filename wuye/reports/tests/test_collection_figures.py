@@ -120,7 +120,7 @@ def test_recovered_money_is_credited_when_it_comes_and_a_refund_takes_it_back(
     assert rows == {li.pk: D("280.00"), wang.pk: D("50.00")}
 
 
-def test_disputes_and_their_resolution_times(estate, books):
+def test_disputes_and_their_resolution_times(estate, books, make_staff, client):
     from wuye.collection.models import Dispute, WorkOrder
 
     a1, a2, b1 = (books[k][1] for k in ("A1", "A2", "B1"))
@@ -156,6 +156,12 @@ def test_disputes_and_their_resolution_times(estate, books):
     total = rows[""]
     assert (total["raised"], total["resolved"], total["open"]) == (3, 2, 2)
     assert total["median_hours"] == 30.0
+    # the same as a report table (and its export)
+    client.force_login(make_staff("supervisor", estates=[estate]))
+    page = client.get(
+        "/reports/tables/disputes/", {"start": "2026-12-01", "end": "2026-12-07"}
+    ).content.decode()
+    assert "30.0" in page and "36.0" in page
 
 
 def test_the_dashboard_reads_no_charges_or_payments(estate, books, cashier, shift_on):

@@ -96,6 +96,7 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
     jobs = {job.name: job for job in declared_jobs()}
     assert {name: job.schedule_text for name, job in jobs.items()} == {
         "billing.assess_late_fees": "daily at 01:30",
+        "billing.recognise_revenue": "daily at 00:20",
         "notifications.dispatch_due": "every 5 minutes",
         "online.sweep_orders": "every minute",
         "online.post_inbox": "every minute",
