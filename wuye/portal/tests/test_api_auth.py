@@ -16,7 +16,7 @@ from wuye.notifications.models import Message
 from wuye.portal import services
 from wuye.portal.models import LoginCode, OwnerToken
 
-from .conftest import sent_code
+from .conftest import run_code_jobs, sent_code
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,8 @@ def test_code_then_token_then_my_units_and_open_charges(owner, unit, charges):
     client = APIClient()
     asked = client.post(CODE, {"phone": owner.mobile}, format="json")
     assert asked.status_code == 202
+    # and the worker runs the send job
+    assert run_code_jobs(owner.mobile) == 1
     message = Message.objects.get(purpose="one_time_code")
     assert (message.channel, message.address) == ("sms", owner.mobile)
     # when they send it back
@@ -91,6 +93,7 @@ def test_an_unknown_phone_is_answered_like_a_known_one_and_is_sent_nothing(owner
     stranger = client.post(CODE, {"phone": "13700000000"}, format="json")
     # then the same status and the same words, but only the owner got an SMS
     assert (stranger.status_code, stranger.json()) == (known.status_code, known.json())
+    assert (run_code_jobs("13700000000"), run_code_jobs(owner.mobile)) == (0, 1)
     assert Message.objects.filter(address="13700000000").count() == 0
     assert Message.objects.filter(address=owner.mobile).count() == 1
     # and a guess for the stranger fails exactly like a wrong code for the owner
