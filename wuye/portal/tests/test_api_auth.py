@@ -249,9 +249,17 @@ def test_the_daily_purge_task_forgets_tokens_dead_for_a_month(db):
     alive = OwnerToken.objects.create(
         key_hash="b" * 64, phone="13800000002", expires_at=now + timedelta(days=1)
     )
+    # and a code whose send job never ran (worker down), expired a minute ago
+    unsent = LoginCode.objects.create(
+        phone="13800000003",
+        code_hash="c" * 64,
+        code_sealed="123456",
+        expires_at=now - timedelta(minutes=1),
+    )
     # when the scheduled job runs
     result = purge_owner_api.call()
-    # then only the dead one is gone
+    # then only the dead token is gone, and the unsent code is kept no more
     assert not OwnerToken.objects.filter(pk=dead.pk).exists()
     assert OwnerToken.objects.filter(pk=alive.pk).exists()
-    assert result["tokens"] == 1
+    assert result == {"tokens": 1, "codes": 1}
+    assert LoginCode.objects.get(pk=unsent.pk).code_sealed == ""
