@@ -4,6 +4,7 @@ estate scoping (another estate's record is a 404) and permissions."""
 from datetime import date
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from wuye.collection.models import ArrearsCase, ContactLog
@@ -94,3 +95,31 @@ def test_other_estate_is_a_404_and_policy_edits_are_a_supervisors(
     policy["stages"][0]["actions"] = [{"kind": "cut_water"}]
     refused = api.put(f"/api/v1/collection/policies/{estate.pk}/", policy, format="json")
     assert refused.status_code == 400
+
+
+def test_the_auditor_gets_owner_names_masked_as_on_the_pages(
+    api, make_staff, collector, estate, owner, arrears
+):
+    from wuye.collection.services.run import dunning_run
+
+    dunning_run(as_of=date(2026, 2, 20), estate_id=estate.pk)
+    case = ArrearsCase.objects.get()
+    api.force_authenticate(collector)
+    [row] = api.get("/api/v1/collection/arrears/?as_of=2026-10-10").json()["results"]
+    assert row["party_name"] == "张伟"
+    limitation = f"/api/v1/collection/limitation/?estate={estate.code}&days=3650"
+    assert {r["party_name"] for r in api.get(limitation).json()} == {"张伟"}
+    auditor = make_staff("auditor", estates=[estate])
+    api.force_authenticate(auditor)
+    [row] = api.get("/api/v1/collection/arrears/?as_of=2026-10-10").json()["results"]
+    assert row["party_name"] == "张*"
+    [listed] = api.get("/api/v1/collection/cases/").json()
+    assert listed["party_name"] == "张*"
+    one = api.get(f"/api/v1/collection/cases/{case.pk}/").json()
+    assert one["party_name"] == "张*"
+    assert {r["party_name"] for r in api.get(limitation).json()} == {"张*"}
+    # and the limitation page the same
+    client = Client()
+    client.force_login(auditor)
+    page = client.get(f"/collection/limitation/?estate={estate.pk}&days=3650").content.decode()
+    assert "张伟" not in page and "张*" in page
