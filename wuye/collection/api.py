@@ -7,6 +7,7 @@ from datetime import date
 
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -301,7 +302,18 @@ class ContactIn(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Reason.choices, required=False, allow_blank=True)
     said = serializers.CharField(required=False, allow_blank=True, default="")
     response = serializers.CharField(required=False, allow_blank=True, default="")
-    inbound = serializers.BooleanField(default=False)
+    # Not the client's to declare: see ContactsApi. `false` is accepted (older clients).
+    inbound = serializers.BooleanField(required=False, default=False)
+
+    def validate_inbound(self, value: bool) -> bool:
+        if value:
+            raise serializers.ValidationError(
+                _(
+                    "the API records the office's contacts, which the contact policy checks; "
+                    "an owner who comes to the office is recorded with channel in_person"
+                )
+            )
+        return value
 
 
 class ContactOut(serializers.ModelSerializer):
@@ -314,7 +326,15 @@ class ContactOut(serializers.ModelSerializer):
 
 
 class ContactsApi(APIView):
-    """GET collection/contacts/?party=&case= ; POST records a contact (append-only)."""
+    """GET collection/contacts/?party=&case= ; POST records a contact (append-only).
+
+    A posted contact is the office's own (outbound): a call or visit goes through the contact
+    policy (quiet hours, the weekly cap, opt-outs) and is recorded as `suppressed` when the
+    policy refuses it. The client cannot declare it "inbound" (`"inbound": true` is a 400):
+    that would skip the policy in a log that is court evidence. Only a channel that is
+    inbound by nature counts as inbound: `in_person`, the owner at the office, which the
+    policy does not check anyway. Contacts the system knows to be the owner's own (a portal
+    request, a delivery receipt) are recorded by their services, not through this API."""
 
     permission_classes = [IsAuthenticated]
 
@@ -344,7 +364,7 @@ class ContactsApi(APIView):
             reason=data.get("reason", ""),
             said=data["said"],
             response=data["response"],
-            inbound=data["inbound"],
+            inbound=data["channel"] == ContactChannel.IN_PERSON,
         )
         return Response(ContactOut(entry).data, status=201)
 

@@ -40,7 +40,9 @@ def test_the_arrears_list_has_ageing_buckets_per_party(api, collector, estate, o
     )
 
 
-def test_run_then_cases_tasks_and_a_contact(api, make_staff, collector, estate, owner, arrears):
+def test_run_then_cases_tasks_and_a_contact(
+    api, make_staff, collector, estate, owner, arrears, open_policy
+):
     finance = make_staff("finance", estates=[estate])
     api.force_authenticate(collector)
     assert api.post("/api/v1/collection/runs/", {"estate": estate.pk}).status_code == 403
@@ -63,7 +65,6 @@ def test_run_then_cases_tasks_and_a_contact(api, make_staff, collector, estate, 
             "outcome": "reached",
             "reason": "forgot",
             "said": "提醒缴费",
-            "inbound": True,
         },
         format="json",
     )
@@ -123,3 +124,28 @@ def test_the_auditor_gets_owner_names_masked_as_on_the_pages(
     client.force_login(auditor)
     page = client.get(f"/collection/limitation/?estate={estate.pk}&days=3650").content.decode()
     assert "张伟" not in page and "张*" in page
+
+
+def test_an_api_contact_is_the_offices_own_and_the_contact_policy_applies(
+    api, collector, estate, owner, case
+):
+    from datetime import time
+
+    from wuye.collection.services.contacts import contact_record
+    from wuye.notifications.models import ContactPolicy
+
+    ContactPolicy.objects.create(
+        estate=estate, quiet_start=time(0, 0), quiet_end=time(0, 0), weekly_cap=1
+    )
+    contact_record(actor=collector, party=owner, case=case, channel="call", outcome="reached")
+    api.force_authenticate(collector)
+    call = {"party": owner.pk, "case": case.pk, "channel": "call", "outcome": "reached"}
+    # a collector over the weekly cap cannot pass the call off as the owner's
+    refused = api.post("/api/v1/collection/contacts/", {**call, "inbound": True}, format="json")
+    assert refused.status_code == 400 and "inbound" in refused.json()
+    assert ContactLog.objects.count() == 1
+    posted = api.post("/api/v1/collection/contacts/", call, format="json")
+    assert posted.status_code == 201 and posted.json()["outcome"] == "suppressed"
+    # the owner at the office is inbound by nature: recorded as it happened
+    came = api.post("/api/v1/collection/contacts/", {**call, "channel": "in_person"}, format="json")
+    assert came.status_code == 201 and came.json()["outcome"] == "reached"
