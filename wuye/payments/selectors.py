@@ -207,14 +207,18 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
         item_method[("预存款", channel)] += prepaid
     reversals = PaymentReversal.objects.filter(
         estate_id=estate_id, business_date=business_date, status=PaymentReversal.Status.APPROVED
-    ).select_related("payment")
+    ).select_related("payment", "shift")
     voids = refunds = ZERO
     for r in reversals:
         if r.payment.channel == "prepayment":
             continue  # a use of prepayment undone: no money moved
         channel = r.refund_channel or r.payment.channel
         by_method[channel] -= r.amount
-        by_cashier[name_of(r.payment.created_by_id)] -= r.amount
+        # money handed back at the window leaves the drawer of the shift that paid it back
+        # (the shifts close on it); other money is the taking cashier's figure
+        by_cashier[name_of(r.shift.cashier_id if r.shift_id else r.payment.created_by_id)] -= (
+            r.amount
+        )
         if r.kind == PaymentReversal.Kind.VOID:
             voids += r.amount
         else:
