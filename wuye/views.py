@@ -69,13 +69,18 @@ ERRORS = {
 }
 
 
-def _error(request, status: int):
+def _error(request, status: int, **extra):
     title, text, tone = ERRORS[status]
     context = {"status": status, "error_title": title, "error_text": text, "error_tone": tone}
-    return render(request, "error_page.html", context, status=status)
+    return render(request, "error_page.html", context | extra, status=status)
 
 
 def bad_request(request, exception=None):
+    """The 400 page; a query parameter that cannot be read (core.params) is named."""
+    from wuye.core.params import BadParameter
+
+    if isinstance(exception, BadParameter):
+        return _error(request, 400, error_detail=exception.message, error_parameter=exception.name)
     return _error(request, 400)
 
 

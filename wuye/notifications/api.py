@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
 from wuye.core.names import person_name
-from wuye.core.normalize import as_id
+from wuye.core.params import query_date, query_id
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped
 
@@ -174,10 +174,10 @@ class MessageList(_Staff):
             channel=q.get("channel", ""),
             purpose=q.get("purpose", ""),
             party=q.get("party", ""),
-            estate_id=as_id(q.get("estate")),
-            date_from=q.get("date_from") or None,
-            date_to=q.get("date_to") or None,
-            campaign_id=as_id(q.get("campaign")),
+            estate_id=query_id(q, "estate"),
+            date_from=query_date(q, "date_from"),
+            date_to=query_date(q, "date_to"),
+            campaign_id=query_id(q, "campaign"),
         )
         from wuye.core.pagination import CappedLimitOffsetPagination
 
