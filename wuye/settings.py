@@ -274,7 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "wuye.core.pagination.CappedLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "wuye.core.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "wuye.core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     # Throttles key on REMOTE_ADDR, never on a client-sent X-Forwarded-For (wuye/core/net.py).
@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "wuye.core.api_schema.add_error_responses",
+        "wuye.core.api_schema.times_of_day",
     ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -69,7 +69,26 @@ ERRORS = {
 }
 
 
+# Under /api/ an error is the API's error object (wuye/core/api_schema.py: ApiError), never a
+# page: an address no view matches (an id that is not a number, a bigint overflow), a NUL byte
+# (core.badinput) or a crash outside DRF's own handler.
+API_PREFIX = "/api/"
+API_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 500: "server_error"}
+
+
+def _api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _api_error(status: int):
+    return JsonResponse(
+        {"detail": str(ERRORS[status][0]), "code": API_CODES[status]}, status=status
+    )
+
+
 def _error(request, status: int):
+    if _api(request):
+        return _api_error(status)
     title, text, tone = ERRORS[status]
     context = {"status": status, "error_title": title, "error_text": text, "error_tone": tone}
     return render(request, "error_page.html", context, status=status)
@@ -92,6 +111,8 @@ def server_error(request):
     of its own, still in the user's language."""
     from django.template import loader
 
+    if _api(request):
+        return _api_error(500)
     title, text, _tone = ERRORS[500]
     body = loader.get_template("error_500.html").render({"error_title": title, "error_text": text})
     return HttpResponseServerError(body)

@@ -143,6 +143,7 @@ class RunPost(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses={202: RunOut})
     def post(self, request, pk: int):
         _need(request.user, "billing.add_billingrun")
         run = _run(request, pk)

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied
+from wuye.core.masking import mask_name
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped
 
@@ -27,6 +29,20 @@ def _need(user, perm: str) -> None:
         raise PermissionDenied()
 
 
+def _reveal(request) -> dict:
+    """Serializer context: may the caller see owners' names in full? Roles without
+    `registry.view_pii` (the auditor) get 张* as on the pages and in the xlsx export."""
+    return {"reveal": request.user.has_perm("registry.view_pii")}
+
+
+class _PartyName(serializers.CharField):
+    """The owner's name, masked (张*) unless the context says `reveal`."""
+
+    def to_representation(self, value):
+        name = super().to_representation(value)
+        return name if self.context.get("reveal") else mask_name(name)
+
+
 def _valid(cls, request):
     data = cls(data=request.data)
     data.is_valid(raise_exception=True)
@@ -35,7 +51,7 @@ def _valid(cls, request):
 
 class ArrearsRowOut(serializers.Serializer):
     party = serializers.IntegerField(source="party_id")
-    party_name = serializers.CharField(source="party__name")
+    party_name = _PartyName(source="party__name")
     estate = serializers.IntegerField(source="estate_id")
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     d30 = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -130,7 +146,7 @@ class ArrearsApi(APIView):
             {
                 "as_of": as_of,
                 "totals": {k: str(v) for k, v in totals.items()},
-                "results": ArrearsRowOut(page, many=True).data,
+                "results": ArrearsRowOut(page, many=True, context=_reveal(request)).data,
             }
         )
 
@@ -202,7 +218,7 @@ class CaseOut(serializers.Serializer):
     id = serializers.IntegerField()
     estate = serializers.IntegerField(source="estate_id")
     party = serializers.IntegerField(source="party_id")
-    party_name = serializers.CharField(source="party.name")
+    party_name = _PartyName(source="party.name")
     status = serializers.CharField()
     stage = serializers.IntegerField(source="stage_number")
     reason = serializers.CharField()
@@ -232,7 +248,7 @@ class CasesApi(APIView):
             qs = qs.filter(reason=q["reason"])
         if q.get("assignee"):
             qs = qs.filter(assignee_id=int(q["assignee"]))
-        return Response(CaseOut(qs[:500], many=True).data)
+        return Response(CaseOut(qs[:500], many=True, context=_reveal(request)).data)
 
 
 class CaseApi(APIView):
@@ -241,7 +257,7 @@ class CaseApi(APIView):
     def get(self, request, pk: int):
         _need(request.user, "collection.view_arrearscase")
         case = get_scoped(sel.cases_for(request.user), request.user, pk=pk)
-        data = CaseOut(case).data
+        data = CaseOut(case, context=_reveal(request)).data
         data["charges"] = list(case.case_charges.values_list("charge_id", flat=True))
         data["promises"] = [
             {"id": p.pk, "amount": str(p.amount), "due_on": p.due_on, "status": p.status}
@@ -286,7 +302,18 @@ class ContactIn(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Reason.choices, required=False, allow_blank=True)
     said = serializers.CharField(required=False, allow_blank=True, default="")
     response = serializers.CharField(required=False, allow_blank=True, default="")
-    inbound = serializers.BooleanField(default=False)
+    # Not the client's to declare: see ContactsApi. `false` is accepted (older clients).
+    inbound = serializers.BooleanField(required=False, default=False)
+
+    def validate_inbound(self, value: bool) -> bool:
+        if value:
+            raise serializers.ValidationError(
+                _(
+                    "the API records the office's contacts, which the contact policy checks; "
+                    "an owner who comes to the office is recorded with channel in_person"
+                )
+            )
+        return value
 
 
 class ContactOut(serializers.ModelSerializer):
@@ -299,7 +326,15 @@ class ContactOut(serializers.ModelSerializer):
 
 
 class ContactsApi(APIView):
-    """GET collection/contacts/?party=&case= ; POST records a contact (append-only)."""
+    """GET collection/contacts/?party=&case= ; POST records a contact (append-only).
+
+    A posted contact is the office's own (outbound): a call or visit goes through the contact
+    policy (quiet hours, the weekly cap, opt-outs) and is recorded as `suppressed` when the
+    policy refuses it. The client cannot declare it "inbound" (`"inbound": true` is a 400):
+    that would skip the policy in a log that is court evidence. Only a channel that is
+    inbound by nature counts as inbound: `in_person`, the owner at the office, which the
+    policy does not check anyway. Contacts the system knows to be the owner's own (a portal
+    request, a delivery receipt) are recorded by their services, not through this API."""
 
     permission_classes = [IsAuthenticated]
 
@@ -329,7 +364,7 @@ class ContactsApi(APIView):
             reason=data.get("reason", ""),
             said=data["said"],
             response=data["response"],
-            inbound=data["inbound"],
+            inbound=data["channel"] == ContactChannel.IN_PERSON,
         )
         return Response(ContactOut(entry).data, status=201)
 

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.masking import mask_name
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped, scope
 
@@ -485,11 +486,12 @@ class LimitationList(APIView):
             days=days,
             barred=request.query_params.get("barred") == "1",
         )
+        reveal = request.user.has_perm("registry.view_pii")
         return Response(
             [
                 {
                     "party": r.party.pk,
-                    "party_name": r.party.name,
+                    "party_name": r.party.name if reveal else mask_name(r.party.name),
                     "period": r.clock.period,
                     "outstanding": str(r.outstanding),
                     "due_date": r.clock.due_date,

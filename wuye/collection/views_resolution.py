@@ -546,5 +546,12 @@ def limitation_list(request):
     return render(
         request,
         "collection/resolution/limitation.html",
-        {"rows": rows, "estates": estates, "estate": estate, "barred": barred, "days": days},
+        {
+            "rows": rows,
+            "estates": estates,
+            "estate": estate,
+            "barred": barred,
+            "days": days,
+            "reveal": request.user.has_perm("registry.view_pii"),
+        },
     )

@@ -63,6 +63,11 @@ def _amount(value, field: str) -> Decimal | None:
         raise DomainError(_("%(value)s is not an amount") % {"value": value}, field=field) from exc
 
 
+def _can_reveal(request) -> bool:
+    """Owners' names in full (else 张*, as on the case pages): roles with `registry.view_pii`."""
+    return request.user.has_perm("registry.view_pii")
+
+
 def _next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -93,6 +98,7 @@ def home(request):
                 if request.user.has_perm("collection.work_escalations")
                 else None
             ),
+            "can_reveal": _can_reveal(request),
         },
     )
 
@@ -128,7 +134,7 @@ def _panel(request, case, *, task=None, form=None, status: int = 200):
             "escalation": wsel.case_open_escalation(case),
             "next_step": wsel.next_step(case.reason),
             "contact": party_contact_view(actor=request.user, party=case.party),
-            "can_reveal": request.user.has_perm("registry.view_pii"),
+            "can_reveal": _can_reveal(request),
             "case_url": case_url(case),
             "channels": [(c.value, c.label) for c in WORKBENCH_CHANNELS],
             "outcomes": [(o.value, o.label) for o in WORKBENCH_OUTCOMES],
@@ -241,6 +247,7 @@ def reason(request, pk: int):
             "can_mark_malicious": request.user.has_perm("collection.mark_malicious"),
             "next_step": wsel.next_step(case.reason),
             "case_url": case_url(case),
+            "can_reveal": _can_reveal(request),
         },
         status=status,
     )
@@ -269,7 +276,12 @@ def escalate(request, pk: int):
     return render(
         request,
         "collection/workbench/escalate.html",
-        {"case": case, "escalation": wsel.case_open_escalation(case), "case_url": case_url(case)},
+        {
+            "case": case,
+            "escalation": wsel.case_open_escalation(case),
+            "case_url": case_url(case),
+            "can_reveal": _can_reveal(request),
+        },
         status=status,
     )
 
@@ -286,6 +298,7 @@ def escalations(request):
             "page": Paginator(qs, 50).get_page(request.GET.get("page")),
             "status": status,
             "statuses": Escalation.Status.choices,
+            "can_reveal": _can_reveal(request),
         },
     )
 
@@ -326,6 +339,7 @@ def escalation(request, pk: int):
             "contacts": wsel.case_contacts(case, limit=10),
             "promises": wsel.case_promises(case),
             "case_url": case_url(case),
+            "can_reveal": _can_reveal(request),
         },
         status=status,
     )

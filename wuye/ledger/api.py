@@ -12,7 +12,8 @@ from datetime import date
 import django_filters
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -151,8 +152,19 @@ class TrialBalanceView(APIView):
         )
 
 
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2026-11"})
+class MonthField(serializers.ReadOnlyField):
+    """A month as "YYYY-MM" (not a date: the schema said `format: date` of "2026-11")."""
+
+    def to_representation(self, value: date) -> str:
+        return f"{value.year:04d}-{value.month:02d}"
+
+
 class PeriodCloseOut(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m")
+    month = MonthField()
 
     class Meta:
         model = PeriodClose
@@ -161,8 +173,14 @@ class PeriodCloseOut(serializers.ModelSerializer):
 
 class PeriodCloseIn(serializers.Serializer):
     estate = serializers.IntegerField()
-    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM")
+    month = serializers.RegexField(MONTH_PATTERN, help_text="YYYY-MM")
     note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate_month(self, value: str) -> date:
+        year, month = (int(part) for part in value.split("-"))
+        if year < 1:  # "0000-01" matches the pattern; there is no year 0
+            raise serializers.ValidationError(_("There is no year 0."))
+        return date(year, month, 1)
 
 
 class PeriodCloseList(generics.ListAPIView):
@@ -187,11 +205,10 @@ class PeriodCloseList(generics.ListAPIView):
         estate = get_scoped(
             Estate.objects.all(), request.user, "id", pk=data.validated_data["estate"]
         )
-        year, month = (int(p) for p in data.validated_data["month"].split("-"))
         close = services.period_close(
             actor=request.user,
             estate=estate,
-            month=date(year, month, 1),
+            month=data.validated_data["month"],
             note=data.validated_data["note"],
         )
         return Response(PeriodCloseOut(close).data, status=status.HTTP_201_CREATED)

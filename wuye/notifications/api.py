@@ -15,6 +15,7 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,6 +25,7 @@ from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
 from wuye.core.names import person_name
 from wuye.core.normalize import as_id
+from wuye.core.pagination import CappedLimitOffsetPagination
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped
 
@@ -162,8 +164,13 @@ class _Staff(APIView):
             raise DomainPermissionDenied(f"missing permission {self.perm}")
 
 
-class MessageList(_Staff):
+class MessageList(_Staff, GenericAPIView):
+    """The outbox, a page at a time (`limit`, `offset`: the schema documents the page)."""
+
     perm = "notifications.view_message"
+    serializer_class = MessageOut
+    pagination_class = CappedLimitOffsetPagination
+    queryset = Message.objects.none()  # for the schema; reads are scoped by the selector
 
     @extend_schema(responses=MessageOut(many=True), operation_id="notifications_messages_list")
     def get(self, request: Request) -> Response:
@@ -179,11 +186,8 @@ class MessageList(_Staff):
             date_to=q.get("date_to") or None,
             campaign_id=as_id(q.get("campaign")),
         )
-        from wuye.core.pagination import CappedLimitOffsetPagination
-
-        paginator = CappedLimitOffsetPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(MessageOut(page, many=True).data)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(MessageOut(page, many=True).data)
 
 
 class MessageDetail(_Staff):
@@ -449,11 +453,24 @@ def wechat_signature_ok(token: str, signature: str, timestamp: str, nonce: str) 
     return bool(token) and hmac.compare_digest(expected, signature or "")
 
 
+# WeChat reads the answers as plain text: the echo, "success", or an empty 403 (a wrong
+# signature) or 400 (a body that is not XML).
+WECHAT_ANSWERS = {
+    (200, "text/plain"): OpenApiTypes.STR,
+    (400, "text/plain"): OpenApiTypes.STR,
+    (403, "text/plain"): OpenApiTypes.STR,
+}
+
+
+def _text(body: str = "", status: int = 200) -> HttpResponse:
+    return HttpResponse(body, status=status, content_type="text/plain; charset=utf-8")
+
+
 class WeChatEvent(_Receipt):
     """The official account's server URL: echo for verification (GET), and the
     TEMPLATESENDJOBFINISH event (POST XML) with Status success / failed:user block / ..."""
 
-    @extend_schema(responses=OpenApiTypes.STR)
+    @extend_schema(responses=WECHAT_ANSWERS)
     def get(self, request: Request):
         q = request.query_params
         ok = wechat_signature_ok(
@@ -462,9 +479,9 @@ class WeChatEvent(_Receipt):
             q.get("timestamp", ""),
             q.get("nonce", ""),
         )
-        return HttpResponse(q.get("echostr", "") if ok else "", status=200 if ok else 403)
+        return _text(q.get("echostr", "") if ok else "", status=200 if ok else 403)
 
-    @extend_schema(request=OpenApiTypes.STR, responses=OpenApiTypes.STR)
+    @extend_schema(request=OpenApiTypes.STR, responses=WECHAT_ANSWERS)
     def post(self, request: Request):
         q = request.query_params
         if not wechat_signature_ok(
@@ -473,8 +490,11 @@ class WeChatEvent(_Receipt):
             q.get("timestamp", ""),
             q.get("nonce", ""),
         ):
-            return HttpResponse("", status=403)
-        root = ET.fromstring(request.body)  # noqa: S314  # expat: no external entities; size checked first  # nosec B314
+            return _text(status=403)
+        try:
+            root = ET.fromstring(request.body)  # noqa: S314  # expat: no external entities; size checked first  # nosec B314
+        except ET.ParseError:
+            return _text(status=400)
         if root.findtext("Event") == "TEMPLATESENDJOBFINISH":
             result = root.findtext("Status") or ""
             msg_id = root.findtext("MsgID") or ""
@@ -485,7 +505,7 @@ class WeChatEvent(_Receipt):
                 event_id=f"{msg_id}:{result}",
                 detail={"status": result, "error": result},
             )
-        return HttpResponse("success")
+        return _text("success")
 
 
 urlpatterns = [

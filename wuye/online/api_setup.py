@@ -100,6 +100,7 @@ class MerchantList(_Perm):
 
     perm = "online.view_merchantaccount"
     serializer_class = MerchantOut
+    pagination_class = None  # a few accounts per estate: one list, as the schema says
 
     def get_queryset(self):
         qs = scope(MerchantAccount.objects.all(), self.request.user)

@@ -120,6 +120,7 @@ class OfferList(_Perm):
 
     perm = "payments.view_prepaymentoffer"
     serializer_class = OfferOut
+    pagination_class = None  # a few offers per estate: one list, as the schema says
     queryset = PrepaymentOffer.objects.none()  # for the schema; reads are scoped below
 
     @extend_schema(operation_id="payments_offers_list", responses=OfferOut(many=True))

@@ -20,6 +20,41 @@ def settled_by_allocations(charge_ids: list[int]) -> dict[int, Decimal]:
     return {charge_id: total for charge_id, total in rows if total}
 
 
+def refunds_payable_checks(estate_code: str) -> list:
+    """`wuye billing-check`: REFUNDS_PAYABLE (其他应付款-待退款) in the ledger = the deposit
+    refunds approved and not yet paid out, per estate."""
+    from wuye.billing.checks import Check
+    from wuye.billing.models import DepositRelease
+    from wuye.core.money import ZERO, MoneySum
+    from wuye.ledger import chart
+    from wuye.ledger.selectors import account_balance
+    from wuye.registry.models import Estate
+
+    owed = dict(
+        DepositRelease.objects.filter(
+            action=DepositRelease.Action.REFUND,
+            status=DepositRelease.Status.APPROVED,
+            payout__isnull=True,
+        )
+        .values("estate_id")
+        .annotate(s=MoneySum("amount"))
+        .order_by()
+        .values_list("estate_id", "s")
+    )
+    estates = Estate.objects.order_by("code")
+    if estate_code:
+        estates = estates.filter(code=estate_code)
+    return [
+        Check(
+            estate=e.code,
+            what="refunds payable / refunds approved not paid out",
+            ledger=account_balance(e, chart.REFUNDS_PAYABLE),
+            subledger=owed.get(e.pk) or ZERO,
+        )
+        for e in estates
+    ]
+
+
 def statement_lines(party) -> list[dict]:
     """The party's money as statement lines (billing's statement shows them).
 
@@ -28,6 +63,10 @@ def statement_lines(party) -> list[dict]:
     debit, dated the business day it was approved, naming the receipt and the reason; the voided
     payment stays on the statement as the credit it was, so history is not rewritten."""
     from django.utils import timezone
+    from django.utils.translation import gettext as _
+    from django.utils.translation import pgettext
+
+    from wuye.core.money import format_yuan
 
     from .models import Payment, PaymentReversal
 
@@ -43,8 +82,13 @@ def statement_lines(party) -> list[dict]:
         if p.channel == Payment.Channel.PREPAYMENT:
             # what the prepayment paid, and how much (issue 11 §7): the money was credited
             # when it came in, so the line itself moves nothing
-            paid = "、".join(a.charge.label for a in p.allocations.all() if a.amount > 0)
-            text = f"预存款冲抵 {p.amount}：{paid}"[:200]
+            paid = pgettext("list separator", ", ").join(
+                a.charge.label for a in p.allocations.all() if a.amount > 0
+            )
+            text = _("Paid from prepayment %(amount)s: %(charges)s") % {
+                "amount": format_yuan(p.amount),
+                "charges": paid,
+            }
         lines.append(
             {
                 "date": p.business_date,
@@ -61,7 +105,7 @@ def statement_lines(party) -> list[dict]:
     )
     for r in reversals:
         receipt = getattr(r.payment, "receipt", None)
-        label = "作废" if r.kind == PaymentReversal.Kind.VOID else "退款"
+        label = _("Void") if r.kind == PaymentReversal.Kind.VOID else _("Refund")
         number = receipt.code if receipt else f"#{r.payment_id}"
         lines.append(
             {
@@ -109,8 +153,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = "payments"
 
     def ready(self) -> None:
-        from wuye.billing import outstanding
+        from wuye.billing import checks, outstanding
 
+        checks.register(refunds_payable_checks)
         outstanding.register(settled_by_allocations)
         outstanding.register_statement_lines(statement_lines)
         from wuye.registry import events

@@ -372,7 +372,9 @@ def reversal_request(request, pk: int):
 @permission_required("payments.approve_reversal", raise_exception=True)
 def reversal_queue(request):
     if request.method == "POST":
-        reversal = get_scoped(PaymentReversal.objects.all(), request.user, pk=request.POST["id"])
+        reversal = get_scoped(
+            PaymentReversal.objects.all(), request.user, pk=request.POST.get("id")
+        )
         try:
             if request.POST.get("decision") == "approve":
                 services.reversal_approve(actor=request.user, reversal=reversal)
@@ -430,7 +432,7 @@ def invoice_red_note(request, pk: int):
 @permission_required("payments.issue_invoice", raise_exception=True)
 def invoice_queue(request):
     if request.method == "POST":
-        req = get_scoped(InvoiceRequest.objects.all(), request.user, pk=request.POST["id"])
+        req = get_scoped(InvoiceRequest.objects.all(), request.user, pk=request.POST.get("id"))
         form = forms.InvoiceIssueForm(request.POST, request.FILES)
         if form.is_valid():
             try:

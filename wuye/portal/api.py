@@ -8,7 +8,6 @@ these endpoints, and owner tokens open no staff endpoint (see api_auth.py)."""
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
@@ -19,6 +18,7 @@ from rest_framework.settings import api_settings
 
 from wuye.audit.idempotency import idempotent_for
 from wuye.audit.middleware import client_ip
+from wuye.core.api_schema import AutoSchema
 from wuye.core.errors import DomainError
 from wuye.core.normalize import as_date
 from wuye.online import services as online

@@ -7,13 +7,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wuye.core.crypto import EncryptedTextField
 from wuye.registry.models import Estate, Party, Unit
 
 
 class LoginCode(models.Model):
-    """A one-time sign-in code sent to a phone. Stored hashed; valid for minutes; a few
-    attempts. Made for every well-formed number asked for, known or not, so the limits and
-    the answers are the same and a stranger learns nothing about who is an owner."""
+    """A one-time sign-in code sent to a phone. Stored hashed (and, until the send job ran,
+    encrypted); valid for minutes; a few attempts. Made for every well-formed number asked
+    for, known or not, so the limits and the answers are the same and a stranger learns
+    nothing about who is an owner."""
 
     phone = models.CharField(_("phone"), max_length=20, db_index=True)
     code_hash = models.CharField(max_length=64)
@@ -23,6 +25,10 @@ class LoginCode(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
     sent = models.BooleanField(_("sent"), default=False)
+    # The code itself, encrypted, from the request until the send job has run (it is blanked
+    # then, whether or not the number was an owner's): the request does the same work for
+    # every number, and the job decides whether anything is sent.
+    code_sealed = EncryptedTextField(blank=True, default="")
 
     class Meta:
         verbose_name = _("sign-in code")

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from wuye.billing.models import Charge
+from wuye.core.badinput import BIGINT_MAX
 from wuye.online import services as online
 from wuye.online.models import PaymentOrder, Provider
 
@@ -165,7 +166,9 @@ class OwnerReceiptOut(serializers.Serializer):
 
 class OwnerOrderIn(serializers.Serializer):
     charge_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=200
+        child=serializers.IntegerField(min_value=1, max_value=BIGINT_MAX),
+        min_length=1,
+        max_length=200,
     )
     provider = serializers.ChoiceField(choices=Provider.choices)
     kind = serializers.ChoiceField(

@@ -2,10 +2,11 @@
 owner's requests, and staff answering them.
 
 Sign-in without account enumeration: any well-formed mobile number may ask for a code, and
-gets the same answer and the same limits whether or not it belongs to an owner; only an
-owner's number is actually sent a code. Limits (per number: one a minute, five an hour; per
-address: twenty an hour; five attempts per code; codes live ten minutes) are settings of
-WUYE_PORTAL.
+gets the same answer and the same limits whether or not it belongs to an owner, and the
+request does the same work either way (the send job, run by the worker, finds out whether the
+number is an owner's); only an owner's number is actually sent a code. Limits (per number:
+one a minute, five an hour; per address: twenty an hour; five attempts per code; codes live
+ten minutes) are settings of WUYE_PORTAL.
 
 The owners' app (api.py) signs in with the same codes and then holds a token (`OwnerToken`,
 stored hashed); it pays and raises requests through the same services as the H5 pages."""
@@ -90,8 +91,13 @@ def _one_at_a_time(*names: str) -> None:
 
 @transaction.atomic
 def code_request(*, phone: str, ip: str = "", now: datetime | None = None) -> LoginCode:
-    """Make a code for `phone` and, if it is an owner's, send it by SMS through the outbox.
-    The caller shows the same words either way."""
+    """Make a code for `phone` and hand it to the send job (`code_send`), which sends it by
+    SMS through the outbox if the number is an owner's. The request does the same work, the
+    same statements, for every well-formed number (whether it is an owner's is not even
+    looked up here), so neither the answer nor its time tells who is an owner; the caller
+    shows the same words either way."""
+    from .tasks import send_code
+
     conf = portal_settings()
     now = now or timezone.now()
     phone = normalize_mobile(phone)
@@ -113,22 +119,42 @@ def code_request(*, phone: str, ip: str = "", now: datetime | None = None) -> Lo
     row = LoginCode.objects.create(
         phone=phone,
         code_hash=_hash(phone, code),
+        code_sealed=code,
         ip=ip[:45],
         created_at=now,
         expires_at=now + timedelta(minutes=conf["code_minutes"]),
     )
-    party = Party.objects.select_related("estate").filter(mobile=phone).order_by("pk").first()
-    if party is not None:
-        message_queue(
-            party=party,
-            purpose=Purpose.ONE_TIME_CODE,
-            channel="sms",
-            context={"code": code},
-            dedupe_key=f"portal-code:{row.pk}",
-            now=now,
-        )
-        LoginCode.objects.filter(pk=row.pk).update(sent=True)
+    transaction.on_commit(lambda: send_code.enqueue(row.pk))
     return row
+
+
+@transaction.atomic
+def code_send(*, code_id: int, now: datetime | None = None) -> bool:
+    """The send job of a code request: if the number is an owner's and the code is still
+    live, queue the code as a one-time-code SMS (a secret message: staff never read it);
+    else send nothing. The sealed code is blanked either way, and a second run does nothing.
+    True when a message was queued."""
+    now = now or timezone.now()
+    row = LoginCode.objects.select_for_update().filter(pk=code_id).first()
+    if row is None or not row.code_sealed:
+        return False
+    code = row.code_sealed
+    LoginCode.objects.filter(pk=row.pk).update(code_sealed="")
+    if row.expires_at <= now or row.used_at is not None:
+        return False
+    party = Party.objects.select_related("estate").filter(mobile=row.phone).order_by("pk").first()
+    if party is None:
+        return False
+    message_queue(
+        party=party,
+        purpose=Purpose.ONE_TIME_CODE,
+        channel="sms",
+        context={"code": code},
+        dedupe_key=f"portal-code:{row.pk}",
+        now=now,
+    )
+    LoginCode.objects.filter(pk=row.pk).update(sent=True)
+    return True
 
 
 @dataclass
@@ -343,14 +369,17 @@ def session_close(*, key: str, now: datetime | None = None) -> None:
 
 
 def owner_api_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Forget tokens dead (lapsed or revoked) for a month. Safe to run at any time. The owners'
+    """Forget tokens dead (lapsed or revoked) for a month, and expired codes that were never
+    handed to their send job. Safe to run at any time. The owners'
     idempotency records live with the staff API's and go with them
     (`wuye.audit.idempotency.idempotency_records_purge`, job audit.purge_idempotency_records)."""
     now = now or timezone.now()
     month_ago = now - timedelta(days=30)
     tokens, _by_model = OwnerToken.objects.filter(expires_at__lt=month_ago).delete()
     revoked, _by_model = OwnerToken.objects.filter(revoked_at__lt=month_ago).delete()
-    return {"tokens": tokens + revoked}
+    # A code whose send job never ran (worker down) is not kept past its life.
+    codes = LoginCode.objects.filter(expires_at__lt=now).exclude(code_sealed="")
+    return {"tokens": tokens + revoked, "codes": codes.update(code_sealed="")}
 
 
 # What the app pays by when it does not say: a QR code / sandbox wallet for WeChat Pay (the

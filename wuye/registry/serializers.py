@@ -211,6 +211,8 @@ class PartyOutput(serializers.ModelSerializer):
     mobile = serializers.SerializerMethodField()
     phone_alt = serializers.SerializerMethodField()
     id_number = serializers.SerializerMethodField()
+    # Most parties have none: "" is not an address, so not documented as format "email".
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty.")
 
     class Meta:
         model = Party

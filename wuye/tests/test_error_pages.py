@@ -56,3 +56,26 @@ def test_the_500_page_renders_without_any_context(rf):
         response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "出错" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_under_the_api_an_error_is_the_apis_json_not_a_page(client, make_staff, estate, rf):
+    """An API client gets the API's error object for an address no view matches, an id beyond
+    a bigint, a NUL byte and a crash (the fuzz test found HTML 404 pages under /api/)."""
+    from rest_framework.authtoken.models import Token
+
+    from wuye.views import server_error
+
+    key = Token.objects.create(user=make_staff("supervisor", estates=[estate])).key
+    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    for url, status in [
+        ("/api/v1/collection/demands/x/adhoc/", 404),
+        (f"/api/v1/units/{2**70}/", 404),
+        ("/api/v1/units/?search=a%00b", 400),
+    ]:
+        response = client.get(url, **auth)
+        assert (response.status_code, response["Content-Type"]) == (status, "application/json")
+        assert response.json()["detail"]
+    crashed = server_error(rf.get("/api/v1/units/"))
+    assert (crashed.status_code, crashed["Content-Type"]) == (500, "application/json")
+    assert client.get("/no-such-page/").headers["Content-Type"].startswith("text/html")

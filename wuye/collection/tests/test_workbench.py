@@ -314,3 +314,28 @@ def test_the_case_page_carries_the_workbench_buttons(client, collector, make_sta
     client.force_login(make_staff("auditor", estates=[estate]))
     page = client.get(f"/collection/cases/{case.pk}/").content.decode()
     assert f"/collection/cases/{case.pk}/contact/" not in page
+
+
+def test_a_role_without_pii_sees_the_owner_masked_on_every_workbench_page(
+    client, collector, make_staff, case, estate
+):
+    from django.contrib.auth.models import Permission
+
+    item = task_for(case)
+    urls = [
+        f"/collection/tasks/{item.pk}/",
+        f"/collection/cases/{case.pk}/contact/",
+        f"/collection/cases/{case.pk}/reason/",
+        f"/collection/cases/{case.pk}/escalate/",
+    ]
+    client.force_login(collector)
+    for url in urls:
+        assert "张伟" in client.get(url).content.decode(), url
+    # the auditor reads cases and tasks but may not see names; give one escalation rights too
+    auditor = make_staff("auditor", estates=[estate])
+    auditor.user_permissions.add(Permission.objects.get(codename="add_escalation"))
+    client.force_login(auditor)
+    for url in urls:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "张伟" not in page.content.decode() and "张*" in page.content.decode(), url

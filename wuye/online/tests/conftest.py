@@ -5,7 +5,6 @@ charges, and helpers that build notifications the way the providers sign them.""
 import itertools
 import time
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -80,40 +79,10 @@ def water_item(estate):
 @pytest.fixture
 def make_charge(owner, unit):
     """make_charge(item, "2026-01", "250.60") -> an open charge posted Dr RECEIVABLE."""
-    from wuye.billing.models import Charge
-    from wuye.billing.periods import Period
-    from wuye.ledger import chart
-    from wuye.ledger.services import Line, account_ensure, entry_post
+    from wuye.billing.testing import charge_posted
 
     def make(item, period, amount, *, party=None):
-        p = Period.parse(period)
-        amount = Decimal(amount)
-        charge = Charge.objects.create(
-            estate_id=unit.estate_id,
-            unit=unit,
-            party=party or owner,
-            fee_item=item,
-            period=str(p),
-            period_start=p.start,
-            period_end=p.end,
-            amount=amount,
-            outstanding=amount,
-            bill_date=p.start,
-            due_date=p.start.replace(day=28),
-            description=f"{p} {item.name}",
-        )
-        account = item.gl_account()
-        account_ensure(code=account, name=item.name, kind="income")
-        entry_post(
-            estate=unit.estate_id,
-            date=p.start,
-            memo=charge.description,
-            lines=[Line(chart.RECEIVABLE, debit=amount), Line(account, credit=amount)],
-            idempotency_key=f"online-test-charge-{next(_keys)}",
-            source_type="charge",
-            source_id=charge.pk,
-        )
-        return charge
+        return charge_posted(unit, party or owner, period, amount, item=item)
 
     return make
 

@@ -55,14 +55,33 @@ def on_relation_started(*, relation: UnitParty, actor) -> None:
     )
 
 
+def _given_away(unit: Unit) -> set[int]:
+    """The unit's charges an earlier change of payer already split (the buyer's charge's key
+    is `...:<charge id>:buyer`, see `owner_change_resplit`)."""
+    keys = Charge.objects.filter(
+        unit=unit, kind=Charge.Kind.REGULAR, idempotency_key__endswith=":buyer"
+    ).values_list("idempotency_key", flat=True)
+    return {int(key.rsplit(":", 2)[-2]) for key in keys}
+
+
 def _affected(unit: Unit, day: date, buyer_id: int) -> list[int]:
-    return list(
-        Charge.objects.filter(unit=unit, kind=Charge.Kind.REGULAR, period_end__gte=day)
+    """The charges with days from `day` on still owed by another party. A charge already
+    split by an earlier change is not split again: its later days are the earlier buyer's
+    charge's, which is split in its turn (a buyer who then names a tenant as payer moves his
+    own days once, and the seller is not refunded twice). A change dated before an earlier
+    split of the same month leaves the days between with the seller: correcting a transfer
+    date is a correction by hand (credit note and a charge), never a second automatic split
+    of money already split."""
+    given = _given_away(unit)
+    return [
+        pk
+        for pk in Charge.objects.filter(unit=unit, kind=Charge.Kind.REGULAR, period_end__gte=day)
         .exclude(status=Charge.Status.CANCELLED)
         .exclude(party_id=buyer_id)
         .order_by("pk")
         .values_list("pk", flat=True)
-    )
+        if pk not in given
+    ]
 
 
 @transaction.atomic

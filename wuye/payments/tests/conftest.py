@@ -1,14 +1,12 @@
 """Fixtures of the payments tests: the estate's property fee with a published standard, staff,
 an open shift, and charges posted to the ledger as a bill run would."""
 
-import itertools
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
 TODAY = date(2026, 3, 10)
-_keys = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -87,44 +85,20 @@ def shift(cashier, estate):
 def make_charge(owner, unit):
     """make_charge(item, "2026-01", "250.60", kind="regular", source=None) -> an open charge,
     posted Dr RECEIVABLE Cr revenue as billing posts it."""
-    from wuye.billing.events import receivables_changed
-    from wuye.billing.models import Charge
-    from wuye.billing.periods import Period
-    from wuye.ledger import chart
-    from wuye.ledger.services import Line, account_ensure, entry_post
+    from wuye.billing.testing import charge_posted
 
     def make(item, period, amount, *, kind="regular", source=None, party=None, due=None):
-        p = Period.parse(period)
-        amount = Decimal(amount)
-        charge = Charge.objects.create(
-            estate_id=unit.estate_id,
-            unit=unit,
-            party=party or owner,
-            fee_item=item,
+        return charge_posted(
+            unit,
+            party or owner,
+            period,
+            amount,
+            item=item,
             kind=kind,
-            period=str(p),
-            period_start=p.start,
-            period_end=p.end,
-            amount=amount,
-            outstanding=amount,
-            bill_date=p.start,
-            due_date=due or p.start.replace(day=28),
+            due=due,
             source=source,
-            description=f"{p} {item.name}" + (" 滞纳金" if kind == "late_fee" else ""),
+            announce=True,
         )
-        account = item.gl_account()
-        account_ensure(code=account, name=item.name, kind="income")
-        entry_post(
-            estate=unit.estate_id,
-            date=p.start,
-            memo=charge.description,
-            lines=[Line(chart.RECEIVABLE, debit=amount), Line(account, credit=amount)],
-            idempotency_key=f"test-charge-{next(_keys)}",
-            source_type="charge",
-            source_id=charge.pk,
-        )
-        receivables_changed(charge_ids=[charge.pk])  # as billing's posting services do
-        return charge
 
     return make
 

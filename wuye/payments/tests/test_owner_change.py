@@ -144,3 +144,38 @@ def test_the_window_page_shows_the_buyer_his_own_and_the_sellers_debt_apart(
     # 张伟's January is not offered under 李娜's name, only named as the previous owners' debt
     assert f'id="pick-{january.pk}"' not in text
     assert "原业主在本房屋仍欠 250.60" in text
+
+
+def test_a_second_change_of_payer_moves_only_the_first_buyers_days(
+    sold, owner, unit, estate, supervisor
+):
+    """李娜 names her tenant 王芳 as the payer from 1 June: June moves from 李娜 to 王芳 once;
+    张伟's May and June (already split from 16 May) are not split again, he is not refunded
+    twice, and nobody owes a month twice."""
+    __, __, buyer = sold
+    pool_before = sum(m.amount for m in PrepaymentMovement.objects.filter(party=owner))
+    tenant = Party.objects.create(estate=estate, name="王芳", mobile="13900002222")
+    unit_party_add(
+        actor=supervisor,
+        unit=unit,
+        party=tenant,
+        role="tenant",
+        start_date=date(2026, 6, 1),
+        is_payer=True,
+    )
+    live = Charge.objects.filter(unit=unit, kind="regular").exclude(status="cancelled")
+    owed = {}
+    for c in live.filter(period="2026-06"):
+        owed[c.party_id] = owed.get(c.party_id, D(0)) + c.outstanding
+    assert owed.get(tenant.pk) == D("250.60")
+    assert owed.get(buyer.pk, D(0)) == D(0) and owed.get(owner.pk, D(0)) == D(0)
+    # June is owed once in all, and May is not touched
+    assert sum(owed.values()) == D("250.60")
+    may = {c.party_id: c.outstanding for c in live.filter(period="2026-05")}
+    assert may == {owner.pk: D("0.00"), buyer.pk: D("129.34")}
+    # the seller is not refunded a second time for days he had already given up
+    assert sum(m.amount for m in PrepaymentMovement.objects.filter(party=owner)) == pool_before
+    b = books(estate)
+    assert b["receivable"] == b["open_charges"]
+    assert b["debits"] == b["credits"]
+    assert all(c.ok for c in checks.run(estate.code) if c.estate == estate.code)

@@ -186,3 +186,27 @@ def test_two_cashiers_paying_out_one_refund_at_once_pay_it_once(
     # one drawer paid it, once: 800.00 came in, 800.00 went out
     assert sum((shift_expected(s)["cash"] for s in shifts), D(0)) == 0
     assert DepositRelease.objects.get().payout.amount == D("800.00")
+
+
+def test_billing_check_ties_refunds_payable_to_the_refunds_not_paid_out(
+    cashier, shift, refunded_deposit, estate
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    what = "refunds payable / refunds approved not paid out"
+    out = StringIO()
+    call_command("billing-check", stdout=out)
+    assert f"{estate.code}: {what}: ledger 1500.00 subledger 1500.00 ok" in out.getvalue()
+    refund_payout(actor=cashier, release=refunded_deposit, channel="cash", today=TODAY)
+    out = StringIO()
+    call_command("billing-check", stdout=out)
+    assert f"{estate.code}: {what}: ledger 0.00 subledger 0.00 ok" in out.getvalue()
+    # a payout row whose money never left the books is caught
+    RefundPayout.objects.filter(release=refunded_deposit).delete()
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("billing-check", stdout=out)
+    assert f"{estate.code}: {what}: ledger 0.00 subledger 1500.00 DIFFERENCE" in out.getvalue()

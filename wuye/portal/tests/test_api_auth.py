@@ -16,7 +16,7 @@ from wuye.notifications.models import Message
 from wuye.portal import services
 from wuye.portal.models import LoginCode, OwnerToken
 
-from .conftest import sent_code
+from .conftest import run_code_jobs, sent_code
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +52,8 @@ def test_code_then_token_then_my_units_and_open_charges(owner, unit, charges):
     client = APIClient()
     asked = client.post(CODE, {"phone": owner.mobile}, format="json")
     assert asked.status_code == 202
+    # and the worker runs the send job
+    assert run_code_jobs(owner.mobile) == 1
     message = Message.objects.get(purpose="one_time_code")
     assert (message.channel, message.address) == ("sms", owner.mobile)
     # when they send it back
@@ -91,6 +93,7 @@ def test_an_unknown_phone_is_answered_like_a_known_one_and_is_sent_nothing(owner
     stranger = client.post(CODE, {"phone": "13700000000"}, format="json")
     # then the same status and the same words, but only the owner got an SMS
     assert (stranger.status_code, stranger.json()) == (known.status_code, known.json())
+    assert (run_code_jobs("13700000000"), run_code_jobs(owner.mobile)) == (0, 1)
     assert Message.objects.filter(address="13700000000").count() == 0
     assert Message.objects.filter(address=owner.mobile).count() == 1
     # and a guess for the stranger fails exactly like a wrong code for the owner
@@ -246,9 +249,17 @@ def test_the_daily_purge_task_forgets_tokens_dead_for_a_month(db):
     alive = OwnerToken.objects.create(
         key_hash="b" * 64, phone="13800000002", expires_at=now + timedelta(days=1)
     )
+    # and a code whose send job never ran (worker down), expired a minute ago
+    unsent = LoginCode.objects.create(
+        phone="13800000003",
+        code_hash="c" * 64,
+        code_sealed="123456",
+        expires_at=now - timedelta(minutes=1),
+    )
     # when the scheduled job runs
     result = purge_owner_api.call()
-    # then only the dead one is gone
+    # then only the dead token is gone, and the unsent code is kept no more
     assert not OwnerToken.objects.filter(pk=dead.pk).exists()
     assert OwnerToken.objects.filter(pk=alive.pk).exists()
-    assert result["tokens"] == 1
+    assert result == {"tokens": 1, "codes": 1}
+    assert LoginCode.objects.get(pk=unsent.pk).code_sealed == ""

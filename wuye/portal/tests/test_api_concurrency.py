@@ -11,6 +11,7 @@ from wuye.audit.idempotency import IdempotencyRecord
 from wuye.online.models import PaymentOrder
 from wuye.testing import race
 
+from .conftest import run_code_jobs
 from .test_api_auth import app_for, sign_in
 
 pytestmark = [
@@ -57,4 +58,5 @@ def test_six_code_requests_for_one_phone_at_once_send_one_code(owner):
     # then one code is made and sent; the others are told to wait a minute
     assert sorted(results) == ["sent"] + ["wait"] * 5
     assert LoginCode.objects.filter(phone=owner.mobile).count() == 1
+    assert run_code_jobs(owner.mobile) == 1
     assert Message.objects.filter(purpose="one_time_code", address=owner.mobile).count() == 1

@@ -21,6 +21,8 @@ from wuye.notifications.services import (
 )
 from wuye.portal import services as portal
 
+from .conftest import run_code_jobs
+
 pytestmark = pytest.mark.django_db
 READERS = ["collector", "customer_service", "finance", "supervisor", "auditor"]
 
@@ -97,6 +99,7 @@ def test_any_message_marked_secret_is_masked(owner):
 
 def test_a_code_is_never_resent_by_staff(make_staff, owner):
     portal.code_request(phone=owner.mobile)
+    run_code_jobs(owner.mobile)
     message = Message.objects.get(purpose="one_time_code")
     with pytest.raises(DomainError):
         message_resend(actor=make_staff("supervisor", estates=[owner.estate]), message=message)
