@@ -112,6 +112,9 @@ def test_values_the_api_writes_are_values_the_schema_allows(schema):
     post = schema["paths"]["/api/v1/billing/runs/{id}/post/"]["post"]["responses"]
     assert post["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/RunOut")
     assert "422" in schema["paths"]["/api/v1/units/"]["post"]["responses"]
+    # the owners' app's errors may be {field: [messages]} ({"phone": ["... blank."]})
+    token_refused = _ok(schema, "/api/v1/owner/auth/token", "post", "400")
+    assert token_refused == {"$ref": "#/components/schemas/ApiError"}
 
 
 def _walk(node):
