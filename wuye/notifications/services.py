@@ -11,6 +11,7 @@ messages queued by a business event do not (the event itself is audited, and the
 its own record)."""
 
 import logging
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -64,10 +65,24 @@ __all__ = ["contact_check", "ContactDecision"]  # re-exported: collection import
 
 DEFAULT_ORDER = ["wechat", "app", "sms", "email"]
 
+# (unit numbers a party holds today, unit numbers it held and no longer holds): `_units_of`
+Holdings = tuple[Sequence[str], Set[str]]
+NO_HOLDINGS: Holdings = ((), frozenset())
+
 
 # --- addresses, values, templates ------------------------------------------------------------
-def address_for(party: Party, channel: str, values: dict[str, Any] | None = None) -> str:
-    """Where a message on `channel` goes for `party`; empty when the party has none."""
+def address_for(
+    party: Party,
+    channel: str,
+    values: dict[str, Any] | None = None,
+    *,
+    holdings: Holdings | None = None,
+) -> str:
+    """Where a message on `channel` goes for `party`; empty when the party has none.
+
+    A letter without the party's own mailing address goes to a unit it holds: `holdings` is
+    that party's `holdings_from` entry when the caller read many parties' units at once (a
+    dunning run); without it they are read here, one query."""
     if channel == Channel.SMS:
         return party.mobile
     if channel == Channel.WECHAT:
@@ -82,7 +97,7 @@ def address_for(party: Party, channel: str, values: dict[str, Any] | None = None
             return party.mailing_address
         if not party.estate.address:
             return ""
-        held, left = _units_of(party)
+        held, left = holdings if holdings is not None else _units_of(party)
         # A unit the party sold (or moved out of) is no longer his address (issue 11 §9):
         # the letter goes to a unit he still holds, else nowhere until staff record his own
         # mailing address (the message is kept as "no address").
@@ -99,23 +114,36 @@ def _split_units(value) -> list[str]:
     return [u.strip() for u in str(value or "").split("、") if u.strip()]
 
 
-def _units_of(party) -> tuple[list[str], set[str]]:
+def _units_of(party) -> Holdings:
     """(unit numbers the party holds today, unit numbers it held and no longer holds)."""
     from wuye.registry.models import UnitParty
 
-    today = timezone.localdate()
-    held: list[str] = []
-    ended: set[str] = set()
-    for number, start, end in (
+    rows = (
         UnitParty.objects.filter(party_id=party.pk)
         .order_by("start_date", "id")
-        .values_list("unit__number", "start_date", "end_date")
-    ):
+        .values_list("party_id", "unit__number", "start_date", "end_date")
+    )
+    return holdings_from(rows).get(party.pk, NO_HOLDINGS)
+
+
+def holdings_from(rows: Iterable[tuple[int, str, date, date | None]]) -> dict[int, Holdings]:
+    """`_units_of` of many parties at once (a dunning run reads the rows in one query):
+    party id -> (unit numbers it holds today, oldest first; unit numbers it held and no longer
+    holds), from rows (party id, unit number, start date, end date) in order of start date
+    and id within each party. A party without rows holds nothing: `NO_HOLDINGS`."""
+    today = timezone.localdate()
+    held: dict[int, list[str]] = {}
+    ended: dict[int, set[str]] = {}
+    for party_id, number, start, end in rows:
         if start <= today and (end is None or end >= today):
-            held.append(number)
+            held.setdefault(party_id, []).append(number)
         elif end is not None and end < today:
-            ended.add(number)
-    return held, ended - set(held)
+            ended.setdefault(party_id, set()).add(number)
+    found: dict[int, Holdings] = {pk: (units, NO_HOLDINGS[1]) for pk, units in held.items()}
+    for pk, units in ended.items():
+        now = found.get(pk, NO_HOLDINGS)[0]
+        found[pk] = (now, units.difference(now))
+    return found
 
 
 # {bank_account} of an estate whose collection account finance has not set yet

@@ -1,5 +1,6 @@
 """Reads of the registry, scoped to the estates the user works for."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -40,10 +41,12 @@ def scope(qs: QuerySet, user, field: str = "estate_id") -> QuerySet:
 
 
 def get_scoped(qs: QuerySet, user, field: str = "estate_id", **lookup):
-    """One object of the user's estates, or 404 (never 403: the other estate does not exist)."""
+    """One object of the user's estates, or 404 (never 403: the other estate does not exist).
+    A lookup value that is no id at all (`id=abc` in a hand-edited form) is not found either,
+    never a crash."""
     try:
         return scope(qs, user, field).get(**lookup)
-    except qs.model.DoesNotExist as exc:
+    except (qs.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404(str(qs.model._meta.verbose_name)) from exc
 
 

@@ -28,7 +28,12 @@ from wuye.notifications.conf import notify_settings
 from wuye.notifications.models import Channel, Message, Purpose
 from wuye.notifications.policy import CONSENT_REQUIRED, policy_for
 from wuye.notifications.rendering import check_placeholders, render
-from wuye.notifications.services import NO_BANK_ACCOUNT, address_for, template_resolve
+from wuye.notifications.services import (
+    NO_BANK_ACCOUNT,
+    Holdings,
+    address_for,
+    template_resolve,
+)
 
 DEFAULT_ORDER = ["wechat", "app", "sms", "email"]
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per message
@@ -50,6 +55,9 @@ class Recipient:
     preferred_channels: list
     payment_ref: str
     estate: Any
+    # the units it holds and has left (`notifications.services.holdings_from`), read for
+    # every recipient of a run at once; None: `address_for` reads them, a query per letter
+    holdings: Holdings | None = None
 
 
 _decoded: dict[str, Any] = {}
@@ -69,7 +77,9 @@ def _json(value) -> Any:
     return found
 
 
-def recipient(estate, pk, name, mobile, openid, email, mailing, consents, preferred, ref):
+def recipient(
+    estate, pk, name, mobile, openid, email, mailing, consents, preferred, ref, holdings=None
+):
     return Recipient(
         pk,
         name or "",
@@ -81,6 +91,7 @@ def recipient(estate, pk, name, mobile, openid, email, mailing, consents, prefer
         _json(preferred) or [],
         ref or "",
         estate,
+        holdings,
     )
 
 
@@ -176,7 +187,7 @@ class OutboxWriter:
         for k, v in context.items():
             if v is not None:
                 values[k] = f"{v:,.2f}" if isinstance(v, Decimal) else str(v)
-        address = address_for(party, channel, values)
+        address = address_for(party, channel, values, holdings=party.holdings)
         status, reason = Message.Status.QUEUED, ""
         try:
             subject = self._render(template.subject, values, "subject") if template.subject else ""

@@ -137,3 +137,71 @@ def test_a_formal_demand_stage_never_posts_to_an_owner_who_refused_letters(estat
         "suppressed",
         "opted_out",
     )
+
+
+def _letter_estate(code: str, n: int):
+    """An estate of `n` owners reached only by letter, each owing January on a unit he sold
+    on 31 March: one in three still holds another unit, one has his own mailing address, one
+    holds nothing any more."""
+    from wuye.registry.models import Building, Estate, Party
+
+    estate = Estate.objects.create(
+        code=code, name=f"{code}小区", address="深圳市南山区华苑路1号", hotline="0755-86001234"
+    )
+    building = Building.objects.create(estate=estate, code="1", name="1栋")
+    policy_default(estate=estate)
+    expected = {}
+    for i in range(n):
+        party = Party.objects.create(
+            estate=estate,
+            name=f"业主{i}",
+            mailing_address="广州市天河区体育西路100号" if i % 3 == 1 else "",
+        )
+        sold, kept = (
+            Unit.objects.create(
+                estate=estate,
+                building=building,
+                number=f"1-{i}-{room}",
+                floor=3,
+                gross_area=Decimal("80"),
+            )
+            for room in (301, 302)
+        )
+        UnitParty.objects.create(
+            estate=estate,
+            unit=sold,
+            party=party,
+            start_date=date(2025, 6, 1),
+            end_date=date(2026, 3, 31),
+            is_payer=True,
+        )
+        if i % 3 == 0:
+            UnitParty.objects.create(
+                estate=estate, unit=kept, party=party, start_date=date(2025, 6, 1), is_payer=True
+            )
+        charge(sold, party, "2026-01", "300.00", due=date(2026, 1, 28))
+        expected[party.pk] = [
+            f"深圳市南山区华苑路1号 1-{i}-302",  # the unit he holds, never the one he sold
+            "广州市天河区体育西路100号",
+            "",  # kept as "no address" until staff record one
+        ][i % 3]
+    return estate, expected
+
+
+def test_a_runs_letters_cost_the_same_queries_for_three_owners_as_for_twelve():
+    from django.test.utils import CaptureQueriesContext
+
+    queries = []
+    for code, n in (("AA", 3), ("BB", 12)):
+        estate, expected = _letter_estate(code, n)
+        with CaptureQueriesContext(connection) as captured:
+            run = dunning_run(as_of=date(2026, 4, 30), estate_id=estate.pk)
+        queries.append(len(captured))
+        letters = Message.objects.filter(estate=estate, channel="letter")
+        assert run.counts["messages"] == n == letters.count()
+        assert {m.party_id: m.address for m in letters} == expected
+        assert {m.party_id for m in letters if m.suppressed_reason == "no_address"} == {
+            pk for pk, address in expected.items() if not address
+        }
+    # (before: one query per letter to a party without a mailing address)
+    assert queries[1] == queries[0], queries

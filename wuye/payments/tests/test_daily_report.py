@@ -79,3 +79,28 @@ def test_a_frozen_report_is_labelled_when_shown():
     assert shown["by_item_and_method"][0]["method"] == "微信支付"
     assert shown["shifts"][0]["status"] != "handed_over"
     assert shown["received"] == "10.00"
+
+
+def test_money_paid_back_counts_against_the_cashier_whose_drawer_paid_it(
+    named, make_staff, estate, supervisor, owner, unit, shift, property_item, make_charge
+):
+    from wuye.payments.services import shift_open
+
+    # 李娜 takes 250.60 in cash and closes her shift with it
+    make_charge(property_item, "2026-01", "250.60")
+    paid = payment_take(
+        actor=named, party=owner, unit=unit, amount="250.60", channel="cash", today=TODAY
+    )
+    shift_close(actor=named, shift=shift, counted_cash="450.60")
+    # the afternoon cashier 王强 hands it back from his drawer (the payment was taken wrongly)
+    other = make_staff("cashier", estates=[estate])
+    other.last_name = "王强"
+    other.save()
+    shift_open(actor=other, estate=estate, float_amount="500.00", today=TODAY)
+    payment_void(
+        requested_by=other, approved_by=supervisor, payment=paid, reason="收错户", today=TODAY
+    )
+    report = daily_report(estate_id=unit.estate_id, business_date=TODAY)
+    # 李娜's column is what her closed shift holds; 王强's drawer is 250.60 short of his float
+    assert report["by_cashier"] == {"李娜": "250.60", "王强": "-250.60"}
+    assert report["total"] == "0.00"
