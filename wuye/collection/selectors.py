@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Max, Min, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, DecimalField, F, Max, Min, Q, QuerySet, Value, When
 
 from wuye.billing.models import Charge
+from wuye.core.money import FEN, MoneySum
 from wuye.registry.selectors import scope
 
 from .models import ArrearsCase, ContactLog, DunningPolicy, DunningRun, Task
@@ -22,6 +22,9 @@ BUCKETS = [
     ("over", 366, None),
 ]
 ZERO = Decimal("0.00")
+# Half a fen: SQLite sums money as floats (0.10 ten times is 0.9999999999999999), so the
+# amount filters compare with this margin; on exact decimals it changes nothing.
+HALF_FEN = Decimal("0.005")
 
 
 @dataclass
@@ -66,13 +69,11 @@ def arrears_list(user, *, as_of: date, filters: ArrearsFilters | None = None) ->
         cond = Q(due_date__lte=latest)
         if high is not None:
             cond &= Q(due_date__gte=date.fromordinal(as_of.toordinal() - high))
-        buckets[name] = Coalesce(
-            Sum(Case(When(cond, then=F("outstanding")), default=Value(ZERO), output_field=money)),
-            Value(ZERO),
-            output_field=money,
+        buckets[name] = MoneySum(
+            Case(When(cond, then=F("outstanding")), default=Value(ZERO), output_field=money)
         )
     rows = charges.values("party_id", "party__name", "estate_id").annotate(
-        total=Sum("outstanding"), oldest=Min("period"), oldest_due=Min("due_date"), **buckets
+        total=MoneySum("outstanding"), oldest=Min("period"), oldest_due=Min("due_date"), **buckets
     )
     open_case = ArrearsCase.objects.exclude(status="closed")
     if f.stage is not None or f.reason or f.collector_id:
@@ -85,11 +86,11 @@ def arrears_list(user, *, as_of: date, filters: ArrearsFilters | None = None) ->
             cases = cases.filter(assignee_id=f.collector_id)
         rows = rows.filter(party_id__in=cases.values("party_id"))
     if f.bucket in {b[0] for b in BUCKETS}:
-        rows = rows.filter(**{f"{f.bucket}__gt": 0})
+        rows = rows.filter(**{f"{f.bucket}__gt": HALF_FEN})
     if f.min_amount is not None:
-        rows = rows.filter(total__gte=f.min_amount)
+        rows = rows.filter(total__gt=Decimal(f.min_amount) - HALF_FEN)
     if f.max_amount is not None:
-        rows = rows.filter(total__lte=f.max_amount)
+        rows = rows.filter(total__lt=Decimal(f.max_amount) + HALF_FEN)
     sort = f.sort if f.sort in SORTS else "-total"
     key = SORT_KEYS[sort.lstrip("-")]
     return rows.order_by(("-" if sort.startswith("-") else "") + key, "party_id")
@@ -118,11 +119,14 @@ def arrears_details(rows: list[dict]) -> list[dict]:
 
 
 def arrears_totals(rows: QuerySet) -> dict[str, Decimal]:
+    """The list's totals, each to the fen (the rows are `MoneySum`s, exact on every database)."""
     totals = {"total": ZERO, **{name: ZERO for name, _l, _h in BUCKETS}, "parties": 0}
     for row in rows:
         totals["parties"] += 1
         for key in ["total", *[b[0] for b in BUCKETS]]:
             totals[key] += row[key] or ZERO
+    for key in ["total", *[b[0] for b in BUCKETS]]:
+        totals[key] = totals[key].quantize(FEN)
     return totals
 
 

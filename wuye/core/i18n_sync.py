@@ -41,6 +41,14 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("感謝您的支援", "感謝您的支持"),
     # The audit log's subject is a record (對象), not a programming object.
     ("物件", "對象"),
+    # Bookkeeping offsets and reversals are written with 沖 (沖正, 紅字沖減, 沖抵, 沖銷, 沖帳);
+    # 衝 stays where it means a clash (衝突).
+    ("衝正", "沖正"),
+    ("衝減", "沖減"),
+    ("衝抵", "沖抵"),
+    ("衝銷", "沖銷"),
+    ("衝帳", "沖帳"),
+    ("衝回", "沖回"),
 )
 
 

@@ -63,6 +63,10 @@ def statement_lines(party) -> list[dict]:
     debit, dated the business day it was approved, naming the receipt and the reason; the voided
     payment stays on the statement as the credit it was, so history is not rewritten."""
     from django.utils import timezone
+    from django.utils.translation import gettext as _
+    from django.utils.translation import pgettext
+
+    from wuye.core.money import format_yuan
 
     from .models import Payment, PaymentReversal
 
@@ -78,8 +82,13 @@ def statement_lines(party) -> list[dict]:
         if p.channel == Payment.Channel.PREPAYMENT:
             # what the prepayment paid, and how much (issue 11 §7): the money was credited
             # when it came in, so the line itself moves nothing
-            paid = "、".join(a.charge.label for a in p.allocations.all() if a.amount > 0)
-            text = f"预存款冲抵 {p.amount}：{paid}"[:200]
+            paid = pgettext("list separator", ", ").join(
+                a.charge.label for a in p.allocations.all() if a.amount > 0
+            )
+            text = _("Paid from prepayment %(amount)s: %(charges)s") % {
+                "amount": format_yuan(p.amount),
+                "charges": paid,
+            }
         lines.append(
             {
                 "date": p.business_date,
@@ -96,7 +105,7 @@ def statement_lines(party) -> list[dict]:
     )
     for r in reversals:
         receipt = getattr(r.payment, "receipt", None)
-        label = "作废" if r.kind == PaymentReversal.Kind.VOID else "退款"
+        label = _("Void") if r.kind == PaymentReversal.Kind.VOID else _("Refund")
         number = receipt.code if receipt else f"#{r.payment_id}"
         lines.append(
             {

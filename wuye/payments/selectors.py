@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from wuye.billing.models import Charge, PrepaymentMovement, Waiver
 from wuye.core.money import ZERO, MoneySum
@@ -169,6 +170,16 @@ def _d(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
+# the day report's rows that are no fee item (kept as written in reports frozen before,
+# labelled in the reader's language by `report_display`)
+PREPAID_ROW = "预存款"
+DEPOSITS_PAID_OUT_ROW = "押金退款"
+_ROW_LABELS = {
+    PREPAID_ROW: gettext_lazy("Prepayment"),
+    DEPOSITS_PAID_OUT_ROW: gettext_lazy("Deposit refunds paid out"),
+}
+
+
 def daily_report(*, estate_id: int, business_date: date) -> dict:
     """The daily business report (營業日報) of one estate and day, JSON-safe: money received
     per fee item and method, per cashier, net of the voids and refunds approved that day (a
@@ -204,7 +215,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
     ).values_list("charge__fee_item__name", "payment__channel", "amount"):
         item_method[(item, channel)] += amount
     for channel, prepaid in payments.filter(prepaid__gt=0).values_list("channel", "prepaid"):
-        item_method[("预存款", channel)] += prepaid
+        item_method[(PREPAID_ROW, channel)] += prepaid
     reversals = PaymentReversal.objects.filter(
         estate_id=estate_id, business_date=business_date, status=PaymentReversal.Status.APPROVED
     ).select_related("payment", "shift")
@@ -224,7 +235,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
         else:
             refunds += r.amount
         if r.from_prepayment:
-            item_method[("预存款", channel)] -= r.from_prepayment
+            item_method[(PREPAID_ROW, channel)] -= r.from_prepayment
     # what the voids and refunds of the day took back from charges (`charges` of each)
     taken = [
         (r.payment.channel, int(cid), Decimal(v)) for r in reversals for cid, v in r.charges.items()
@@ -243,7 +254,7 @@ def daily_report(*, estate_id: int, business_date: date) -> dict:
     ).values_list("channel", "paid_by", "amount"):
         by_method[channel] -= amount
         by_cashier[name_of(who)] -= amount
-        item_method[("押金退款", channel)] -= amount
+        item_method[(DEPOSITS_PAID_OUT_ROW, channel)] -= amount
         paid_out += amount
     waivers = Waiver.objects.filter(
         estate_id=estate_id, status=Waiver.Status.APPROVED, decided_at__date=business_date
@@ -290,7 +301,11 @@ def report_display(report: dict) -> dict:
         {"method": str(methods.get(k, k)), "amount": v} for k, v in report["by_method"].items()
     ]
     shown["by_item_and_method"] = [
-        {**row, "method": str(methods.get(row["method"], row["method"]))}
+        {
+            **row,
+            "item": str(_ROW_LABELS.get(row["item"], row["item"])),
+            "method": str(methods.get(row["method"], row["method"])),
+        }
         for row in report["by_item_and_method"]
     ]
     shown["shifts"] = [

@@ -19,6 +19,9 @@ a reader never recomputes anything (docs/adr/0009):
 - Money received and paid back per day: `payment_ids` and `reversal_ids` (reported once,
   when the payment is written and when the reversal is approved) become `MoneyDelta` rows.
 
+A loader that posts thousands of times in one transaction (the demo's year) wraps them in
+`batched`: the deltas of the whole block are written once, at its end, equal to their sum.
+
 `refresh` (the job, every minute) folds the pending deltas into the cells. `computed` is the
 full recomputation from the books that the tests compare the cells (plus pending deltas)
 against; `rebuild` writes it.
@@ -27,6 +30,8 @@ against; `rebuild` writes it.
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 
@@ -229,6 +234,65 @@ def _lock_states(units: dict[int, tuple[int, int]]) -> dict[int, dict]:
     return out
 
 
+class _Batch:
+    """What the postings of a `batched` block named, written as deltas once at its end."""
+
+    def __init__(self) -> None:
+        self.charge_ids: set[int] = set()
+        self.cells: set[tuple[int, int, str]] = set()
+        self.estate_periods: set[tuple[int, str]] = set()
+        self.payment_ids: set[int] = set()
+        self.reversal_ids: set[int] = set()
+
+    def add(self, *, charge_ids, cells, estate_periods, payment_ids, reversal_ids) -> None:
+        self.charge_ids.update(charge_ids)
+        self.cells.update(cells)
+        self.estate_periods.update(estate_periods)
+        self.payment_ids.update(payment_ids)
+        self.reversal_ids.update(reversal_ids)
+
+    def flush(self) -> None:
+        # Every charge named, and every charge the payments allocated to, is read whole from
+        # the books and compared with its state (as a posting compares a charge it names);
+        # then the reversals' money, after the payments' (a reversal of a payment of the
+        # batch takes back what `post` credited to a collector just before).
+        _post(
+            charge_ids=self.charge_ids,
+            cells=self.cells,
+            estate_periods=self.estate_periods,
+            payment_ids=self.payment_ids,
+            whole=True,
+        )
+        if self.reversal_ids:
+            _post(reversal_ids=self.reversal_ids)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("summaries_batch", default=None)
+
+
+@contextmanager
+def batched():
+    """One transaction in which the postings' deltas are written once, at its end, instead
+    of at each posting: for a loader that posts thousands of times (the demo's year of bill
+    runs and payments), where each posting would load and write again the states of the
+    units it touches. The deltas written equal the sum of what each posting would have
+    written (a charge's delta is its entry in the books now less its state; cells and
+    counts add up), so the cells plus the pending deltas equal the books at the commit just
+    the same. Inside the block the summaries lag the books; nothing reads them there. A
+    block inside another is part of the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    batch = _Batch()
+    with transaction.atomic():
+        token = _batch.set(batch)
+        try:
+            yield
+        finally:
+            _batch.reset(token)
+        batch.flush()
+
+
 def post(
     *,
     charge_ids: Iterable[int] = (),
@@ -238,9 +302,51 @@ def post(
     payment_ids: Iterable[int] = (),
     reversal_ids: Iterable[int] = (),
 ) -> None:
-    """Listener of `receivables_changed`: write what changed as deltas (module docstring).
+    """Listener of `receivables_changed`: write what changed as deltas (module docstring),
+    or, inside `batched`, remember it for the block's end.
     `money_days` alone says nothing the deltas can use (the money comes with `payment_ids`
     and `reversal_ids`); it is accepted for callers that still send it."""
+    batch = _batch.get()
+    if batch is not None:
+        batch.add(
+            charge_ids=charge_ids,
+            cells=cells,
+            estate_periods=estate_periods,
+            payment_ids=payment_ids,
+            reversal_ids=reversal_ids,
+        )
+        return
+    _post(
+        charge_ids=charge_ids,
+        cells=cells,
+        estate_periods=estate_periods,
+        payment_ids=payment_ids,
+        reversal_ids=reversal_ids,
+    )
+
+
+def _compute_ids(ids: Iterable[int]) -> tuple[dict, dict]:
+    """`_compute` of the charges `ids`, a chunk of ids per statement."""
+    entries: dict[int, list | None] = {}
+    where: dict[int, tuple[int, int, int]] = {}
+    for chunk in _chunks(ids):
+        more, more_where = _compute(Charge.objects.filter(pk__in=chunk))
+        entries.update(more)
+        where.update(more_where)
+    return entries, where
+
+
+def _post(
+    *,
+    charge_ids: Iterable[int] = (),
+    cells: Iterable[tuple[int, int, str]] = (),
+    estate_periods: Iterable[tuple[int, str]] = (),
+    payment_ids: Iterable[int] = (),
+    reversal_ids: Iterable[int] = (),
+    whole: bool = False,
+) -> None:
+    """`post`; `whole`: the charges of the payments' allocations are read whole from the
+    books, like the charges named, instead of adding the payments' allocations to them."""
     ids = set(charge_ids)
     for estate_id, building_id, period in set(cells):
         ids.update(
@@ -283,18 +389,23 @@ def post(
                 m[2] += prepaid
                 if staff is not None and applied > 0:
                     recovered.append((estate, day, staff, pid, applied))
-            if cid is None or reverses is not None:
+            if cid is None:
+                continue
+            if whole:
+                ids.add(cid)
+                continue
+            if reverses is not None:
                 continue
             paid[cid].append((_month(day), part, channel == PREPAYMENT))
             fast_where[cid] = (c[0], c[1], c[2])
             owed[cid] = int(c[3] > 0 and c[4] != Charge.Status.CANCELLED)
     generic = ids - set(paid)
-    entries, where = _compute(Charge.objects.filter(pk__in=generic)) if generic else ({}, {})
+    entries, where = _compute_ids(generic)
     units = {u: (e, b) for u, e, b in [*where.values(), *fast_where.values()]}
     states = _lock_states(units) if units else {}
     late = [c for c in paid if str(c) not in states[fast_where[c][0]]]
     if late:  # paid before anything reported the charge itself: read it whole
-        more, more_where = _compute(Charge.objects.filter(pk__in=late))
+        more, more_where = _compute_ids(late)
         entries.update(more)
         where.update(more_where)
         for c in late:

@@ -75,10 +75,24 @@ def test_the_api_says_a_run_has_stalled(client, finance, killed_run):
     assert data["status"] == "running" and data["stalled"] is True
 
 
-def test_a_run_in_progress_writes_its_heartbeat(finance, killed_run):
-    # the heartbeat of every item billed
+def test_a_run_in_progress_writes_its_heartbeat(monkeypatch, finance, killed_run):
+    # the heartbeat of every item billed: each item's progress carries a fresh beat (the
+    # run's start writes one too, so the last value alone would not tell)
+    from wuye.billing.services import runs
+
+    beats = []
+    progress = runs._progress
+
+    def watched(run, **fields):
+        if "heartbeat_at" in fields:
+            beats.append((fields.get("charges_created"), fields["heartbeat_at"]))
+        progress(run, **fields)
+
+    monkeypatch.setattr(runs, "_progress", watched)
     services.billing_run_post(run=killed_run, actor=finance)
     killed_run.refresh_from_db()
+    assert beats and beats[-1][0] == 1, beats  # the item that billed the one charge
+    assert killed_run.heartbeat_at == beats[-1][1]
     assert timezone.now() - killed_run.heartbeat_at < timedelta(seconds=30)
 
 

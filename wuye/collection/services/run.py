@@ -40,11 +40,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from wuye.audit.services import SYSTEM, audit_record
 from wuye.billing.models import Charge, PrepaymentMovement
+from wuye.core.money import MoneySum
 from wuye.notifications.services import NO_HOLDINGS, Holdings, holdings_from
 from wuye.registry.models import Estate
 from wuye.registry.services import require_estate, require_perm
@@ -129,7 +130,7 @@ def case_owed(case_ids) -> dict[int, Decimal]:
     rows = (
         CaseCharge.objects.filter(case_id__in=list(case_ids), charge__status=Charge.Status.OPEN)
         .values("case_id")
-        .annotate(owed=Sum("charge__outstanding"))
+        .annotate(owed=MoneySum("charge__outstanding"))
         .values_list("case_id", "owed")
     )
     owed = {case_id: ZERO for case_id in case_ids}
@@ -270,8 +271,8 @@ def _credits(estate: Estate) -> dict[int, dict[int | None, Decimal]]:
     rows = (
         PrepaymentMovement.objects.filter(estate=estate)
         .values("party_id", "fee_item_id")
-        .annotate(balance=Sum("amount"))
-        .filter(balance__gt=0)
+        .annotate(balance=MoneySum("amount"))
+        .filter(balance__gt=Decimal("0.005"))  # SQLite sums as floats: 0.00 may be 1e-17
         .values_list("party_id", "fee_item_id", "balance")
     )
     for party_id, item_id, balance in rows:

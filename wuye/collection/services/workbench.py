@@ -21,13 +21,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Min, Sum
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.audit.services import SYSTEM, audit_record
 from wuye.billing.models import Charge
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.money import MoneySum
 from wuye.registry.models import Party
 from wuye.registry.services import require_estate, require_perm
 
@@ -234,7 +235,7 @@ def case_for_party(*, party: Party, today: date) -> ArrearsCase | None:
     overdue = Charge.objects.filter(
         party=party, status=Charge.Status.OPEN, outstanding__gt=0, due_date__lt=today
     )
-    figures = overdue.aggregate(total=Sum("outstanding"), oldest=Min("due_date"))
+    figures = overdue.aggregate(total=MoneySum("outstanding"), oldest=Min("due_date"))
     if not figures["total"]:
         return None
     case = ArrearsCase.objects.create(

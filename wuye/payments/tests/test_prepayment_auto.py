@@ -67,9 +67,17 @@ def test_a_bill_run_pays_its_charges_from_the_prepayment(
     b = books(estate)
     assert b["receivable"] == b["open_charges"] == 0
     assert b["prepayments"] == b["movements"] == D("49.40")
-    # and the owner's statement shows what the prepayment paid
-    lines = [line.text for line in party_statement(owner).lines]
-    assert any("预存款冲抵 250.60" in t and "2026-03" in t for t in lines), lines
+    # and the owner's statement shows what the prepayment paid, in the reader's language
+    from django.utils import translation
+
+    for language, words in (
+        ("zh-hans", "预存款冲抵 250.60"),
+        ("zh-hant", "預存款沖抵 250.60"),
+        ("en", "Paid from prepayment 250.60"),
+    ):
+        with translation.override(language):
+            shown = [line.text for line in party_statement(owner).lines]
+        assert any(words in t and "2026-03" in t for t in shown), (language, shown)
     # a second run of the same hook applies nothing twice
     from wuye.payments.services import prepayment_auto_apply
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
-from wuye.billing.selectors import party_statement
+from wuye.billing.selectors import party_statement as statement_of
 from wuye.payments.services import payment_refund, payment_take, payment_void
 
 from .conftest import TODAY
@@ -20,6 +21,13 @@ pytestmark = pytest.mark.django_db
 
 D = Decimal
 LATER = TODAY + timedelta(days=2)
+
+
+def party_statement(party):
+    """The statement as a zh-hans office reads it (its lines are written in the reader's
+    language)."""
+    with translation.override("zh-hans"):
+        return statement_of(party)
 
 
 def agrees(statement) -> bool:
@@ -134,13 +142,17 @@ def test_staff_see_the_void_on_the_statement_page_and_its_pdf(
         requested_by=cashier, approved_by=supervisor, payment=payment, reason="收错户", today=TODAY
     )
     client.force_login(supervisor)
-    page = client.get(f"/billing/statements/{owner.pk}/").content.decode()
+    page = client.get(
+        f"/billing/statements/{owner.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
     assert f"作废 {payment.receipt.code}: 收错户" in page
     assert '<th class="text-end" id="statement-closing">250.60</th>' in page
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
     path = tmp_path / "statement.pdf"
-    path.write_bytes(client.get(f"/billing/statements/{owner.pk}/pdf/").content)
+    path.write_bytes(
+        client.get(f"/billing/statements/{owner.pk}/pdf/", HTTP_ACCEPT_LANGUAGE="zh-hans").content
+    )
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
     ).stdout

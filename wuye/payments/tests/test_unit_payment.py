@@ -2,7 +2,6 @@
 owner's other units, the receipt lines name their unit, and a payment naming a unit the payer
 neither owns, rents nor pays for is refused."""
 
-import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -17,7 +16,6 @@ from wuye.payments.services import payment_take
 from .conftest import TODAY, books
 
 D = Decimal
-_keys = itertools.count(1)
 
 
 @pytest.fixture
@@ -42,38 +40,9 @@ def second_unit(owner, building):
 
 def _charge(unit, party, item, period, amount):
     """An open charge of `unit`, posted Dr RECEIVABLE Cr revenue as a bill run posts it."""
-    from wuye.billing.periods import Period
-    from wuye.ledger import chart
-    from wuye.ledger.services import Line, account_ensure, entry_post
+    from wuye.billing.testing import charge_posted
 
-    p = Period.parse(period)
-    amount = D(amount)
-    charge = Charge.objects.create(
-        estate_id=unit.estate_id,
-        unit=unit,
-        party=party,
-        fee_item=item,
-        kind="regular",
-        period=str(p),
-        period_start=p.start,
-        period_end=p.end,
-        amount=amount,
-        outstanding=amount,
-        bill_date=p.start,
-        due_date=p.start.replace(day=28),
-        description=f"{p} {item.name}",
-    )
-    account_ensure(code=item.gl_account(), name=item.name, kind="income")
-    entry_post(
-        estate=unit.estate_id,
-        date=p.start,
-        memo=charge.description,
-        lines=[Line(chart.RECEIVABLE, debit=amount), Line(item.gl_account(), credit=amount)],
-        idempotency_key=f"test-unit-charge-{next(_keys)}",
-        source_type="charge",
-        source_id=charge.pk,
-    )
-    return charge
+    return charge_posted(unit, party, period, amount, item=item)
 
 
 def test_a_payment_for_one_unit_settles_that_units_charges_only(
