@@ -86,15 +86,23 @@ def _api_error(status: int):
     )
 
 
-def _error(request, status: int):
+def _error(request, status: int, **extra):
     if _api(request):
         return _api_error(status)
     title, text, tone = ERRORS[status]
     context = {"status": status, "error_title": title, "error_text": text, "error_tone": tone}
-    return render(request, "error_page.html", context, status=status)
+    return render(request, "error_page.html", context | extra, status=status)
 
 
 def bad_request(request, exception=None):
+    """The 400 page; a query parameter that cannot be read (core.params) is named."""
+    from wuye.core.params import BadParameter
+
+    if isinstance(exception, BadParameter):
+        if _api(request):
+            body = {"detail": exception.message, "code": "invalid", "field": exception.name}
+            return JsonResponse(body, status=400)
+        return _error(request, 400, error_detail=exception.message, error_parameter=exception.name)
     return _error(request, 400)
 
 

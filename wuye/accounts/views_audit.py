@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from wuye.audit.selectors import audit_events
+from wuye.core.params import query_date
 from wuye.registry.selectors import visible_estate_ids
 
 
@@ -14,8 +15,8 @@ def audit_list(request):
         actor=request.GET.get("actor", ""),
         action=request.GET.get("action", ""),
         subject_type=request.GET.get("subject_type", ""),
-        date_from=request.GET.get("from", ""),
-        date_to=request.GET.get("to", ""),
+        date_from=query_date(request.GET, "from"),
+        date_to=query_date(request.GET, "to"),
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     from wuye.audit.models import AuditEvent

@@ -1,6 +1,6 @@
-from django.db.models import Q, QuerySet
+from datetime import date
 
-from wuye.core.normalize import as_date
+from django.db.models import Q, QuerySet
 
 from .models import AuditEvent
 
@@ -11,8 +11,8 @@ def audit_events(
     actor: str = "",
     action: str = "",
     subject_type: str = "",
-    date_from: str = "",
-    date_to: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[AuditEvent]:
     """Audit events of `estate_ids` (None: all) and those tied to no estate, filtered.
     `actor` matches the staff member's name (what the page shows) or the recorded login."""
@@ -29,8 +29,8 @@ def audit_events(
         qs = qs.filter(action=action)
     if subject_type:
         qs = qs.filter(subject_type__icontains=subject_type)
-    if d := as_date(date_from):
-        qs = qs.filter(at__date__gte=d)
-    if d := as_date(date_to):
-        qs = qs.filter(at__date__lte=d)
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
     return qs

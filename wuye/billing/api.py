@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from wuye.audit.idempotency import HEADER, idempotent
 from wuye.core.errors import PermissionDenied
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id, query_month
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party, Unit
 from wuye.registry.selectors import get_scoped, scope
@@ -275,7 +275,7 @@ class ChargeList(generics.ListAPIView):
         q = self.request.query_params
 
         def number(name):
-            return as_id(q.get(name))
+            return query_id(q, name)
 
         return selectors.charges_for(
             self.request.user,
@@ -283,7 +283,7 @@ class ChargeList(generics.ListAPIView):
             unit_id=number("unit"),
             party_id=number("party"),
             run_id=number("run"),
-            period=q.get("period", ""),
+            period=query_month(q, "period"),
             status=q.get("status", ""),
             kind=q.get("kind", ""),
         ).order_by("id")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.money import format_yuan
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id, query_month
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
@@ -134,7 +134,7 @@ def run_cancel(request, pk: int):
 @_perm("billing.view_charge")
 def charge_list(request):
     def number(name):
-        return as_id(request.GET.get(name))
+        return query_id(request.GET, name)
 
     charges = selectors.charges_for(
         request.user,
@@ -142,7 +142,7 @@ def charge_list(request):
         unit_id=number("unit"),
         party_id=number("party"),
         run_id=number("run"),
-        period=request.GET.get("period", ""),
+        period=query_month(request.GET, "period"),
         status=request.GET.get("status", ""),
         kind=request.GET.get("kind", ""),
     ).order_by("-period_start", "unit__number", "id")
@@ -204,7 +204,7 @@ def _safe_next(request, default: str) -> str:
 def charge_new(request):
     """Raise a one-off charge on a unit (repair, card, 代收 pass-through, deposit)."""
     initial = {}
-    if request.method != "POST" and (unit_id := as_id(request.GET.get("unit"))) is not None:
+    if request.method != "POST" and (unit_id := query_id(request.GET, "unit")) is not None:
         unit = get_scoped(Unit.objects.select_related("estate"), request.user, pk=unit_id)
         initial = {"estate": unit.estate_id, "unit": unit.number}
     form = AdhocChargeForm(request.POST or None, user=request.user, initial=initial)

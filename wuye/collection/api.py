@@ -3,8 +3,6 @@ runs, cases, tasks and contacts. Same permissions and estate scoping as the page
 estate's record is a 404); writes honour `Idempotency-Key`. Each view parses, then calls one
 service or selector."""
 
-from datetime import date
-
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +14,7 @@ from rest_framework.views import APIView
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied
 from wuye.core.masking import mask_name
+from wuye.core.params import query_amount, query_date, query_id, query_int
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped
 
@@ -127,16 +126,16 @@ class ArrearsApi(APIView):
     def get(self, request):
         _need(request.user, "collection.view_arrearscase")
         q = request.query_params
-        as_of = date.fromisoformat(q["as_of"]) if q.get("as_of") else timezone.localdate()
+        as_of = query_date(q, "as_of", timezone.localdate())
         filters = sel.ArrearsFilters(
-            estate_id=int(q["estate"]) if q.get("estate") else None,
-            building_id=int(q["building"]) if q.get("building") else None,
+            estate_id=query_id(q, "estate"),
+            building_id=query_id(q, "building"),
             bucket=q.get("bucket", ""),
-            min_amount=q.get("min_amount") or None,
-            max_amount=q.get("max_amount") or None,
-            stage=int(q["stage"]) if q.get("stage") else None,
+            min_amount=query_amount(q, "min_amount"),
+            max_amount=query_amount(q, "max_amount"),
+            stage=query_int(q, "stage", maximum=99),
             reason=q.get("reason", ""),
-            collector_id=int(q["collector"]) if q.get("collector") else None,
+            collector_id=query_id(q, "collector"),
             sort=q.get("sort", "-total"),
         )
         rows = sel.arrears_list(request.user, as_of=as_of, filters=filters)
@@ -242,12 +241,12 @@ class CasesApi(APIView):
         q = request.query_params
         if q.get("status"):
             qs = qs.filter(status=q["status"])
-        if q.get("stage"):
-            qs = qs.filter(stage_number=int(q["stage"]))
+        if (stage := query_int(q, "stage", maximum=99)) is not None:
+            qs = qs.filter(stage_number=stage)
         if q.get("reason"):
             qs = qs.filter(reason=q["reason"])
-        if q.get("assignee"):
-            qs = qs.filter(assignee_id=int(q["assignee"]))
+        if (assignee := query_id(q, "assignee")) is not None:
+            qs = qs.filter(assignee_id=assignee)
         return Response(CaseOut(qs[:500], many=True, context=_reveal(request)).data)
 
 
@@ -342,10 +341,10 @@ class ContactsApi(APIView):
         _need(request.user, "collection.view_contactlog")
         qs = sel.contacts_for(request.user)
         q = request.query_params
-        if q.get("party"):
-            qs = qs.filter(party_id=int(q["party"]))
-        if q.get("case"):
-            qs = qs.filter(case_id=int(q["case"]))
+        if (party := query_id(q, "party")) is not None:
+            qs = qs.filter(party_id=party)
+        if (case := query_id(q, "case")) is not None:
+            qs = qs.filter(case_id=case)
         return Response(ContactOut(qs[:500], many=True).data)
 
     @idempotent

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.masking import mask_name
+from wuye.core.params import query_int
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped, scope
 
@@ -476,10 +477,7 @@ class LimitationList(APIView):
             "id",
             code=request.query_params.get("estate", ""),
         )
-        try:
-            days = int(request.query_params.get("days") or 90)
-        except ValueError as exc:
-            raise DomainError(_("days must be a number"), field="days") from exc
+        days = query_int(request.query_params, "days", 90, maximum=3650)
         rows = periods_ending_within(
             estate,
             today=timezone.localdate(),

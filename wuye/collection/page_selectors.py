@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wuye.billing.models import Charge
+from wuye.core.params import parse_id
 from wuye.registry.models import Building, Estate, UnitParty
 from wuye.registry.selectors import estates_for, notes_visible_to, scope
 
@@ -40,9 +41,11 @@ def reveal_for(user) -> bool:
 
 def page_estate(user, requested: str | None) -> tuple[list[Estate], Estate | None]:
     """The user's estates and the one a page shows: the requested one if it is the user's,
-    else the first (the switcher never reaches another company's estate)."""
+    else the first (the switcher never reaches another company's estate). An id that is not
+    a number is a 400 (core.params)."""
+    wanted = parse_id("estate", requested)
     estates = list(estates_for(user).order_by("code", "id"))
-    chosen = next((e for e in estates if str(e.pk) == str(requested or "")), None)
+    chosen = next((e for e in estates if e.pk == wanted), None)
     return estates, chosen or (estates[0] if estates else None)
 
 

@@ -12,13 +12,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from wuye.core.params import query_id, query_int
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import page_selectors as ps
 from . import selectors as sel
 from .exports import arrears_export
 from .models import Reason
-from .views_cases import _int
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,13 +44,13 @@ def _filters(request, estate) -> tuple[sel.ArrearsFilters, dict]:
     bucket = g.get("bucket", "")
     filters = sel.ArrearsFilters(
         estate_id=estate.pk if estate else -1,
-        building_id=ps.own_building(estate, _int(g.get("building"))),
+        building_id=ps.own_building(estate, query_id(g, "building")),
         bucket=bucket if bucket in ps.BUCKET_LABELS else "",
         min_amount=_amount(g.get("min"), "min", errors),
         max_amount=_amount(g.get("max"), "max", errors),
-        stage=_int(g.get("stage")),
+        stage=query_int(g, "stage", maximum=99),
         reason=g.get("reason", "") if g.get("reason", "") in Reason.values else "",
-        collector_id=ps.own_worker(estate, _int(g.get("collector"))),
+        collector_id=ps.own_worker(estate, query_id(g, "collector")),
         sort=g.get("sort", "-total") if g.get("sort", "-total") in sel.SORTS else "-total",
     )
     return filters, errors
@@ -90,6 +90,7 @@ def arrears(request):
             "buildings": ps.buildings_of(estate),
             "reveal": ps.reveal_for(request.user),
         },
+        status=400 if errors else 200,  # the amounts refused are said next to their fields
     )
 
 
@@ -97,7 +98,7 @@ def arrears(request):
 @permission_required("collection.export_arrears", raise_exception=True)
 def arrears_download(request):
     estate = get_scoped(
-        estates_for(request.user), request.user, "id", pk=_int(request.GET.get("estate"))
+        estates_for(request.user), request.user, "id", pk=query_id(request.GET, "estate")
     )
     filters, _errors = _filters(request, estate)
     content, _count = arrears_export(actor=request.user, estate=estate, filters=filters)

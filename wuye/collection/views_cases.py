@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.params import query_id, query_int
 from wuye.registry.selectors import get_scoped
 
 from . import page_selectors as ps
@@ -39,10 +40,10 @@ def case_list(request):
     filters = ps.CaseFilters(
         estate_id=estate.pk if estate else -1,
         status=g.get("status", ""),
-        stage=_int(g.get("stage")),
+        stage=query_int(g, "stage", maximum=99),
         reason=g.get("reason", ""),
-        assignee_id=ps.own_worker(estate, _int(g.get("assignee"))),
-        building_id=ps.own_building(estate, _int(g.get("building"))),
+        assignee_id=ps.own_worker(estate, query_id(g, "assignee")),
+        building_id=ps.own_building(estate, query_id(g, "building")),
         q=g.get("q", ""),
         sort=g.get("sort", "-amount"),
     )

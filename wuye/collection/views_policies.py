@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
+from wuye.core.params import query_int
 from wuye.core.roles import ROLE_LABELS, ROLES
 from wuye.notifications.models import Channel, MessageTemplate
 from wuye.registry.selectors import estates_for, get_scoped
@@ -209,8 +210,8 @@ def script_list(request):
     scripts = ps.scripts_of(request.user, estate_id=estate.pk if estate else -1)
     stage = request.GET.get("stage", "")
     reason = request.GET.get("reason", "")
-    if _int(stage) is not None:
-        scripts = scripts.filter(Q(stage_number=_int(stage)) | Q(stage_number__isnull=True))
+    if (number := query_int(request.GET, "stage", maximum=99)) is not None:
+        scripts = scripts.filter(Q(stage_number=number) | Q(stage_number__isnull=True))
     if reason in Reason.values:
         scripts = scripts.filter(Q(reason=reason) | Q(reason=""))
     return render(

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_date, as_id
+from wuye.core.normalize import as_date
+from wuye.core.params import query_id, query_int
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import resolution_selectors as sel
@@ -534,10 +535,11 @@ def legal_evidence(request, pk: int):
 @permission_required("collection.view_arrearscase", raise_exception=True)
 def limitation_list(request):
     estates = list(estates_for(request.user))
-    estate = next((e for e in estates if str(e.pk) == request.GET.get("estate")), None)
+    wanted = query_id(request.GET, "estate")
+    estate = next((e for e in estates if e.pk == wanted), None)
     estate = estate or (estates[0] if estates else None)
     barred = request.GET.get("barred") == "1"
-    days = min(as_id(request.GET.get("days")) or 90, 3650)
+    days = query_int(request.GET, "days", 90, maximum=3650)
     rows = (
         periods_ending_within(estate, today=timezone.localdate(), days=days, barred=barred)
         if estate

@@ -6,7 +6,7 @@ Views parse and authorise, then call one service (`services.workbench`, `service
 reads are `workbench_selectors`."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError, PermissionDenied
+from wuye.core.money import FEN, plain_decimal
 from wuye.registry.selectors import get_scoped
 from wuye.registry.services import party_contact_view
 
@@ -29,6 +30,7 @@ from .services.cases import case_set_reason, escalation_raise, escalation_resolv
 from .services.contacts import Attachment
 from .services.workbench import WORKBENCH_CHANNELS, WORKBENCH_OUTCOMES, contact_log_case
 
+MAX_AMOUNT = Decimal("999999999.99")  # as `payments._common.money_in`
 ATTACHMENT_FIELDS = [
     ("recording", ContactAttachment.Kind.RECORDING),
     ("photo", ContactAttachment.Kind.PHOTO),
@@ -54,13 +56,23 @@ def _date(value, field: str) -> date | None:
 
 
 def _amount(value, field: str) -> Decimal | None:
-    value = (value or "").strip().replace(",", "").replace("，", "")
+    """A positive amount as people type it (1,234.50), read by the project's parser
+    (`plain_decimal`: no exponent, NaN or Infinity) with the rules of the window's amounts
+    (`payments._common.money_in`): more than 0, at most 2 places, not absurdly large."""
+    value = (value or "").strip().replace("，", ",")
     if not value:
         return None
     try:
-        return Decimal(value)
-    except InvalidOperation as exc:
+        amount = plain_decimal(value)
+    except ValueError as exc:
         raise DomainError(_("%(value)s is not an amount") % {"value": value}, field=field) from exc
+    if amount <= 0:
+        raise DomainError(_("the amount must be more than 0"), field=field)
+    if amount != amount.quantize(FEN):
+        raise DomainError(_("an amount has at most 2 decimal places (fen)"), field=field)
+    if amount > MAX_AMOUNT:
+        raise DomainError(_("the amount is too large"), field=field)
+    return amount.quantize(FEN)
 
 
 def _can_reveal(request) -> bool:

@@ -8,6 +8,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
 from .errors import PermissionDenied as DomainPermissionDenied
+from .params import BadParameter
 
 # PostgreSQL's numeric_value_out_of_range; SQLite's driver raises OverflowError instead.
 OUT_OF_RANGE_STATE = "22003"
@@ -34,6 +35,8 @@ def exception_handler(exc, context):
         if exc.field:
             body["field"] = exc.field
         return Response(body, status=400)
+    if isinstance(exc, BadParameter):
+        return Response({"detail": exc.message, "code": "invalid", "field": exc.name}, status=400)
     if isinstance(exc, Http404):
         return Response({"detail": "not found"}, status=404)
     if is_out_of_range(exc):

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from wuye.audit.idempotency import idempotent
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id
 from wuye.registry.selectors import get_scoped
 
 from . import selectors, services
@@ -35,7 +35,7 @@ def _valid(serializer_class, request: Request) -> dict:
 
 
 def _int_param(request: Request, name: str) -> int | None:
-    return as_id(request.query_params.get(name))
+    return query_id(request.query_params, name)
 
 
 class FeeItemList(ListModelMixin, GenericAPIView):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id
+from wuye.core.params import query_date, query_id
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import forms, selectors, services
@@ -37,7 +37,7 @@ def _perm(perm: str):
 
 
 def _estate_id(request) -> int | None:
-    return as_id(request.GET.get("estate"))
+    return query_id(request.GET, "estate")
 
 
 def _page(request, qs, size: int = 50):
@@ -246,8 +246,8 @@ def vacancy_action(request, pk: int, action: str):
 @_perm("fees.add_meterreading")
 def reading_entry(request):
     """One reading at a time, sized for a phone at the meter box."""
-    initial = {"read_on": request.GET.get("read_on") or timezone.localdate()}
-    if (estate_id := as_id(request.GET.get("estate"))) is not None:
+    initial = {"read_on": query_date(request.GET, "read_on", timezone.localdate())}
+    if (estate_id := query_id(request.GET, "estate")) is not None:
         initial["estate"] = estate_id
     form = forms.ReadingForm(request.POST or None, user=request.user, initial=initial)
     last = None

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id, clean_text
+from wuye.core.normalize import clean_text
+from wuye.core.params import query_id
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import forms, selectors, services
@@ -25,7 +26,7 @@ def _form_error(form, exc: DomainError) -> None:
 @login_required
 @permission_required("fees.view_meter", raise_exception=True)
 def meter_list(request):
-    estate_id = as_id(request.GET.get("estate"))
+    estate_id = query_id(request.GET, "estate")
     status = request.GET.get("status", "active")
     meters = selectors.meters_for(request.user, estate_id=estate_id).annotate(
         shared_count=Count("shared_units")
@@ -54,7 +55,7 @@ def meter_list(request):
 @permission_required("fees.add_meter", raise_exception=True)
 def meter_new(request):
     initial = {"scope": "unit", "installed_on": timezone.localdate()}
-    if (estate_id := as_id(request.GET.get("estate"))) is not None:
+    if (estate_id := query_id(request.GET, "estate")) is not None:
         initial["estate"] = estate_id
     form = forms.MeterForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():

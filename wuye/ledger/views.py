@@ -8,14 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
 from wuye.core.normalize import as_date, as_id
+from wuye.core.params import query_date, query_id
 from wuye.registry.models import Estate
 from wuye.registry.selectors import estates_for, get_scoped, visible_estate_ids
 
@@ -41,34 +41,18 @@ class LedgerFilter:
         return "&".join(parts)
 
 
-def _date(request, name: str, default: date | None, errors: list[str]) -> date | None:
-    raw = request.GET.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = parse_date(raw)
-    except ValueError:
-        value = None
-    if value is None:
-        errors.append(_("%(value)s is not a date (YYYY-MM-DD)") % {"value": raw})
-        return default
-    return value
-
-
 def _filter(request, *, default_from: date | None) -> LedgerFilter:
-    """The estate (404 unless it is one of the user's) and the period from the query string."""
+    """The estate (404 unless it is one of the user's) and the period from the query string
+    (an impossible date, an estate that is not a number: a 400 naming it)."""
     errors: list[str] = []
     estate = None
-    raw = request.GET.get("estate", "").strip()
-    if raw:
-        if as_id(raw) is None:
-            raise Http404("estate")
-        estate = get_scoped(Estate.objects.all(), request.user, "id", pk=as_id(raw))
+    if (wanted := query_id(request.GET, "estate")) is not None:
+        estate = get_scoped(Estate.objects.all(), request.user, "id", pk=wanted)
         estate_ids: set[int] | None = {estate.pk}
     else:
         estate_ids = visible_estate_ids(request.user)
-    date_from = _date(request, "from", default_from, errors)
-    date_to = _date(request, "to", timezone.localdate(), errors)
+    date_from = query_date(request.GET, "from", default_from)
+    date_to = query_date(request.GET, "to", timezone.localdate())
     if date_from and date_to and date_from > date_to:
         errors.append(_("The period starts after it ends."))
     return LedgerFilter(estate, estate_ids, date_from, date_to, errors)
@@ -87,6 +71,7 @@ def trial_balance(request):
         request,
         "ledger/trial_balance.html",
         {"flt": flt, "report": report, "estates": estates_for(request.user)},
+        status=400 if flt.errors else 200,
     )
 
 
@@ -102,6 +87,7 @@ def journal(request):
         request,
         "ledger/journal.html",
         {"flt": flt, "page": page, "q": q, "estates": estates_for(request.user)},
+        status=400 if flt.errors else 200,
     )
 
 

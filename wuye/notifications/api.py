@@ -24,8 +24,8 @@ from rest_framework.views import APIView
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
 from wuye.core.names import person_name
-from wuye.core.normalize import as_id
 from wuye.core.pagination import CappedLimitOffsetPagination
+from wuye.core.params import query_date, query_id
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped
 
@@ -181,10 +181,10 @@ class MessageList(_Staff, GenericAPIView):
             channel=q.get("channel", ""),
             purpose=q.get("purpose", ""),
             party=q.get("party", ""),
-            estate_id=as_id(q.get("estate")),
-            date_from=q.get("date_from") or None,
-            date_to=q.get("date_to") or None,
-            campaign_id=as_id(q.get("campaign")),
+            estate_id=query_id(q, "estate"),
+            date_from=query_date(q, "date_from"),
+            date_to=query_date(q, "date_to"),
+            campaign_id=query_id(q, "campaign"),
         )
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(MessageOut(page, many=True).data)

@@ -24,8 +24,8 @@ def message_search(
     purpose: str = "",
     party: str = "",
     estate_id: int | None = None,
-    date_from: date | str | None = None,
-    date_to: date | str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
     campaign_id: int | None = None,
 ) -> QuerySet[Message]:
     """The outbox as `user` may see it, filtered. `party` matches a name, a payment reference
@@ -49,11 +49,9 @@ def message_search(
         qs = qs.filter(match)
     tz = timezone.get_current_timezone()
     if date_from:
-        day = date.fromisoformat(str(date_from))
-        qs = qs.filter(created_at__gte=datetime.combine(day, time.min, tz))
+        qs = qs.filter(created_at__gte=datetime.combine(date_from, time.min, tz))
     if date_to:
-        day = date.fromisoformat(str(date_to))
-        qs = qs.filter(created_at__lte=datetime.combine(day, time.max, tz))
+        qs = qs.filter(created_at__lte=datetime.combine(date_to, time.max, tz))
     return qs.order_by("-created_at", "-id")
 
 

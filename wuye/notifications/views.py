@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id
+from wuye.core.params import filters_valid, query_id
 from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
@@ -29,7 +29,7 @@ from .models import Campaign, Channel, LetterBatch, Message, MessageTemplate
 @permission_required("notifications.view_message", raise_exception=True)
 def outbox(request):
     form = OutboxFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = filters_valid(form) if form.is_bound else {}
     qs = selectors.message_search(
         request.user,
         status=filters.get("status", ""),
@@ -38,7 +38,7 @@ def outbox(request):
         party=filters.get("party", ""),
         date_from=filters.get("date_from"),
         date_to=filters.get("date_to"),
-        campaign_id=as_id(request.GET.get("campaign")),
+        campaign_id=query_id(request.GET, "campaign"),
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "notifications/outbox.html", {"form": form, "page": page})

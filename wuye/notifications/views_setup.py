@@ -11,7 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id, clean_text
+from wuye.core.normalize import clean_text
+from wuye.core.params import query_id
 from wuye.registry.models import Party
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
@@ -29,7 +30,7 @@ def _form_error(form, exc: DomainError) -> None:
 @permission_required("notifications.view_contactpolicy", raise_exception=True)
 def contact_policy(request):
     estates = estates_for(request.user)
-    estate = estates.filter(pk=as_id(request.GET.get("estate"))).first() or estates.first()
+    estate = estates.filter(pk=query_id(request.GET, "estate")).first() or estates.first()
     if estate is None:
         return render(request, "notifications/contact_policy.html", {"estates": estates})
     policy = policy_for(estate.pk)

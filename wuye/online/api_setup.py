@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party
 from wuye.registry.selectors import get_scoped, scope
@@ -104,7 +104,7 @@ class MerchantList(_Perm):
 
     def get_queryset(self):
         qs = scope(MerchantAccount.objects.all(), self.request.user)
-        estate = as_id(self.request.query_params.get("estate"))
+        estate = query_id(self.request.query_params, "estate")
         return (qs.filter(estate_id=estate) if estate else qs).order_by("estate_id", "code")
 
     @extend_schema(responses=MerchantOut(many=True), operation_id="online_merchants_list")
@@ -197,7 +197,7 @@ class MandateList(_Perm):
     def get_queryset(self):
         qs = scope(DebitMandate.objects.all(), self.request.user)
         params = self.request.query_params
-        if estate := as_id(params.get("estate")):
+        if estate := query_id(params, "estate"):
             qs = qs.filter(estate_id=estate)
         if params.get("status") in DebitMandate.Status.values:
             qs = qs.filter(status=params["status"])

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from wuye.core.errors import DomainError
 from wuye.core.money import format_yuan
 from wuye.core.normalize import as_id, as_ids, clean_text
+from wuye.core.params import filters_valid, parse_id
 from wuye.registry.models import Party, Unit
 from wuye.registry.selectors import estates_for, get_scoped, payer_on, unit_search
 
@@ -47,8 +48,7 @@ def qr_svg(text: str) -> str:
 
 def _estate(request):
     estates = estates_for(request.user)
-    wanted = request.GET.get("estate") or request.POST.get("estate")
-    wanted = as_id(wanted)
+    wanted = parse_id("estate", request.GET.get("estate") or request.POST.get("estate"))
     return (estates.filter(pk=wanted).first() if wanted is not None else None) or estates.first()
 
 
@@ -56,7 +56,7 @@ def _estate(request):
 @permission_required("online.view_paymentorder", raise_exception=True)
 def order_list(request):
     form = OrderFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = filters_valid(form) if form.is_bound else {}
     qs = selectors.orders_for(request.user, status=data.get("status", ""), q=data.get("q", ""))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "online/order_list.html", {"form": form, "page": page})
@@ -173,7 +173,7 @@ def statement_import(request):
         try:
             statement_size_check(upload.size)
             statement, new = services.transfer_statement_import(
-                actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
+                actor=request.user, estate=estate, file_name=upload.name, file=upload
             )
         except StatementRejected as exc:
             form.add_error("file", exc.message)

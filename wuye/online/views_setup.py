@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.normalize import as_id, clean_text
+from wuye.core.params import parse_id, query_id
 from wuye.fees.models import FeeItem
 from wuye.registry.selectors import estates_for, get_scoped, scope
 
@@ -30,7 +31,7 @@ def _form_error(form, exc: DomainError) -> None:
 
 def _estate(request):
     estates = estates_for(request.user)
-    wanted = as_id(request.GET.get("estate") or request.POST.get("estate"))
+    wanted = parse_id("estate", request.GET.get("estate") or request.POST.get("estate"))
     return estates, (estates.filter(pk=wanted).first() if wanted else None) or estates.first()
 
 
@@ -80,7 +81,7 @@ def merchant_new(request):
     form = MerchantAccountForm(
         request.POST or None,
         user=request.user,
-        initial={"estate": as_id(request.GET.get("estate")), "mode": "live", "is_default": True},
+        initial={"estate": query_id(request.GET, "estate"), "mode": "live", "is_default": True},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -155,7 +156,7 @@ def route_set(request):
 @login_required
 @permission_required("online.view_debitmandate", raise_exception=True)
 def mandate_list(request):
-    estate_id = as_id(request.GET.get("estate"))
+    estate_id = query_id(request.GET, "estate")
     status = request.GET.get("status", "")
     mandates = scope(DebitMandate.objects.select_related("party", "bank", "estate"), request.user)
     if estate_id:
@@ -185,7 +186,7 @@ def mandate_list(request):
 @login_required
 @permission_required("online.add_debitmandate", raise_exception=True)
 def mandate_new(request):
-    initial = {"estate": as_id(request.GET.get("estate")), "payment_ref": request.GET.get("ref")}
+    initial = {"estate": query_id(request.GET, "estate"), "payment_ref": request.GET.get("ref")}
     form = MandateForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )

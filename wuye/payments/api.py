@@ -24,7 +24,7 @@ from rest_framework.response import Response
 
 from wuye.audit.idempotency import HEADER, idempotent
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Party, Unit
 from wuye.registry.selectors import get_scoped, scope
@@ -140,7 +140,7 @@ def _valid(serializer_class, request) -> dict:
 
 
 def _int(request, name):
-    return as_id(request.query_params.get(name))
+    return query_id(request.query_params, name)
 
 
 class PaymentList(ListModelMixin, GenericAPIView):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from wuye.audit.idempotency import idempotent
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate
 from wuye.registry.selectors import get_scoped, scope
@@ -126,7 +126,7 @@ class OfferList(_Perm):
     @extend_schema(operation_id="payments_offers_list", responses=OfferOut(many=True))
     def get(self, request: Request) -> Response:
         qs = scope(PrepaymentOffer.objects.all(), request.user)
-        if estate := as_id(request.query_params.get("estate")):
+        if estate := query_id(request.query_params, "estate"):
             qs = qs.filter(estate_id=estate)
         return Response(OfferOut(qs.order_by("estate_id", "-is_active", "id"), many=True).data)
 

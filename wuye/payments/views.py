@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.money import format_yuan
-from wuye.core.normalize import as_date, as_id, as_ids
+from wuye.core.normalize import as_id, as_ids
+from wuye.core.params import filters_valid, query_date, query_id
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Estate, Unit
 from wuye.registry.selectors import estates_for, get_scoped
@@ -25,7 +26,7 @@ from .models import CashierShift, DayClose, InvoiceRequest, Payment, PaymentReve
 def _estate(request) -> Estate | None:
     """The estate the window works for: ?estate=, else the session's, else the first."""
     estates = estates_for(request.user)
-    wanted = as_id(request.GET.get("estate")) or as_id(request.session.get("window_estate"))
+    wanted = query_id(request.GET, "estate") or as_id(request.session.get("window_estate"))
     estate = estates.filter(pk=wanted).first() if wanted else None
     estate = estate or estates.first()
     if estate is not None:
@@ -51,11 +52,9 @@ def window(request):
     q = request.GET.get("q", "").strip()
     results = selectors.window_search(request.user, q) if q else []
     unit = None
-    if request.GET.get("unit"):
+    if (unit_id := query_id(request.GET, "unit")) is not None:
         unit = get_scoped(
-            Unit.objects.select_related("estate", "building"),
-            request.user,
-            pk=as_id(request.GET["unit"]),
+            Unit.objects.select_related("estate", "building"), request.user, pk=unit_id
         )
     elif len(results) == 1:
         return redirect(f"{reverse('payments:window')}?unit={results[0].pk}")
@@ -215,6 +214,7 @@ def payout_list(request):
 @permission_required("payments.view_payment", raise_exception=True)
 def payment_list(request):
     form = forms.PaymentFilterForm(request.GET, cashiers=selectors.cashiers_for(request.user))
+    filters_valid(form)  # a filter that cannot be read is a 400 naming it
     qs = selectors.payments_for(request.user, **form.selector_params())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "payments/payment_list.html", {"page": page, "form": form})
@@ -305,20 +305,11 @@ def shift_detail(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.shift_close(actor=request.user, shift=shift, **form.cleaned_data)
+        except services.ShiftVariance as err:
+            # ask again, showing the difference the service found: confirm it and say why
+            variance = {"cash": err.cash, "pos": err.pos, "message": str(err)}
         except DomainError as err:
-            if err.code == "variance" or (
-                err.field == "note" and form.cleaned_data["confirm_variance"]
-            ):
-                # ask again, showing the difference: confirm it and say why
-                counted = form.cleaned_data
-                expected = services.shift_expected(shift)
-                variance = {
-                    "cash": counted["counted_cash"] - expected["cash"],
-                    "pos": (counted["counted_pos"] or 0) - expected["pos"],
-                    "message": str(err),
-                }
-            else:
-                messages.error(request, str(err))
+            messages.error(request, str(err))
         else:
             messages.success(request, _("Shift closed."))
             return redirect("payments:shift_detail", pk=shift.pk)
@@ -459,7 +450,7 @@ def day_report(request):
     estate = _estate(request)
     if estate is None:
         raise Http404("no estate")
-    day = as_date(request.GET.get("date")) or timezone.localdate()
+    day = query_date(request.GET, "date", timezone.localdate())
     close = DayClose.objects.filter(estate=estate, business_date=day).first()
     if request.method == "POST":
         try:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
-from wuye.core.normalize import as_id
+from wuye.core.params import query_id
 from wuye.registry.selectors import estates_for, get_scoped
 
 from . import services
@@ -30,7 +30,7 @@ def _here(estate_id: int) -> str:
 @permission_required("payments.view_cashiersettings", raise_exception=True)
 def window_settings(request):
     estates = estates_for(request.user)
-    estate = estates.filter(pk=as_id(request.GET.get("estate"))).first() or estates.first()
+    estate = estates.filter(pk=query_id(request.GET, "estate")).first() or estates.first()
     if estate is None:
         return render(request, "payments/settings.html", {"estates": estates})
     current = settings_of(estate.pk)
@@ -79,7 +79,7 @@ def window_settings(request):
 @login_required
 @permission_required("payments.add_prepaymentoffer", raise_exception=True)
 def offer_create(request):
-    initial = {"estate": as_id(request.GET.get("estate")), "none_while_in_arrears": True}
+    initial = {"estate": query_id(request.GET, "estate"), "none_while_in_arrears": True}
     form = OfferForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from wuye.core.errors import DomainError
 from wuye.core.errors import PermissionDenied as DomainPermissionDenied
-from wuye.core.normalize import as_id
+from wuye.core.params import filters_valid, query_id
 
 from . import events, forms, selectors, services
 from .models import Building, Estate, Party, ServiceContract, Unit, UnitParty
@@ -150,7 +150,7 @@ def estate_account(request, pk):
 def unit_list(request):
     estates = selectors.estates_for(request.user)
     form = forms.UnitFilterForm(request.GET or None, estates=estates)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = filters_valid(form) if form.is_bound else {}
     units = selectors.unit_search(
         request.user,
         q=data.get("q", ""),
@@ -246,11 +246,10 @@ def unit_party_add(request, pk):
 @permission_required("registry.view_party", raise_exception=True)
 def party_list(request):
     estates = selectors.estates_for(request.user)
-    estate_id = request.GET.get("estate")
     parties = selectors.party_search(
         request.user,
         q=request.GET.get("q", ""),
-        estate_id=as_id(estate_id),
+        estate_id=query_id(request.GET, "estate"),
     )
     page = _paginate(request, parties)
     return render(request, "registry/party_list.html", {"page": page, "estates": estates})

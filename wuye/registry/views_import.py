@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wuye.core.errors import DomainError, PermissionDenied
-from wuye.core.normalize import as_id
+from wuye.core.params import parse_id
 
 from . import exports, tasks
 from .imports import jobs
@@ -91,7 +91,7 @@ def _require(request, perm: str) -> None:
 
 
 def _estate_or_404(request, value) -> Estate:
-    if (estate_id := as_id(value)) is None:
+    if (estate_id := parse_id("estate", value)) is None:
         raise Http404("estate")
     return get_scoped(Estate.objects.filter(is_active=True), request.user, "id", pk=estate_id)
 

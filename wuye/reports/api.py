@@ -14,8 +14,10 @@ from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wuye.core.params import query_choice, query_date, query_id, query_int, query_month
+
 from . import collection_seam, dashboard, selectors, tables
-from .definitions import DEFINITIONS, month_of
+from .definitions import BUCKETS, DEFINITIONS, month_of
 
 SCOPE = [
     OpenApiParameter("estate", int),
@@ -30,22 +32,6 @@ class CanViewReports(permissions.BasePermission):
         return bool(request.user and request.user.has_perm("reports.view_reports"))
 
 
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError) as exc:
-        raise Http404("bad number") from exc
-
-
-def _date(value, default: date) -> date:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise Http404("bad date") from exc
-
-
 class ReportView(APIView):
     permission_classes = [permissions.IsAuthenticated, CanViewReports]
     figure = ""
@@ -54,18 +40,18 @@ class ReportView(APIView):
         q = request.query_params
         return selectors.scope_for(
             request.user,
-            estate_id=_int(q.get("estate")),
-            building_id=_int(q.get("building")),
-            fee_item_id=_int(q.get("item")),
+            estate_id=query_id(q, "estate"),
+            building_id=query_id(q, "building"),
+            fee_item_id=query_id(q, "item"),
         )
 
     def as_of(self, request) -> date:
-        return _date(request.query_params.get("as_of"), timezone.localdate())
+        return query_date(request.query_params, "as_of", timezone.localdate())
 
     def range(self, request) -> tuple[date, date]:
         today = timezone.localdate()
         q = request.query_params
-        return _date(q.get("start"), today.replace(day=1)), _date(q.get("end"), today)
+        return query_date(q, "start", today.replace(day=1)), query_date(q, "end", today)
 
     @extend_schema(parameters=SCOPE, responses=OpenApiTypes.OBJECT)
     def get(self, request, **kwargs):
@@ -85,7 +71,7 @@ class Rates(ReportView):
     figure = "collection_rate"
 
     def compute(self, request, scope, as_of):
-        period = request.query_params.get("period") or month_of(as_of)
+        period = query_month(request.query_params, "period", month_of(as_of))
         return {
             "period": period,
             "collection_rate": selectors.period_rate(scope, period, as_of).as_dict(),
@@ -98,7 +84,7 @@ class YearRate(ReportView):
     figure = "year_rate"
 
     def compute(self, request, scope, as_of):
-        year = _int(request.query_params.get("year")) or as_of.year
+        year = query_int(request.query_params, "year", as_of.year, minimum=1, maximum=9999)
         return {"year": year, "year_rate": selectors.year_rate(scope, year, as_of).as_dict()}
 
 
@@ -106,7 +92,7 @@ class ClearanceRate(ReportView):
     figure = "clearance_rate"
 
     def compute(self, request, scope, as_of):
-        month = request.query_params.get("month") or month_of(as_of)
+        month = query_month(request.query_params, "month", month_of(as_of))
         return {"month": month, "clearance_rate": selectors.clearance_rate(scope, month).as_dict()}
 
 
@@ -128,7 +114,7 @@ class Split(ReportView):
     figure = "split"
 
     def compute(self, request, scope, as_of):
-        month = request.query_params.get("month") or month_of(as_of)
+        month = query_month(request.query_params, "month", month_of(as_of))
         return {"month": month, **selectors.payment_split(scope, month).as_dict()}
 
 
@@ -136,7 +122,7 @@ class Trend(ReportView):
     figure = "collection_rate"
 
     def compute(self, request, scope, as_of):
-        year = _int(request.query_params.get("year")) or as_of.year
+        year = query_int(request.query_params, "year", as_of.year, minimum=1, maximum=9999)
         return {
             "year": year,
             "months": [
@@ -223,10 +209,10 @@ class Drill(ReportView):
         q = request.query_params
         kinds = [k for k in (q.get("kinds") or "").split(",") if k] or list(selectors.ARREARS)
         d = selectors.Drill(
-            period=(q.get("period") or "")[:7],
-            periods_before=(q.get("before") or "")[:7],
+            period=query_month(q, "period"),
+            periods_before=query_month(q, "before"),
             kinds=kinds,
-            bucket=q.get("bucket") or "",
+            bucket=query_choice(q, "bucket", {b[0] for b in BUCKETS}),
             owing=q.get("owing", "1") != "0",
             as_of=as_of,
         )

@@ -5,13 +5,14 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from wuye.core.params import query_choice, query_date, query_id, query_month
 from wuye.fees.models import FeeItem
 from wuye.registry.models import Building
 
@@ -27,29 +28,17 @@ def _perm(perm: str):
     return wrap
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError) as exc:
-        raise Http404("bad number") from exc
-
-
 def as_of_of(request) -> date:
-    raw = request.GET.get("as_of", "")
-    if not raw:
-        return timezone.localdate()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise Http404("bad date") from exc
+    """The `as_of` date of the query string (today when none; a 400 when impossible)."""
+    return query_date(request.GET, "as_of", timezone.localdate())
 
 
 def scope_of(request) -> selectors.Scope:
     return selectors.scope_for(
         request.user,
-        estate_id=_int(request.GET.get("estate")),
-        building_id=_int(request.GET.get("building")),
-        fee_item_id=_int(request.GET.get("item")),
+        estate_id=query_id(request.GET, "estate"),
+        building_id=query_id(request.GET, "building"),
+        fee_item_id=query_id(request.GET, "item"),
     )
 
 
@@ -159,12 +148,10 @@ def drill(request):
     kinds = [k for k in g.get("kinds", "").split(",") if k in KindGroup.values] or list(
         selectors.ARREARS
     )
-    bucket = g.get("bucket", "")
-    if bucket and bucket not in {b[0] for b in BUCKETS}:
-        raise Http404("bucket")
+    bucket = query_choice(g, "bucket", {b[0] for b in BUCKETS})
     d = selectors.Drill(
-        period=g.get("period", "")[:7],
-        periods_before=g.get("before", "")[:7],
+        period=query_month(g, "period"),
+        periods_before=query_month(g, "before"),
         kinds=kinds,
         bucket=bucket,
         owing=g.get("owing", "1") != "0",

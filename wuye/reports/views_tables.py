@@ -1,12 +1,13 @@
 """The standard tables (page and .xlsx), and the monthly and quarterly collection report PDF."""
 
-from datetime import date
 from itertools import islice
 
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from wuye.core.params import query_date
 
 from . import documents, tables
 from .exports import export_audit, xlsx
@@ -17,11 +18,8 @@ PREVIEW = 200
 
 def _params(request) -> tables.Params:
     today = timezone.localdate()
-    try:
-        start = date.fromisoformat(request.GET.get("start") or today.replace(day=1).isoformat())
-        end = date.fromisoformat(request.GET.get("end") or today.isoformat())
-    except ValueError as exc:
-        raise Http404("bad date") from exc
+    start = query_date(request.GET, "start", today.replace(day=1))
+    end = query_date(request.GET, "end", today)
     if end < start:
         start, end = end, start
     reveal = request.user.has_perm("reports.view_debtor_contacts")

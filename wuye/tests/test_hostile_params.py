@@ -1,9 +1,15 @@
 """Every GET endpoint of the URL conf, walked as a signed-in supervisor with hostile
 parameters: a NUL byte, impossible dates and months, ids that are not numbers or do not fit
 a database integer. Each must be answered 2xx/3xx/4xx, never 5xx (issue 12 §8: 37 of 3,212
-fuzzed GETs were 500s). A page added tomorrow is walked the day it is added."""
+fuzzed GETs were 500s). And every date, month, id or number parameter an endpoint reads is a
+400 naming it when it cannot be read (core.params), never silently ignored. A page added
+tomorrow is walked the day it is added."""
+
+import json
 
 import pytest
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import QueryDict
 
 from .urlwalk import endpoints
 
@@ -165,10 +171,131 @@ def test_an_id_beyond_a_database_integer_is_not_found(client, make_staff, estate
     assert client.get(f"/api/v1/units/{HUGE_ID}/").status_code == 404
 
 
-def test_an_impossible_date_is_no_date_and_a_bad_id_no_record(client, make_staff, unit):
+def test_an_impossible_date_or_a_bad_id_is_a_400_naming_it(client, make_staff, unit):
     client.force_login(make_staff("supervisor", estates=[unit.estate]))
-    assert client.get("/audit/", {"from": "2026-02-30"}).status_code == 200
-    assert client.get("/payments/day/", {"date": "2026-02-30"}).status_code == 200
-    assert client.get("/payments/", {"unit": "²"}).status_code == 404
+    client.raise_request_exception = False
+    page = client.get("/audit/", {"from": "2026-02-30"})
+    assert page.status_code == 400
+    assert "from: “2026-02-30” is not a date (YYYY-MM-DD)" in page.content.decode()
+    assert "The request could not be read" in page.content.decode()
+    assert client.get("/payments/day/", {"date": "2026-02-30"}).status_code == 400
+    assert client.get("/payments/", {"unit": "²"}).status_code == 400
+    answer = client.get("/api/v1/reports/dashboard/", {"as_of": "abc"})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "detail": "as_of: “abc” is not a date (YYYY-MM-DD)",
+        "code": "invalid",
+        "field": "as_of",
+    }
+    months = client.get("/api/v1/billing/charges/", {"period": "2026-13"})
+    assert (months.status_code, months.json()["field"]) == (400, "period")
+    # while good values still filter, and an empty field of a filter form is no filter
+    assert client.get("/audit/", {"from": "2026-02-28", "to": ""}).status_code == 200
+    assert client.get("/payments/list/", {"date": "", "amount_min": "10"}).status_code == 200
     back = client.get("/owner/large/", {"next": "2026-02-30"})
     assert back.status_code == 302 and back["Location"] == "/owner/"
+
+
+# --- every typed parameter an endpoint reads ---------------------------------------------------
+DATES = {"date", "as_of", "from", "to", "start", "end", "since", "until", "read_on", "day"}
+DATES |= {"date_from", "date_to"}
+MONTHS = {"period", "month", "before"}
+IDS = {"estate", "unit", "building", "party", "item", "fee_item", "campaign", "case", "run"}
+IDS |= {"assignee", "collector", "cashier", "stage", "days", "year", "account", "parent"}
+IDS |= {"mandate", "meter", "merchant", "batch", "shift", "payment", "receipt", "charge"}
+IDS |= {"template", "policy", "source_id", "id", "pk"}
+UNREADABLE = {"date": "2026-02-30", "month": "2026-13", "id": "abc"}
+GOOD = {"date": "2026-02-27", "month": "2026-02", "id": "1"}
+# A parameter of one of those names that is text on that endpoint, and why.
+TEXT = {
+    ("/notifications/consents/<int:party_pk>/", "from"): "where the form was opened (window)",
+    ("/payments/list/", "unit"): "a unit number or part of one",
+    ("/api/v1/payments/", "unit"): "a unit number or part of one",
+    ("/api/v1/notifications/messages/", "party"): "an owner's name, payment reference or id",
+    ("/notifications/", "party"): "an owner's name, payment reference or id",
+    ("/api/v1/schema/", "estate"): "the schema describes the filters, it filters nothing",
+    ("/api/v1/schema/", "fee_item"): "the schema describes the filters, it filters nothing",
+    ("/api/v1/collection/limitation/", "estate"): "the estate's code",
+}
+
+
+def _kind(name: str) -> str | None:
+    return "date" if name in DATES else "month" if name in MONTHS else "id" if name in IDS else None
+
+
+class _Reads(QueryDict):
+    """A query string that notes the names the view read by name (not those it walked
+    through whole: the NUL check, copying, encoding)."""
+
+    seen: set[str] = set()
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        return super().__getitem__(key)
+
+    def getlist(self, key, default=None):
+        self.seen.add(key)
+        return super().getlist(key, default)
+
+    def items(self):
+        for key, values in self.lists():
+            yield key, values[-1] if values else []
+
+    def values(self):
+        for _key, value in self.items():
+            yield value
+
+    def dict(self):
+        return dict(self.items())
+
+
+def _recording_get(self):
+    if "_reads" not in self.__dict__:
+        self.__dict__["_reads"] = _Reads(self.environ.get("QUERY_STRING", ""))
+    return self.__dict__["_reads"]
+
+
+def _set_get(self, value):
+    self.__dict__["_reads"] = value
+
+
+def _names(response, name: str) -> bool:
+    """Whether a 400 names `name`: the API's `field` (or a field of a validation error), the
+    error page's parameter."""
+    if response["Content-Type"].startswith("application/json"):
+        body = json.loads(response.content)
+        return isinstance(body, dict) and name in (body.get("field"), *body)
+    return f'data-parameter="{name}"' in response.content.decode(errors="replace")
+
+
+def test_every_date_month_and_id_parameter_read_is_a_400_naming_it_when_unreadable(
+    client, make_staff, owner, unit, building, estate, monkeypatch
+):
+    # given every GET endpoint, and the query parameters each one reads (noted as it reads
+    # them, with no parameters and with good values of every name)
+    monkeypatch.setattr(WSGIRequest, "GET", property(_recording_get, _set_get))
+    world = {"owner": owner, "unit": unit, "building": building, "estate": estate}
+    client.force_login(make_staff("supervisor", estates=[estate]))
+    client.raise_request_exception = False
+    good = {n: GOOD[_kind(n)] for n in NAMES if _kind(n)}
+    good |= {"estate": estate.pk, "unit": unit.pk, "building": building.pk, "party": owner.pk}
+    failures, checked = [], 0
+    for endpoint in endpoints():
+        path = endpoint.path(_values(endpoint, world, False))
+        _Reads.seen = set()
+        client.get(path)
+        client.get(path, good)
+        read = {n for n in _Reads.seen if _kind(n) and (endpoint.route, n) not in TEXT}
+        # when each is sent a value that cannot be read
+        for name in sorted(read):
+            response = client.get(path, good | {name: UNREADABLE[_kind(name)]})
+            checked += 1
+            # then the answer is a 400 that names the parameter
+            if response.status_code != 400 or not _names(response, name):
+                failures.append(f"{response.status_code} {endpoint.route} ?{name}=")
+    assert checked > 100, checked
+    assert not failures, f"{len(failures)} not refused:\n" + "\n".join(failures)

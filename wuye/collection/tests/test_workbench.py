@@ -4,6 +4,7 @@ evidence in a few clicks; the reason decides the next step; malicious needs a su
 
 import hashlib
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -339,3 +340,44 @@ def test_a_role_without_pii_sees_the_owner_masked_on_every_workbench_page(
         page = client.get(url)
         assert page.status_code == 200, url
         assert "张伟" not in page.content.decode() and "张*" in page.content.decode(), url
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("1e3", "1e3 is not an amount"),  # not a promise of 1,000.00
+        ("NaN", "NaN is not an amount"),  # was a 500
+        ("Infinity", "Infinity is not an amount"),  # was a 500
+        ("100.005", "an amount has at most 2 decimal places (fen)"),  # not rounded to 100.01
+        ("0", "the amount must be more than 0"),
+    ],
+)
+def test_a_promised_amount_is_read_like_every_other_amount(
+    client, collector, case, open_policy, typed, says
+):
+    client.force_login(collector)
+    response = client.post(
+        f"/collection/cases/{case.pk}/contact/",
+        {
+            "channel": "call",
+            "outcome": "reached",
+            "said": "提醒",
+            "promise_amount": typed,
+            "promise_due": (timezone.localdate() + timedelta(days=3)).isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert not ContactLog.objects.exists() and not PromiseToPay.objects.exists()
+
+
+def test_a_promised_amount_may_have_thousands_separators(client, collector, case, open_policy):
+    client.force_login(collector)
+    due = timezone.localdate() + timedelta(days=3)
+    response = client.post(
+        f"/collection/cases/{case.pk}/contact/",
+        {"channel": "call", "outcome": "reached", "promise_amount": "1,234.50",
+         "promise_due": due.isoformat()},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert PromiseToPay.objects.get(case=case).amount == Decimal("1234.50")

@@ -36,7 +36,7 @@ def test_asking_for_another_estates_trial_balance_is_a_404(client, make_staff, b
     mine, theirs = books
     client.force_login(make_staff("finance", estates=[mine.estate]))
     assert client.get("/ledger/trial-balance/", {"estate": theirs.estate_id}).status_code == 404
-    assert client.get("/ledger/trial-balance/", {"estate": "x"}).status_code == 404
+    assert client.get("/ledger/trial-balance/", {"estate": "x"}).status_code == 400
     page = client.get("/ledger/trial-balance/", {"estate": mine.estate_id, **MARCH})
     assert page.status_code == 200 and "1,250.40" in page.content.decode()
 
