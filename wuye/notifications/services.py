@@ -828,6 +828,9 @@ def contact_mark(*, party: Party, channel: str, at: datetime, source: str) -> Co
         return ContactMark.objects.get(source=source)
 
 
+CONSENT_EARLIEST_YEAR = 2000
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -857,6 +860,12 @@ def consent_record(
     at = at or now
     if at > now + timedelta(minutes=5):
         raise DomainError(_("the consent cannot be given in the future"), field="at")
+    if at.year < CONSENT_EARLIEST_YEAR:  # a typo (year 662 was stored and read back with a
+        # local-mean-time offset no client parses)
+        raise DomainError(
+            _("a consent cannot be dated before %(year)s") % {"year": CONSENT_EARLIEST_YEAR},
+            field="at",
+        )
     if actor is not None:
         require_perm(actor, "notifications.add_channelconsent")
         require_estate(actor, party.estate_id)
