@@ -21,6 +21,7 @@ WORKLOADS = {
     "demo": "bench.demo_seed",
     "import": "bench.import_units",
     "import-memory": "bench.import_memory",
+    "statement-memory": "bench.statement_memory",
 }
 
 

@@ -8,6 +8,7 @@ import uuid
 
 from django.urls import path
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
@@ -94,11 +95,13 @@ def _need(user, perm: str) -> None:
 class RunList(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RunOut(many=True), operation_id="billing_runs_list")
     def get(self, request):
         _need(request.user, "billing.view_billingrun")
         runs = selectors.runs_for(request.user)[:100]
         return Response(RunOut(runs, many=True).data)
 
+    @extend_schema(request=RunIn, responses={201: RunOut})
     def post(self, request):
         data = RunIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -124,6 +127,7 @@ def _run(request, pk: int) -> BillingRun:
 class RunDetail(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RunOut)
     def get(self, request, pk: int):
         _need(request.user, "billing.view_billingrun")
         return Response(RunOut(_run(request, pk)).data)
@@ -132,6 +136,7 @@ class RunDetail(APIView):
 class RunPreview(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         _need(request.user, "billing.add_billingrun")
         run = _run(request, pk)

@@ -121,6 +121,42 @@ def has_open_opt_out(party_id: int, channel: str) -> bool:
     ).exists()
 
 
+class ContactFacts:
+    """What `contact_check` reads of many parties for one moment `at`, read at once (three
+    statements): their open opt-outs and their contacts in the week before `at`. A campaign
+    checks a thousand parties with it instead of three statements per party and channel."""
+
+    def __init__(self, party_ids, at: datetime):
+        ids = sorted(set(party_ids))
+        self.at = at
+        self.opted_out: set[tuple[int, str]] = set(
+            ChannelOptOut.objects.filter(party_id__in=ids, revoked_at__isnull=True).values_list(
+                "party_id", "channel"
+            )
+        )
+        self.times: dict[int, list[tuple[datetime, str]]] = {}
+        since = at - WEEK
+        for party_id, channel, moment in [
+            *Message.objects.filter(
+                party_id__in=ids,
+                status__in=COUNTED_STATUSES,
+                contacted_at__gt=since,
+                contacted_at__lte=at,
+            ).values_list("party_id", "channel", "contacted_at"),
+            *ContactMark.objects.filter(party_id__in=ids, at__gt=since, at__lte=at).values_list(
+                "party_id", "channel", "at"
+            ),
+        ]:
+            self.times.setdefault(party_id, []).append((moment, channel))
+
+    def has_open_opt_out(self, party_id: int, channel: str) -> bool:
+        return (party_id, channel) in self.opted_out
+
+    def contact_times(self, party_id: int, channel: str | None) -> list[datetime]:
+        """`contact_times(party_id, channel, at - WEEK, at)`."""
+        return sorted(m for m, c in self.times.get(party_id, ()) if channel is None or c == channel)
+
+
 def contact_check(
     *,
     party,
@@ -128,22 +164,39 @@ def contact_check(
     at: datetime | None = None,
     purpose: str = Purpose.OTHER,
     policy: ContactPolicy | None = None,
+    facts: ContactFacts | None = None,
 ) -> ContactDecision:
-    """May `party` be contacted on `channel` at `at` for `purpose`? See the module docstring."""
+    """May `party` be contacted on `channel` at `at` for `purpose`? See the module docstring.
+    `facts`: the party's opt-outs and contacts read beforehand for this `at` (else read)."""
     at = at or timezone.now()
     policy = policy or policy_for(party.estate_id)
+    if facts is not None and facts.at != at:
+        facts = None
     if not policy.channel_enabled(channel):
         return ContactDecision(False, "channel_disabled")
     if purpose == Purpose.ONE_TIME_CODE:
         return ContactDecision(True)
     if channel in CONSENT_REQUIRED and (party.consents or {}).get(channel) is not True:
         return ContactDecision(False, "no_consent")
-    if has_open_opt_out(party.pk, channel):
+    if (
+        facts.has_open_opt_out(party.pk, channel)
+        if facts is not None
+        else has_open_opt_out(party.pk, channel)
+    ):
         return ContactDecision(False, "opted_out")
 
-    times = contact_times(party.pk, channel, at - WEEK, at)
+    if facts is not None:
+        times = facts.contact_times(party.pk, channel)
+    else:
+        times = contact_times(party.pk, channel, at - WEEK, at)
     total_cap = policy.weekly_cap_total or 0
-    every = contact_times(party.pk, None, at - WEEK, at) if total_cap else []
+    every = []
+    if total_cap:
+        every = (
+            facts.contact_times(party.pk, None)
+            if facts is not None
+            else contact_times(party.pk, None, at - WEEK, at)
+        )
     reason = ""
     moment = at
     for _step in range(policy.weekly_cap + total_cap + 3):

@@ -52,6 +52,7 @@ from .models import (
 from .policy import (
     CONSENT_REQUIRED,
     ContactDecision,
+    ContactFacts,
     contact_check,
     has_open_opt_out,
     policy_for,
@@ -210,10 +211,11 @@ def channel_plan(
     values: dict | None = None,
     at: datetime | None = None,
     policy: ContactPolicy | None = None,
+    facts: ContactFacts | None = None,
 ) -> list[str]:
     """The channels that can reach `party` for `purpose`, best first: the party's preferred
     order (else WeChat, app, SMS, e-mail), keeping those with consent and an address; a letter
-    last for anything but one-time codes."""
+    last for anything but one-time codes. `facts`: as `contact_check` takes them."""
     policy = policy or policy_for(party.estate_id)
     order = [c for c in (party.preferred_channels or []) if c in Channel.values]
     order += [c for c in DEFAULT_ORDER if c not in order]
@@ -226,7 +228,7 @@ def channel_plan(
         if not address_for(party, channel, values):
             continue
         decision = contact_check(
-            party=party, channel=channel, at=at, purpose=purpose, policy=policy
+            party=party, channel=channel, at=at, purpose=purpose, policy=policy, facts=facts
         )
         if decision.permanent:
             continue
@@ -286,23 +288,83 @@ def message_queue(
 
     `printed_apart` (letters only): the caller prints the document itself (a formal demand's
     PDF), so the letter run does not print this letter (`Message.printed_apart`)."""
-    if purpose not in Purpose.values:
-        raise DomainError(
-            _("unknown purpose %(purpose)s") % {"purpose": f"{purpose!r}"}, field="purpose"
-        )
+    _check_purpose(purpose)
     if dedupe_key:
         existing = Message.objects.filter(dedupe_key=dedupe_key).first()
         if existing is not None:
             return existing
+    message = _message_build(
+        party=party,
+        purpose=purpose,
+        context=context,
+        template_code=template_code,
+        channel=channel,
+        language=language,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        campaign=campaign,
+        fallback_of=fallback_of,
+        now=now,
+        secret=secret,
+        printed_apart=printed_apart,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        if dedupe_key:
+            return Message.objects.get(dedupe_key=dedupe_key)
+        raise
+    _send_after_commit([message])
+    return message
+
+
+def _check_purpose(purpose: str) -> None:
+    if purpose not in Purpose.values:
+        raise DomainError(
+            _("unknown purpose %(purpose)s") % {"purpose": f"{purpose!r}"}, field="purpose"
+        )
+
+
+def _send_after_commit(messages: list[Message]) -> None:
+    """Enqueue sending each queued message (and each held back until a time) after commit."""
+    for message in messages:
+        if message.status == Message.Status.QUEUED or message.not_before:
+            transaction.on_commit(
+                lambda pk=message.pk, run_after=message.not_before: _enqueue_send(pk, run_after)
+            )
+
+
+def _message_build(
+    *,
+    party: Party,
+    purpose: str,
+    context: dict[str, Any] | None = None,
+    template_code: str | None = None,
+    channel: str | None = None,
+    language: str | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    campaign: Campaign | None = None,
+    fallback_of: Message | None = None,
+    now: datetime | None = None,
+    secret: bool | list[str] = False,
+    printed_apart: bool = False,
+    policy: ContactPolicy | None = None,
+    facts: ContactFacts | None = None,
+    templates: dict | None = None,
+) -> Message:
+    """The message `message_queue` writes, not saved. `policy`, `facts` (read for `now`) and
+    `templates` (a dictionary the caller keeps) save the reads of many messages at once."""
     now = now or timezone.now()
     at = max(not_before, now) if not_before else now
-    policy = policy_for(party.estate_id)
+    policy = policy or policy_for(party.estate_id)
     language = language or policy.default_language
     code = template_code or purpose
     probe_values = {**(context or {})}
     reason = ""
     if channel is None:
-        plan = channel_plan(party, purpose, values=probe_values, at=at, policy=policy)
+        plan = channel_plan(party, purpose, values=probe_values, at=at, policy=policy, facts=facts)
         channel = plan[0] if plan else Channel.LETTER
         if not plan:
             reason = "no_channel"
@@ -313,13 +375,18 @@ def message_queue(
     elif (
         purpose == Purpose.FORMAL_DEMAND
         and channel != Channel.LETTER
-        and has_open_opt_out(party.pk, channel)
-        and not has_open_opt_out(party.pk, Channel.LETTER)
+        and _opted_out(party.pk, channel, facts)
+        and not _opted_out(party.pk, Channel.LETTER, facts)
     ):
         # A formal demand is never sent on a channel the owner refused: it goes by letter
         # (where letters were refused too it stays suppressed, "opted_out": a visit by hand).
         channel = Channel.LETTER
-    template = template_resolve(code=code, channel=channel, language=language)
+    if templates is None:
+        templates = {}
+    key = (code, channel, language)
+    if key not in templates:
+        templates[key] = template_resolve(code=code, channel=channel, language=language)
+    template = templates[key]
     values = message_values(party, context, language)
     if purpose == Purpose.ONE_TIME_CODE and not secret:
         secret = True
@@ -349,23 +416,21 @@ def message_queue(
     decision = (
         ContactDecision(False, reason)
         if reason
-        else contact_check(party=party, channel=channel, at=at, purpose=purpose, policy=policy)
+        else contact_check(
+            party=party, channel=channel, at=at, purpose=purpose, policy=policy, facts=facts
+        )
     )
     if not decision.allowed:
         message.status = Message.Status.SUPPRESSED
         message.suppressed_reason = decision.reason
         message.not_before = decision.next_allowed_at
-    try:
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:
-        if dedupe_key:
-            return Message.objects.get(dedupe_key=dedupe_key)
-        raise
-    if message.status == Message.Status.QUEUED or message.not_before:
-        run_after = message.not_before
-        transaction.on_commit(lambda: _enqueue_send(message.pk, run_after))
     return message
+
+
+def _opted_out(party_id: int, channel: str, facts: ContactFacts | None) -> bool:
+    if facts is not None:
+        return facts.has_open_opt_out(party_id, channel)
+    return has_open_opt_out(party_id, channel)
 
 
 @dataclass
@@ -763,6 +828,9 @@ def contact_mark(*, party: Party, channel: str, at: datetime, source: str) -> Co
         return ContactMark.objects.get(source=source)
 
 
+CONSENT_EARLIEST_YEAR = 2000
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -792,6 +860,12 @@ def consent_record(
     at = at or now
     if at > now + timedelta(minutes=5):
         raise DomainError(_("the consent cannot be given in the future"), field="at")
+    if at.year < CONSENT_EARLIEST_YEAR:  # a typo (year 662 was stored and read back with a
+        # local-mean-time offset no client parses)
+        raise DomainError(
+            _("a consent cannot be dated before %(year)s") % {"year": CONSENT_EARLIEST_YEAR},
+            field="at",
+        )
     if actor is not None:
         require_perm(actor, "notifications.add_channelconsent")
         require_estate(actor, party.estate_id)
@@ -1061,8 +1135,9 @@ def campaign_start(
 
 
 def campaign_run(*, campaign_id: int, chunk: int = 200) -> Campaign:
-    """Queue the campaign's messages, party by party, recording progress after each chunk.
-    Re-running is safe: each message has a dedupe key (campaign, party)."""
+    """Queue the campaign's messages, a chunk of parties at a time (each message as
+    `message_queue` writes it, the chunk set-wise: `_campaign_queue`), recording progress
+    after each chunk. Re-running is safe: each message has a dedupe key (campaign, party)."""
     from .selectors import campaign_targets
 
     campaign = Campaign.objects.get(pk=campaign_id)
@@ -1074,33 +1149,26 @@ def campaign_run(*, campaign_id: int, chunk: int = 200) -> Campaign:
         p.pk: p
         for p in Party.objects.filter(pk__in=[t.party_id for t in targets]).select_related("estate")
     }
+    policy = policy_for(campaign.estate_id)
+    templates: dict = {}
     counts: dict[str, dict[str, int]] = {}
     errors: list[str] = []
     done = 0
     try:
         for start in range(0, len(targets), chunk):
             with transaction.atomic():
-                for target in targets[start : start + chunk]:
-                    party = parties[target.party_id]
-                    try:
-                        message = message_queue(
-                            party=party,
-                            purpose=campaign.purpose,
-                            template_code=campaign.template_code,
-                            context=target.context(),
-                            dedupe_key=f"campaign:{campaign.pk}:party:{party.pk}",
-                            campaign=campaign,
-                        )
-                    except DomainError as exc:
+                part = targets[start : start + chunk]
+                for party, outcome in _campaign_queue(campaign, part, parties, policy, templates):
+                    if isinstance(outcome, DomainError):
                         # one party's bad data (e.g. no hotline on the estate) must not stop
                         # the others: counted as an error, the first message kept
                         key, state = "error", "failed"
-                        errors.append(f"{party} ({party.payment_ref}): {exc}")
+                        errors.append(f"{party} ({party.payment_ref}): {outcome}")
                     else:
                         key = (
-                            "none" if message.suppressed_reason == "no_channel" else message.channel
+                            "none" if outcome.suppressed_reason == "no_channel" else outcome.channel
                         )
-                        state = message.status
+                        state = outcome.status
                     bucket = counts.setdefault(key, {})
                     bucket[state] = bucket.get(state, 0) + 1
                     done += 1
@@ -1120,3 +1188,78 @@ def campaign_run(*, campaign_id: int, chunk: int = 200) -> Campaign:
     )
     campaign.refresh_from_db()
     return campaign
+
+
+def _campaign_key(campaign: Campaign, party_id: int) -> str:
+    return f"campaign:{campaign.pk}:party:{party_id}"
+
+
+def _campaign_queue(
+    campaign: Campaign, targets: list, parties: dict[int, Party], policy, templates: dict
+) -> list[tuple[Party, Message | DomainError]]:
+    """Queue the messages of `targets` (a chunk of the campaign's), each exactly as
+    `message_queue` would (`_message_build`: channel, template, values, contact policy),
+    set-wise: one read of the keys already queued, one of the parties' opt-outs and recent
+    contacts (`ContactFacts`), one INSERT. Returns (party, its message or the DomainError that
+    refused it) per target, in order. Should a twin run have written some of the same keys
+    meanwhile, the chunk is queued again one message at a time."""
+    keys = {t.party_id: _campaign_key(campaign, t.party_id) for t in targets}
+    existing = {m.dedupe_key: m for m in Message.objects.filter(dedupe_key__in=keys.values())}
+    now = timezone.now()
+    facts = ContactFacts([p for p, key in keys.items() if key not in existing], now)
+    out: list[tuple[Party, Message | DomainError]] = []
+    new: list[Message] = []
+    for target in targets:
+        party = parties[target.party_id]
+        found = existing.get(keys[target.party_id])
+        if found is not None:
+            out.append((party, found))
+            continue
+        try:
+            _check_purpose(campaign.purpose)
+            message = _message_build(
+                party=party,
+                purpose=campaign.purpose,
+                template_code=campaign.template_code,
+                context=target.context(),
+                dedupe_key=keys[target.party_id],
+                campaign=campaign,
+                now=now,
+                policy=policy,
+                facts=facts,
+                templates=templates,
+            )
+        except DomainError as exc:
+            out.append((party, exc))
+            continue
+        new.append(message)
+        out.append((party, message))
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create(new)
+    except IntegrityError:
+        return _campaign_queue_one_by_one(campaign, targets, parties)
+    _send_after_commit(new)
+    return out
+
+
+def _campaign_queue_one_by_one(
+    campaign: Campaign, targets: list, parties: dict[int, Party]
+) -> list[tuple[Party, Message | DomainError]]:
+    out: list[tuple[Party, Message | DomainError]] = []
+    for target in targets:
+        party = parties[target.party_id]
+        try:
+            message = message_queue(
+                party=party,
+                purpose=campaign.purpose,
+                template_code=campaign.template_code,
+                context=target.context(),
+                dedupe_key=_campaign_key(campaign, party.pk),
+                campaign=campaign,
+            )
+        except DomainError as exc:
+            out.append((party, exc))
+        else:
+            out.append((party, message))
+    return out

@@ -173,7 +173,7 @@ class StatementList(generics.ListCreateAPIView):
         try:
             statement_size_check(upload.size)
             statement, new = services.transfer_statement_import(
-                actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
+                actor=request.user, estate=estate, file_name=upload.name, file=upload
             )
         except StatementRejected as exc:
             errors = [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]

@@ -584,7 +584,9 @@ class TransferStatement(models.Model):
     first_day = models.DateField(_("from"))
     last_day = models.DateField(_("to"))
     lines_total = models.PositiveIntegerField(_("lines"))
-    # the file as the bank gave it: the evidence, and what the worker posts a long one from
+    # the file as the bank gave it, gzip-compressed (an .xlsx as it is; statements imported
+    # before compression came in raw): the evidence, and what the worker posts a long one
+    # from. Read it with core.stored_files.file_unpack.
     content = models.BinaryField(editable=False)
     posted = models.PositiveIntegerField(_("posted"), default=0)
     to_check = models.PositiveIntegerField(_("to check"), default=0)

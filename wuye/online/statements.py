@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import IO
 from xml.etree.ElementTree import ParseError
 
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from wuye.registry.imports.cells import CellError, a_date
 from wuye.registry.imports.reading import FileUnreadable, csv_rows, open_table, sniff_encoding
 
 MAX_LINES = 20_000
+MAX_MT940_BYTES = 20 * 2**20
 MAX_REF = 50  # the payment's external reference is "<estate code>/<bank reference>", 64 at most
 MAX_AMOUNT = Decimal("1000000000000")  # numeric(14, 2)
 HEADER_ROWS = 15  # a bank's export puts its account details above the table
@@ -117,24 +119,30 @@ CREDIT_WORDS = {"贷", "c", "cr", "credit", "收", "收入", "贷方"}
 DEBIT_WORDS = {"借", "d", "dr", "debit", "支", "支出", "借方"}
 
 
-def read_statement(file_name: str, content: bytes) -> list[StatementRow]:
-    """The booked lines of a statement file, or StatementRejected."""
-    if not content:
+def read_statement(file_name: str, content: bytes | IO[bytes]) -> list[StatementRow]:
+    """The booked lines of a statement file (its bytes, or a binary seekable stream, read
+    a chunk at a time: a CSV is never whole in memory), or StatementRejected."""
+    file = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
+    file.seek(0)
+    head = file.read(4000)
+    file.seek(0)
+    if not head:
         raise StatementRejected(_("the file is empty"))
-    if _looks_like_mt940(content):
-        return _mt940(content)
+    if _looks_like_mt940(head, file):
+        text = file.read(MAX_MT940_BYTES + 1)  # the library parses a whole text
+        if len(text) > MAX_MT940_BYTES:
+            raise StatementRejected(_("the MT940 file is larger than 20 MB: split the statement"))
+        return _mt940(text)
     try:
-        if content.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xls")):
-            book = open_table(
-                io.BytesIO(content), file_name, max_rows=MAX_ROWS_READ, max_cells=MAX_CELLS_READ
-            )
+        if head.startswith(b"PK\x03\x04") or file_name.lower().endswith((".xlsx", ".xls")):
+            book = open_table(file, file_name, max_rows=MAX_ROWS_READ, max_cells=MAX_CELLS_READ)
             try:
                 if not book.sheets:
                     raise StatementRejected(_("the workbook has no sheet"))
                 return _table(book.sheets[0].rows)
             finally:
                 book.close()
-        return _table(_csv_rows(content))
+        return _table(_csv_rows(file))
     except FileUnreadable as exc:
         raise StatementRejected(str(exc)) from None
     except SpreadsheetRefused as exc:
@@ -147,20 +155,30 @@ def read_statement(file_name: str, content: bytes) -> list[StatementRow]:
         ) from None
 
 
-def _csv_rows(content: bytes):
-    """(row number, values) of a CSV export; the separator is the one most used in its first
-    lines (a bank's account details above the table have none, so line 1 cannot tell)."""
-    file = io.BytesIO(content)
+def _csv_rows(file: IO[bytes]):
+    """(row number, values) of a CSV export, streamed; the separator is the one most used in
+    its first lines (a bank's account details above the table have none, so line 1 cannot
+    tell)."""
     rows = csv_rows(file, sniff_encoding(file), sniff_lines=20)
     return within_budget(rows, max_rows=MAX_ROWS_READ, max_cells=MAX_CELLS_READ, numbered=True)
 
 
 # --- MT940 ----------------------------------------------------------------------------------
-def _looks_like_mt940(content: bytes) -> bool:
-    """A SWIFT statement begins with its :20: tag (or the {1: block header), a CSV whose memos
-    happen to hold ":20:" does not."""
-    head = content[:4000].lstrip(b"\xef\xbb\xbf \r\n\t")
-    return head.startswith((b":20:", b"{1:")) and b":61:" in content
+def _looks_like_mt940(head: bytes, file: IO[bytes]) -> bool:
+    """A SWIFT statement begins with its :20: tag (or the {1: block header) and has a :61:
+    line, a CSV whose memos happen to hold ":20:" does not. `head`: the file's first bytes;
+    `file` is searched for ":61:" a chunk at a time and left at its start."""
+    if not head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith((b":20:", b"{1:")):
+        return False
+    tail = b""
+    try:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            if b":61:" in tail + chunk:
+                return True
+            tail = chunk[-3:]
+        return False
+    finally:
+        file.seek(0)
 
 
 def bank_ref_key(value: object) -> str:

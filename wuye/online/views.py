@@ -173,7 +173,7 @@ def statement_import(request):
         try:
             statement_size_check(upload.size)
             statement, new = services.transfer_statement_import(
-                actor=request.user, estate=estate, file_name=upload.name, content=upload.read()
+                actor=request.user, estate=estate, file_name=upload.name, file=upload
             )
         except StatementRejected as exc:
             form.add_error("file", exc.message)

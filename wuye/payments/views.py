@@ -305,20 +305,11 @@ def shift_detail(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.shift_close(actor=request.user, shift=shift, **form.cleaned_data)
+        except services.ShiftVariance as err:
+            # ask again, showing the difference the service found: confirm it and say why
+            variance = {"cash": err.cash, "pos": err.pos, "message": str(err)}
         except DomainError as err:
-            if err.code == "variance" or (
-                err.field == "note" and form.cleaned_data["confirm_variance"]
-            ):
-                # ask again, showing the difference: confirm it and say why
-                counted = form.cleaned_data
-                expected = services.shift_expected(shift)
-                variance = {
-                    "cash": counted["counted_cash"] - expected["cash"],
-                    "pos": (counted["counted_pos"] or 0) - expected["pos"],
-                    "message": str(err),
-                }
-            else:
-                messages.error(request, str(err))
+            messages.error(request, str(err))
         else:
             messages.success(request, _("Shift closed."))
             return redirect("payments:shift_detail", pk=shift.pk)

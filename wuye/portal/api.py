@@ -67,8 +67,13 @@ def _valid(serializer_class, data) -> dict:
     return serializer.validated_data
 
 
+# An error is {"detail", "code", "field"} or, for input the serializer refused, {field:
+# [messages]}: the API's error object (wuye/core/api_schema.py), not OwnerDetailOut, which
+# said `detail` is always there (the fuzz test found {"phone": [...]} answers).
 ERROR = OpenApiResponse(
-    s.OwnerDetailOut, description="What was wrong, and `field` naming the input."
+    {"$ref": "#/components/schemas/ApiError"},
+    description="What was wrong: `detail` and `field` naming the input, or each refused "
+    "field with its messages.",
 )
 
 

@@ -112,6 +112,9 @@ def test_values_the_api_writes_are_values_the_schema_allows(schema):
     post = schema["paths"]["/api/v1/billing/runs/{id}/post/"]["post"]["responses"]
     assert post["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/RunOut")
     assert "422" in schema["paths"]["/api/v1/units/"]["post"]["responses"]
+    # the owners' app's errors may be {field: [messages]} ({"phone": ["... blank."]})
+    token_refused = _ok(schema, "/api/v1/owner/auth/token", "post", "400")
+    assert token_refused == {"$ref": "#/components/schemas/ApiError"}
 
 
 def _walk(node):
@@ -137,3 +140,15 @@ def test_the_wechat_server_url_answers_plain_text_as_documented(client, schema, 
     broken = client.post(url, "<xml", content_type="text/xml")
     assert (broken.status_code, broken["Content-Type"]) == (400, "text/plain; charset=utf-8")
     assert client.post(url, "<xml/>", content_type="text/xml").content == b"success"
+
+
+def test_a_consent_dated_in_year_662_is_refused(client, supervisor_auth, owner):
+    """It was stored, and read back as 0662-10-29T21:12:55+08:05:43 (Shanghai's local mean
+    time), which is no RFC 3339 date-time."""
+    url = f"/api/v1/parties/{owner.pk}/consents/"
+    body = {"channel": "sms", "given": True, "source": "window", "method": "signed_form"}
+    old = client.post(url, {**body, "at": "0662-10-29T13:06:00Z"}, **supervisor_auth)
+    assert old.status_code == 400 and old.json()["field"] == "at"
+    recent = client.post(url, {**body, "at": "2026-03-01T09:30:00+08:00"}, **supervisor_auth)
+    assert recent.status_code == 201, recent.content
+    assert recent.json()["at"] == "2026-03-01T09:30:00+08:00"

@@ -2,6 +2,7 @@
 netting of credit in SQL equals the reference `net_left`, a reminder lists every unit the
 party owes on, and an opted-out channel is skipped."""
 
+import gc
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -197,6 +198,7 @@ def test_a_runs_letters_cost_the_same_queries_for_three_owners_as_for_twelve():
         with CaptureQueriesContext(connection) as captured:
             run = dunning_run(as_of=date(2026, 4, 30), estate_id=estate.pk)
         queries.append(len(captured))
+        assert gc.isenabled()  # the messages step turns the cycle collector off, then on
         letters = Message.objects.filter(estate=estate, channel="letter")
         assert run.counts["messages"] == n == letters.count()
         assert {m.party_id: m.address for m in letters} == expected

@@ -154,3 +154,93 @@ def test_one_partys_missing_value_does_not_stop_the_campaign(
     assert campaign.counts == {"error": {"failed": 3}}
     assert "{hotline}" in campaign.last_error
     assert not Message.objects.filter(campaign=campaign).exists()
+
+
+def test_a_campaign_queues_each_notice_as_the_outbox_queues_one_at_a_time(
+    billed_estate, open_policy, make_staff, monkeypatch
+):
+    """The campaign writes its notices set-wise (a chunk at a time); each is the message
+    `message_queue` would write for that party at that moment: channel, text, address, and
+    what the contact policy holds back (quiet hours, the weekly caps, an opt-out, consent)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from wuye.notifications.models import ChannelOptOut, ContactMark
+    from wuye.notifications.selectors import campaign_targets
+    from wuye.notifications.services import campaign_run, message_queue
+
+    # given 22:30 in Shanghai: quiet hours 21:00-08:00, two contacts a week on a channel and
+    # three on all channels together
+    now = datetime(2026, 11, 10, 22, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    open_policy.quiet_start, open_policy.quiet_end = time(21, 0), time(8, 0)
+    open_policy.weekly_cap, open_policy.weekly_cap_total = 2, 3
+    open_policy.save()
+    parties = {p.name: p for p in Party.objects.filter(estate=billed_estate)}
+    wang, li, zhao = parties["王芳"], parties["李娜"], parties["赵磊"]
+    # 王芳 (WeChat) was reached twice on WeChat this week: WeChat waits for the oldest to age
+    for days in (2, 5):
+        Message.objects.create(
+            estate=billed_estate, party=wang, channel="wechat", purpose="other",
+            status="sent", contacted_at=now - timedelta(days=days), text="-",
+        )  # fmt: skip
+    # 李娜 refused SMS, so her WeChat (consented) is tried, then the letter to her unit
+    li.wechat_openid, li.consents = "oWX-li", {"sms": True, "wechat": True}
+    li.save()
+    ChannelOptOut.objects.create(
+        estate=billed_estate, party=li, channel="sms", at=now - timedelta(days=1), source="TD"
+    )
+    # 赵磊 gets a letter (no quiet hours), though collectors called him three times this week
+    for days in (1, 2, 3):
+        ContactMark.objects.create(
+            estate=billed_estate, party=zhao, channel="call", at=now - timedelta(days=days),
+            source=f"test:{days}",
+        )  # fmt: skip
+    staff = make_staff("customer_service", estates=[billed_estate])
+    campaign = campaign_start(actor=staff, estate_id=billed_estate.pk, period="2026-11")
+    fields = ("party_id", "channel", "status", "suppressed_reason", "not_before", "text",
+              "subject", "address", "template_id", "params", "dedupe_key")  # fmt: skip
+
+    # what the outbox writes for each party one at a time (rolled back)
+    expected = {}
+    with transaction.atomic():
+        for target in campaign_targets(estate_id=billed_estate.pk, period="2026-11"):
+            message = message_queue(
+                party=Party.objects.get(pk=target.party_id),
+                purpose=campaign.purpose,
+                template_code=campaign.template_code,
+                context=target.context(),
+                dedupe_key=f"campaign:{campaign.pk}:party:{target.party_id}",
+                campaign=campaign,
+            )
+            expected[target.party_id] = tuple(getattr(message, f) for f in fields)
+        transaction.set_rollback(True)
+
+    # when the campaign runs, two parties to a chunk
+    campaign_run(campaign_id=campaign.pk, chunk=2)
+
+    written = {
+        m.party_id: tuple(getattr(m, f) for f in fields)
+        for m in Message.objects.filter(campaign=campaign)
+    }
+    assert written == expected
+    by_party = {m.party_id: m for m in Message.objects.filter(campaign=campaign)}
+    shanghai = now.tzinfo
+
+    def outcome(party):
+        m = by_party[party.pk]
+        return m.channel, m.status, m.suppressed_reason, m.not_before
+
+    # 王芳: quiet now; at 08:00 two WeChat contacts are still within the week, so after the
+    # older one ages out (12 Nov 22:30), quiet again: 13 Nov 08:00
+    assert outcome(wang) == (
+        "wechat", "suppressed", "quiet_hours", datetime(2026, 11, 13, 8, 0, tzinfo=shanghai)
+    )  # fmt: skip
+    assert outcome(li) == (
+        "wechat", "suppressed", "quiet_hours", datetime(2026, 11, 11, 8, 0, tzinfo=shanghai)
+    )  # fmt: skip
+    # 赵磊's letter: three contacts on all channels this week, the oldest ages out on 14 Nov
+    assert outcome(zhao) == ("letter", "suppressed", "weekly_total_cap", now + timedelta(days=4))

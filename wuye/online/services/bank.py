@@ -1,9 +1,10 @@
 """Bank transfers identified by the party's stable payment reference (printed on notices):
 one at a time from the memo staff type, or every credit of a bank statement file."""
 
-import hashlib
+import io
 import re
 from datetime import date, timedelta
+from typing import IO
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +16,7 @@ from wuye.audit.services import audit_record
 from wuye.audit.summaries import Summary
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.normalize import clean_text
+from wuye.core.stored_files import file_pack, file_unpack
 from wuye.payments.models import Payment
 from wuye.payments.services import payment_take, prepayment_over_cap
 from wuye.registry.models import Estate, Party, Unit
@@ -130,7 +132,9 @@ def _resolve_waiting_lines(estate: Estate, bank_ref: str, payment: Payment) -> N
 # A statement with more lines than this is posted by the background worker (a request would
 # time out: a line costs ~10-15 ms, a month of a large estate has thousands).
 INLINE_LINES = 300
-MAX_FILE_BYTES = 20 * 1024 * 1024
+# A statement is read and stored a chunk at a time (core.stored_files): its size costs disk
+# and time, not memory; what a file may hold is bounded by MAX_LINES (statements.py).
+MAX_FILE_BYTES = 100 * 2**20
 
 
 def transfer_statement_import(
@@ -138,7 +142,8 @@ def transfer_statement_import(
     actor,
     estate: Estate,
     file_name: str,
-    content: bytes,
+    content: bytes | None = None,
+    file: IO[bytes] | None = None,
     today: date | None = None,
     inline: bool = False,
 ) -> tuple[TransferStatement, bool]:
@@ -156,14 +161,22 @@ def transfer_statement_import(
     got (`inline`: post it here, whatever its length: the command line). An import cut
     short is finished by importing the same file again. Returns
     (statement, new): the same file again is the first import's statement, nothing posted
-    twice."""
+    twice.
+
+    The file is `file` (binary, seekable: the upload itself) or its `content`. It is hashed,
+    compressed for storage and parsed a chunk at a time, never whole in memory (an .xlsx
+    but for its cells' budget); the statement keeps it gzip-compressed (the evidence, and
+    what the worker reads a long one back from, as a stream)."""
     _may_import(actor, estate)
-    statement_size_check(len(content))
-    digest = hashlib.sha256(content).hexdigest()
+    if file is None:
+        file = io.BytesIO(content or b"")
+    packed = file_pack(file, max_bytes=MAX_FILE_BYTES)
+    statement_size_check(packed.size)
+    digest = packed.sha256
     found = TransferStatement.objects.filter(estate=estate, sha256=digest).first()
     if found is not None and found.is_complete:
         return found, False
-    rows = read_statement(file_name, content)
+    rows = read_statement(file_name, file)
     _refuse_future_days(rows, today or timezone.localdate())
     statement, new = found, False
     if statement is None:
@@ -173,7 +186,7 @@ def transfer_statement_import(
                     estate=estate,
                     file_name=clean_text(file_name)[:200] or "statement",
                     sha256=digest,
-                    content=content,
+                    content=packed.data,
                     uploaded_by=actor,
                     first_day=min(r.booked_on for r in rows),
                     last_day=max(r.booked_on for r in rows),
@@ -196,7 +209,10 @@ def statement_size_check(size: int) -> None:
     """Refuse a statement file larger than `MAX_FILE_BYTES` (callers ask before reading an
     upload into memory)."""
     if size > MAX_FILE_BYTES:
-        raise StatementRejected(_("the file is larger than 20 MB: split the statement"))
+        raise StatementRejected(
+            _("the file is larger than %(size)s MB: split the statement")
+            % {"size": MAX_FILE_BYTES // 2**20}
+        )
 
 
 def _may_import(actor, estate: Estate) -> None:
@@ -227,7 +243,7 @@ def transfer_statement_finish(*, statement_id: int, today: date | None = None) -
     )
     if not statement.is_complete:
         _may_import(statement.uploaded_by, statement.estate)
-        rows = read_statement(statement.file_name, bytes(statement.content))
+        rows = read_statement(statement.file_name, file_unpack(statement.content))
         _post_lines(statement.uploaded_by, statement.estate, statement, rows, today)
     return statement
 

@@ -20,7 +20,14 @@ from .reversals import (
     reversal_request,
 )
 from .settings import cashier_settings_update, prepayment_offer_create, prepayment_offer_end
-from .shifts import open_shift_of, shift_close, shift_expected, shift_hand_over, shift_open
+from .shifts import (
+    ShiftVariance,
+    open_shift_of,
+    shift_close,
+    shift_expected,
+    shift_hand_over,
+    shift_open,
+)
 
 __all__ = [
     "PayAhead",
@@ -46,6 +53,7 @@ __all__ = [
     "reversal_reject",
     "reversal_request",
     "settled_certificate",
+    "ShiftVariance",
     "shift_close",
     "shift_expected",
     "shift_hand_over",

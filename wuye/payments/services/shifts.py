@@ -86,6 +86,15 @@ def shift_expected(shift: CashierShift) -> dict[str, Decimal]:
     }
 
 
+class ShiftVariance(DomainError):
+    """A count that differs from what the shift expects: `cash` and `pos` are the variances
+    (counted - expected) the page asks the cashier to confirm, with the reason."""
+
+    def __init__(self, *, cash, pos, message: str, field: str = "counted_cash"):
+        super().__init__(message, field=field, code="variance")
+        self.cash, self.pos = cash, pos
+
+
 @transaction.atomic
 def shift_close(
     *,
@@ -121,17 +130,22 @@ def shift_close(
     shift.close_note = (note or "").strip()[:255]
     if shift.cash_variance or shift.pos_variance:
         if not confirm_variance:
-            raise DomainError(
-                _(
+            raise ShiftVariance(
+                cash=shift.cash_variance,
+                pos=shift.pos_variance,
+                message=_(
                     "the count differs from what is expected: cash %(cash)s, POS %(pos)s; "
                     "confirm the difference and give the reason"
                 )
                 % {"cash": shift.cash_variance, "pos": shift.pos_variance},
-                field="counted_cash",
-                code="variance",
             )
         if not shift.close_note:
-            raise DomainError(_("say why the count differs"), field="note")
+            raise ShiftVariance(
+                cash=shift.cash_variance,
+                pos=shift.pos_variance,
+                message=_("say why the count differs"),
+                field="note",
+            )
     shift.save()
     audit_record(
         actor=actor,

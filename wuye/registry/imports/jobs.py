@@ -28,8 +28,6 @@ Decisions:
   again.
 """
 
-import gzip
-import hashlib
 import io
 import logging
 from datetime import date, datetime, timedelta
@@ -42,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError
+from wuye.core.stored_files import file_pack, file_unpack
 
 from ..models import Estate, ImportFile, ImportJob
 from ..selectors import get_scoped, scope
@@ -165,32 +164,13 @@ class _Recorder:
 # --- services ------------------------------------------------------------------------------
 
 
-ZIP_MAGIC = b"PK\x03\x04"
-CHUNK = 1 << 20
-
-
 def _packed(file: IO[bytes]) -> tuple[bytes, str, int, str]:
     """(bytes to store, their compression, the file's size, its sha256), read in chunks:
-    an .xlsx as it is (a zip archive does not compress further), anything else gzipped."""
-    file.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    if file.read(4) == ZIP_MAGIC:
-        file.seek(0)
-        data = file.read()
-        digest.update(data)
-        return data, ImportFile.Compression.NONE, len(data), digest.hexdigest()
-    file.seek(0)
-    out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as packed:
-        for chunk in iter(lambda: file.read(CHUNK), b""):
-            size += len(chunk)
-            if size > MAX_FILE_BYTES:
-                break
-            digest.update(chunk)
-            packed.write(chunk)
-    file.seek(0)
-    return out.getvalue(), ImportFile.Compression.GZIP, size, digest.hexdigest()
+    an .xlsx as it is (a zip archive does not compress further), anything else gzipped
+    (core.stored_files)."""
+    packed = file_pack(file, max_bytes=MAX_FILE_BYTES)
+    compression = ImportFile.Compression.GZIP if packed.compressed else ImportFile.Compression.NONE
+    return packed.data, compression, packed.size, packed.sha256
 
 
 def import_job_upload(
@@ -264,13 +244,9 @@ def _content(job: ImportJob) -> IO[bytes]:
         record = ImportFile.objects.get(job=job)
     except ImportFile.DoesNotExist:
         raise DomainError(_("the file is no longer kept: upload it again")) from None
-    data = io.BytesIO(record.content)
-    del record  # the stored bytes are in `data` now; one copy is enough
-    if data.read(2) == b"\x1f\x8b":  # gzip (ImportFile.Compression.GZIP)
-        data.seek(0)
-        return gzip.GzipFile(fileobj=data, mode="rb")
-    data.seek(0)
-    return data
+    content = record.content
+    del record  # the stored bytes are read from `content`; one copy is enough
+    return file_unpack(content)
 
 
 def _forget_file(job_id: int) -> None:

@@ -4,6 +4,7 @@ thousand rows) -> preview or every error -> confirm -> the worker writes, all or
 Tasks go to django-tasks' DummyBackend here, so a test sees what was enqueued and runs it
 itself, as the worker would."""
 
+import hashlib
 import io
 from datetime import timedelta
 
@@ -214,7 +215,7 @@ def test_a_race_of_two_uploads_of_one_file_keeps_one_job(building, clerk):
         estate=building.estate,
         kind="units",
         filename="a.csv",
-        sha256=jobs.hashlib.sha256(data).hexdigest(),
+        sha256=hashlib.sha256(data).hexdigest(),
     )
     found, created = jobs.import_job_upload(
         actor=clerk, estate=building.estate, kind="units", content=data, filename="b.csv"

@@ -45,13 +45,10 @@ class Command(BaseCommand):
             raise CommandError(f"no active user {user!r}") from None
         token = context.bind(context.AuditContext(source="cli"))
         try:
-            statement, new = transfer_statement_import(
-                actor=actor,
-                estate=estate_obj,
-                file_name=path.name,
-                content=path.read_bytes(),
-                inline=True,
-            )
+            with path.open("rb") as handle:
+                statement, new = transfer_statement_import(
+                    actor=actor, estate=estate_obj, file_name=path.name, file=handle, inline=True
+                )
         except StatementRejected as exc:
             for error in exc.errors:
                 where = f"{error.row}:{error.column}" if error.column else f"{error.row}"
