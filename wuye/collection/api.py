@@ -286,7 +286,7 @@ class TasksApi(APIView):
                     "due_on": t.due_on,
                     "status": t.status,
                     "stage": t.stage_number,
-                    "note": t.note,
+                    "note": t.note_text,
                 }
                 for t in qs[:500]
             ]

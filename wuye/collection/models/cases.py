@@ -4,10 +4,11 @@ promises to pay and escalations."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wuye.billing.models import Charge
-from wuye.core.money import MoneyField
+from wuye.core.money import MoneyField, format_yuan
 from wuye.registry.models import Estate, Party
 
 from .choices import ActionKind, CaseStatus, HoldKind, Reason
@@ -243,6 +244,10 @@ class Task(models.Model):
     )
     stage_number = models.PositiveSmallIntegerField(_("stage"), default=0)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # A note the system writes: {"msgid": a gettext_noop message, "args": {...}}, translated
+    # when shown (`note_text`), so each reader sees it in their language; "amount" in the
+    # args is shown as money (1,234.50). `note` holds what people typed.
+    note_i18n = models.JSONField(default=dict, blank=True)
     # unique by `task_dedupe_key_unique` (a plain unique index; `unique=True` would add a
     # second, pattern-matching index on PostgreSQL that nothing uses)
     dedupe_key = models.CharField(max_length=120, null=True, blank=True)
@@ -272,6 +277,20 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.case_id} {self.due_on}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the reader's language: the system's (`note_i18n`), then what people
+        wrote (`note`)."""
+        parts = []
+        if self.note_i18n.get("msgid"):
+            args = dict(self.note_i18n.get("args") or {})
+            if "amount" in args:
+                args["amount"] = format_yuan(args["amount"])
+            parts.append(gettext(self.note_i18n["msgid"]) % args)
+        if self.note:
+            parts.append(self.note)
+        return " · ".join(parts)
 
 
 class PromiseToPay(models.Model):

@@ -42,6 +42,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from wuye.audit.services import SYSTEM, audit_record
 from wuye.billing.models import Charge, PrepaymentMovement
@@ -226,7 +227,13 @@ def _judge_promises(estate: Estate, as_of: date, stages: list[DunningStage], cou
                     "assignee": case.assignee,
                     "due_on": as_of,
                     "stage_number": case.stage_number,
-                    "note": f"承诺 {promise.amount} 元 ({promise.due_on}) 未兑现",
+                    "note_i18n": {
+                        "msgid": gettext_noop("Promise of %(amount)s yuan by %(due_on)s not kept"),
+                        "args": {
+                            "amount": str(promise.amount),
+                            "due_on": promise.due_on.isoformat(),
+                        },
+                    },
                 },
             )
             _add(counts, "promises_broken")

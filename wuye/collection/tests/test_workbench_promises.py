@@ -71,3 +71,41 @@ def test_a_broken_promise_does_not_move_a_case_into_a_stage_its_reason_does_not_
     assert case.broken_promises == 1
     assert case.stage_number == 3  # the reason is not malicious: no legal stage
     assert Task.objects.filter(case=case, kind="follow_up", status="open").exists()
+
+
+def test_the_broken_promise_task_reads_in_the_readers_language_with_the_amount_as_money(
+    estate, unit, owner, collector, client
+):
+    from django.utils import translation
+    from rest_framework.test import APIClient
+
+    policy_default(estate=estate)
+    charge(unit, owner, "2026-01", "1500.00", due=DUE)
+    day = DUE + timedelta(days=20)
+    run(day, estate)
+    case = ArrearsCase.objects.get(party=owner)
+    promise_record(
+        actor=collector, case=case, amount=Decimal("1500"), due_on=day + timedelta(days=3),
+        today=day,
+    )  # fmt: skip
+    run(day + timedelta(days=4), estate)
+    task = Task.objects.get(dedupe_key__endswith=":broken")
+    assert "承诺" not in task.note  # nothing stored in one language
+    with translation.override("en"):
+        assert task.note_text == "Promise of 1,500.00 yuan by 2026-02-20 not kept"
+    with translation.override("zh-hans"):
+        assert task.note_text == "承诺 2026-02-20 前缴 1,500.00 元，未兑现"
+    with translation.override("zh-hant"):
+        assert "1,500.00" in task.note_text and "承諾" in task.note_text
+    # the workbench and the API show it in the reader's language
+    client.force_login(collector)
+    page = client.get(f"/collection/tasks/{task.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Promise of 1,500.00 yuan by 2026-02-20 not kept" in page
+    api = APIClient()
+    api.force_authenticate(collector)
+    [row] = [
+        t
+        for t in api.get("/api/v1/collection/tasks/?status=", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+        if t["id"] == task.pk
+    ]
+    assert row["note"] == "承诺 2026-02-20 前缴 1,500.00 元，未兑现"
