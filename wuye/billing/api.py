@@ -8,6 +8,7 @@ import uuid
 
 from django.urls import path
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
@@ -94,11 +95,13 @@ def _need(user, perm: str) -> None:
 class RunList(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RunOut(many=True), operation_id="billing_runs_list")
     def get(self, request):
         _need(request.user, "billing.view_billingrun")
         runs = selectors.runs_for(request.user)[:100]
         return Response(RunOut(runs, many=True).data)
 
+    @extend_schema(request=RunIn, responses={201: RunOut})
     def post(self, request):
         data = RunIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -124,6 +127,7 @@ def _run(request, pk: int) -> BillingRun:
 class RunDetail(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=RunOut)
     def get(self, request, pk: int):
         _need(request.user, "billing.view_billingrun")
         return Response(RunOut(_run(request, pk)).data)
@@ -132,6 +136,7 @@ class RunDetail(APIView):
 class RunPreview(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         _need(request.user, "billing.add_billingrun")
         run = _run(request, pk)
@@ -218,7 +223,7 @@ class FeeStopIn(serializers.Serializer):
     reason = serializers.CharField(max_length=255)
 
 
-class PeriodCloseIn(serializers.Serializer):
+class BillingPeriodCloseIn(serializers.Serializer):
     estate = serializers.CharField(help_text="estate code")
     period = serializers.CharField(help_text="YYYY-MM")
 
@@ -253,7 +258,7 @@ class ChargeList(generics.ListAPIView):
     queryset = Charge.objects.none()
 
     @extend_schema(request=AdhocIn, responses={201: ChargeOut})
-    @extend_schema(request=PeriodCloseIn, responses={200: PeriodOut})
+    @extend_schema(request=BillingPeriodCloseIn, responses={200: PeriodOut})
     @idempotent
     def post(self, request):
         data = _valid(AdhocIn, request)
@@ -289,12 +294,55 @@ class ChargeList(generics.ListAPIView):
         ).order_by("id")
 
 
+class ChargeDetailOut(ChargeOut):
+    """The schema of ChargeDetail's answer: the charge and its history."""
+
+    waivers = WaiverOut(many=True)
+    credit_notes = CreditNoteOut(many=True)
+    debit_notes = ChargeOut(many=True)
+    late_fees = ChargeOut(many=True)
+    deposit_releases = ReleaseOut(many=True)
+    deposit_held = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta(ChargeOut.Meta):
+        fields = [
+            *ChargeOut.Meta.fields,
+            "waivers",
+            "credit_notes",
+            "debit_notes",
+            "late_fees",
+            "deposit_releases",
+            "deposit_held",
+        ]
+
+
+class PartyStatementLineOut(serializers.Serializer):
+    date = serializers.DateField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    debit = serializers.DecimalField(max_digits=14, decimal_places=2)
+    credit = serializers.DecimalField(max_digits=14, decimal_places=2)
+    balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PartyStatementOut(serializers.Serializer):
+    """The schema of StatementView's answer."""
+
+    party = serializers.IntegerField()
+    payment_ref = serializers.CharField()
+    closing = serializers.DecimalField(max_digits=14, decimal_places=2)
+    open_charges = serializers.DecimalField(max_digits=14, decimal_places=2)
+    prepaid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    lines = PartyStatementLineOut(many=True)
+
+
 class ChargeDetail(APIView):
     """One charge with its waivers, credit notes, debit notes, late fees and deposit
     releases."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=ChargeDetailOut)
     def get(self, request, pk: int):
         _need(request.user, "billing.view_charge")
         charge = _charge(request, pk)
@@ -418,6 +466,7 @@ class FeeStopList(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=FeeStopOut(many=True), operation_id="billing_fee_stops_list")
     def get(self, request):
         _need(request.user, "billing.view_feestop")
         return Response(FeeStopOut(selectors.fee_stops_for(request.user)[:500], many=True).data)
@@ -442,9 +491,10 @@ class PeriodClose(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=BillingPeriodCloseIn, responses={200: PeriodOut})
     @idempotent
     def post(self, request):
-        data = _valid(PeriodCloseIn, request)
+        data = _valid(BillingPeriodCloseIn, request)
         estate = get_scoped(
             scope(Estate.objects.all(), request.user, "id"),
             request.user,
@@ -474,6 +524,7 @@ class RunCancel(APIView):
 class StatementView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=PartyStatementOut)
     def get(self, request, party_pk: int):
         _need(request.user, "billing.view_statement")
         party = get_scoped(scope(Party.objects.all(), request.user), request.user, pk=party_pk)

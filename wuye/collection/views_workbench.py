@@ -14,12 +14,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from wuye.core.errors import DomainError, PermissionDenied
 from wuye.core.money import FEN, plain_decimal
+from wuye.core.normalize import as_date, as_id
 from wuye.registry.selectors import get_scoped
 from wuye.registry.services import party_contact_view
 
@@ -49,7 +49,7 @@ def case_url(case) -> str:
 def _date(value, field: str) -> date | None:
     if not value:
         return None
-    parsed = parse_date(str(value))
+    parsed = as_date(value)  # 2026-02-30 is no date, not a 500 (parse_date raises)
     if parsed is None:
         raise DomainError(_("%(value)s is not a date (YYYY-MM-DD)") % {"value": value}, field=field)
     return parsed
@@ -179,7 +179,8 @@ def log_contact(request, pk: int):
     p = request.POST
     item = None
     if p.get("task"):
-        item = get_scoped(tasks_for(request.user, status=""), request.user, pk=p["task"])
+        # a task id that is no id (hand-edited form) is not found (404), never a 500
+        item = get_scoped(tasks_for(request.user, status=""), request.user, pk=as_id(p["task"]))
     try:
         files = [
             Attachment(kind=kind, name=f.name, content=f.read())

@@ -180,9 +180,7 @@ class Cashiers(ReportView):
 
 class Reasons(ReportView):
     def compute(self, request, scope, as_of):
-        rows = collection_seam.unpaid_by_reason(
-            scope.estate_ids, scope.building_id, selectors.owing_households(scope)
-        )
+        rows = collection_seam.unpaid_by_reason(scope.estate_ids, scope.building_id, as_of)
         return {"rows": _money_rows(rows)}
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from statistics import median
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +16,7 @@ from wuye.core.money import ZERO, MoneySum
 from wuye.core.names import person_name
 
 NO_CASE = "none"
+HALF_FEN = Decimal("0.005")  # a prepayment balance above it is money (SQLite sums floats)
 NO_REASON = "unknown"
 
 
@@ -42,12 +43,11 @@ def _cases(estate_ids, building_id=None):
     return qs
 
 
-def unpaid_by_reason(estate_ids, building_id=None, owing=None) -> list[dict]:
+def unpaid_by_reason(estate_ids, building_id=None, as_of: date | None = None) -> list[dict]:
     """Households (parties) with an open arrears case, by the case's reason: how many and
-    what the cases say is overdue. With `owing` (the scope's households owing and amount owed,
-    from the summaries: `selectors.owing_households`), the households owing that no open case
-    covers yet (before the first dunning run, or below the policy's threshold) are one more
-    line, "no arrears case yet": households owing less open cases, amount owed less theirs."""
+    what the cases say is overdue. With `as_of`, the parties owing overdue money that no open
+    case covers yet (before the first dunning run, or below the policy's threshold) are one
+    more line, "no arrears case yet", counted and netted as the cases are (`_without_case`)."""
     rows = (
         _cases(estate_ids, building_id)
         .order_by()
@@ -64,19 +64,97 @@ def unpaid_by_reason(estate_ids, building_id=None, owing=None) -> list[dict]:
         }
         for r in rows
     ]
-    if owing is not None:
-        households = int(owing.part) - sum(r["households"] for r in out)
-        amount = Decimal(owing.billed or 0) - sum((r["amount"] for r in out), ZERO)
+    if as_of is not None:
+        households, amount = _without_case(estate_ids, building_id, as_of)
         if households > 0 and amount > 0:
             out.append(
                 {
                     "reason": NO_CASE,
                     "label": labels[NO_CASE],
                     "households": households,
-                    "amount": Decimal(amount).quantize(ZERO),
+                    "amount": amount,
                 }
             )
     return sorted(out, key=lambda r: (-r["amount"], r["reason"]))
+
+
+def _last_runs(estate_ids) -> dict[int, date]:
+    """{estate: the day of its last finished dunning run} (a run of every estate counts)."""
+    from wuye.collection.models import DunningRun
+
+    done = DunningRun.objects.filter(status=DunningRun.Status.DONE)
+    every = done.filter(estate__isnull=True).aggregate(d=Max("as_of"))["d"]
+    last = dict(
+        done.filter(estate_id__in=estate_ids)
+        .order_by()
+        .values("estate_id")
+        .annotate(d=Max("as_of"))
+        .values_list("estate_id", "d")
+    )
+    return {
+        e: max(d for d in (last.get(e), every) if d) for e in estate_ids if last.get(e) or every
+    }
+
+
+def _without_case(estate_ids, building_id, as_of: date) -> tuple[int, Decimal]:
+    """(parties, amount) owing overdue money with no open arrears case, on the cases' basis:
+    open charges due before `as_of` (this month's bill not yet due is not arrears), parties
+    counted once however many units they have, net of their prepayment as the dunning run
+    nets it (`collection.services.run.net_left`: earmarked money against its fee item's
+    charges, then general money against the rest; the order decides which charges stay
+    unpaid, not how much).
+
+    A dunning run opens a case for every party it finds owing, so once an estate has had one
+    only parties with a charge fallen due since (on or after the run's day) can be without a
+    case: those are the ones looked at (an index range of a few days), not every charge.
+    Before an estate's first run, all its overdue charges are."""
+    from wuye.billing.models import Charge, PrepaymentMovement
+
+    overdue = Charge.objects.filter(
+        status=Charge.Status.OPEN, outstanding__gt=0, due_date__lt=as_of
+    ).exclude(party_id__in=_cases(estate_ids).values("party_id"))
+    runs = _last_runs(estate_ids)
+    scope = Q(estate_id__in=[e for e in estate_ids if e not in runs])
+    if runs:
+        fresh = Q()
+        for estate_id, day in runs.items():
+            fresh |= Q(estate_id=estate_id, due_date__gte=day)
+        scope |= Q(estate_id__in=list(runs), party_id__in=overdue.filter(fresh).values("party_id"))
+    charges = overdue.filter(scope)
+    if building_id:
+        charges = charges.filter(unit__building_id=building_id)
+    gross = charges.aggregate(n=Count("party_id", distinct=True), s=MoneySum("outstanding"))
+    parties, amount = gross["n"], gross["s"]
+    credit: dict[int, dict[int | None, Decimal]] = defaultdict(dict)
+    for party_id, item_id, balance in (
+        PrepaymentMovement.objects.filter(
+            estate_id__in=estate_ids, party_id__in=charges.values("party_id")
+        )
+        .order_by()
+        .values("party_id", "fee_item_id")
+        .annotate(b=MoneySum("amount"))
+        .filter(b__gt=HALF_FEN)
+        .values_list("party_id", "fee_item_id", "b")
+    ):
+        credit[party_id][item_id] = balance
+    if not credit:
+        return parties, amount
+    owed: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for party_id, item_id, outstanding in (
+        charges.filter(party_id__in=list(credit))
+        .order_by()
+        .values("party_id", "fee_item_id")
+        .annotate(s=MoneySum("outstanding"))
+        .values_list("party_id", "fee_item_id", "s")
+    ):
+        owed[party_id][item_id] = outstanding
+    for party_id, items in owed.items():
+        pools = credit[party_id]
+        left = sum((max(s - pools.get(item, ZERO), ZERO) for item, s in items.items()), ZERO)
+        left = max(left - pools.get(None, ZERO), ZERO)
+        amount -= sum(items.values(), ZERO) - left
+        parties -= 0 if left > 0 else 1
+    return parties, amount
 
 
 def reasons_of(party_ids) -> dict[int, str]:

@@ -116,7 +116,7 @@ def _figures(scope: selectors.Scope, as_of: date) -> Figures:
         late_fees_owed=selectors.late_fees_owed(scope),
         buildings=selectors.arrears_by_building(scope),
         channels=selectors.channel_mix(scope, start, min(as_of, month_end(month))),
-        reasons=collection_seam.unpaid_by_reason(scope.estate_ids, scope.building_id, owing),
+        reasons=collection_seam.unpaid_by_reason(scope.estate_ids, scope.building_id, as_of),
         collectors=collection_seam.collector_performance(scope.estate_ids, start, as_of),
         disputes=collection_seam.disputes(scope.estate_ids, start, as_of),
     )

@@ -112,6 +112,10 @@ def test_values_the_api_writes_are_values_the_schema_allows(schema):
     post = schema["paths"]["/api/v1/billing/runs/{id}/post/"]["post"]["responses"]
     assert post["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/RunOut")
     assert "422" in schema["paths"]["/api/v1/units/"]["post"]["responses"]
+    # billing's answers are documented, so clients (and the fuzz test) check them
+    for path in ("/api/v1/billing/charges/{id}/", "/api/v1/billing/statements/{party_pk}/"):
+        assert _ok(schema, path)["$ref"].endswith(("/ChargeDetailOut", "/PartyStatementOut"))
+    assert _ok(schema, "/api/v1/billing/runs/")["items"]["$ref"].endswith("/RunOut")
     # the owners' app's errors may be {field: [messages]} ({"phone": ["... blank."]})
     token_refused = _ok(schema, "/api/v1/owner/auth/token", "post", "400")
     assert token_refused == {"$ref": "#/components/schemas/ApiError"}

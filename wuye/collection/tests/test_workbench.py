@@ -381,3 +381,26 @@ def test_a_promised_amount_may_have_thousands_separators(client, collector, case
     )  # fmt: skip
     assert response.status_code == 302
     assert PromiseToPay.objects.get(case=case).amount == Decimal("1234.50")
+
+
+@pytest.mark.parametrize("typed", ["abc", "1²", "9" * 30, "-1"])
+def test_a_task_id_that_is_no_id_is_not_found(client, collector, case, open_policy, typed):
+    client.force_login(collector)
+    response = client.post(
+        f"/collection/cases/{case.pk}/contact/",
+        {"task": typed, "channel": "call", "outcome": "reached", "said": "提醒"},
+    )
+    assert response.status_code == 404
+    assert not ContactLog.objects.exists()
+
+
+def test_an_impossible_promise_date_is_a_form_error(client, collector, case, open_policy):
+    client.force_login(collector)
+    response = client.post(
+        f"/collection/cases/{case.pk}/contact/",
+        {"channel": "call", "outcome": "reached", "promise_amount": "100",
+         "promise_due": "2026-02-30"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "2026-02-30 is not a date" in response.content.decode()
+    assert not ContactLog.objects.exists()

@@ -1,7 +1,8 @@
 """The dashboard's collection figures against a small set worked out by hand: unpaid
 households by reason (with those no case covers yet, before any dunning run), collectors'
 recovered money (credited when the money comes, taken back by a refund), and service
-disputes with their resolution times. None of them reads charges or payments."""
+disputes with their resolution times. None of them reads payments; only "no arrears case
+yet" reads charges (it must count parties and overdue money as the cases do)."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -45,13 +46,14 @@ def _case(estate, party, *, reason="", assignee=None, amount="400.00"):
 def test_before_any_dunning_run_every_household_owing_is_one_line(estate, books):
     scope = selectors.Scope(estate_ids=(estate.pk,))
     rows = dashboard.figures(scope, AS_OF).reasons
-    # three households owe 400.00 each and no case exists yet
+    # three households owe November's 200.00 each (December's bill is not yet due: owed, not
+    # arrears) and no case exists yet
     assert rows == [
         {
             "reason": collection_seam.NO_CASE,
             "label": collection_seam.reason_labels()[collection_seam.NO_CASE],
             "households": 3,
-            "amount": D("1200.00"),
+            "amount": D("600.00"),
         }
     ]
 
@@ -66,7 +68,7 @@ def test_cases_by_reason_and_the_rest_without_a_case(estate, books, make_staff, 
     assert rows == {
         "hardship": (1, D("400.00")),
         collection_seam.NO_REASON: (1, D("400.00")),
-        collection_seam.NO_CASE: (1, D("400.00")),  # B1
+        collection_seam.NO_CASE: (1, D("200.00")),  # B1's November; December is not yet due
     }
     # the drill-down of "no case yet" is B1's charges only
     supervisor = make_staff("supervisor", estates=[estate])
@@ -75,6 +77,48 @@ def test_cases_by_reason_and_the_rest_without_a_case(estate, books, make_staff, 
         "/reports/drill/", {"reason": collection_seam.NO_CASE, "as_of": AS_OF}
     ).content.decode()
     assert "2-1-101" in page and "1-1-101" not in page and "1-1-102" not in page
+
+
+def test_no_case_yet_is_what_the_dunning_run_then_opens_cases_for(
+    estate, households, bill, fee, client, make_staff
+):
+    """The line counts parties (not units) and overdue money net of prepayment, as the cases
+    do: the dunning run that follows opens exactly those cases for exactly that money."""
+    from wuye.billing.models import PrepaymentMovement
+    from wuye.collection.models import ArrearsCase
+    from wuye.collection.services.policies import policy_default
+    from wuye.collection.services.run import dunning_run
+    from wuye.registry.models import Unit, UnitParty
+
+    a1 = households["A1"][1]
+    second = Unit.objects.create(
+        estate=estate, building=households["A1"][0].building, number="1-1-103",
+        gross_area=D("100.00"), handover_date=date(2025, 1, 1), fee_start_date=date(2025, 1, 1),
+    )  # fmt: skip
+    UnitParty.objects.create(
+        estate=estate, unit=second, party=a1, start_date=date(2025, 1, 1), is_payer=True
+    )
+    bill("2026-11", date(2026, 11, 1))
+    bill("2026-12", date(2026, 12, 1))
+    PrepaymentMovement.objects.create(
+        estate=estate, party=households["A2"][1], kind="opening", amount=D("50.00"),
+        date=date(2026, 12, 2), idempotency_key="test-a2-opening",
+    )  # fmt: skip
+    scope = selectors.Scope(estate_ids=(estate.pk,))
+    before = {r["reason"]: r for r in dashboard.figures(scope, AS_OF).reasons}
+    # A1 is one household with two units (400.00), A2 owes 200.00 less 50.00 paid ahead, B1
+    # 200.00; December's bill (not yet due) is nobody's arrears
+    assert (before["none"]["households"], before["none"]["amount"]) == (3, D("750.00"))
+    policy_default(estate=estate)
+    dunning_run(as_of=AS_OF, estate_id=estate.pk)
+    cases = ArrearsCase.objects.all()
+    assert (cases.count(), sum(c.amount for c in cases)) == (3, D("750.00"))
+    after = {r["reason"] for r in dashboard.figures(scope, AS_OF).reasons}
+    assert collection_seam.NO_CASE not in after
+    # the report table says the same
+    client.force_login(make_staff("supervisor", estates=[estate]))
+    table = client.get("/api/v1/reports/reasons/", {"as_of": AS_OF}).json()
+    assert "none" not in {r["reason"] for r in table["rows"]}
 
 
 def test_recovered_money_is_credited_when_it_comes_and_a_refund_takes_it_back(
@@ -178,6 +222,11 @@ def test_the_dashboard_reads_no_charges_or_payments(estate, books, cashier, shif
     # the payment is there without any refresh: cells plus its deltas
     assert f.split.current == D("100.00") and f.split.arrears == D("200.00")
     sql = " ".join(q["sql"] for q in queries.captured_queries)
-    for table in ("billing_charge", "payments_payment", "payments_allocation"):
+    for table in ("payments_payment", "payments_allocation"):
         assert table not in sql
+    # charges are read for one line only, "no arrears case yet" (charges of parties without
+    # an open case: after an estate's dunning run, only those fallen due since)
+    reads = [q["sql"] for q in queries.captured_queries if "billing_charge" in q["sql"]]
+    assert 1 <= len(reads) <= 2
+    assert all("collection_arrearscase" in q for q in reads)
     assert "reports_celldelta" in sql
