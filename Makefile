@@ -34,10 +34,11 @@ sysdeps:
 demo bench: export WUYE_DEMO = 1
 demo: install
 	-@$(MAKE) --no-print-directory sysdeps
-	$(BIN)/wuye migrate --no-input
-	$(BIN)/wuye seed-demo --url http://$(HOST):$(PORT)/
-	@echo "starting the background worker, the scheduler and the web server on http://$(HOST):$(PORT)/"
 	@mkdir -p var
+	@date +%s.%N > var/demo.started
+	$(BIN)/wuye migrate --no-input
+	$(BIN)/wuye seed-demo --url http://$(HOST):$(PORT)/ --since "$$(cat var/demo.started)"
+	@echo "starting the background worker, the scheduler and the web server on http://$(HOST):$(PORT)/"
 	@$(BIN)/wuye db_worker --queue-name '*' > var/worker.log 2>&1 & echo $$! > var/worker.pid
 	@$(BIN)/wuye schedule > var/scheduler.log 2>&1 & echo $$! > var/scheduler.pid
 	@trap 'kill $$(cat var/worker.pid) $$(cat var/scheduler.pid) 2>/dev/null' EXIT INT TERM; \

@@ -4,11 +4,15 @@ then a second run (which must create nothing).
 
     python -m bench demo [--database-url URL]
 
-Measured on the shared 2-core machine (load 9-12 from other work, so wall is several times
-CPU; CPU seconds are the comparable figure), SQLite, user CPU of the whole command:
+Measured on the shared 2-core machine (load 3-12 from other work, so wall is about twice
+CPU; CPU seconds are the comparable figure), SQLite, CPU of the command:
     before (74e4a03, six months, 2,326 payments one by one):   66.3 s
-    now (twelve months, ~12,900 payments set-wise, the collectors' month, summaries): 50.3 s
-plus `wuye migrate` on an empty database, ~19 s CPU."""
+    twelve months, ~12,900 payments set-wise, reports' deltas per posting (ba8f0d0):
+        seed 75.6 s (history 59.0, messages 9.5), migrate ~22-28 s: ready ~100 s CPU
+    now (reports' deltas once for the history, set-wise campaign, migrations with their
+    indexes and constraints in CreateModel): seed 37.3 s (history 29.6, collection 3.9,
+    late fees 1.1, messages 0.7), migrate 16.4 s: ready 53.6 s CPU (107.7 s wall at load 7)
+`ready_seconds` is migrate + seed (what `make demo` prints as "Ready in N s")."""
 
 import time
 

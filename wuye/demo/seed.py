@@ -22,9 +22,11 @@
 
 Steps 1-3 are bulk loads (below). Steps 4-10 go through the apps' own services instead, so
 that the ledger, receipts and audit trail are real; where a service has a set-wise form it is
-used (bill runs, `payments_take` for a day's online money and for the window's slips), which is
-what keeps `make demo` under issue 13's 90 seconds. `seed_all` prints each step's seconds and
-the command the total.
+used (bill runs, `payments_take` for a day's online money and for the window's slips, the
+notice campaign), and the history's reports' deltas are written once at its end
+(`summaries.batched`), which is what keeps `make demo` under issue 13's 90 seconds (`python -m
+bench demo`). `seed_all` prints each step's seconds, the command the total and, from `make
+demo`, the time to ready including migrate.
 
 An area adds itself by appending `(name, function)` to `STEPS`. Each function:
 

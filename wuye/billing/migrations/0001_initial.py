@@ -81,6 +81,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'charges',
                 'ordering': ['period_start', 'unit_id', 'fee_item_id', 'part', 'id'],
                 'permissions': [('add_adhoc_charge', 'Can raise ad hoc charges'), ('import_opening', 'Can import opening balances'), ('stop_fee', "Can stop a unit's fee"), ('view_statement', 'Can view statements of account')],
+                'indexes': [models.Index(fields=['run', 'fee_item'], name='charge_run_idx'), models.Index(fields=['party', 'period_start'], name='charge_party_idx'), models.Index(fields=['estate', 'status', 'due_date'], name='charge_estate_open_idx'), models.Index(condition=models.Q(('source__isnull', False)), fields=['source'], name='charge_source_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('kind', 'regular'), models.Q(('status', 'cancelled'), _negated=True)), fields=('unit', 'fee_item', 'period', 'part'), name='charge_regular_unique'), models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('idempotency_key',), name='charge_idempotency_unique'), models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='charge_amount_positive'), models.CheckConstraint(condition=models.Q(('outstanding__gte', 0), ('outstanding__lte', models.F('amount'))), name='charge_outstanding_within_amount')],
             },
         ),
         migrations.CreateModel(
@@ -100,6 +102,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'credit note',
                 'verbose_name_plural': 'credit notes',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='creditnote_amount_positive')],
             },
         ),
         migrations.CreateModel(
@@ -123,6 +126,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'deposit releases',
                 'ordering': ['-requested_at', '-id'],
                 'permissions': [('approve_depositrelease', 'Can approve deposit refunds and forfeits')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='depositrelease_positive')],
             },
         ),
         migrations.CreateModel(
@@ -141,6 +145,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'fee stop',
                 'verbose_name_plural': 'fee stops',
                 'ordering': ['unit_id', 'fee_item_id'],
+                'constraints': [models.UniqueConstraint(fields=('unit', 'fee_item'), name='feestop_unique')],
             },
         ),
         migrations.CreateModel(
@@ -162,6 +167,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'late-fee assessment',
                 'verbose_name_plural': 'late-fee assessments',
                 'ordering': ['-as_of', 'principal_id'],
+                'constraints': [models.UniqueConstraint(fields=('principal', 'as_of'), name='latefee_once_per_day')],
             },
         ),
         migrations.CreateModel(
@@ -178,6 +184,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'paid-up-to date',
                 'verbose_name_plural': 'paid-up-to dates',
                 'ordering': ['unit_id', 'fee_item_id'],
+                'constraints': [models.UniqueConstraint(fields=('unit', 'fee_item'), name='paidupto_unique')],
             },
         ),
         migrations.CreateModel(
@@ -201,6 +208,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'prepayment movement',
                 'verbose_name_plural': 'prepayment movements',
                 'ordering': ['party_id', 'date', 'id'],
+                'indexes': [models.Index(fields=['party', 'fee_item'], name='prepayment_party_idx')],
             },
         ),
         migrations.CreateModel(
@@ -243,6 +251,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'waivers',
                 'ordering': ['-requested_at', '-id'],
                 'permissions': [('approve_waiver', 'Can approve or reject waivers')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='waiver_amount_positive')],
             },
         ),
         migrations.CreateModel(
@@ -261,65 +270,5 @@ class Migration(migrations.Migration):
                 'ordering': ['estate_id', '-period'],
                 'constraints': [models.UniqueConstraint(fields=('estate', 'period'), name='billingperiod_unique')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='charge',
-            index=models.Index(fields=['run', 'fee_item'], name='charge_run_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='charge',
-            index=models.Index(fields=['party', 'period_start'], name='charge_party_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='charge',
-            index=models.Index(fields=['estate', 'status', 'due_date'], name='charge_estate_open_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='charge',
-            index=models.Index(condition=models.Q(('source__isnull', False)), fields=['source'], name='charge_source_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'regular'), models.Q(('status', 'cancelled'), _negated=True)), fields=('unit', 'fee_item', 'period', 'part'), name='charge_regular_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('idempotency_key',), name='charge_idempotency_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='charge_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.CheckConstraint(condition=models.Q(('outstanding__gte', 0), ('outstanding__lte', models.F('amount'))), name='charge_outstanding_within_amount'),
-        ),
-        migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='creditnote_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='depositrelease',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='depositrelease_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='feestop',
-            constraint=models.UniqueConstraint(fields=('unit', 'fee_item'), name='feestop_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='latefeeassessment',
-            constraint=models.UniqueConstraint(fields=('principal', 'as_of'), name='latefee_once_per_day'),
-        ),
-        migrations.AddConstraint(
-            model_name='paidupto',
-            constraint=models.UniqueConstraint(fields=('unit', 'fee_item'), name='paidupto_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='prepaymentmovement',
-            index=models.Index(fields=['party', 'fee_item'], name='prepayment_party_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='waiver',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='waiver_amount_positive'),
         ),
     ]

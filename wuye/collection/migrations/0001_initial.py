@@ -60,6 +60,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'arrears cases',
                 'ordering': ['-amount', 'id'],
                 'permissions': [('mark_malicious', 'Can mark a case as malicious non-payment'), ('work_escalations', 'Can take escalated cases'), ('approve_stage', 'Can approve a stage that needs approval'), ('export_arrears', 'Can export the arrears list')],
+                'indexes': [models.Index(fields=['estate', 'status'], name='arrearscase_estate_idx'), models.Index(fields=['assignee', 'status'], name='arrearscase_assignee_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'closed'), _negated=True), fields=('party',), name='arrearscase_one_open_per_party'), models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='arrearscase_amount_nonneg')],
             },
         ),
         migrations.CreateModel(
@@ -109,6 +111,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'contact',
                 'verbose_name_plural': 'contact log',
                 'ordering': ['-at', '-id'],
+                'indexes': [models.Index(fields=['party', 'at'], name='contactlog_party_idx'), models.Index(fields=['case', 'at'], name='contactlog_case_idx')],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'seq'), name='contactlog_seq_unique')],
             },
         ),
         migrations.CreateModel(
@@ -183,6 +187,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'dunning stage',
                 'verbose_name_plural': 'dunning stages',
                 'ordering': ['policy_id', 'number'],
+                'constraints': [models.UniqueConstraint(fields=('policy', 'number'), name='dunningstage_unique'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='dunningstage_number_positive')],
             },
         ),
         migrations.AddField(
@@ -210,6 +215,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'escalation',
                 'verbose_name_plural': 'escalations',
                 'ordering': ['raised_at', 'id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'resolved'), _negated=True), fields=('case',), name='escalation_one_open')],
             },
         ),
         migrations.CreateModel(
@@ -234,6 +240,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'hold',
                 'verbose_name_plural': 'holds',
                 'ordering': ['-starts_on', '-id'],
+                'indexes': [models.Index(condition=models.Q(('released_at__isnull', True)), fields=['party'], name='hold_active_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'manual'), _negated=True), models.Q(models.Q(('reason', ''), _negated=True), ('expires_on__isnull', False)), _connector='OR'), name='hold_manual_reason_expiry'), models.UniqueConstraint(condition=models.Q(('source', ''), _negated=True), fields=('source',), name='hold_source_unique')],
             },
         ),
         migrations.CreateModel(
@@ -255,6 +263,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'promise to pay',
                 'verbose_name_plural': 'promises to pay',
                 'ordering': ['-due_on', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='promise_amount_positive')],
             },
         ),
         migrations.CreateModel(
@@ -272,6 +281,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'stage action',
                 'verbose_name_plural': 'stage actions',
                 'ordering': ['stage_id', 'order', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['message', 'call', 'visit', 'formal_demand', 'committee', 'legal_review'])), name='stageaction_kind_lawful')],
             },
         ),
         migrations.CreateModel(
@@ -296,6 +306,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'task',
                 'verbose_name_plural': 'tasks',
                 'ordering': ['due_on', 'id'],
+                'indexes': [models.Index(fields=['estate', 'status', 'due_on'], name='task_open_idx'), models.Index(fields=['assignee', 'status'], name='task_assignee_idx')],
             },
         ),
         migrations.CreateModel(
@@ -312,73 +323,5 @@ class Migration(migrations.Migration):
                 'ordering': ['case_id', 'charge_id'],
                 'constraints': [models.UniqueConstraint(fields=('case', 'charge'), name='casecharge_unique')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='contactlog',
-            index=models.Index(fields=['party', 'at'], name='contactlog_party_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='contactlog',
-            index=models.Index(fields=['case', 'at'], name='contactlog_case_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='contactlog',
-            constraint=models.UniqueConstraint(fields=('estate', 'seq'), name='contactlog_seq_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='dunningstage',
-            constraint=models.UniqueConstraint(fields=('policy', 'number'), name='dunningstage_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='dunningstage',
-            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='dunningstage_number_positive'),
-        ),
-        migrations.AddIndex(
-            model_name='arrearscase',
-            index=models.Index(fields=['estate', 'status'], name='arrearscase_estate_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='arrearscase',
-            index=models.Index(fields=['assignee', 'status'], name='arrearscase_assignee_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='arrearscase',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'closed'), _negated=True), fields=('party',), name='arrearscase_one_open_per_party'),
-        ),
-        migrations.AddConstraint(
-            model_name='arrearscase',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='arrearscase_amount_nonneg'),
-        ),
-        migrations.AddConstraint(
-            model_name='escalation',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'resolved'), _negated=True), fields=('case',), name='escalation_one_open'),
-        ),
-        migrations.AddIndex(
-            model_name='hold',
-            index=models.Index(condition=models.Q(('released_at__isnull', True)), fields=['party'], name='hold_active_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'manual'), _negated=True), models.Q(models.Q(('reason', ''), _negated=True), ('expires_on__isnull', False)), _connector='OR'), name='hold_manual_reason_expiry'),
-        ),
-        migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.UniqueConstraint(condition=models.Q(('source', ''), _negated=True), fields=('source',), name='hold_source_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='promisetopay',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='promise_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='stageaction',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['message', 'call', 'visit', 'formal_demand', 'committee', 'legal_review'])), name='stageaction_kind_lawful'),
-        ),
-        migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['estate', 'status', 'due_on'], name='task_open_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['assignee', 'status'], name='task_assignee_idx'),
         ),
     ]

@@ -56,6 +56,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'dispute',
                 'verbose_name_plural': 'disputes',
                 'ordering': ['-raised_at', '-id'],
+                'indexes': [models.Index(fields=['estate', 'status'], name='dispute_estate_idx')],
             },
         ),
         migrations.CreateModel(
@@ -93,6 +94,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'formal demand',
                 'verbose_name_plural': 'formal demands',
                 'ordering': ['-issued_on', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('status', 'delivered'), _negated=True), models.Q(('proof_sha256', ''), _negated=True), _connector='OR'), name='demand_delivered_has_proof')],
             },
         ),
         migrations.CreateModel(
@@ -124,6 +126,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'installment plans',
                 'ordering': ['-drafted_at', '-id'],
                 'permissions': [('approve_installmentplan', 'Can approve installment plans')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='plan_total_positive'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'active'), _negated=True), models.Q(('signed_sha256', ''), _negated=True), _connector='OR'), name='plan_active_is_signed')],
             },
         ),
         migrations.CreateModel(
@@ -141,6 +144,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'instalment',
                 'verbose_name_plural': 'instalments',
                 'ordering': ['plan_id', 'number'],
+                'constraints': [models.UniqueConstraint(fields=('plan', 'number'), name='instalment_unique'), models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='instalment_amount_positive')],
             },
         ),
         migrations.CreateModel(
@@ -195,6 +199,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'charge in a plan',
                 'verbose_name_plural': 'charges in plans',
                 'ordering': ['plan_id', 'charge_id'],
+                'constraints': [models.UniqueConstraint(fields=('plan', 'charge'), name='plancharge_unique')],
             },
         ),
         migrations.CreateModel(
@@ -221,38 +226,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'work order',
                 'verbose_name_plural': 'work orders',
                 'ordering': ['promised_by', 'id'],
+                'indexes': [models.Index(fields=['estate', 'status', 'promised_by'], name='workorder_open_idx')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='dispute',
-            index=models.Index(fields=['estate', 'status'], name='dispute_estate_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='formaldemand',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'delivered'), _negated=True), models.Q(('proof_sha256', ''), _negated=True), _connector='OR'), name='demand_delivered_has_proof'),
-        ),
-        migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='plan_total_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='installmentplan',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'active'), _negated=True), models.Q(('signed_sha256', ''), _negated=True), _connector='OR'), name='plan_active_is_signed'),
-        ),
-        migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='instalment_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='instalment_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='plancharge',
-            constraint=models.UniqueConstraint(fields=('plan', 'charge'), name='plancharge_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='workorder',
-            index=models.Index(fields=['estate', 'status', 'promised_by'], name='workorder_open_idx'),
         ),
     ]

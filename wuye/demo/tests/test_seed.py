@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -354,6 +355,15 @@ def test_the_command_prints_the_logins_and_where_to_open_the_demo(seeded, db):
         assert re.search(rf"^\s+{role}\s", text, re.M), role
     assert "收费员" in text and plan.DEMO_PASSWORD in text
     assert "http://127.0.0.1:8000/" in text
+    assert "Ready in" not in text  # only `make demo` knows when it started
+
+
+def test_make_demo_is_told_how_long_it_took_to_be_ready(seeded, db):
+    # `make demo` passes the moment it started (before migrate)
+    out = io.StringIO()
+    call_command("seed-demo", since=time.time() - 42, stdout=out)
+    found = re.search(r"^Ready in (\d+\.\d) s \(migrate and seed\)\.$", out.getvalue(), re.M)
+    assert found and 42 <= float(found.group(1)) < 120
 
 
 def test_the_same_seed_gives_the_same_owners_in_another_process(seeded, db):

@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'fee item',
                 'verbose_name_plural': 'fee items',
                 'ordering': ['estate_id', 'code'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'code'), name='feeitem_code_unique'), models.CheckConstraint(condition=models.Q(models.Q(('basis', 'metered'), _negated=True), models.Q(('meter_unit', ''), _negated=True), _connector='OR'), name='feeitem_metered_has_unit')],
             },
         ),
         migrations.CreateModel(
@@ -75,6 +76,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'fee standards',
                 'ordering': ['estate_id', 'fee_item_id', 'unit_type', '-version'],
                 'permissions': [('approve_feestandard', 'Can approve fee standards'), ('publish_feestandard', 'Can publish fee standards')],
+                'indexes': [models.Index(fields=['estate', 'fee_item', 'status', 'effective_from'], name='feestandard_lookup_idx')],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'fee_item', 'unit_type', 'version'), name='feestandard_version_unique'), models.CheckConstraint(condition=models.Q(('rate__gte', 0)), name='feestandard_rate_not_negative'), models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='feestandard_dates_ordered'), models.CheckConstraint(condition=models.Q(('vacancy_rate__isnull', True), models.Q(('vacancy_rate__gte', 0), ('vacancy_rate__lte', 1)), _connector='OR'), name='feestandard_vacancy_rate_share')],
             },
         ),
         migrations.CreateModel(
@@ -93,6 +96,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'meter',
                 'verbose_name_plural': 'meters',
                 'ordering': ['estate_id', 'serial'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'serial'), name='meter_serial_unique'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'unit'), ('unit__isnull', False)), models.Q(('kind', 'master'), ('unit__isnull', True)), _connector='OR'), name='meter_kind_matches_unit')],
             },
         ),
         migrations.CreateModel(
@@ -117,6 +121,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'meter readings',
                 'ordering': ['meter_id', '-read_on', '-id'],
                 'permissions': [('approve_meterreading', 'Can approve or reject flagged readings')],
+                'indexes': [models.Index(fields=['estate', 'status', 'billed'], name='meterreading_billing_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('meter', 'read_on'), name='meterreading_one_per_day')],
             },
         ),
         migrations.CreateModel(
@@ -139,6 +145,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'shared apportionments',
                 'ordering': ['estate_id', '-created_at', '-id'],
                 'permissions': [('approve_sharedapportionment', 'Can approve shared apportionments')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('reading',), name='apportionment_one_per_reading')],
             },
         ),
         migrations.CreateModel(
@@ -156,6 +163,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'apportionment line',
                 'verbose_name_plural': 'apportionment lines',
                 'ordering': ['apportionment_id', 'unit_id'],
+                'constraints': [models.UniqueConstraint(fields=('apportionment', 'unit'), name='apportionmentline_unit_unique')],
             },
         ),
         migrations.CreateModel(
@@ -180,66 +188,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'vacancy discounts',
                 'ordering': ['estate_id', '-start_date', '-id'],
                 'permissions': [('inspect_vacancydiscount', 'Can record a vacancy inspection'), ('approve_vacancydiscount', 'Can approve vacancy discounts')],
+                'indexes': [models.Index(fields=['unit', 'status'], name='vacancy_unit_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='vacancy_dates_ordered')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='feeitem',
-            constraint=models.UniqueConstraint(fields=('estate', 'code'), name='feeitem_code_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='feeitem',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('basis', 'metered'), _negated=True), models.Q(('meter_unit', ''), _negated=True), _connector='OR'), name='feeitem_metered_has_unit'),
-        ),
-        migrations.AddIndex(
-            model_name='feestandard',
-            index=models.Index(fields=['estate', 'fee_item', 'status', 'effective_from'], name='feestandard_lookup_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='feestandard',
-            constraint=models.UniqueConstraint(fields=('estate', 'fee_item', 'unit_type', 'version'), name='feestandard_version_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='feestandard',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gte', 0)), name='feestandard_rate_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='feestandard',
-            constraint=models.CheckConstraint(condition=models.Q(('effective_to__isnull', True), ('effective_to__gte', models.F('effective_from')), _connector='OR'), name='feestandard_dates_ordered'),
-        ),
-        migrations.AddConstraint(
-            model_name='feestandard',
-            constraint=models.CheckConstraint(condition=models.Q(('vacancy_rate__isnull', True), models.Q(('vacancy_rate__gte', 0), ('vacancy_rate__lte', 1)), _connector='OR'), name='feestandard_vacancy_rate_share'),
-        ),
-        migrations.AddConstraint(
-            model_name='meter',
-            constraint=models.UniqueConstraint(fields=('estate', 'serial'), name='meter_serial_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='meter',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'unit'), ('unit__isnull', False)), models.Q(('kind', 'master'), ('unit__isnull', True)), _connector='OR'), name='meter_kind_matches_unit'),
-        ),
-        migrations.AddIndex(
-            model_name='meterreading',
-            index=models.Index(fields=['estate', 'status', 'billed'], name='meterreading_billing_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='meterreading',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('meter', 'read_on'), name='meterreading_one_per_day'),
-        ),
-        migrations.AddConstraint(
-            model_name='sharedapportionment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('reading',), name='apportionment_one_per_reading'),
-        ),
-        migrations.AddConstraint(
-            model_name='apportionmentline',
-            constraint=models.UniqueConstraint(fields=('apportionment', 'unit'), name='apportionmentline_unit_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='vacancydiscount',
-            index=models.Index(fields=['unit', 'status'], name='vacancy_unit_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='vacancydiscount',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='vacancy_dates_ordered'),
         ),
     ]

@@ -53,6 +53,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'journal entries',
                 'ordering': ['-date', '-id'],
                 'permissions': [('export_vouchers', 'Can export vouchers')],
+                'indexes': [models.Index(fields=['estate', 'date'], name='ledger_entry_estate_date'), models.Index(fields=['source_type', 'source_id'], name='ledger_entry_source')],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'voucher_year', 'voucher_no'), name='ledger_voucher_unique')],
             },
         ),
         migrations.CreateModel(
@@ -71,6 +73,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'posting',
                 'verbose_name_plural': 'postings',
                 'ordering': ['entry_id', 'id'],
+                'indexes': [models.Index(fields=['estate', 'account', 'date'], name='ledger_posting_balance'), models.Index(condition=models.Q(('party_id__isnull', False)), fields=['estate', 'account', 'party_id'], name='ledger_posting_party')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('debit__gte', 0), ('credit__gte', 0)), name='ledger_posting_not_negative'), models.CheckConstraint(condition=models.Q(('debit', 0), ('credit', 0), _connector='OR'), name='ledger_posting_one_side'), models.CheckConstraint(condition=models.Q(('debit__gt', 0), ('credit__gt', 0), _connector='OR'), name='ledger_posting_not_zero')],
             },
         ),
         migrations.CreateModel(
@@ -85,42 +89,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'voucher counter',
                 'verbose_name_plural': 'voucher counters',
                 'ordering': ['estate_id', 'year'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'year'), name='ledger_counter_unique')],
             },
-        ),
-        migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(fields=['estate', 'date'], name='ledger_entry_estate_date'),
-        ),
-        migrations.AddIndex(
-            model_name='journalentry',
-            index=models.Index(fields=['source_type', 'source_id'], name='ledger_entry_source'),
-        ),
-        migrations.AddConstraint(
-            model_name='journalentry',
-            constraint=models.UniqueConstraint(fields=('estate', 'voucher_year', 'voucher_no'), name='ledger_voucher_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='posting',
-            index=models.Index(fields=['estate', 'account', 'date'], name='ledger_posting_balance'),
-        ),
-        migrations.AddIndex(
-            model_name='posting',
-            index=models.Index(condition=models.Q(('party_id__isnull', False)), fields=['estate', 'account', 'party_id'], name='ledger_posting_party'),
-        ),
-        migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(('debit__gte', 0), ('credit__gte', 0)), name='ledger_posting_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(('debit', 0), ('credit', 0), _connector='OR'), name='ledger_posting_one_side'),
-        ),
-        migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(('debit__gt', 0), ('credit__gt', 0), _connector='OR'), name='ledger_posting_not_zero'),
-        ),
-        migrations.AddConstraint(
-            model_name='vouchercounter',
-            constraint=models.UniqueConstraint(fields=('estate', 'year'), name='ledger_counter_unique'),
         ),
     ]

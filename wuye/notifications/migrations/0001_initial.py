@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'notice campaign',
                 'verbose_name_plural': 'notice campaigns',
                 'ordering': ['-created_at', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'period', 'purpose'), name='notify_campaign_unique')],
             },
         ),
         migrations.CreateModel(
@@ -55,6 +56,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'channel opt-out',
                 'verbose_name_plural': 'channel opt-outs',
                 'ordering': ['party_id', 'channel', '-at'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('party', 'channel'), name='notify_optout_one_open')],
             },
         ),
         migrations.CreateModel(
@@ -71,6 +73,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'contact mark',
                 'verbose_name_plural': 'contact marks',
                 'ordering': ['-at', '-id'],
+                'indexes': [models.Index(fields=['party', 'channel', 'at'], name='notify_mark_party_idx')],
+                'constraints': [models.UniqueConstraint(fields=('source',), name='notify_contactmark_source_unique')],
             },
         ),
         migrations.CreateModel(
@@ -144,6 +148,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'messages',
                 'ordering': ['-created_at', '-id'],
                 'permissions': [('resend_message', 'Can resend a message'), ('send_campaign', 'Can send a notice campaign')],
+                'indexes': [models.Index(fields=['status', 'not_before'], name='notify_msg_due_idx'), models.Index(fields=['party', 'channel', 'contacted_at'], name='notify_msg_cap_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('provider_id', ''), _negated=True), fields=('provider', 'provider_id'), name='notify_message_provider_id_unique')],
             },
         ),
         migrations.CreateModel(
@@ -161,6 +167,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'delivery receipt',
                 'verbose_name_plural': 'delivery receipts',
                 'ordering': ['-received_at', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('provider', 'event_id'), name='notify_receipt_event_unique')],
             },
         ),
         migrations.CreateModel(
@@ -183,47 +190,12 @@ class Migration(migrations.Migration):
                 'verbose_name': 'message template',
                 'verbose_name_plural': 'message templates',
                 'ordering': ['code', 'channel', 'language', '-version'],
+                'constraints': [models.UniqueConstraint(fields=('code', 'channel', 'language', 'version'), name='notify_template_version_unique')],
             },
         ),
         migrations.AddField(
             model_name='message',
             name='template',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='notifications.messagetemplate'),
-        ),
-        migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.UniqueConstraint(fields=('estate', 'period', 'purpose'), name='notify_campaign_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='channeloptout',
-            constraint=models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('party', 'channel'), name='notify_optout_one_open'),
-        ),
-        migrations.AddIndex(
-            model_name='contactmark',
-            index=models.Index(fields=['party', 'channel', 'at'], name='notify_mark_party_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='contactmark',
-            constraint=models.UniqueConstraint(fields=('source',), name='notify_contactmark_source_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='deliveryreceipt',
-            constraint=models.UniqueConstraint(fields=('provider', 'event_id'), name='notify_receipt_event_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='messagetemplate',
-            constraint=models.UniqueConstraint(fields=('code', 'channel', 'language', 'version'), name='notify_template_version_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['status', 'not_before'], name='notify_msg_due_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['party', 'channel', 'contacted_at'], name='notify_msg_cap_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('provider_id', ''), _negated=True), fields=('provider', 'provider_id'), name='notify_message_provider_id_unique'),
         ),
     ]

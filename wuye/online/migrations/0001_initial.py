@@ -102,6 +102,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'auto-debit mandate',
                 'verbose_name_plural': 'auto-debit mandates',
                 'ordering': ['estate_id', 'reference'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('party', 'bank'), name='mandate_one_active_per_bank')],
             },
         ),
         migrations.CreateModel(
@@ -125,6 +126,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'auto-debit item',
                 'verbose_name_plural': 'auto-debit items',
                 'ordering': ['batch_id', 'seq'],
+                'constraints': [models.UniqueConstraint(fields=('batch', 'seq'), name='debititem_seq_unique')],
             },
         ),
         migrations.CreateModel(
@@ -143,6 +145,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'merchant account',
                 'verbose_name_plural': 'merchant accounts',
                 'ordering': ['estate_id', 'provider', 'code'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('estate', 'provider'), name='merchant_one_default_per_provider')],
             },
         ),
         migrations.CreateModel(
@@ -157,6 +160,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'merchant route',
                 'verbose_name_plural': 'merchant routes',
                 'ordering': ['fee_item_id', 'provider'],
+                'constraints': [models.UniqueConstraint(fields=('fee_item', 'provider'), name='merchant_route_unique')],
             },
         ),
         migrations.CreateModel(
@@ -194,6 +198,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'payment orders',
                 'ordering': ['-created_at', '-id'],
                 'permissions': [('manage_online', 'Can manage online payments and their exceptions')],
+                'indexes': [models.Index(condition=models.Q(('status', 'created')), fields=['status', 'created_at'], name='order_pending_idx'), models.Index(fields=['party', 'created_at'], name='order_party_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('transaction_id', ''), _negated=True), fields=('provider', 'transaction_id'), name='order_provider_transaction_unique'), models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='order_amount_positive')],
             },
         ),
         migrations.CreateModel(
@@ -220,6 +226,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'payment exception',
                 'verbose_name_plural': 'payment exceptions',
                 'ordering': ['status', '-created_at', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('provider', 'transaction_id'), name='exception_transaction_unique')],
             },
         ),
         migrations.CreateModel(
@@ -247,6 +254,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'provider notification',
                 'verbose_name_plural': 'provider notifications',
                 'ordering': ['-received_at', '-id'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('event_id__isnull', False)), fields=('provider', 'event_id'), name='inbox_provider_event_unique'), models.CheckConstraint(condition=models.Q(models.Q(('event_id__isnull', False), ('verdict', 'verified')), models.Q(('event_id__isnull', True), ('verdict', 'rejected')), _connector='OR'), name='inbox_only_verified_events_unique')],
             },
         ),
         migrations.CreateModel(
@@ -261,6 +269,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'charge of an order',
                 'verbose_name_plural': 'charges of orders',
                 'ordering': ['order_id', 'id'],
+                'constraints': [models.UniqueConstraint(fields=('order', 'charge'), name='order_charge_unique')],
             },
         ),
         migrations.CreateModel(
@@ -288,53 +297,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at', '-id'],
                 'constraints': [models.UniqueConstraint(fields=('provider', 'merchant_id', 'out_trade_no'), name='sandbox_trade_unique')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='debitmandate',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('party', 'bank'), name='mandate_one_active_per_bank'),
-        ),
-        migrations.AddConstraint(
-            model_name='debititem',
-            constraint=models.UniqueConstraint(fields=('batch', 'seq'), name='debititem_seq_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='merchantaccount',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('estate', 'provider'), name='merchant_one_default_per_provider'),
-        ),
-        migrations.AddConstraint(
-            model_name='merchantroute',
-            constraint=models.UniqueConstraint(fields=('fee_item', 'provider'), name='merchant_route_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='paymentorder',
-            index=models.Index(condition=models.Q(('status', 'created')), fields=['status', 'created_at'], name='order_pending_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='paymentorder',
-            index=models.Index(fields=['party', 'created_at'], name='order_party_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentorder',
-            constraint=models.UniqueConstraint(condition=models.Q(('transaction_id', ''), _negated=True), fields=('provider', 'transaction_id'), name='order_provider_transaction_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentorder',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='order_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentexception',
-            constraint=models.UniqueConstraint(fields=('provider', 'transaction_id'), name='exception_transaction_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='inboxnotification',
-            constraint=models.UniqueConstraint(condition=models.Q(('event_id__isnull', False)), fields=('provider', 'event_id'), name='inbox_provider_event_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='inboxnotification',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('event_id__isnull', False), ('verdict', 'verified')), models.Q(('event_id__isnull', True), ('verdict', 'rejected')), _connector='OR'), name='inbox_only_verified_events_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentordercharge',
-            constraint=models.UniqueConstraint(fields=('order', 'charge'), name='order_charge_unique'),
         ),
     ]

@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'bank statement',
                 'verbose_name_plural': 'bank statements',
                 'ordering': ['-uploaded_at', '-id'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'sha256'), name='transfer_statement_once')],
             },
         ),
         migrations.CreateModel(
@@ -58,14 +59,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'bank statement line',
                 'verbose_name_plural': 'bank statement lines',
                 'ordering': ['statement_id', 'line_no'],
+                'constraints': [models.UniqueConstraint(fields=('statement', 'line_no'), name='transfer_line_once')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='transferstatement',
-            constraint=models.UniqueConstraint(fields=('estate', 'sha256'), name='transfer_statement_once'),
-        ),
-        migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.UniqueConstraint(fields=('statement', 'line_no'), name='transfer_line_once'),
         ),
     ]

@@ -62,6 +62,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'cashier shifts',
                 'ordering': ['-opened_at', '-id'],
                 'permissions': [('close_any_shift', "Can close or receive any cashier's shift")],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('estate', 'cashier'), name='shift_one_open_per_cashier'), models.CheckConstraint(condition=models.Q(('float_amount__gte', 0)), name='shift_float_positive')],
             },
         ),
         migrations.CreateModel(
@@ -80,6 +81,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'day-end close',
                 'verbose_name_plural': 'day-end closes',
                 'ordering': ['estate_id', '-business_date'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'business_date'), name='dayclose_unique')],
             },
         ),
         migrations.CreateModel(
@@ -128,6 +130,8 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'payments',
                 'ordering': ['-received_at', '-id'],
                 'permissions': [('take_payment', 'Can take payments at the window'), ('approve_reversal', 'Can approve voids and refunds'), ('review_day', 'Can review and sign off a business day')],
+                'indexes': [models.Index(fields=['estate', 'business_date'], name='payment_estate_day_idx'), models.Index(fields=['party', 'received_at'], name='payment_party_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('external_ref', ''), _negated=True), fields=('channel', 'external_ref'), name='payment_channel_ref_unique'), models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('idempotency_key',), name='payment_idempotency_unique'), models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'), models.CheckConstraint(condition=models.Q(('allocated__gte', 0), ('prepaid__gte', 0), ('rounded_off__gte', 0)), name='payment_parts_not_negative')],
             },
         ),
         migrations.CreateModel(
@@ -152,6 +156,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'invoice requests',
                 'ordering': ['requested_at', 'id'],
                 'permissions': [('issue_invoice', 'Can record issued invoices')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('payment',), name='invoice_one_live_request_per_payment')],
             },
         ),
         migrations.CreateModel(
@@ -169,6 +174,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'allocation',
                 'verbose_name_plural': 'allocations',
                 'ordering': ['payment_id', 'id'],
+                'indexes': [models.Index(fields=['charge'], name='allocation_charge_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='allocation_not_zero'), models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('reverses__isnull', True)), models.Q(('amount__lt', 0), ('reverses__isnull', False)), _connector='OR'), name='allocation_sign_matches_reversal')],
             },
         ),
         migrations.CreateModel(
@@ -197,6 +204,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'void or refund',
                 'verbose_name_plural': 'voids and refunds',
                 'ordering': ['-requested_at', '-id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='reversal_amount_positive'), models.UniqueConstraint(condition=models.Q(('kind', 'void'), models.Q(('status', 'rejected'), _negated=True)), fields=('payment',), name='reversal_one_void_per_payment')],
             },
         ),
         migrations.CreateModel(
@@ -218,6 +226,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'prepayment offer',
                 'verbose_name_plural': 'prepayment offers',
                 'ordering': ['estate_id', 'fee_item_id', '-min_months', 'id'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('discount_rate__gte', 0), ('discount_rate__lt', 1)), name='prepaymentoffer_discount_share'), models.CheckConstraint(condition=models.Q(('min_months__gt', 0)), name='prepaymentoffer_min_months_positive')],
             },
         ),
         migrations.CreateModel(
@@ -241,6 +250,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'receipt',
                 'verbose_name_plural': 'receipts',
                 'ordering': ['estate_id', '-year', '-number'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'year', 'number'), name='receipt_number_unique')],
             },
         ),
         migrations.CreateModel(
@@ -255,82 +265,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'receipt counter',
                 'verbose_name_plural': 'receipt counters',
                 'ordering': ['estate_id', 'year'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'year'), name='receipt_counter_unique')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='cashiershift',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'open')), fields=('estate', 'cashier'), name='shift_one_open_per_cashier'),
-        ),
-        migrations.AddConstraint(
-            model_name='cashiershift',
-            constraint=models.CheckConstraint(condition=models.Q(('float_amount__gte', 0)), name='shift_float_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='dayclose',
-            constraint=models.UniqueConstraint(fields=('estate', 'business_date'), name='dayclose_unique'),
-        ),
-        migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['estate', 'business_date'], name='payment_estate_day_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['party', 'received_at'], name='payment_party_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_ref', ''), _negated=True), fields=('channel', 'external_ref'), name='payment_channel_ref_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key__isnull', False)), fields=('idempotency_key',), name='payment_idempotency_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('allocated__gte', 0), ('prepaid__gte', 0), ('rounded_off__gte', 0)), name='payment_parts_not_negative'),
-        ),
-        migrations.AddConstraint(
-            model_name='invoicerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'cancelled'), _negated=True), fields=('payment',), name='invoice_one_live_request_per_payment'),
-        ),
-        migrations.AddIndex(
-            model_name='allocation',
-            index=models.Index(fields=['charge'], name='allocation_charge_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='allocation',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='allocation_not_zero'),
-        ),
-        migrations.AddConstraint(
-            model_name='allocation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount__gt', 0), ('reverses__isnull', True)), models.Q(('amount__lt', 0), ('reverses__isnull', False)), _connector='OR'), name='allocation_sign_matches_reversal'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentreversal',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='reversal_amount_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='paymentreversal',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'void'), models.Q(('status', 'rejected'), _negated=True)), fields=('payment',), name='reversal_one_void_per_payment'),
-        ),
-        migrations.AddConstraint(
-            model_name='prepaymentoffer',
-            constraint=models.CheckConstraint(condition=models.Q(('discount_rate__gte', 0), ('discount_rate__lt', 1)), name='prepaymentoffer_discount_share'),
-        ),
-        migrations.AddConstraint(
-            model_name='prepaymentoffer',
-            constraint=models.CheckConstraint(condition=models.Q(('min_months__gt', 0)), name='prepaymentoffer_min_months_positive'),
-        ),
-        migrations.AddConstraint(
-            model_name='receipt',
-            constraint=models.UniqueConstraint(fields=('estate', 'year', 'number'), name='receipt_number_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='receiptcounter',
-            constraint=models.UniqueConstraint(fields=('estate', 'year'), name='receipt_counter_unique'),
         ),
     ]

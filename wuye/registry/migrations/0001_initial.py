@@ -47,6 +47,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'building',
                 'verbose_name_plural': 'buildings',
                 'ordering': ['estate_id', 'code'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'code'), name='building_code_unique')],
             },
         ),
         migrations.CreateModel(
@@ -96,6 +97,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'service contract',
                 'verbose_name_plural': 'service contracts',
                 'ordering': ['estate_id', '-start_date'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'number'), name='contract_number_unique'), models.CheckConstraint(condition=models.Q(('has_late_fee_clause', False), ('late_fee_daily_rate__gt', 0), _connector='OR'), name='contract_late_fee_rate_set')],
             },
         ),
         migrations.CreateModel(
@@ -132,6 +134,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'unit',
                 'verbose_name_plural': 'units',
                 'ordering': ['estate_id', 'number'],
+                'constraints': [models.UniqueConstraint(fields=('estate', 'number'), name='unit_number_unique'), models.CheckConstraint(condition=models.Q(('gross_area__isnull', True), ('gross_area__gt', 0), _connector='OR'), name='unit_area_positive')],
             },
         ),
         migrations.CreateModel(
@@ -170,34 +173,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'ownership or tenancy',
                 'verbose_name_plural': 'ownerships and tenancies',
                 'ordering': ['unit_id', 'start_date', 'id'],
+                'indexes': [models.Index(fields=['unit', 'role', 'start_date'], name='unitparty_unit_idx')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='unitparty_dates_ordered')],
             },
-        ),
-        migrations.AddConstraint(
-            model_name='building',
-            constraint=models.UniqueConstraint(fields=('estate', 'code'), name='building_code_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='servicecontract',
-            constraint=models.UniqueConstraint(fields=('estate', 'number'), name='contract_number_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='servicecontract',
-            constraint=models.CheckConstraint(condition=models.Q(('has_late_fee_clause', False), ('late_fee_daily_rate__gt', 0), _connector='OR'), name='contract_late_fee_rate_set'),
-        ),
-        migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('estate', 'number'), name='unit_number_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('gross_area__isnull', True), ('gross_area__gt', 0), _connector='OR'), name='unit_area_positive'),
-        ),
-        migrations.AddIndex(
-            model_name='unitparty',
-            index=models.Index(fields=['unit', 'role', 'start_date'], name='unitparty_unit_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='unitparty',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='unitparty_dates_ordered'),
         ),
     ]

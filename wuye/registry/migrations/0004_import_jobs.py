@@ -44,6 +44,8 @@ class Migration(migrations.Migration):
                 'verbose_name': 'import job',
                 'verbose_name_plural': 'import jobs',
                 'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['estate', '-created_at'], name='importjob_estate_idx')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['queued', 'checking', 'checked', 'confirmed', 'applying'])), fields=('estate', 'kind', 'sha256'), name='importjob_one_pending_per_file')],
             },
         ),
         migrations.CreateModel(
@@ -57,13 +59,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'import files',
                 'ordering': ['job_id'],
             },
-        ),
-        migrations.AddIndex(
-            model_name='importjob',
-            index=models.Index(fields=['estate', '-created_at'], name='importjob_estate_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='importjob',
-            constraint=models.UniqueConstraint(condition=models.Q(('state__in', ['queued', 'checking', 'checked', 'confirmed', 'applying'])), fields=('estate', 'kind', 'sha256'), name='importjob_one_pending_per_file'),
         ),
     ]

@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['id'],
+                'indexes': [models.Index(fields=['estate_id'], name='celldelta_estate_idx')],
             },
         ),
         migrations.CreateModel(
@@ -43,6 +44,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['id'],
+                'indexes': [models.Index(fields=['estate_id'], name='countdelta_estate_idx')],
             },
         ),
         migrations.CreateModel(
@@ -60,6 +62,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['id'],
+                'indexes': [models.Index(fields=['estate_id', 'day'], name='moneydelta_day_idx')],
             },
         ),
         migrations.CreateModel(
@@ -70,6 +73,9 @@ class Migration(migrations.Migration):
                 ('building_id', models.BigIntegerField()),
                 ('state', models.TextField(default='{}')),
             ],
+            options={
+                'indexes': [models.Index(fields=['building_id'], name='unitstate_building_idx')],
+            },
         ),
         migrations.DeleteModel(
             name='DirtyCell',
@@ -99,21 +105,5 @@ class Migration(migrations.Migration):
             model_name='householdcell',
             name='units_owing',
             field=models.IntegerField(default=0),
-        ),
-        migrations.AddIndex(
-            model_name='celldelta',
-            index=models.Index(fields=['estate_id'], name='celldelta_estate_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='countdelta',
-            index=models.Index(fields=['estate_id'], name='countdelta_estate_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='moneydelta',
-            index=models.Index(fields=['estate_id', 'day'], name='moneydelta_day_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='unitstate',
-            index=models.Index(fields=['building_id'], name='unitstate_building_idx'),
         ),
     ]
