@@ -154,13 +154,13 @@ def _bill_and_pay(estates) -> None:
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             f"""INSERT INTO payments_payment (estate_id, party_id, unit_id, shift_id, channel,
-                source, external_ref, amount, allocated, prepaid, rounded_off, earmark_id,
-                business_date, value_date, received_at, status, payer_name, note,
+                source, external_ref, terminal, amount, allocated, prepaid, rounded_off,
+                earmark_id, business_date, value_date, received_at, status, payer_name, note,
                 idempotency_key, entry_id, corrects_id, created_by_id)
             SELECT c.estate_id, c.party_id, c.unit_id, NULL,
                 CASE WHEN c.id %% 3 = 0 THEN 'wechat' WHEN c.id %% 3 = 1 THEN 'alipay'
                      ELSE 'transfer' END,
-                'online', '', c.amount, c.amount, 0, 0, NULL, d.day, d.day,
+                'online', '', '', c.amount, c.amount, 0, 0, NULL, d.day, d.day,
                 CURRENT_TIMESTAMP, 'posted', '', '', 'w5-' || CAST(c.id AS TEXT), NULL, NULL,
                 NULL
             FROM billing_charge c CROSS JOIN LATERAL (SELECT
@@ -169,13 +169,13 @@ def _bill_and_pay(estates) -> None:
             WHERE NOT ({unpaid})"""  # noqa: S608
             if pg
             else f"""INSERT INTO payments_payment (estate_id, party_id, unit_id, shift_id,
-                channel, source, external_ref, amount, allocated, prepaid, rounded_off,
-                earmark_id, business_date, value_date, received_at, status, payer_name, note,
-                idempotency_key, entry_id, corrects_id, created_by_id)
+                channel, source, external_ref, terminal, amount, allocated, prepaid,
+                rounded_off, earmark_id, business_date, value_date, received_at, status,
+                payer_name, note, idempotency_key, entry_id, corrects_id, created_by_id)
             SELECT c.estate_id, c.party_id, c.unit_id, NULL,
                 CASE WHEN c.id %% 3 = 0 THEN 'wechat' WHEN c.id %% 3 = 1 THEN 'alipay'
                      ELSE 'transfer' END,
-                'online', '', c.amount, c.amount, 0, 0, NULL,
+                'online', '', '', c.amount, c.amount, 0, 0, NULL,
                 CASE WHEN c.id %% 10 = 0 AND c.period < '2026-11' THEN {later}
                      ELSE {month_of} END,
                 CASE WHEN c.id %% 10 = 0 AND c.period < '2026-11' THEN {later}
