@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from wuye.scheduler.jobs import Job, declared_jobs, next_due, slot_at, task_kwargs, task_of
@@ -115,6 +116,8 @@ def test_the_declared_jobs_exist_and_fit_their_tasks_signatures():
         slot = slot_at(job, datetime(2026, 3, 10, tzinfo=UTC))
         inspect.signature(task.func).bind(**task_kwargs(job, slot))  # TypeError if not
         assert task.queue_name == (job.queue or task.queue_name)
+        # and a worker serves that queue (a job on a queue no worker reads never runs)
+        assert task.queue_name in settings.TASKS["default"]["QUEUES"], (job.name, task.queue_name)
     assert task_kwargs(jobs["billing.assess_late_fees"], sh(2026, 3, 10, 1, 30)) == {
         "as_of": "2026-03-10"
     }
