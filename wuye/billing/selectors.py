@@ -281,7 +281,8 @@ def books_check(estate_code: str = "") -> list[BooksCheck]:
 # --- more books checks (`wuye billing-check`, registered in apps.py) ----------------------
 
 
-def _estates(estate_code: str):
+def checked_estates(estate_code: str = ""):
+    """The estates a `wuye billing-check` row is drawn for: one by code, or every estate."""
     estates = Estate.objects.order_by("code")
     return estates.filter(code=estate_code) if estate_code else estates
 
@@ -303,7 +304,7 @@ def prepayment_checks(estate_code: str = "") -> list:
             ledger=account_balance(e, chart.PREPAYMENTS),
             subledger=sums.get(e.pk) or ZERO,
         )
-        for e in _estates(estate_code)
+        for e in checked_estates(estate_code)
     ]
 
 
@@ -334,7 +335,7 @@ def deposit_checks(estate_code: str = "") -> list:
             ledger=account_balance(e, chart.DEPOSITS),
             subledger=(raised.get(e.pk) or ZERO) - (released.get(e.pk) or ZERO),
         )
-        for e in _estates(estate_code)
+        for e in checked_estates(estate_code)
     ]
 
 
@@ -351,7 +352,7 @@ def contract_liability_checks(estate_code: str = "") -> list:
             ledger=account_balance(e, chart.CONTRACT_LIABILITY),
             subledger=contract_liability_due(e.pk),
         )
-        for e in _estates(estate_code)
+        for e in checked_estates(estate_code)
     ]
 
 
@@ -362,7 +363,7 @@ def cached_balance_checks(estate_code: str = "", chunk: int = 5000) -> list:
     from .checks import Check
 
     out = []
-    for e in _estates(estate_code):
+    for e in checked_estates(estate_code):
         cached = derived = ZERO
         differ = 0
         ids = list(Charge.objects.filter(estate=e).order_by("pk").values_list("pk", flat=True))

@@ -25,10 +25,10 @@ def refunds_payable_checks(estate_code: str) -> list:
     refunds approved and not yet paid out, per estate."""
     from wuye.billing.checks import Check
     from wuye.billing.models import DepositRelease
+    from wuye.billing.selectors import checked_estates
     from wuye.core.money import ZERO, MoneySum
     from wuye.ledger import chart
     from wuye.ledger.selectors import account_balance
-    from wuye.registry.models import Estate
 
     owed = dict(
         DepositRelease.objects.filter(
@@ -41,9 +41,6 @@ def refunds_payable_checks(estate_code: str) -> list:
         .order_by()
         .values_list("estate_id", "s")
     )
-    estates = Estate.objects.order_by("code")
-    if estate_code:
-        estates = estates.filter(code=estate_code)
     return [
         Check(
             estate=e.code,
@@ -51,7 +48,7 @@ def refunds_payable_checks(estate_code: str) -> list:
             ledger=account_balance(e, chart.REFUNDS_PAYABLE),
             subledger=owed.get(e.pk) or ZERO,
         )
-        for e in estates
+        for e in checked_estates(estate_code)
     ]
 
 
